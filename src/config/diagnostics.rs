@@ -1,0 +1,207 @@
+//! Configuration diagnostics in the compiler's form:
+//!
+//! ```text
+//! error: providers[2].clientId: required property is missing
+//!   --> providers.d/acme.yaml:4:3
+//! ```
+//!
+//! A diagnostic never carries a secret: the code that builds one decides what value it may
+//! show (see `masking`), and this module only formats.
+
+use std::fmt;
+
+use super::yaml::Position;
+
+/// Where a diagnostic points: a file and a 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl SourceLocation {
+    pub fn new(file: impl Into<String>, position: Position) -> Self {
+        SourceLocation {
+            file: file.into(),
+            line: position.line,
+            column: position.column,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem found in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// The config path in display form (`providers[2].clientId`); empty for a whole file.
+    pub path: String,
+    pub message: String,
+    pub location: Option<SourceLocation>,
+}
+
+impl Diagnostic {
+    pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            path: path.into(),
+            message: message.into(),
+            location: None,
+        }
+    }
+
+    pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(path, message)
+        }
+    }
+
+    pub fn at(mut self, location: SourceLocation) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The first line only, for summaries (`/readyz`, logs).
+    pub fn headline(&self) -> String {
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let place = self
+            .location
+            .as_ref()
+            .map(|location| format!(" ({}:{}:{})", location.file, location.line, location.column))
+            .unwrap_or_default();
+        if self.path.is_empty() {
+            format!("{kind}: {}{place}", self.message)
+        } else {
+            format!("{kind}: {}: {}{place}", self.path, self.message)
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        if self.path.is_empty() {
+            write!(f, "{kind}: {}", self.message)?;
+        } else {
+            write!(f, "{kind}: {}: {}", self.path, self.message)?;
+        }
+        if let Some(location) = &self.location {
+            write!(
+                f,
+                "\n  --> {}:{}:{}",
+                location.file, location.line, location.column
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found in one load, in the order found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.0.extend(diagnostics);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for diagnostic in &self.0 {
+            writeln!(f, "{diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Diagnostics(vec![diagnostic])
+    }
+}
+
+/// Turns a JSON pointer (`/providers/2/clientId`) into the display path
+/// (`providers[2].clientId`).
+pub fn display_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_display_as_dotted_paths_with_indices() {
+        assert_eq!(
+            display_path("/providers/2/clientId"),
+            "providers[2].clientId"
+        );
+        assert_eq!(display_path("/secret/1"), "secret[1]");
+        assert_eq!(display_path("/a~1b/c~0d"), "a/b.c~d");
+        assert_eq!(display_path(""), "");
+    }
+
+    #[test]
+    fn diagnostics_render_in_compiler_form() {
+        let diagnostic = Diagnostic::error("providers[2].clientId", "required property is missing")
+            .at(SourceLocation {
+                file: "providers.d/acme.yaml".into(),
+                line: 4,
+                column: 3,
+            });
+        assert_eq!(
+            diagnostic.to_string(),
+            "error: providers[2].clientId: required property is missing\n  --> providers.d/acme.yaml:4:3"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! Reading one YAML file from disk (or from the presets built into the binary), parsing
+//! it with positions and expanding `${ENV}` in it. Every way a file can be bad (missing, a
+//! directory, unreadable, too large, not UTF-8, not YAML, empty, not a mapping) becomes a
+//! diagnostic naming the file.
+
+use std::collections::HashSet;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::diagnostics::{Diagnostic, SourceLocation};
+use super::interpolate::{Environment, interpolate_document};
+use super::yaml::{Position, YamlDocument, parse_document};
+
+/// Largest configuration or preset file authgate reads.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A parsed YAML file with `${ENV}` expanded.
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    /// How diagnostics name the file.
+    pub display: String,
+    /// The file on disk; `None` for a preset built into the binary.
+    pub path: Option<PathBuf>,
+    pub text: String,
+    pub document: YamlDocument,
+    /// Pointers whose value came from the environment.
+    pub masked: HashSet<String>,
+}
+
+impl ParsedFile {
+    pub fn location(&self, pointer: &str, prefer_key: bool) -> SourceLocation {
+        SourceLocation::new(
+            self.display.clone(),
+            self.document.position_of(pointer, prefer_key),
+        )
+    }
+
+    /// The directory relative paths in this file are resolved against.
+    pub fn directory(&self) -> Option<PathBuf> {
+        self.path
+            .as_ref()
+            .map(|path| path.parent().map(Path::to_path_buf).unwrap_or_default())
+    }
+}
+
+fn file_error(display: &str, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error("", message).at(SourceLocation::new(
+        display,
+        Position { line: 1, column: 1 },
+    ))
+}
+
+/// Reads a UTF-8 text file of bounded size.
+pub fn read_text_file(path: &Path, display: &str) -> Result<String, Diagnostic> {
+    let metadata = std::fs::metadata(path).map_err(|error| match error.kind() {
+        ErrorKind::NotFound => file_error(display, "file not found"),
+        ErrorKind::PermissionDenied => file_error(display, "cannot read file: permission denied"),
+        _ => file_error(display, format!("cannot read file: {error}")),
+    })?;
+    if metadata.is_dir() {
+        return Err(file_error(display, "expected a file, found a directory"));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(file_error(
+            display,
+            format!(
+                "file is {} bytes, larger than the {MAX_FILE_BYTES}-byte limit",
+                metadata.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|error| match error.kind() {
+        ErrorKind::PermissionDenied => file_error(display, "cannot read file: permission denied"),
+        _ => file_error(display, format!("cannot read file: {error}")),
+    })?;
+    String::from_utf8(bytes).map_err(|error| {
+        file_error(
+            display,
+            format!(
+                "file is not valid UTF-8 (invalid byte at offset {})",
+                error.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// Parses `text` as one YAML mapping and expands `${ENV}` in it. A file that parses comes
+/// back with the diagnostics of its failed expansions (the rest can still be validated).
+pub fn parse_yaml_file(
+    text: String,
+    display: &str,
+    path: Option<PathBuf>,
+    env: &dyn Environment,
+    is_script: &dyn Fn(&str) -> bool,
+) -> Result<(ParsedFile, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut document = parse_document(&text).map_err(|error| {
+        vec![
+            Diagnostic::error("", format!("invalid YAML: {}", error.message))
+                .at(SourceLocation::new(display, error.position)),
+        ]
+    })?;
+    match &document.value {
+        Value::Object(_) => {}
+        Value::Null => {
+            return Err(vec![file_error(
+                display,
+                "file is empty: expected a mapping of settings",
+            )]);
+        }
+        other => {
+            let found = match other {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                _ => "a scalar",
+            };
+            return Err(vec![file_error(
+                display,
+                format!("expected a mapping of settings at the top level, found {found}"),
+            )]);
+        }
+    }
+    let (masked, diagnostics) = interpolate_document(&mut document, env, display, is_script);
+    let file = ParsedFile {
+        display: display.to_string(),
+        path,
+        text,
+        document,
+        masked,
+    };
+    Ok((file, diagnostics))
+}

@@ -1,0 +1,536 @@
+//! Loading: `authgate.yaml` plus the presets, through every check, into a typed `Config`.
+//!
+//! The order is fixed: read and parse every file (positions kept) → expand `${ENV}` →
+//! validate each file against its JSON Schema → merge `use:` entries with their presets →
+//! deserialize → semantic checks → read script sources. Every problem of a layer is
+//! reported together; a later layer runs only on input the earlier ones accepted.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::diagnostics::{Diagnostic, Diagnostics, SourceLocation, display_path};
+use super::files::{ParsedFile, parse_yaml_file, read_text_file};
+use super::interpolate::Environment;
+use super::masking::is_secret_pointer;
+use super::model::Config;
+use super::presets::{Preset, is_provider_script, load_presets};
+use super::schema::{SchemaKind, validate_against_schema};
+use super::semantic::check_semantics;
+use super::values::ScriptSource;
+use super::yaml::escape_pointer_segment;
+use crate::text::did_you_mean;
+
+/// Which files make up one configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSource {
+    /// `authgate.yaml`.
+    pub config_path: PathBuf,
+    /// The user's preset directory; by default `providers.d/` beside the config file.
+    pub user_presets_dir: PathBuf,
+}
+
+impl ConfigSource {
+    pub fn new(config_path: impl Into<PathBuf>) -> Self {
+        let config_path = config_path.into();
+        let user_presets_dir = config_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+            .join("providers.d");
+        ConfigSource {
+            config_path,
+            user_presets_dir,
+        }
+    }
+}
+
+/// A Rhai script body and where its first character was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedScript {
+    /// The config path of the field, such as `callbacks.jwt` or `providers[1].profile`.
+    pub name: String,
+    pub code: String,
+    pub origin: ScriptOrigin,
+}
+
+/// Maps a line and column inside a script back to the file the user edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptOrigin {
+    pub file: String,
+    /// File line of the script's first line.
+    pub line: usize,
+    /// File column of the script's first character.
+    pub first_column: usize,
+    /// File column where the script's later lines start (a block scalar's indentation).
+    pub column: usize,
+}
+
+impl ScriptOrigin {
+    /// The file position of a 1-based `line`/`column` inside the script.
+    pub fn locate(&self, line: usize, column: usize) -> SourceLocation {
+        let line = line.max(1);
+        let column = column.max(1);
+        let file_column = if line == 1 {
+            self.first_column + column - 1
+        } else {
+            self.column + column - 1
+        };
+        SourceLocation {
+            file: self.file.clone(),
+            line: self.line + line - 1,
+            column: file_column,
+        }
+    }
+}
+
+/// One provider entry after its preset was merged in.
+#[derive(Debug, Clone)]
+pub struct ProviderSource {
+    /// The preset it came from, if any.
+    pub preset: Option<Arc<ParsedFile>>,
+    /// The entry as the user wrote it in `authgate.yaml`.
+    pub entry: Value,
+}
+
+/// A configuration read into its typed form, with what the semantic rules found.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub source: ConfigSource,
+    pub config: Config,
+    pub scripts: Vec<LoadedScript>,
+    /// Files whose change should trigger a reload: the config, user presets, scripts.
+    pub watched_files: BTreeSet<PathBuf>,
+    /// Problems found by the semantic rules: warnings, and errors that make the
+    /// configuration unusable (`Pipeline::compile` refuses it then).
+    pub diagnostics: Diagnostics,
+}
+
+/// Maps a pointer in the merged configuration back to the file that defined it.
+pub struct SourceMap<'a> {
+    pub config: &'a ParsedFile,
+    pub providers: &'a [ProviderSource],
+}
+
+impl SourceMap<'_> {
+    /// The place `pointer` was written: in the config, or in the preset a provider uses.
+    pub fn locate(&self, pointer: &str, prefer_key: bool) -> SourceLocation {
+        if let Some((index, rest)) = split_provider_pointer(pointer)
+            && let Some(provider) = self.providers.get(index)
+        {
+            let written_by_user = rest.is_empty() || provider.entry.pointer(rest).is_some();
+            if let (false, Some(preset)) = (written_by_user, &provider.preset)
+                && preset.document.value.pointer(rest).is_some()
+            {
+                return preset.location(rest, prefer_key);
+            }
+        }
+        self.config.location(pointer, prefer_key)
+    }
+
+    /// Whether the value at `pointer` must be hidden in messages.
+    pub fn is_masked(&self, pointer: &str) -> bool {
+        if is_secret_pointer(pointer) || self.config.masked.contains(pointer) {
+            return true;
+        }
+        match split_provider_pointer(pointer) {
+            Some((index, rest)) => self
+                .providers
+                .get(index)
+                .and_then(|provider| provider.preset.as_ref())
+                .is_some_and(|preset| preset.masked.contains(rest)),
+            None => false,
+        }
+    }
+}
+
+/// `/providers/3/clientId` → `(3, "/clientId")`.
+fn split_provider_pointer(pointer: &str) -> Option<(usize, &str)> {
+    let rest = pointer.strip_prefix("/providers/")?;
+    let (index, rest) = match rest.find('/') {
+        Some(cut) => (&rest[..cut], &rest[cut..]),
+        None => (rest, ""),
+    };
+    Some((index.parse().ok()?, rest))
+}
+
+/// Pointers of `authgate.yaml` that hold Rhai script bodies (not interpolated).
+fn is_config_script(pointer: &str) -> bool {
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    match segments.as_slice() {
+        ["callbacks" | "events", _] => true,
+        ["providers", index, field] => {
+            index.parse::<usize>().is_ok() && is_provider_script(&format!("/{field}"))
+        }
+        _ => false,
+    }
+}
+
+/// Reads, checks and merges one configuration.
+pub fn load_config(
+    source: &ConfigSource,
+    env: &dyn Environment,
+) -> Result<LoadedConfig, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let config_display = source.config_path.display().to_string();
+
+    let config_file = read_text_file(&source.config_path, &config_display)
+        .map_err(Diagnostics::from)
+        .and_then(|text| {
+            parse_yaml_file(
+                text,
+                &config_display,
+                Some(source.config_path.clone()),
+                env,
+                &is_config_script,
+            )
+            .map_err(Diagnostics)
+        });
+    let (presets, preset_errors) = load_presets(Some(&source.user_presets_dir), env);
+
+    let config_file = match config_file {
+        Ok((file, expansion_errors)) => {
+            diagnostics.extend(expansion_errors);
+            diagnostics.extend(validate_against_schema(
+                SchemaKind::Config,
+                &file.document,
+                &config_display,
+                &file.masked,
+            ));
+            Some(file)
+        }
+        Err(errors) => {
+            diagnostics.extend(errors.0);
+            None
+        }
+    };
+    diagnostics.extend(preset_errors);
+    let config_file = match config_file {
+        Some(file) if !diagnostics.has_errors() => file,
+        _ => return Err(diagnostics),
+    };
+
+    // An unknown preset is reported here; the semantic rules skip that entry.
+    let (merged, providers) = merge_presets(&config_file, &presets, &mut diagnostics);
+    let source_map = SourceMap {
+        config: &config_file,
+        providers: &providers,
+    };
+    let config: Config = match serde_path_to_error::deserialize(&merged) {
+        Ok(config) => config,
+        Err(error) => {
+            let pointer = path_to_pointer(error.path());
+            let message = if source_map.is_masked(&pointer) {
+                "invalid value (value hidden)".to_string()
+            } else {
+                error.inner().to_string()
+            };
+            diagnostics.push(
+                Diagnostic::error(display_path(&pointer), message)
+                    .at(source_map.locate(&pointer, false)),
+            );
+            return Err(diagnostics);
+        }
+    };
+
+    diagnostics.extend(check_semantics(&config, &source_map, &presets));
+    let mut watched_files = BTreeSet::from([source.config_path.clone()]);
+    for preset in presets.values() {
+        if let Some(path) = &preset.file.path {
+            watched_files.insert(path.clone());
+        }
+    }
+    let scripts = collect_scripts(&config, &source_map, &mut watched_files, &mut diagnostics);
+    // Semantic errors travel with the config, so that compiling can add the script
+    // errors and `check` reports them all together.
+    Ok(LoadedConfig {
+        source: source.clone(),
+        config,
+        scripts,
+        watched_files,
+        diagnostics,
+    })
+}
+
+/// Replaces every `use:` entry by its preset with the entry's fields laid over it.
+fn merge_presets(
+    config_file: &ParsedFile,
+    presets: &BTreeMap<String, Preset>,
+    diagnostics: &mut Diagnostics,
+) -> (Value, Vec<ProviderSource>) {
+    let mut merged = config_file.document.value.clone();
+    let mut sources = Vec::new();
+    let Some(Value::Array(entries)) = merged.get_mut("providers") else {
+        return (merged, sources);
+    };
+    for (index, entry) in entries.iter_mut().enumerate() {
+        let written = entry.clone();
+        let preset_name = entry.get("use").and_then(Value::as_str).map(str::to_string);
+        let mut preset_file = None;
+        if let Some(name) = preset_name {
+            match presets.get(&name) {
+                Some(preset) => {
+                    let mut base = preset.value().clone();
+                    if let (Value::Object(base_map), Value::Object(_)) = (&mut base, &*entry) {
+                        base_map
+                            .entry("id")
+                            .or_insert_with(|| Value::String(preset.id.clone()));
+                    }
+                    deep_merge(&mut base, written.clone());
+                    *entry = base;
+                    preset_file = Some(preset.file.clone());
+                }
+                None => {
+                    let pointer = format!("/providers/{index}/use");
+                    let mut message = format!("unknown preset `{name}`");
+                    if let Some(suggestion) =
+                        did_you_mean(&name, presets.keys().map(String::as_str))
+                    {
+                        message.push_str(&format!(", did you mean `{suggestion}`?"));
+                    } else {
+                        message.push_str(" (see `authgate providers` for the list)");
+                    }
+                    diagnostics.push(
+                        Diagnostic::error(display_path(&pointer), message)
+                            .at(config_file.location(&pointer, false)),
+                    );
+                }
+            }
+        }
+        sources.push(ProviderSource {
+            preset: preset_file,
+            entry: written,
+        });
+    }
+    (merged, sources)
+}
+
+/// Lays `overlay` over `base`: mappings merge key by key, anything else replaces.
+pub fn deep_merge(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Object(base_map), Value::Object(overlay_map)) => {
+            for (key, value) in overlay_map {
+                match base_map.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        base_map.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer_segment(key));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// Every script field of the merged config, with its text read and its origin known.
+fn collect_scripts(
+    config: &Config,
+    source_map: &SourceMap<'_>,
+    watched_files: &mut BTreeSet<PathBuf>,
+    diagnostics: &mut Diagnostics,
+) -> Vec<LoadedScript> {
+    let mut fields: Vec<(String, &ScriptSource)> = Vec::new();
+    let callbacks = &config.callbacks;
+    for (key, script) in [
+        ("signIn", &callbacks.sign_in),
+        ("redirect", &callbacks.redirect),
+        ("jwt", &callbacks.jwt),
+        ("session", &callbacks.session),
+    ] {
+        if let Some(script) = script {
+            fields.push((format!("/callbacks/{key}"), script));
+        }
+    }
+    let events = &config.events;
+    for (key, script) in [
+        ("signIn", &events.sign_in),
+        ("signOut", &events.sign_out),
+        ("createUser", &events.create_user),
+        ("updateUser", &events.update_user),
+        ("linkAccount", &events.link_account),
+        ("session", &events.session),
+    ] {
+        if let Some(script) = script {
+            fields.push((format!("/events/{key}"), script));
+        }
+    }
+    for (index, provider) in config.providers.iter().enumerate() {
+        for (key, script) in [
+            ("profile", &provider.profile),
+            ("authorize", &provider.authorize),
+        ] {
+            if let Some(script) = script {
+                fields.push((format!("/providers/{index}/{key}"), script));
+            }
+        }
+    }
+
+    let mut scripts = Vec::new();
+    for (pointer, script) in fields {
+        match script {
+            ScriptSource::Inline(code) => scripts.push(LoadedScript {
+                name: display_path(&pointer),
+                code: code.clone(),
+                origin: inline_origin(source_map, &pointer, code),
+            }),
+            ScriptSource::File(file) => {
+                let file_pointer = format!("{pointer}/file");
+                let location = source_map.locate(&file_pointer, false);
+                let Some(base_dir) = declaring_directory(source_map, &pointer) else {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            display_path(&file_pointer),
+                            "a built-in preset cannot reference a script file",
+                        )
+                        .at(location),
+                    );
+                    continue;
+                };
+                let path = base_dir.join(&file.file);
+                let display = path.display().to_string();
+                watched_files.insert(path.clone());
+                match read_text_file(&path, &display) {
+                    Ok(code) => scripts.push(LoadedScript {
+                        name: display_path(&pointer),
+                        code,
+                        origin: ScriptOrigin {
+                            file: display,
+                            line: 1,
+                            first_column: 1,
+                            column: 1,
+                        },
+                    }),
+                    Err(error) => diagnostics.push(
+                        Diagnostic::error(
+                            display_path(&file_pointer),
+                            format!("cannot load script `{display}`: {}", error.message),
+                        )
+                        .at(location),
+                    ),
+                }
+            }
+        }
+    }
+    scripts
+}
+
+/// The directory a relative path in the field at `pointer` is resolved against.
+fn declaring_directory(source_map: &SourceMap<'_>, pointer: &str) -> Option<PathBuf> {
+    if let Some((index, rest)) = split_provider_pointer(pointer)
+        && let Some(provider) = source_map.providers.get(index)
+        && provider.entry.pointer(rest).is_none()
+        && let Some(preset) = &provider.preset
+    {
+        return preset.directory();
+    }
+    source_map.config.directory()
+}
+
+/// Where the body of an inline script starts in its YAML file.
+fn inline_origin(source_map: &SourceMap<'_>, pointer: &str, code: &str) -> ScriptOrigin {
+    let (file, relative) = match split_provider_pointer(pointer) {
+        Some((index, rest)) => match source_map.providers.get(index) {
+            Some(ProviderSource {
+                preset: Some(preset),
+                entry,
+            }) if entry.pointer(rest).is_none() => (preset.as_ref(), rest.to_string()),
+            _ => (source_map.config, pointer.to_string()),
+        },
+        None => (source_map.config, pointer.to_string()),
+    };
+    let node = file.document.positions.get(&relative);
+    let position = file.document.position_of(&relative, false);
+    if node.is_some_and(|node| node.block_scalar) {
+        // The parser places a block scalar at its first content line (after `|`); the
+        // body's indentation is that of its first non-blank line.
+        let indent = file
+            .text
+            .lines()
+            .skip(position.line.saturating_sub(1))
+            .find(|line| !line.trim().is_empty())
+            .map(|line| line.len() - line.trim_start().len())
+            .unwrap_or(0);
+        // Leading blank lines belong to the body, but the parser places the scalar at
+        // its first non-blank line.
+        let leading_blank_lines = code.chars().take_while(|c| *c == '\n').count();
+        ScriptOrigin {
+            file: file.display.clone(),
+            line: position.line.saturating_sub(leading_blank_lines).max(1),
+            first_column: indent + 1,
+            column: indent + 1,
+        }
+    } else {
+        let quoted = file
+            .text
+            .lines()
+            .nth(position.line.saturating_sub(1))
+            .and_then(|line| line.chars().nth(position.column.saturating_sub(1)))
+            .is_some_and(|c| c == '"' || c == '\'');
+        ScriptOrigin {
+            file: file.display.clone(),
+            line: position.line,
+            first_column: position.column + usize::from(quoted),
+            column: 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn overlays_merge_mappings_and_replace_everything_else() {
+        let mut base = json!({"id": "github", "authorization": {"url": "a", "params": {"scope": "x"}}, "checks": ["pkce"]});
+        deep_merge(
+            &mut base,
+            json!({"authorization": {"params": {"scope": "y"}}, "checks": ["state"]}),
+        );
+        assert_eq!(
+            base,
+            json!({"id": "github", "authorization": {"url": "a", "params": {"scope": "y"}}, "checks": ["state"]})
+        );
+    }
+
+    #[test]
+    fn script_positions_map_back_to_the_yaml_file() {
+        let origin = ScriptOrigin {
+            file: "a.yaml".into(),
+            line: 10,
+            first_column: 5,
+            column: 5,
+        };
+        assert_eq!(origin.locate(1, 3).line, 10);
+        assert_eq!(origin.locate(3, 2).line, 12);
+        assert_eq!(origin.locate(3, 2).column, 6);
+    }
+
+    #[test]
+    fn provider_pointers_split_into_index_and_rest() {
+        assert_eq!(
+            split_provider_pointer("/providers/3/clientId"),
+            Some((3, "/clientId"))
+        );
+        assert_eq!(split_provider_pointer("/providers/0"), Some((0, "")));
+        assert_eq!(split_provider_pointer("/secret"), None);
+    }
+}

@@ -1,0 +1,44 @@
+//! Which configuration values must never be shown in a diagnostic, a log line or `/readyz`:
+//! values that came from `${ENV}` (recorded during interpolation) and fields that hold
+//! secrets whatever their origin.
+
+/// Keys whose value is a secret wherever they appear.
+const SECRET_KEYS: [&str; 3] = ["secret", "clientSecret", "password"];
+
+/// True when the value at `pointer` is a secret by its name alone (`/secret`,
+/// `/secret/1`, `/providers/0/clientSecret`), or a database URL, which may embed a password.
+pub fn is_secret_pointer(pointer: &str) -> bool {
+    let mut segments = pointer.split('/').skip(1);
+    if let Some(first) = segments.next() {
+        if first == "secret" {
+            return true;
+        }
+        if first == "database" && pointer.ends_with("/url") {
+            return true;
+        }
+    }
+    pointer
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| SECRET_KEYS.contains(&last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_fields_are_recognised_by_name() {
+        let cases = [
+            ("/secret", true),
+            ("/secret/1", true),
+            ("/providers/0/clientSecret", true),
+            ("/database/url", true),
+            ("/providers/0/clientId", false),
+            ("/url", false),
+        ];
+        for (pointer, expected) in cases {
+            assert_eq!(is_secret_pointer(pointer), expected, "{pointer}");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Configuration: the YAML model, loading (config + presets + `${ENV}`), the JSON Schemas,
+//! and both validation layers. It produces a checked `LoadedConfig` or every problem found
+//! as `Diagnostics`; it never starts anything and never logs a secret.
+
+pub mod diagnostics;
+pub mod files;
+pub mod interpolate;
+pub mod load;
+pub mod masking;
+pub mod model;
+pub mod presets;
+pub mod provider;
+pub mod schema;
+pub mod semantic;
+pub mod values;
+pub mod yaml;
+
+pub use diagnostics::{Diagnostic, Diagnostics, SourceLocation};
+pub use interpolate::{Environment, ProcessEnvironment};
+pub use load::{ConfigSource, LoadedConfig, LoadedScript, ScriptOrigin, load_config};
+pub use model::Config;
+pub use provider::{ProviderConfig, ProviderKind};

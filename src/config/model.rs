@@ -1,0 +1,511 @@
+//! The configuration model of `authgate.yaml`: the types serde reads and schemars turns into
+//! `schema/authgate.schema.json`. Keys are camelCase, as in Auth.js. Defaults live here, so
+//! that the schema shows them to an editor.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::provider::ProviderConfig;
+use super::values::{Duration, ScriptSource, Secret};
+
+/// The whole configuration of one authgate server.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "authgate configuration")]
+pub struct Config {
+    /// Public base URL of the server, for example `https://auth.example.com`.
+    pub url: String,
+    /// Path under which the Auth.js routes are served.
+    #[serde(default = "default_base_path")]
+    pub base_path: String,
+    /// At least 32 bytes of random data; a list rotates secrets, newest first.
+    pub secret: Secret,
+    /// Trust `X-Forwarded-Host` / `X-Forwarded-Proto` from a proxy in front.
+    #[serde(default)]
+    pub trust_host: bool,
+    /// Sign-in providers, shown in this order.
+    #[serde(default)]
+    pub providers: Vec<ProviderConfig>,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub jwt: JwtConfig,
+    #[serde(default)]
+    pub cookies: CookiesConfig,
+    /// Where users, accounts, sessions and verification tokens are stored; omit for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseConfig>,
+    #[serde(default)]
+    pub callbacks: CallbacksConfig,
+    #[serde(default)]
+    pub events: EventsConfig,
+    #[serde(default)]
+    pub pages: PagesConfig,
+    #[serde(default)]
+    pub theme: ThemeConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub logging: LoggingConfig,
+    #[serde(default)]
+    pub scripting: ScriptingConfig,
+}
+
+fn default_base_path() -> String {
+    "/api/auth".to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStrategy {
+    Jwt,
+    Database,
+}
+
+impl SessionStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStrategy::Jwt => "jwt",
+            SessionStrategy::Database => "database",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SessionConfig {
+    /// `jwt` or `database`; default: `database` when a database is configured, else `jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<SessionStrategy>,
+    /// How long an idle session lives.
+    #[serde(default = "default_session_max_age")]
+    pub max_age: Duration,
+    /// How often a session's expiry is pushed forward.
+    #[serde(default = "default_session_update_age")]
+    pub update_age: Duration,
+    /// With the `database` strategy, what a credentials sign-in issues: `jwt` (as
+    /// Auth.js does) or a real `database` session. Required when both are configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<SessionStrategy>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            strategy: None,
+            max_age: default_session_max_age(),
+            update_age: default_session_update_age(),
+            credentials: None,
+        }
+    }
+}
+
+fn default_session_max_age() -> Duration {
+    Duration::from_days(30)
+}
+
+fn default_session_update_age() -> Duration {
+    Duration::from_seconds(86_400)
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtConfig {
+    /// Encrypt the session token (JWE `dir` + A256GCM) instead of only signing it.
+    #[serde(default)]
+    pub encryption: bool,
+    /// Signing algorithm; asymmetric ones need `keys`.
+    #[serde(default)]
+    pub algorithm: JwtAlgorithm,
+    /// Signing keys (PEM or JWK files); the first signs, all verify.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<JwtKeyFile>,
+    /// Lifetime of the token; defaults to `session.maxAge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum JwtAlgorithm {
+    #[default]
+    HS512,
+    RS256,
+    PS256,
+    ES256,
+    EdDSA,
+}
+
+impl JwtAlgorithm {
+    pub fn is_asymmetric(self) -> bool {
+        !matches!(self, JwtAlgorithm::HS512)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtKeyFile {
+    /// PEM or JWK file, relative to the config file.
+    pub file: PathBuf,
+    /// Key id published in the JWKS and the token header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+}
+
+/// `true`, `false`, or `auto` (secure when `url` is https).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CookieSecure {
+    Fixed(bool),
+    Mode(AutoKeyword),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoKeyword {
+    Auto,
+}
+
+impl Default for CookieSecure {
+    fn default() -> Self {
+        CookieSecure::Mode(AutoKeyword::Auto)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSite {
+    #[default]
+    Lax,
+    Strict,
+    None,
+}
+
+impl SameSite {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Lax => "Lax",
+            SameSite::Strict => "Strict",
+            SameSite::None => "None",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CookiesConfig {
+    /// Prefix of every cookie name: `authjs.` (Auth.js v5) or `next-auth.` (v4 apps).
+    #[serde(default = "default_cookie_prefix")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]*$"))]
+    pub prefix: String,
+    #[serde(default)]
+    pub secure: CookieSecure,
+    /// Share cookies across subdomains, for example `.example.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub same_site: SameSite,
+    #[serde(default = "default_cookie_path")]
+    pub path: String,
+    /// Per-cookie overrides, keyed by cookie kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<CookieKind, CookieOverride>,
+}
+
+impl Default for CookiesConfig {
+    fn default() -> Self {
+        CookiesConfig {
+            prefix: default_cookie_prefix(),
+            secure: CookieSecure::default(),
+            domain: None,
+            same_site: SameSite::default(),
+            path: default_cookie_path(),
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_cookie_prefix() -> String {
+    "authjs.".to_string()
+}
+
+fn default_cookie_path() -> String {
+    "/".to_string()
+}
+
+/// The cookies authgate sets.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum CookieKind {
+    SessionToken,
+    CsrfToken,
+    CallbackUrl,
+    PkceCodeVerifier,
+    State,
+    Nonce,
+}
+
+impl CookieKind {
+    pub const ALL: [CookieKind; 6] = [
+        CookieKind::SessionToken,
+        CookieKind::CsrfToken,
+        CookieKind::CallbackUrl,
+        CookieKind::PkceCodeVerifier,
+        CookieKind::State,
+        CookieKind::Nonce,
+    ];
+
+    /// The name after the prefix, as Auth.js spells it.
+    pub fn base_name(self) -> &'static str {
+        match self {
+            CookieKind::SessionToken => "session-token",
+            CookieKind::CsrfToken => "csrf-token",
+            CookieKind::CallbackUrl => "callback-url",
+            CookieKind::PkceCodeVerifier => "pkce.code_verifier",
+            CookieKind::State => "state",
+            CookieKind::Nonce => "nonce",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            CookieKind::SessionToken => "sessionToken",
+            CookieKind::CsrfToken => "csrfToken",
+            CookieKind::CallbackUrl => "callbackUrl",
+            CookieKind::PkceCodeVerifier => "pkceCodeVerifier",
+            CookieKind::State => "state",
+            CookieKind::Nonce => "nonce",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CookieOverride {
+    /// Full cookie name, replacing the computed one (prefixes included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_site: Option<SameSite>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DatabaseConfig {
+    /// `sqlite://authgate.db`, `postgres://...` or `mysql://...` (quote it in YAML).
+    pub url: String,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// How long a request waits for a free connection.
+    #[serde(default = "default_acquire_timeout")]
+    pub acquire_timeout: Duration,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+fn default_acquire_timeout() -> Duration {
+    Duration::from_seconds(5)
+}
+
+/// Rhai scripts deciding sign-in, redirects and token/session contents.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CallbacksConfig {
+    /// Gets `user, account, profile, email, credentials`; returns `true`, `false` or a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<ScriptSource>,
+    /// Gets `url, baseUrl`; returns the URL to redirect to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<ScriptSource>,
+    /// Gets `token, user, account, profile, trigger, isNewUser, session`; returns the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<ScriptSource>,
+    /// Gets `session, token, user`; returns the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<ScriptSource>,
+}
+
+/// Rhai scripts run after the fact; their result is ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EventsConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<ScriptSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_out: Option<ScriptSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_user: Option<ScriptSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_user: Option<ScriptSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_account: Option<ScriptSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<ScriptSource>,
+}
+
+/// Custom pages replacing the built-in ones (paths or absolute URLs).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PagesConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_out: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_user: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorScheme {
+    #[default]
+    Auto,
+    Dark,
+    Light,
+}
+
+/// Look of the built-in pages.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ThemeConfig {
+    #[serde(default)]
+    pub color_scheme: ColorScheme,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub button_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServerConfig {
+    /// Address to listen on; changing it needs a restart.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// HTTP worker threads; default: one per core. Changing it needs a restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 256))]
+    pub workers: Option<usize>,
+    /// How long in-flight requests may finish after SIGTERM.
+    #[serde(default = "default_shutdown_timeout")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            workers: None,
+            shutdown_timeout: default_shutdown_timeout(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:3000".to_string()
+}
+
+fn default_shutdown_timeout() -> Duration {
+    Duration::from_seconds(30)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoggingConfig {
+    /// A tracing filter such as `info` or `authgate=debug,actix_web=warn`; `RUST_LOG` wins.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        LoggingConfig {
+            level: default_log_level(),
+            format: LogFormat::default(),
+        }
+    }
+}
+
+fn default_log_level() -> String {
+    "info".to_string()
+}
+
+/// Limits every Rhai script runs under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScriptingConfig {
+    #[serde(default = "default_max_operations")]
+    pub max_operations: u64,
+    #[serde(default = "default_max_call_depth")]
+    pub max_call_depth: usize,
+    #[serde(default = "default_max_string_size")]
+    pub max_string_size: usize,
+    #[serde(default = "default_max_collection_size")]
+    pub max_array_size: usize,
+    #[serde(default = "default_max_collection_size")]
+    pub max_map_size: usize,
+    /// Wall-clock budget of one script call, in milliseconds.
+    #[serde(default = "default_script_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl Default for ScriptingConfig {
+    fn default() -> Self {
+        ScriptingConfig {
+            max_operations: default_max_operations(),
+            max_call_depth: default_max_call_depth(),
+            max_string_size: default_max_string_size(),
+            max_array_size: default_max_collection_size(),
+            max_map_size: default_max_collection_size(),
+            timeout_ms: default_script_timeout_ms(),
+        }
+    }
+}
+
+fn default_max_operations() -> u64 {
+    100_000
+}
+
+fn default_max_call_depth() -> usize {
+    32
+}
+
+fn default_max_string_size() -> usize {
+    64 * 1024
+}
+
+fn default_max_collection_size() -> usize {
+    10_000
+}
+
+fn default_script_timeout_ms() -> u64 {
+    50
+}

@@ -1,0 +1,218 @@
+//! The provider object: the same shape in `authgate.yaml` (`providers:` entries) and in a
+//! `providers.d/*.yaml` preset. Every field is optional here because an entry that says
+//! `use: <preset>` only overrides some fields; what each provider type needs is checked
+//! after the preset has been merged in (see `semantic`).
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::values::{Duration, Endpoint, ScriptSource};
+
+/// A sign-in provider, or a preset for one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProviderConfig {
+    /// Start from this preset (a file in `providers.d/`); the other fields override it.
+    #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    pub use_preset: Option<String>,
+    /// Identifier used in URLs (`/signin/<id>`, `/callback/<id>`); defaults to the preset's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"))]
+    pub id: Option<String>,
+    /// The kind of provider.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ProviderKind>,
+    /// Display name on the sign-in page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields a preset needs its user to supply (for example `clientId`, `issuer`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<RequiredField>,
+
+    // --- OAuth 2.0 and OpenID Connect ---
+    /// OpenID issuer; its discovery document supplies the endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Discovery document URL, when it is not `<issuer>/.well-known/openid-configuration`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub well_known: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientOptions>,
+    /// Protections for the authorization round trip; default `[pkce, state]`, plus
+    /// `nonce` for `oidc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Vec<Check>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_mode: Option<ResponseMode>,
+    /// Space-separated scopes requested at the authorization endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Rhai script mapping the provider's profile to `#{id, name, email, image}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ScriptSource>,
+    /// Link an OAuth account to an existing user with the same email without asking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_dangerous_email_account_linking: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub style: Option<ProviderStyle>,
+
+    // --- credentials ---
+    /// The fields the sign-in form asks for, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<IndexMap<String, CredentialField>>,
+    /// Rhai script receiving `credentials` and returning a user map or `()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorize: Option<ScriptSource>,
+    /// Look users up with SQL instead of a script.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<CredentialsLookup>,
+
+    // --- email ---
+    /// SMTP server URL, for example `smtp://127.0.0.1:2525` or `smtps://user:pass@host`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// Sender address of the sign-in email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// How long a sign-in link stays valid (default 24h).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Oauth,
+    Oidc,
+    Email,
+    Credentials,
+}
+
+impl ProviderKind {
+    /// The name Auth.js uses in `/providers`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Oauth => "oauth",
+            ProviderKind::Oidc => "oidc",
+            ProviderKind::Email => "email",
+            ProviderKind::Credentials => "credentials",
+        }
+    }
+}
+
+/// A provider field that a preset requires its user to set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RequiredField {
+    ClientId,
+    ClientSecret,
+    Issuer,
+    Authorization,
+    Token,
+    Userinfo,
+    WellKnown,
+    Server,
+    From,
+}
+
+impl RequiredField {
+    pub fn key(self) -> &'static str {
+        match self {
+            RequiredField::ClientId => "clientId",
+            RequiredField::ClientSecret => "clientSecret",
+            RequiredField::Issuer => "issuer",
+            RequiredField::Authorization => "authorization",
+            RequiredField::Token => "token",
+            RequiredField::Userinfo => "userinfo",
+            RequiredField::WellKnown => "wellKnown",
+            RequiredField::Server => "server",
+            RequiredField::From => "from",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    Pkce,
+    State,
+    Nonce,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// Algorithm the provider signs id_tokens with (default RS256).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+/// How the provider's button looks on the sign-in page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProviderStyle {
+    /// Logo: inline SVG, a data URL, or an https URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_dark: Option<String>,
+    /// Button background colour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bg: Option<String>,
+    /// Button text colour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand_color: Option<String>,
+}
+
+/// One field of the credentials sign-in form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialField {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// HTML input type (`text`, `password`, `email`, ...).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub input_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+}
+
+/// Credentials checked against an existing user table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialsLookup {
+    /// SQL returning `id, name, email, image, password_hash` for the submitted
+    /// credentials, which are bound by name (`:username`).
+    pub query: String,
+}

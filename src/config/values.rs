@@ -1,0 +1,219 @@
+//! Small value types shared by the configuration model: durations, secrets, script sources
+//! and endpoints. Each one owns its serde form and its JSON Schema, so that the schema an
+//! editor sees accepts exactly what serde accepts.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The regular expression a duration string must match; diagnostics recognise it.
+pub const DURATION_PATTERN: &str = "^[0-9]+(s|m|h|d|w)?$";
+
+/// A length of time written as `30d`, `24h`, `15m`, `900s`, `2w` or a number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration {
+    seconds: u64,
+}
+
+impl Duration {
+    pub const fn from_seconds(seconds: u64) -> Self {
+        Duration { seconds }
+    }
+
+    pub const fn from_days(days: u64) -> Self {
+        Duration {
+            seconds: days * 86_400,
+        }
+    }
+
+    pub const fn seconds(self) -> u64 {
+        self.seconds
+    }
+
+    pub fn as_std(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.seconds)
+    }
+
+    /// Parses `30d`, `24h`, `15m`, `900s`, `2w` or `900`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (digits, unit) = text.split_at(split);
+        let amount: u64 = digits
+            .parse()
+            .map_err(|_| format!("expected a duration such as `30d`, found `{text}`"))?;
+        let factor = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            "w" => 604_800,
+            _ => return Err(format!("expected a duration such as `30d`, found `{text}`")),
+        };
+        amount
+            .checked_mul(factor)
+            .map(Duration::from_seconds)
+            .ok_or_else(|| format!("duration `{text}` is too large"))
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.seconds;
+        for (unit, size) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] {
+            if seconds != 0 && seconds.is_multiple_of(size) {
+                return write!(f, "{}{unit}", seconds / size);
+            }
+        }
+        write!(f, "{seconds}s")
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seconds(u64),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Seconds(seconds) => Ok(Duration::from_seconds(seconds)),
+            Raw::Text(text) => Duration::parse(&text).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl JsonSchema for Duration {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A duration: `30d`, `24h`, `15m`, `900s`, `2w`, or an integer number of seconds.",
+            "anyOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "string", "pattern": DURATION_PATTERN }
+            ]
+        })
+    }
+}
+
+/// One secret, or a list of secrets for rotation: the first is used to create, every
+/// one is accepted when checking.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Secret {
+    One(String),
+    /// Newest first.
+    Rotation(Vec<String>),
+}
+
+impl Secret {
+    /// All secrets, newest first.
+    pub fn all(&self) -> Vec<&str> {
+        match self {
+            Secret::One(secret) => vec![secret.as_str()],
+            Secret::Rotation(secrets) => secrets.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<{} redacted>)", self.all().len())
+    }
+}
+
+/// A Rhai script: inline text, or `{ file: path }` relative to the YAML file that names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ScriptSource {
+    Inline(String),
+    File(ScriptFile),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptFile {
+    /// Path of a `.rhai` file, relative to the YAML file that names it.
+    pub file: PathBuf,
+}
+
+/// An OAuth endpoint: a URL, or a URL with extra query parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Endpoint {
+    Url(String),
+    Detailed(EndpointDetails),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointDetails {
+    pub url: Option<String>,
+    /// Extra parameters sent to the endpoint.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+impl Endpoint {
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Endpoint::Url(url) => Some(url),
+            Endpoint::Detailed(details) => details.url.as_deref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_every_documented_unit() {
+        let cases = [
+            ("30d", 2_592_000),
+            ("24h", 86_400),
+            ("15m", 900),
+            ("900s", 900),
+            ("900", 900),
+            ("2w", 1_209_600),
+        ];
+        for (text, seconds) in cases {
+            assert_eq!(Duration::parse(text), Ok(Duration::from_seconds(seconds)));
+        }
+    }
+
+    #[test]
+    fn durations_reject_unknown_units_and_overflow() {
+        assert!(Duration::parse("3x").is_err());
+        assert!(Duration::parse("d").is_err());
+        assert!(Duration::parse("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn durations_display_in_the_largest_whole_unit() {
+        assert_eq!(Duration::from_days(30).to_string(), "30d");
+        assert_eq!(Duration::from_seconds(90).to_string(), "90s");
+        assert_eq!(Duration::from_seconds(0).to_string(), "0s");
+    }
+
+    #[test]
+    fn secrets_never_print_their_value() {
+        let secret = Secret::One("hunter2-hunter2".into());
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+}

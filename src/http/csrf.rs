@@ -1,0 +1,24 @@
+//! `GET {basePath}/csrf`: the CSRF token, reusing the one in a valid cookie, else a new one
+//! with its cookie.
+
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::responses::{cookie, no_store};
+use crate::pipeline::Pipeline;
+use crate::session::csrf::issue_token;
+
+pub fn get(request: &HttpRequest, pipeline: &Pipeline) -> HttpResponse {
+    let spec = &pipeline.cookies.csrf_token;
+    let existing = request.cookie(&spec.name);
+    let issued = issue_token(
+        existing.as_ref().map(|c| c.value()),
+        &pipeline.secret_refs(),
+    );
+    let mut response = HttpResponse::Ok();
+    no_store(&mut response);
+    if let Some(value) = issued.new_cookie_value {
+        response.cookie(cookie(spec, value));
+    }
+    response.json(json!({ "csrfToken": issued.token }))
+}

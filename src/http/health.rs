@@ -1,0 +1,25 @@
+//! `/healthz` (the process answers) and `/readyz` (a configuration is being served, with the
+//! generation and the last reload's result; diagnostic headlines never carry secrets).
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::responses::no_store;
+use crate::reload::LiveConfig;
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(live: web::Data<LiveConfig>) -> HttpResponse {
+    let pipeline = live.snapshot();
+    let status = live.status();
+    let mut response = HttpResponse::Ok();
+    no_store(&mut response);
+    response.json(json!({
+        "status": "ready",
+        "generation": pipeline.generation,
+        "summary": pipeline.summary(),
+        "reload": *status,
+    }))
+}

@@ -1,0 +1,23 @@
+//! authgate: an authentication server speaking the Auth.js REST protocol, configured in
+//! YAML, scripted in Rhai and reloaded live.
+//!
+//! The data flows load → validate → compile → serve: [`config`] loads and checks,
+//! [`pipeline`] compiles a checked config into the immutable runtime, [`reload`] swaps
+//! pipelines while the server runs, and [`http`] (the only module that knows actix-web)
+//! serves requests from one pipeline snapshot each.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod pipeline;
+pub mod reload;
+pub mod script;
+pub mod session;
+pub mod text;

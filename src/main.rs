@@ -1,0 +1,201 @@
+//! The `authgate` command: a thin CLI over the library (serve, check, schema, providers).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use authgate::clock::SystemClock;
+use authgate::config::model::LogFormat;
+use authgate::config::presets::{PresetOrigin, load_presets};
+use authgate::config::schema::{SchemaKind, schema_text};
+use authgate::config::{ConfigSource, Diagnostics, ProcessEnvironment, ProviderConfig};
+use authgate::pipeline::build_pipeline;
+use authgate::reload::{LiveConfig, reload_on_sighup, spawn_watcher};
+
+#[derive(Parser)]
+#[command(
+    name = "authgate",
+    version,
+    about = "An Auth.js-compatible auth server configured in YAML"
+)]
+struct Cli {
+    /// The configuration file.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "AUTHGATE_CONFIG",
+        default_value = "authgate.yaml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default), reloading the configuration when its files change.
+    Serve,
+    /// Validate the configuration and report every problem found.
+    Check {
+        /// Also list the providers with their endpoints.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Print a JSON Schema for editors and CI.
+    Schema {
+        #[arg(value_enum, default_value_t = SchemaChoice::Config)]
+        which: SchemaChoice,
+    },
+    /// List the provider presets and the fields each one needs.
+    Providers,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaChoice {
+    /// `authgate.yaml`.
+    Config,
+    /// A file in `providers.d/`.
+    Provider,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let source = ConfigSource::new(&cli.config);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(source),
+        Command::Check { verbose } => Ok(check(&source, verbose)),
+        Command::Schema { which } => {
+            let kind = match which {
+                SchemaChoice::Config => SchemaKind::Config,
+                SchemaChoice::Provider => SchemaKind::Provider,
+            };
+            print!("{}", schema_text(kind));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Providers => Ok(list_providers(&source)),
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        ExitCode::from(2)
+    })
+}
+
+fn print_diagnostics(diagnostics: &Diagnostics) {
+    for diagnostic in diagnostics.iter() {
+        eprintln!("{diagnostic}");
+    }
+}
+
+fn check(source: &ConfigSource, verbose: bool) -> ExitCode {
+    match build_pipeline(source, &ProcessEnvironment, 1) {
+        Ok(pipeline) => {
+            print_diagnostics(&pipeline.warnings);
+            println!(
+                "ok: {}: {}",
+                source.config_path.display(),
+                pipeline.summary()
+            );
+            if verbose {
+                for provider in &pipeline.providers {
+                    println!(
+                        "  {:<16} {:<12} {}",
+                        provider.id,
+                        provider.kind.as_str(),
+                        pipeline.action_url(&format!("callback/{}", provider.id))
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics);
+            let count = diagnostics.error_count();
+            eprintln!(
+                "error: {} has {count} {}",
+                source.config_path.display(),
+                if count == 1 { "problem" } else { "problems" }
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn list_providers(source: &ConfigSource) -> ExitCode {
+    let (presets, diagnostics) = load_presets(Some(&source.user_presets_dir), &ProcessEnvironment);
+    println!(
+        "{:<24} {:<28} {:<12} {:<9} needs",
+        "preset", "name", "type", "from"
+    );
+    for preset in presets.values() {
+        let provider: ProviderConfig =
+            serde_json::from_value(preset.value().clone()).unwrap_or_default();
+        let needs: Vec<&str> = provider.requires.iter().map(|field| field.key()).collect();
+        println!(
+            "{:<24} {:<28} {:<12} {:<9} {}",
+            preset.id,
+            provider.name.as_deref().unwrap_or(&preset.id),
+            provider.kind.map(|kind| kind.as_str()).unwrap_or("-"),
+            match preset.origin {
+                PresetOrigin::BuiltIn => "built-in",
+                PresetOrigin::User => "user",
+            },
+            if needs.is_empty() {
+                "-".to_string()
+            } else {
+                needs.join(", ")
+            }
+        );
+    }
+    if diagnostics.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        print_diagnostics(&Diagnostics(diagnostics));
+        ExitCode::FAILURE
+    }
+}
+
+fn init_tracing(level: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(source: ConfigSource) -> anyhow::Result<ExitCode> {
+    let live = match LiveConfig::start(source, Arc::new(ProcessEnvironment), Arc::new(SystemClock))
+    {
+        Ok(live) => live,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics);
+            eprintln!("error: the configuration has problems; authgate did not start");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let settings = live.running_settings().clone();
+    init_tracing(&settings.log_level, settings.log_format);
+    let pipeline = live.snapshot();
+    for warning in pipeline.warnings.iter() {
+        tracing::warn!("{}", warning.headline());
+    }
+    tracing::info!(generation = pipeline.generation, summary = %pipeline.summary(), "configuration loaded");
+    drop(pipeline);
+    let _watcher = spawn_watcher(live.clone()).context("cannot watch the configuration files")?;
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::rt::spawn(reload_on_sighup(live.clone()));
+        authgate::http::serve(live)
+            .await
+            .with_context(|| format!("cannot serve on {}", settings.listen))
+    })?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

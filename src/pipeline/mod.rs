@@ -1,0 +1,211 @@
+//! The compiled, immutable runtime built from a checked configuration: providers resolved,
+//! scripts compiled once to shared ASTs, cookie policy computed. A request reads one
+//! `Pipeline` from start to end; a reload builds a new one and swaps it in whole.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::config::model::{Config, SessionStrategy};
+use crate::config::semantic::effective_strategy;
+use crate::config::{Diagnostics, LoadedConfig, ProviderConfig, ProviderKind};
+use crate::script::{CompiledScript, compile_script, sandboxed_engine};
+use crate::session::cookies::CookiePolicy;
+
+/// A provider ready to serve.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub id: String,
+    /// Display name (the configured `name`, else the id).
+    pub name: String,
+    pub kind: ProviderKind,
+    /// The merged provider configuration (preset plus overrides).
+    pub config: ProviderConfig,
+}
+
+/// Settings read once at start; a reload that changes them is reported as needing a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartSettings {
+    pub listen: String,
+    pub workers: Option<usize>,
+    pub shutdown_timeout: u64,
+    pub log_level: String,
+    pub log_format: crate::config::model::LogFormat,
+}
+
+impl RestartSettings {
+    /// Names of the settings that differ, for "needs restart" reports.
+    pub fn changed_from(&self, running: &RestartSettings) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        if self.listen != running.listen {
+            changed.push("server.listen");
+        }
+        if self.workers != running.workers {
+            changed.push("server.workers");
+        }
+        if self.shutdown_timeout != running.shutdown_timeout {
+            changed.push("server.shutdownTimeout");
+        }
+        if self.log_level != running.log_level {
+            changed.push("logging.level");
+        }
+        if self.log_format != running.log_format {
+            changed.push("logging.format");
+        }
+        changed
+    }
+}
+
+/// The live runtime of one configuration generation.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub generation: u64,
+    pub config: Arc<Config>,
+    /// The public base URL, without a trailing slash.
+    pub base_url: String,
+    /// `basePath` without a trailing slash (empty when it is `/`).
+    pub base_path: String,
+    /// Newest first.
+    pub secrets: Vec<String>,
+    pub providers: Vec<Provider>,
+    provider_index: HashMap<String, usize>,
+    pub cookies: CookiePolicy,
+    pub session_strategy: SessionStrategy,
+    scripts: HashMap<String, CompiledScript>,
+    pub restart_settings: RestartSettings,
+    pub watched_files: BTreeSet<PathBuf>,
+    pub warnings: Diagnostics,
+}
+
+impl Pipeline {
+    /// Compiles a checked configuration; script syntax errors come back as diagnostics.
+    pub fn compile(loaded: LoadedConfig, generation: u64) -> Result<Pipeline, Diagnostics> {
+        let config = loaded.config;
+        let engine = sandboxed_engine(&config.scripting);
+        let mut diagnostics = loaded.diagnostics;
+        let mut scripts = HashMap::new();
+        for script in &loaded.scripts {
+            match compile_script(&engine, script) {
+                Ok(compiled) => {
+                    scripts.insert(script.name.clone(), compiled);
+                }
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+        // The semantic rules already reported an unusable `url`.
+        let base_url = Url::parse(&config.url)
+            .map(|url| url.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        if diagnostics.has_errors() {
+            diagnostics.0.sort_by_key(|d| !d.is_error());
+            return Err(diagnostics);
+        }
+        let mut providers = Vec::new();
+        let mut provider_index = HashMap::new();
+        for provider in &config.providers {
+            let (Some(id), Some(kind)) = (provider.id.clone(), provider.kind) else {
+                continue;
+            };
+            provider_index.insert(id.clone(), providers.len());
+            providers.push(Provider {
+                name: provider.name.clone().unwrap_or_else(|| id.clone()),
+                id,
+                kind,
+                config: provider.clone(),
+            });
+        }
+        let https = base_url.starts_with("https://");
+        let base_path = config.base_path.trim_end_matches('/').to_string();
+        Ok(Pipeline {
+            generation,
+            base_url,
+            base_path,
+            secrets: config
+                .secret
+                .all()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            cookies: CookiePolicy::new(&config.cookies, https),
+            session_strategy: effective_strategy(&config),
+            restart_settings: RestartSettings {
+                listen: config.server.listen.clone(),
+                workers: config.server.workers,
+                shutdown_timeout: config.server.shutdown_timeout.seconds(),
+                log_level: config.logging.level.clone(),
+                log_format: config.logging.format,
+            },
+            providers,
+            provider_index,
+            scripts,
+            watched_files: loaded.watched_files,
+            warnings: diagnostics,
+            config: Arc::new(config),
+        })
+    }
+
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
+        self.provider_index
+            .get(id)
+            .and_then(|index| self.providers.get(*index))
+    }
+
+    /// A compiled script by its config path (`callbacks.jwt`, `providers[0].profile`).
+    pub fn script(&self, name: &str) -> Option<&CompiledScript> {
+        self.scripts.get(name)
+    }
+
+    pub fn script_count(&self) -> usize {
+        self.scripts.len()
+    }
+
+    /// Secrets as `&str`, newest first.
+    pub fn secret_refs(&self) -> Vec<&str> {
+        self.secrets.iter().map(String::as_str).collect()
+    }
+
+    /// `https://host/api/auth/<action>`.
+    pub fn action_url(&self, action: &str) -> String {
+        format!("{}{}/{action}", self.base_url, self.base_path)
+    }
+
+    /// One line for `authgate check` and the start-up log.
+    pub fn summary(&self) -> String {
+        let ids: Vec<&str> = self.providers.iter().map(|p| p.id.as_str()).collect();
+        let store = match &self.config.database {
+            Some(database) => database
+                .url
+                .split_once(':')
+                .map(|(scheme, _)| scheme.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            None => "none".into(),
+        };
+        let noun = if ids.len() == 1 {
+            "provider"
+        } else {
+            "providers"
+        };
+        let list = if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", ids.join(", "))
+        };
+        format!(
+            "{} {noun}{list}, session strategy {}, store {store}",
+            ids.len(),
+            self.session_strategy.as_str()
+        )
+    }
+}
+
+/// Loads, checks and compiles in one step (`authgate check` and every reload).
+pub fn build_pipeline(
+    source: &crate::config::ConfigSource,
+    env: &dyn crate::config::Environment,
+    generation: u64,
+) -> Result<Pipeline, Diagnostics> {
+    let loaded = crate::config::load_config(source, env)?;
+    Pipeline::compile(loaded, generation)
+}

@@ -1,0 +1,209 @@
+//! Live configuration: the current `Pipeline` behind an `ArcSwap`, rebuilt on file changes
+//! (see `watch`) and SIGHUP. A rebuild is swapped in only when it loaded, validated and
+//! compiled completely; a failed one keeps the old pipeline and is recorded in the status
+//! that `/readyz` shows (diagnostic headlines only: they never carry secrets).
+
+mod watch;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::{ConfigSource, Diagnostics, Environment};
+use crate::pipeline::{Pipeline, RestartSettings, build_pipeline};
+
+pub use watch::{WatcherHandle, spawn_watcher};
+
+/// Most diagnostic headlines kept in the status.
+const MAX_STATUS_ERRORS: usize = 20;
+
+/// What the last reload did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadAttempt {
+    /// Unix seconds.
+    pub at: u64,
+    /// What started it: `file change`, `SIGHUP`, `api`.
+    pub trigger: String,
+    /// `ok` or `failed`.
+    pub result: &'static str,
+    pub error_count: usize,
+    /// Headlines of the diagnostics, secrets masked.
+    pub errors: Vec<String>,
+}
+
+/// The reload state `/readyz` reports.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadStatus {
+    /// Generation of the pipeline being served.
+    pub generation: u64,
+    /// Unix seconds at which it was swapped in.
+    pub loaded_at: u64,
+    pub reloads_succeeded: u64,
+    pub reloads_failed: u64,
+    pub last_reload: Option<ReloadAttempt>,
+    /// Settings changed on disk that only take effect after a restart.
+    pub needs_restart: Vec<String>,
+}
+
+/// The result of one reload.
+#[derive(Debug)]
+pub enum ReloadOutcome {
+    Applied { generation: u64 },
+    Failed(Diagnostics),
+}
+
+/// The pipeline being served, and how to rebuild it.
+pub struct LiveConfig {
+    current: ArcSwap<Pipeline>,
+    status: ArcSwap<ReloadStatus>,
+    source: ConfigSource,
+    env: Arc<dyn Environment>,
+    clock: Arc<dyn Clock>,
+    running: RestartSettings,
+    reload_lock: Mutex<()>,
+    last_generation: AtomicU64,
+}
+
+impl LiveConfig {
+    /// Builds generation 1; the server does not start without it.
+    pub fn start(
+        source: ConfigSource,
+        env: Arc<dyn Environment>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<LiveConfig>, Diagnostics> {
+        let pipeline = build_pipeline(&source, env.as_ref(), 1)?;
+        let status = ReloadStatus {
+            generation: 1,
+            loaded_at: clock.unix_seconds(),
+            reloads_succeeded: 0,
+            reloads_failed: 0,
+            last_reload: None,
+            needs_restart: Vec::new(),
+        };
+        Ok(Arc::new(LiveConfig {
+            running: pipeline.restart_settings.clone(),
+            current: ArcSwap::from_pointee(pipeline),
+            status: ArcSwap::from_pointee(status),
+            source,
+            env,
+            clock,
+            reload_lock: Mutex::new(()),
+            last_generation: AtomicU64::new(1),
+        }))
+    }
+
+    /// The pipeline a request uses from start to end.
+    pub fn snapshot(&self) -> Arc<Pipeline> {
+        self.current.load_full()
+    }
+
+    pub fn status(&self) -> Arc<ReloadStatus> {
+        self.status.load_full()
+    }
+
+    pub fn source(&self) -> &ConfigSource {
+        &self.source
+    }
+
+    /// The settings the server was started with.
+    pub fn running_settings(&self) -> &RestartSettings {
+        &self.running
+    }
+
+    /// Rebuilds from disk and swaps the result in when, and only when, it is complete.
+    pub fn reload(&self, trigger: &str) -> ReloadOutcome {
+        // One rebuild at a time, so generations are swapped in the order they were built.
+        let _guard = self
+            .reload_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let generation = self.last_generation.load(Ordering::SeqCst) + 1;
+        let now = self.clock.unix_seconds();
+        let previous = self.status();
+        match build_pipeline(&self.source, self.env.as_ref(), generation) {
+            Ok(pipeline) => {
+                self.last_generation.store(generation, Ordering::SeqCst);
+                let needs_restart: Vec<String> = pipeline
+                    .restart_settings
+                    .changed_from(&self.running)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                for setting in &needs_restart {
+                    tracing::warn!(setting = %setting, "setting changed on disk; it takes effect after a restart");
+                }
+                for warning in pipeline.warnings.iter() {
+                    tracing::warn!("{}", warning.headline());
+                }
+                tracing::info!(generation, trigger, summary = %pipeline.summary(), "configuration reloaded");
+                self.current.store(Arc::new(pipeline));
+                self.status.store(Arc::new(ReloadStatus {
+                    generation,
+                    loaded_at: now,
+                    reloads_succeeded: previous.reloads_succeeded + 1,
+                    reloads_failed: previous.reloads_failed,
+                    last_reload: Some(ReloadAttempt {
+                        at: now,
+                        trigger: trigger.to_string(),
+                        result: "ok",
+                        error_count: 0,
+                        errors: Vec::new(),
+                    }),
+                    needs_restart,
+                }));
+                ReloadOutcome::Applied { generation }
+            }
+            Err(diagnostics) => {
+                let errors: Vec<String> = diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .take(MAX_STATUS_ERRORS)
+                    .map(|d| d.headline())
+                    .collect();
+                tracing::warn!(
+                    trigger,
+                    errors = diagnostics.error_count(),
+                    serving = previous.generation,
+                    "configuration reload failed; keeping the running configuration"
+                );
+                for diagnostic in diagnostics.iter() {
+                    tracing::warn!("{}", diagnostic.headline());
+                }
+                self.status.store(Arc::new(ReloadStatus {
+                    reloads_failed: previous.reloads_failed + 1,
+                    last_reload: Some(ReloadAttempt {
+                        at: now,
+                        trigger: trigger.to_string(),
+                        result: "failed",
+                        error_count: diagnostics.error_count(),
+                        errors,
+                    }),
+                    ..(*previous).clone()
+                }));
+                ReloadOutcome::Failed(diagnostics)
+            }
+        }
+    }
+}
+
+/// Reloads on every SIGHUP until the process ends.
+#[cfg(unix)]
+pub async fn reload_on_sighup(live: Arc<LiveConfig>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(stream) => stream,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGHUP; reload on signal is off");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        let live = live.clone();
+        let _ = tokio::task::spawn_blocking(move || live.reload("SIGHUP")).await;
+    }
+}
