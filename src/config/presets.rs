@@ -205,3 +205,28 @@ pub fn builtin_preset_names() -> Vec<String> {
     names.sort();
     names
 }
+
+/// A configuration that enables every built-in preset, supplying placeholder values for
+/// the fields each one requires. Used to prove every preset loads, and to benchmark
+/// loading a large configuration.
+pub fn config_using_every_builtin_preset(url: &str, secret: &str) -> String {
+    let env = std::collections::HashMap::<String, String>::new();
+    let (presets, _) = load_presets(None, &env);
+    let mut config = format!("url: {url}\nsecret: {secret}\nproviders:\n");
+    for preset in presets.values() {
+        config.push_str(&format!(
+            "  - use: {}\n    clientId: placeholder-id\n    clientSecret: placeholder-secret\n",
+            preset.id
+        ));
+        let requires = preset.value().get("requires").and_then(Value::as_array);
+        for field in requires.into_iter().flatten().filter_map(Value::as_str) {
+            if field != "clientId" && field != "clientSecret" {
+                config.push_str(&format!(
+                    "    {field}: https://tenant.example.com/{}\n",
+                    preset.id
+                ));
+            }
+        }
+    }
+    config
+}

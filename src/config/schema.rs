@@ -321,8 +321,25 @@ impl Context<'_> {
                     )
             })
         };
-        let best = branches
+        // `Option<T>` is `anyOf: [T, null]`: a value that is not null is about T alone.
+        let only_null_expected = |errors: &Vec<ValidationError<'static>>| {
+            errors.iter().all(|error| {
+                matches!(error.kind(), ValidationErrorKind::Type { kind: TypeKind::Single(one) } if one.to_string() == "null")
+            })
+        };
+        let relevant: Vec<&Vec<ValidationError<'static>>> = branches
             .iter()
+            .filter(|errors| instance.is_null() || !only_null_expected(errors))
+            .collect();
+        if let [single] = relevant.as_slice() {
+            for error in single.iter() {
+                self.describe(error, out);
+            }
+            return;
+        }
+        let best = relevant
+            .iter()
+            .copied()
             .filter(|errors| !errors.is_empty() && !is_type_only(errors))
             .max_by_key(|errors| {
                 errors
@@ -338,7 +355,7 @@ impl Context<'_> {
             return;
         }
         let mut expected: Vec<String> = Vec::new();
-        for error in branches.iter().flatten() {
+        for error in relevant.iter().copied().flatten() {
             let name = match error.kind() {
                 ValidationErrorKind::Type {
                     kind: TypeKind::Single(one),

@@ -21,7 +21,12 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn error(&mut self, pointer: &str, message: impl Into<String>) {
-        let location = self.source_map.locate(pointer, false);
+        self.error_at(pointer, pointer, message);
+    }
+
+    /// Names `pointer` but points at where `location_pointer` was written.
+    fn error_at(&mut self, pointer: &str, location_pointer: &str, message: impl Into<String>) {
+        let location = self.source_map.locate(location_pointer, false);
         self.diagnostics
             .push(Diagnostic::error(display_path(pointer), message).at(location));
     }
@@ -135,8 +140,20 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
             None => checker.error(&format!("{base}/id"), "required property is missing"),
             Some(id) => {
                 if let Some(first) = seen.get(id) {
-                    checker.error(
+                    // Point at the user's entry, even when the id came from its preset.
+                    let written = checker
+                        .source_map
+                        .providers
+                        .get(index)
+                        .is_some_and(|p| p.entry.get("id").is_some());
+                    let location = if written {
+                        format!("{base}/id")
+                    } else {
+                        base.clone()
+                    };
+                    checker.error_at(
                         &format!("{base}/id"),
+                        &location,
                         format!(
                             "duplicate provider id `{id}` (already used by providers[{first}])"
                         ),

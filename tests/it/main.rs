@@ -1,1 +1,11 @@
-fn main() {}
+//! The one integration-test binary (one link step): config diagnostics, schemas, examples
+//! and presets, and a real server for the HTTP, reload and load tests.
+
+mod support;
+
+mod config_diagnostics;
+mod examples_and_presets;
+mod http_endpoints;
+mod live_reload;
+mod reload_under_load;
+mod schema_files;

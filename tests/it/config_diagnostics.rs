@@ -1,0 +1,383 @@
+//! Bad configurations, each pinned to the exact diagnostic text and location that
+//! `authgate check` prints.
+
+use std::collections::HashMap;
+
+use authgate::config::ConfigSource;
+use authgate::pipeline::build_pipeline;
+
+use crate::support::ConfigDir;
+
+const SECRET_LINE: &str = "secret: integration-secret-0123456789abcdef0123456789\n";
+
+struct Case {
+    name: &'static str,
+    /// `authgate.yaml`; `{secret}` is replaced by a valid secret line.
+    config: &'static str,
+    /// Extra files, relative to the config directory.
+    files: &'static [(&'static str, &'static str)],
+    env: &'static [(&'static str, &'static str)],
+    /// Every diagnostic, rendered, with the temp dir shown as `<dir>`.
+    expected: &'static str,
+}
+
+fn render(case: &Case) -> String {
+    let dir = ConfigDir::new(&case.config.replace("{secret}\n", SECRET_LINE));
+    for (path, text) in case.files {
+        dir.write(path, text);
+    }
+    let env: HashMap<String, String> = case
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let source = ConfigSource::new(dir.config_path());
+    match build_pipeline(&source, &env, 1) {
+        Ok(pipeline) => format!("ok: {}", pipeline.summary()),
+        Err(diagnostics) => diagnostics
+            .to_string()
+            .replace(&format!("{}/", dir.path().display()), "<dir>/")
+            .trim_end()
+            .to_string(),
+    }
+}
+
+fn run(cases: &[Case]) {
+    let mut failures = Vec::new();
+    for case in cases {
+        let got = render(case);
+        if got != case.expected {
+            failures.push(format!(
+                "--- {}\nexpected:\n{}\ngot:\n{}\n",
+                case.name, case.expected, got
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn bad_yaml_and_bad_files_get_a_clear_diagnostic() {
+    run(&[
+        Case {
+            name: "yaml_syntax_error_points_at_the_line",
+            config: "url: http://a.example\nproviders: [\n  - x\n",
+            files: &[],
+            env: &[],
+            expected: "error: invalid YAML: \"-\" is only valid inside a block\n  --> <dir>/authgate.yaml:3:3",
+        },
+        Case {
+            name: "empty_file_is_reported_not_accepted",
+            config: "# nothing here\n",
+            files: &[],
+            env: &[],
+            expected: "error: file is empty: expected a mapping of settings\n  --> <dir>/authgate.yaml:1:1",
+        },
+        Case {
+            name: "top_level_list_is_rejected",
+            config: "- url: http://a.example\n",
+            files: &[],
+            env: &[],
+            expected: "error: expected a mapping of settings at the top level, found a list\n  --> <dir>/authgate.yaml:1:1",
+        },
+        Case {
+            name: "duplicate_key_points_at_the_second_occurrence",
+            config: "url: http://a.example\n{secret}\nurl: http://b.example\n",
+            files: &[],
+            env: &[],
+            expected: "error: invalid YAML: duplicate key `url` (first defined on line 1)\n  --> <dir>/authgate.yaml:3:1",
+        },
+        Case {
+            name: "alias_bomb_is_stopped",
+            config: "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+            files: &[],
+            env: &[],
+            expected: "error: invalid YAML: document has more than 100000 nodes once aliases are expanded (an alias bomb?)\n  --> <dir>/authgate.yaml:5:36",
+        },
+        Case {
+            name: "deeply_nested_document_is_stopped",
+            config: "url: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+            files: &[],
+            env: &[],
+            expected: "error: invalid YAML: document is nested deeper than 64 levels\n  --> <dir>/authgate.yaml:1:69",
+        },
+        Case {
+            name: "unsupported_tag_is_rejected",
+            config: "url: !Ref base_url\n",
+            files: &[],
+            env: &[],
+            expected: "error: invalid YAML: unsupported tag `!Ref`\n  --> <dir>/authgate.yaml:1:6",
+        },
+        Case {
+            name: "unquoted_sqlite_memory_dsn_is_a_yaml_error",
+            config: "url: http://a.example\n{secret}\ndatabase:\n  url: sqlite::memory:\n",
+            files: &[],
+            env: &[],
+            expected: "error: invalid YAML: mapping values are not allowed in this context\n  --> <dir>/authgate.yaml:4:22",
+        },
+        Case {
+            name: "preset_path_that_is_a_directory_is_reported",
+            config: "url: http://a.example\n{secret}\n",
+            files: &[("providers.d/acme.yaml/inner.txt", "x")],
+            env: &[],
+            expected: "error: expected a file, found a directory\n  --> <dir>/providers.d/acme.yaml:1:1",
+        },
+    ]);
+}
+
+#[test]
+fn schema_errors_name_the_path_and_point_at_the_line() {
+    run(&[
+        Case {
+            name: "missing_url_and_secret_are_both_reported",
+            config: "basePath: /auth\n",
+            files: &[],
+            env: &[],
+            expected: "error: url: required property is missing\n  --> <dir>/authgate.yaml:1:1\nerror: secret: required property is missing\n  --> <dir>/authgate.yaml:1:1",
+        },
+        Case {
+            name: "unknown_top_level_key_suggests_the_right_one",
+            config: "url: http://a.example\n{secret}\nsesion:\n  maxAge: 1d\n",
+            files: &[],
+            env: &[],
+            expected: "error: sesion: unknown property `sesion`, did you mean `session`?\n  --> <dir>/authgate.yaml:3:1",
+        },
+        Case {
+            name: "callback_name_that_does_not_exist_is_rejected",
+            config: "url: http://a.example\n{secret}\ncallbacks:\n  signin: |\n    true\n",
+            files: &[],
+            env: &[],
+            expected: "error: callbacks.signin: unknown property `signin`, did you mean `signIn`?\n  --> <dir>/authgate.yaml:4:3",
+        },
+        Case {
+            name: "event_name_that_does_not_exist_lists_the_known_ones",
+            config: "url: http://a.example\n{secret}\nevents:\n  onEverything: log_info(\"x\")\n",
+            files: &[],
+            env: &[],
+            expected: "error: events.onEverything: unknown property `onEverything`, expected one of `signIn`, `signOut`, `createUser`, `updateUser`, `linkAccount`, `session`\n  --> <dir>/authgate.yaml:4:3",
+        },
+        Case {
+            name: "yes_is_a_string_not_a_boolean",
+            config: "url: http://a.example\n{secret}\ntrustHost: yes\n",
+            files: &[],
+            env: &[],
+            expected: "error: trustHost: expected a boolean, found a string `yes`\n  --> <dir>/authgate.yaml:3:12",
+        },
+        Case {
+            name: "bad_duration_names_the_accepted_forms",
+            config: "url: http://a.example\n{secret}\nsession:\n  maxAge: 30 days\n",
+            files: &[],
+            env: &[],
+            expected: "error: session.maxAge: expected a duration such as `30d`, `24h`, `15m`, `900s` or a number of seconds, found `30 days`\n  --> <dir>/authgate.yaml:4:11",
+        },
+        Case {
+            name: "misspelt_strategy_suggests_the_enum_value",
+            config: "url: http://a.example\n{secret}\nsession:\n  strategy: databse\n",
+            files: &[],
+            env: &[],
+            expected: "error: session.strategy: expected one of `jwt`, `database`, found `databse`, did you mean `database`?\n  --> <dir>/authgate.yaml:4:13",
+        },
+        Case {
+            name: "provider_field_of_the_wrong_type_points_into_the_list",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: acme\n    type: oauth\n    checks: pkce\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].checks: expected a list, found a string `pkce`\n  --> <dir>/authgate.yaml:6:13",
+        },
+        Case {
+            name: "script_field_must_be_text_or_a_file_reference",
+            config: "url: http://a.example\n{secret}\ncallbacks:\n  jwt: 42\n",
+            files: &[],
+            env: &[],
+            expected: "error: callbacks.jwt: expected a string or a mapping, found an integer `42`\n  --> <dir>/authgate.yaml:4:8",
+        },
+        Case {
+            name: "script_file_reference_with_a_typo_is_named",
+            config: "url: http://a.example\n{secret}\ncallbacks:\n  jwt:\n    fiel: jwt.rhai\n",
+            files: &[],
+            env: &[],
+            expected: "error: callbacks.jwt.fiel: unknown property `fiel`, did you mean `file`?\n  --> <dir>/authgate.yaml:5:5\nerror: callbacks.jwt.file: required property is missing\n  --> <dir>/authgate.yaml:5:5",
+        },
+        Case {
+            name: "user_preset_schema_error_points_into_the_preset_file",
+            config: "url: http://a.example\n{secret}\n",
+            files: &[(
+                "providers.d/acme.yaml",
+                "id: acme\ntype: oauth\nclientld: x\n",
+            )],
+            env: &[],
+            expected: "error: clientld: unknown property `clientld`, did you mean `clientId`?\n  --> <dir>/providers.d/acme.yaml:3:1",
+        },
+    ]);
+}
+
+#[test]
+fn environment_values_are_expanded_and_masked() {
+    run(&[
+        Case {
+            name: "unset_variable_without_default_is_named",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - use: github\n    clientId: ${GITHUB_ID}\n    clientSecret: x\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].clientId: environment variable `GITHUB_ID` is not set (use `${GITHUB_ID:-default}` to give a default)\n  --> <dir>/authgate.yaml:5:15",
+        },
+        Case {
+            name: "value_from_the_environment_is_masked_in_messages",
+            config: "url: ${PUBLIC_URL}\n{secret}\n",
+            files: &[],
+            env: &[("PUBLIC_URL", "internal-host-name-do-not-print")],
+            expected: "error: url: expected an absolute http(s) URL such as `https://auth.example.com`, found (value hidden)\n  --> <dir>/authgate.yaml:1:6",
+        },
+        Case {
+            name: "environment_value_of_the_wrong_type_is_masked",
+            config: "url: http://a.example\n{secret}\ntrustHost: ${TRUST}\n",
+            files: &[],
+            env: &[("TRUST", "sensitive-value")],
+            expected: "error: trustHost: expected a boolean, found a string (value hidden)\n  --> <dir>/authgate.yaml:3:12",
+        },
+        Case {
+            name: "short_secret_from_the_environment_reports_only_its_length",
+            config: "url: http://a.example\nsecret: ${AUTH_SECRET}\n",
+            files: &[],
+            env: &[("AUTH_SECRET", "hunter2")],
+            expected: "error: secret: must be at least 32 bytes, found 7 (generate one with `openssl rand -base64 33`)\n  --> <dir>/authgate.yaml:2:9",
+        },
+    ]);
+}
+
+#[test]
+fn semantic_rules_report_every_problem_together() {
+    run(&[
+        Case {
+            name: "relative_url_and_base_path_without_slash",
+            config: "url: auth.example.com\nbasePath: api/auth\n{secret}\n",
+            files: &[],
+            env: &[],
+            expected: "error: url: expected an absolute http(s) URL such as `https://auth.example.com`, found `auth.example.com`\n  --> <dir>/authgate.yaml:1:6\nerror: basePath: must start with `/`, found `api/auth`\n  --> <dir>/authgate.yaml:2:11",
+        },
+        Case {
+            name: "second_secret_of_a_rotation_list_too_short",
+            config: "url: http://a.example\nsecret:\n  - integration-secret-0123456789abcdef0123456789\n  - old\n",
+            files: &[],
+            env: &[],
+            expected: "error: secret[1]: must be at least 32 bytes, found 3 (generate one with `openssl rand -base64 33`)\n  --> <dir>/authgate.yaml:4:5",
+        },
+        Case {
+            name: "duplicate_provider_ids",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - use: github\n    clientId: a\n    clientSecret: b\n  - use: github\n    clientId: c\n    clientSecret: d\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[1].id: duplicate provider id `github` (already used by providers[0])\n  --> <dir>/authgate.yaml:7:5",
+        },
+        Case {
+            name: "unknown_preset_suggests_a_near_name",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - use: githb\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].use: unknown preset `githb`, did you mean `github`?\n  --> <dir>/authgate.yaml:4:10",
+        },
+        Case {
+            name: "fields_a_preset_requires_are_named_when_missing",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - use: github\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].clientId: required by preset `github` and missing\n  --> <dir>/authgate.yaml:4:5\nerror: providers[0].clientSecret: required by preset `github` and missing\n  --> <dir>/authgate.yaml:4:5",
+        },
+        Case {
+            name: "provider_without_type_or_preset",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: mystery\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0]: set `type` (oauth, oidc, email or credentials) or `use` a preset\n  --> <dir>/authgate.yaml:4:5",
+        },
+        Case {
+            name: "oidc_provider_without_issuer",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: staff\n    type: oidc\n    clientId: app\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].issuer: required property is missing (an oidc provider discovers its endpoints from the issuer)\n  --> <dir>/authgate.yaml:4:5",
+        },
+        Case {
+            name: "database_strategy_without_database",
+            config: "url: http://a.example\n{secret}\nsession:\n  strategy: database\n",
+            files: &[],
+            env: &[],
+            expected: "error: session.strategy: the `database` strategy needs a `database` section\n  --> <dir>/authgate.yaml:4:13",
+        },
+        Case {
+            name: "email_provider_without_database_or_sender",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: email\n    type: email\n    server: smtp://127.0.0.1:2525\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].from: required property is missing\n  --> <dir>/authgate.yaml:4:5\nerror: providers[0]: an email provider needs a `database` section to store verification tokens\n  --> <dir>/authgate.yaml:4:5",
+        },
+        Case {
+            name: "credentials_with_database_sessions_needs_an_explicit_choice",
+            config: "url: http://a.example\n{secret}\ndatabase:\n  url: \"sqlite://authgate.db\"\nproviders:\n  - id: password\n    type: credentials\n    authorize: \"()\"\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0]: a credentials provider with the `database` session strategy needs `session.credentials: jwt` (issue JWT cookies, as Auth.js does) or `session.credentials: database`\n  --> <dir>/authgate.yaml:6:5",
+        },
+        Case {
+            name: "host_prefixed_cookie_cannot_have_a_domain",
+            config: "url: https://a.example\n{secret}\ncookies:\n  domain: .example.com\n  overrides:\n    sessionToken:\n      name: __Host-session\n",
+            files: &[],
+            env: &[],
+            expected: "error: cookies.overrides.sessionToken.name: a `__Host-` cookie cannot have a domain (remove the domain or the prefix)\n  --> <dir>/authgate.yaml:7:13",
+        },
+        Case {
+            name: "unsupported_database_scheme_hides_the_url",
+            config: "url: http://a.example\n{secret}\ndatabase:\n  url: \"redis://user:pw@127.0.0.1\"\n",
+            files: &[],
+            env: &[],
+            expected: "error: database.url: expected a `sqlite:`, `postgres://` or `mysql://` URL (value hidden)\n  --> <dir>/authgate.yaml:4:8",
+        },
+    ]);
+}
+
+#[test]
+fn scripts_that_do_not_compile_point_inside_the_yaml() {
+    run(&[
+        Case {
+            name: "block_scalar_error_line_is_the_yaml_line",
+            config: "url: http://a.example\n{secret}\ncallbacks:\n  jwt: |\n    let role = \"admin\";\n    token.role = role +;\n    token\n",
+            files: &[],
+            env: &[],
+            expected: "error: callbacks.jwt: script does not compile: Unexpected ';'\n  --> <dir>/authgate.yaml:6:24",
+        },
+        Case {
+            name: "script_file_error_points_into_the_rhai_file",
+            config: "url: http://a.example\n{secret}\ncallbacks:\n  session:\n    file: scripts/session.rhai\n",
+            files: &[(
+                "scripts/session.rhai",
+                "session.user.id = token.sub;\nlet = 1;\nsession\n",
+            )],
+            env: &[],
+            expected: "error: callbacks.session: script does not compile: Expecting name of a variable\n  --> <dir>/scripts/session.rhai:2:5",
+        },
+        Case {
+            name: "missing_script_file_is_named",
+            config: "url: http://a.example\n{secret}\ncallbacks:\n  session:\n    file: nowhere.rhai\n",
+            files: &[],
+            env: &[],
+            expected: "error: callbacks.session.file: cannot load script `<dir>/nowhere.rhai`: file not found\n  --> <dir>/authgate.yaml:5:11",
+        },
+        Case {
+            name: "preset_profile_script_error_points_into_the_preset",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - use: acme\n    clientId: a\n",
+            files: &[(
+                "providers.d/acme.yaml",
+                "id: acme\ntype: oauth\nauthorization: https://acme.example/authorize\ntoken: https://acme.example/token\nprofile: |\n  #{ id: profile.sub,, }\n",
+            )],
+            env: &[],
+            expected: "error: providers[0].profile: script does not compile: Expecting name of a property\n  --> <dir>/providers.d/acme.yaml:6:22",
+        },
+        Case {
+            name: "preset_id_must_match_its_file_name",
+            config: "url: http://a.example\n{secret}\n",
+            files: &[("providers.d/acme.yaml", "id: other\ntype: oauth\n")],
+            env: &[],
+            expected: "error: id: preset id `other` does not match its file name `acme.yaml`\n  --> <dir>/providers.d/acme.yaml:1:5",
+        },
+    ]);
+}

@@ -1,0 +1,274 @@
+//! The Auth.js endpoints and operational endpoints of a real running server.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{ConfigDir, Server, base_config, client, free_port};
+
+const PROVIDERS: &str = "providers:
+  - use: github
+    clientId: id
+    clientSecret: secret
+  - id: password
+    type: credentials
+    name: Password
+    authorize: \"()\"
+";
+
+fn start(extra: &str) -> (ConfigDir, Server) {
+    let port = free_port();
+    let dir = ConfigDir::new(&base_config(port, extra));
+    let server = Server::start(&dir.config_path(), port);
+    (dir, server)
+}
+
+#[tokio::test]
+async fn providers_endpoint_answers_in_the_auth_js_shape_in_config_order() {
+    let (_dir, server) = start(PROVIDERS);
+    let response = client()
+        .get(server.url("/api/auth/providers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let base = &server.base;
+    assert_eq!(
+        body,
+        json!({
+            "github": {
+                "id": "github", "name": "GitHub", "type": "oauth",
+                "signinUrl": format!("{base}/api/auth/signin/github"),
+                "callbackUrl": format!("{base}/api/auth/callback/github"),
+            },
+            "password": {
+                "id": "password", "name": "Password", "type": "credentials",
+                "signinUrl": format!("{base}/api/auth/signin/password"),
+                "callbackUrl": format!("{base}/api/auth/callback/password"),
+            }
+        })
+    );
+    let order: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(order, ["github", "password"]);
+}
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn csrf_token_comes_with_a_double_submit_cookie_and_no_cache_headers() {
+    let (_dir, server) = start("");
+    let response = client()
+        .get(server.url("/api/auth/csrf"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["cache-control"],
+        "private, no-cache, no-store"
+    );
+    let cookies = set_cookies(&response);
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let cookie = &cookies[0];
+    assert!(cookie.starts_with("authjs.csrf-token="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not set Secure: {cookie}"
+    );
+    let body: Value = response.json().await.unwrap();
+    let token = body["csrfToken"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 64);
+    let value = cookie
+        .trim_start_matches("authjs.csrf-token=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(value.starts_with(&format!("{token}|")), "{value}");
+
+    // The same valid cookie keeps its token and is not set again.
+    let again = client()
+        .get(server.url("/api/auth/csrf"))
+        .header("cookie", format!("authjs.csrf-token={value}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(set_cookies(&again).is_empty());
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["csrfToken"], token.as_str());
+}
+
+#[tokio::test]
+async fn forged_csrf_cookie_is_replaced_by_a_new_token() {
+    let (_dir, server) = start("");
+    let forged = format!("{}|{}", "a".repeat(64), "b".repeat(64));
+    let response = client()
+        .get(server.url("/api/auth/csrf"))
+        .header("cookie", format!("authjs.csrf-token={forged}"))
+        .send()
+        .await
+        .unwrap();
+    let cookies = set_cookies(&response);
+    assert_eq!(cookies.len(), 1);
+    let body: Value = response.json().await.unwrap();
+    assert_ne!(body["csrfToken"], "a".repeat(64));
+}
+
+#[tokio::test]
+async fn csrf_cookie_is_host_prefixed_and_secure_when_the_url_is_https() {
+    let port = free_port();
+    let config = base_config(port, "").replace(
+        &format!("url: http://127.0.0.1:{port}"),
+        "url: https://auth.example.com",
+    );
+    let dir = ConfigDir::new(&config);
+    let server = Server::start(&dir.config_path(), port);
+    let response = client()
+        .get(server.url("/api/auth/csrf"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = &set_cookies(&response)[0];
+    assert!(cookie.starts_with("__Host-authjs.csrf-token="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"), "{cookie}");
+}
+
+#[tokio::test]
+async fn unknown_actions_answer_404_and_other_methods_405() {
+    let (_dir, server) = start(PROVIDERS);
+    let http = client();
+    let unknown = http
+        .get(server.url("/api/auth/nonsense"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        unknown.text().await.unwrap(),
+        "Error: This action with HTTP GET is not supported by authgate."
+    );
+    let post_csrf = http
+        .post(server.url("/api/auth/csrf"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post_csrf.status(), 404);
+    let put = http.put(server.url("/api/auth/csrf")).send().await.unwrap();
+    assert_eq!(put.status(), 405);
+    assert_eq!(put.headers()["allow"], "GET, POST");
+    let delete = http
+        .delete(server.url("/api/auth/providers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), 405);
+    let outside = http
+        .get(server.url("/somewhere/else"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outside.status(), 404);
+}
+
+#[tokio::test]
+async fn a_custom_base_path_moves_every_action() {
+    let (_dir, server) = start(&format!("basePath: /auth/\n{PROVIDERS}"));
+    let http = client();
+    let moved = http
+        .get(server.url("/auth/providers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    let body: Value = moved.json().await.unwrap();
+    assert_eq!(
+        body["github"]["signinUrl"],
+        format!("{}/auth/signin/github", server.base)
+    );
+    let old = http
+        .get(server.url("/api/auth/providers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 404);
+}
+
+#[tokio::test]
+async fn health_and_readiness_report_the_served_generation() {
+    let (_dir, server) = start(PROVIDERS);
+    let http = client();
+    let health = http.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready: Value = http
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["generation"], 1);
+    assert_eq!(ready["reload"]["lastReload"], Value::Null);
+    assert_eq!(
+        ready["summary"],
+        "2 providers (github, password), session strategy jwt, store none"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_drains_and_exits_cleanly() {
+    let (_dir, mut server) = start("");
+    let response = client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    server.signal("TERM");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "authgate did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        status.success(),
+        "exit status {status:?}; log:\n{}",
+        server.log()
+    );
+}
+
+#[tokio::test]
+async fn request_log_names_the_path_but_never_the_query() {
+    let (_dir, server) = start("");
+    client()
+        .get(server.url("/api/auth/csrf?token=very-secret-query-value"))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.log();
+    assert!(log.contains("/api/auth/csrf"), "{log}");
+    assert!(!log.contains("very-secret-query-value"), "{log}");
+    assert!(
+        !log.contains(crate::support::SECRET),
+        "secret in log:\n{log}"
+    );
+}
