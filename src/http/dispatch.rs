@@ -27,7 +27,7 @@ pub async fn dispatch(request: HttpRequest, live: web::Data<LiveConfig>) -> Http
     };
     match (method.as_str(), action) {
         ("GET" | "HEAD", "csrf") => csrf::get(&request, &pipeline),
-        ("GET" | "HEAD", "providers") => providers::get(&pipeline),
+        ("GET" | "HEAD", "providers") => providers::get(&request, &pipeline),
         (method, _) => responses::unknown_action(method),
     }
 }

@@ -5,6 +5,7 @@
 mod csrf;
 mod dispatch;
 mod health;
+mod origin;
 mod providers;
 mod request_log;
 mod responses;

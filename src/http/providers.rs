@@ -1,11 +1,13 @@
 //! `GET {basePath}/providers`: the configured providers in Auth.js's shape, in config order.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value, json};
 
+use super::origin::auth_base_url;
 use crate::pipeline::Pipeline;
 
-pub fn get(pipeline: &Pipeline) -> HttpResponse {
+pub fn get(request: &HttpRequest, pipeline: &Pipeline) -> HttpResponse {
+    let base = auth_base_url(request, pipeline);
     let mut providers = Map::new();
     for provider in &pipeline.providers {
         providers.insert(
@@ -14,8 +16,8 @@ pub fn get(pipeline: &Pipeline) -> HttpResponse {
                 "id": provider.id,
                 "name": provider.name,
                 "type": provider.kind.as_str(),
-                "signinUrl": pipeline.action_url(&format!("signin/{}", provider.id)),
-                "callbackUrl": pipeline.action_url(&format!("callback/{}", provider.id)),
+                "signinUrl": format!("{base}/signin/{}", provider.id),
+                "callbackUrl": format!("{base}/callback/{}", provider.id),
             }),
         );
     }

@@ -63,15 +63,22 @@ impl WatchSet {
         }
     }
 
+    /// A known file, the presets directory itself, or a YAML/Rhai file appearing in a
+    /// watched directory (a script the last failed reload could not find, a new preset).
+    /// Other files (a SQLite database and its journal, editor swap files) are ignored, so
+    /// they cannot cause reload storms.
     fn is_relevant(&self, path: &Path) -> bool {
         let path = normalize(path);
         if self.files.contains(&path) || path == self.presets_dir {
             return true;
         }
-        path.parent() == Some(self.presets_dir.as_path())
+        let in_watched_directory = path
+            .parent()
+            .is_some_and(|parent| parent == self.presets_dir || self.directories.contains(parent));
+        in_watched_directory
             && path
                 .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+                .is_some_and(|ext| ext == "yaml" || ext == "yml" || ext == "rhai")
     }
 }
 

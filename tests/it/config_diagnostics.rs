@@ -381,3 +381,49 @@ fn scripts_that_do_not_compile_point_inside_the_yaml() {
         },
     ]);
 }
+
+fn diagnostics_for(source: &ConfigSource) -> String {
+    let env: HashMap<String, String> = HashMap::new();
+    match build_pipeline(source, &env, 1) {
+        Ok(_) => "ok".into(),
+        Err(diagnostics) => diagnostics.to_string().trim_end().to_string(),
+    }
+}
+
+#[test]
+fn config_path_that_is_a_directory_or_missing_or_not_utf8_is_reported() {
+    let dir = ConfigDir::new("url: http://a.example\n");
+    let as_directory = dir.path().join("conf.d");
+    std::fs::create_dir_all(&as_directory).unwrap();
+    let display = as_directory.display().to_string();
+    assert_eq!(
+        diagnostics_for(&ConfigSource::new(&as_directory)),
+        format!("error: expected a file, found a directory\n  --> {display}:1:1")
+    );
+
+    let missing = dir.path().join("missing.yaml");
+    assert_eq!(
+        diagnostics_for(&ConfigSource::new(&missing)),
+        format!("error: file not found\n  --> {}:1:1", missing.display())
+    );
+
+    dir.write_bytes("latin1.yaml", b"url: http://caf\xe9.example\n");
+    let latin1 = dir.path().join("latin1.yaml");
+    assert_eq!(
+        diagnostics_for(&ConfigSource::new(&latin1)),
+        format!(
+            "error: file is not valid UTF-8 (invalid byte at offset 15)\n  --> {}:1:1",
+            latin1.display()
+        )
+    );
+
+    let huge = dir.path().join("huge.yaml");
+    std::fs::write(&huge, "a".repeat(2 * 1024 * 1024)).unwrap();
+    assert_eq!(
+        diagnostics_for(&ConfigSource::new(&huge)),
+        format!(
+            "error: file is 2097152 bytes, larger than the 1048576-byte limit\n  --> {}:1:1",
+            huge.display()
+        )
+    );
+}

@@ -170,3 +170,36 @@ fn providers_command_lists_presets_with_what_they_need() {
         .expect("user preset listed");
     assert!(acme.contains("user"), "{acme}");
 }
+
+#[test]
+fn readme_preset_table_lists_every_preset_with_its_required_fields() {
+    use authgate::config::ProviderConfig;
+    use authgate::config::presets::load_presets;
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let env: HashMap<String, String> = HashMap::new();
+    let (presets, _) = load_presets(None, &env);
+    let mut missing = Vec::new();
+    for preset in presets.values() {
+        let provider: ProviderConfig = serde_json::from_value(preset.value().clone()).unwrap();
+        let requires: Vec<&str> = provider.requires.iter().map(|field| field.key()).collect();
+        let row = format!(
+            "| `{}` | {} | {} | {} |",
+            preset.id,
+            provider.name.as_deref().unwrap_or_default(),
+            provider.kind.map(|kind| kind.as_str()).unwrap_or_default(),
+            if requires.is_empty() {
+                "-".to_string()
+            } else {
+                requires.join(", ")
+            }
+        );
+        if !readme.lines().any(|line| line == row) {
+            missing.push(row);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README.md preset table is out of date; expected rows:\n{}",
+        missing.join("\n")
+    );
+}

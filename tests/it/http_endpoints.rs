@@ -272,3 +272,54 @@ async fn request_log_names_the_path_but_never_the_query() {
         "secret in log:\n{log}"
     );
 }
+
+#[tokio::test]
+async fn trusted_host_builds_urls_from_forwarded_headers_and_rejects_junk() {
+    let (_dir, server) = start(&format!("trustHost: true\n{PROVIDERS}"));
+    let http = client();
+    let forwarded: Value = http
+        .get(server.url("/api/auth/providers"))
+        .header("x-forwarded-host", "auth.example.com")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        forwarded["github"]["signinUrl"],
+        "https://auth.example.com/api/auth/signin/github"
+    );
+    let junk: Value = http
+        .get(server.url("/api/auth/providers"))
+        .header("x-forwarded-host", "evil.example/phish?")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        junk["github"]["signinUrl"],
+        format!("{}/api/auth/signin/github", server.base)
+    );
+}
+
+#[tokio::test]
+async fn forwarded_headers_are_ignored_without_trust_host() {
+    let (_dir, server) = start(PROVIDERS);
+    let body: Value = client()
+        .get(server.url("/api/auth/providers"))
+        .header("x-forwarded-host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["github"]["signinUrl"],
+        format!("{}/api/auth/signin/github", server.base)
+    );
+}

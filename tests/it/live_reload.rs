@@ -234,3 +234,31 @@ async fn broken_script_file_keeps_the_old_pipeline_and_hides_secrets() {
     assert!(!server.log().contains("tiny-secret-value"));
     assert_eq!(refused["generation"], 1);
 }
+
+#[tokio::test]
+async fn creating_a_missing_script_file_after_a_failed_reload_is_picked_up() {
+    let port = free_port();
+    let dir = ConfigDir::new(&base_config(port, ""));
+    let server = Server::start(&dir.config_path(), port);
+    let config = std::fs::read_to_string(dir.config_path()).unwrap();
+    dir.replace(
+        "authgate.yaml",
+        &format!("{config}callbacks:\n  jwt:\n    file: jwt.rhai\n"),
+    );
+    let failed = eventually(RELOAD_DEADLINE, || async {
+        let ready = readyz(&server).await;
+        (ready["reload"]["lastReload"]["result"] == "failed").then_some(ready)
+    })
+    .await
+    .unwrap_or_else(|| panic!("config edit not seen; log:\n{}", server.log()));
+    assert!(failed.to_string().contains("file not found"), "{failed}");
+
+    dir.write("jwt.rhai", "token\n");
+    let ready = eventually(RELOAD_DEADLINE, || async {
+        let ready = readyz(&server).await;
+        (ready["generation"] == 2).then_some(ready)
+    })
+    .await
+    .unwrap_or_else(|| panic!("new script file not picked up; log:\n{}", server.log()));
+    assert_eq!(ready["reload"]["lastReload"]["result"], "ok");
+}
