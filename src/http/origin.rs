@@ -1,6 +1,6 @@
 //! The public origin a response's URLs are built on: the configured `url`, or, with
 //! `trustHost: true` behind a proxy, the request's `X-Forwarded-Host`/`X-Forwarded-Proto`
-//! (falling back to `Host`), as Auth.js does. Header values are checked strictly, so a
+//! (falling back to `Host` and the connection's scheme), as Auth.js does. Header values are checked strictly, so a
 //! forged header cannot inject anything but a plain host name into a URL.
 
 use actix_web::HttpRequest;
@@ -28,7 +28,8 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
 pub fn auth_base_url(request: &HttpRequest, pipeline: &Pipeline) -> String {
     if pipeline.config.trust_host {
         let host = header(request, "x-forwarded-host").or_else(|| header(request, "host"));
-        let proto = header(request, "x-forwarded-proto").unwrap_or("https");
+        let scheme = request.connection_info().scheme().to_string();
+        let proto = header(request, "x-forwarded-proto").unwrap_or(&scheme);
         if let Some(host) = host.filter(|host| is_plain_host(host))
             && matches!(proto, "http" | "https")
         {

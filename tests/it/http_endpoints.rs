@@ -273,53 +273,66 @@ async fn request_log_names_the_path_but_never_the_query() {
     );
 }
 
-#[tokio::test]
-async fn trusted_host_builds_urls_from_forwarded_headers_and_rejects_junk() {
-    let (_dir, server) = start(&format!("trustHost: true\n{PROVIDERS}"));
-    let http = client();
-    let forwarded: Value = http
-        .get(server.url("/api/auth/providers"))
-        .header("x-forwarded-host", "auth.example.com")
-        .header("x-forwarded-proto", "https")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        forwarded["github"]["signinUrl"],
-        "https://auth.example.com/api/auth/signin/github"
-    );
-    let junk: Value = http
-        .get(server.url("/api/auth/providers"))
-        .header("x-forwarded-host", "evil.example/phish?")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        junk["github"]["signinUrl"],
-        format!("{}/api/auth/signin/github", server.base)
-    );
+async fn github_signin_url(server: &Server, headers: &[(&str, &str)]) -> String {
+    let mut request = client().get(server.url("/api/auth/providers"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let body: Value = request.send().await.unwrap().json().await.unwrap();
+    body["github"]["signinUrl"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
-async fn forwarded_headers_are_ignored_without_trust_host() {
-    let (_dir, server) = start(PROVIDERS);
-    let body: Value = client()
-        .get(server.url("/api/auth/providers"))
-        .header("x-forwarded-host", "evil.example")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        body["github"]["signinUrl"],
-        format!("{}/api/auth/signin/github", server.base)
-    );
+async fn forwarded_host_is_used_only_when_trusted_and_plain() {
+    let (_trusting_dir, trusting) = start(&format!("trustHost: true\n{PROVIDERS}"));
+    let (_strict_dir, strict) = start(PROVIDERS);
+    let configured = |server: &Server| format!("{}/api/auth/signin/github", server.base);
+    let cases = [
+        (
+            "trusted proxy headers build the URL",
+            &trusting,
+            vec![
+                ("x-forwarded-host", "auth.example.com"),
+                ("x-forwarded-proto", "https"),
+            ],
+            "https://auth.example.com/api/auth/signin/github".to_string(),
+        ),
+        (
+            "without a forwarded proto the connection's scheme is used",
+            &trusting,
+            vec![("x-forwarded-host", "auth.example.com")],
+            "http://auth.example.com/api/auth/signin/github".to_string(),
+        ),
+        (
+            "a host with a path falls back to the configured url",
+            &trusting,
+            vec![("x-forwarded-host", "evil.example/phish?")],
+            configured(&trusting),
+        ),
+        (
+            "an unknown scheme falls back to the configured url",
+            &trusting,
+            vec![
+                ("x-forwarded-host", "auth.example.com"),
+                ("x-forwarded-proto", "javascript"),
+            ],
+            configured(&trusting),
+        ),
+        (
+            "forwarded headers are ignored without trustHost",
+            &strict,
+            vec![
+                ("x-forwarded-host", "evil.example"),
+                ("x-forwarded-proto", "https"),
+            ],
+            configured(&strict),
+        ),
+    ];
+    for (name, server, headers, expected) in cases {
+        assert_eq!(
+            github_signin_url(server, &headers).await,
+            expected,
+            "{name}"
+        );
+    }
 }
