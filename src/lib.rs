@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod password;
 pub mod pipeline;
 pub mod reload;
 pub mod script;

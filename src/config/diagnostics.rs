@@ -158,12 +158,41 @@ impl From<Diagnostic> for Diagnostics {
     }
 }
 
+/// Longest value shown in a message, in characters.
+const MAX_SHOWN_CHARS: usize = 60;
+
+/// Makes user text safe to put in a one-line message: control characters (newlines,
+/// escape sequences) are escaped, so a value cannot forge a diagnostic or a log line, and
+/// long text is cut.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A value as messages show it: `` `value` ``, sanitized.
+pub fn quoted(text: &str) -> String {
+    format!("`{}`", sanitize(text))
+}
+
 /// Turns a JSON pointer (`/providers/2/clientId`) into the display path
 /// (`providers[2].clientId`).
 pub fn display_path(pointer: &str) -> String {
     let mut out = String::new();
     for segment in pointer.split('/').skip(1) {
-        let segment = segment.replace("~1", "/").replace("~0", "~");
+        let segment = sanitize(&segment.replace("~1", "/").replace("~0", "~"));
         if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
             out.push_str(&format!("[{segment}]"));
         } else {
@@ -189,6 +218,14 @@ mod tests {
         assert_eq!(display_path("/secret/1"), "secret[1]");
         assert_eq!(display_path("/a~1b/c~0d"), "a/b.c~d");
         assert_eq!(display_path(""), "");
+        assert_eq!(display_path("/a\nb"), "a\\nb");
+    }
+
+    #[test]
+    fn shown_values_cannot_forge_lines_or_flood_the_screen() {
+        assert_eq!(sanitize("a\nerror: fake"), "a\\nerror: fake");
+        assert_eq!(sanitize("x\u{1b}[2J"), "x\\u{1b}[2J");
+        assert_eq!(sanitize(&"y".repeat(100)).chars().count(), 61);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! diagnostic naming the file.
 
 use std::collections::HashSet;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -62,28 +62,50 @@ pub fn read_text_file(path: &Path, display: &str) -> Result<String, Diagnostic> 
     if metadata.is_dir() {
         return Err(file_error(display, "expected a file, found a directory"));
     }
-    if metadata.len() > MAX_FILE_BYTES {
+    if !metadata.is_file() {
+        // A FIFO would block the reload forever, /dev/zero would never end.
         return Err(file_error(
             display,
-            format!(
-                "file is {} bytes, larger than the {MAX_FILE_BYTES}-byte limit",
-                metadata.len()
-            ),
+            "expected a regular file, found a device, socket or pipe",
         ));
     }
-    let bytes = std::fs::read(path).map_err(|error| match error.kind() {
-        ErrorKind::PermissionDenied => file_error(display, "cannot read file: permission denied"),
-        _ => file_error(display, format!("cannot read file: {error}")),
-    })?;
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large(display, metadata.len()));
+    }
+    let mut bytes = Vec::new();
+    // `take` guards against a file that grew since it was measured.
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|error| match error.kind() {
+            ErrorKind::PermissionDenied => {
+                file_error(display, "cannot read file: permission denied")
+            }
+            _ => file_error(display, format!("cannot read file: {error}")),
+        })?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(display, bytes.len() as u64));
+    }
     String::from_utf8(bytes).map_err(|error| {
-        file_error(
-            display,
-            format!(
-                "file is not valid UTF-8 (invalid byte at offset {})",
-                error.utf8_error().valid_up_to()
-            ),
-        )
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
+        let line_start = valid
+            .iter()
+            .rposition(|byte| *byte == b'\n')
+            .map_or(0, |at| at + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        Diagnostic::error("", "file is not valid UTF-8")
+            .at(SourceLocation::new(display, Position { line, column }))
     })
+}
+
+fn too_large(display: &str, size: u64) -> Diagnostic {
+    file_error(
+        display,
+        format!("file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit"),
+    )
 }
 
 /// Parses `text` as one YAML mapping and expands `${ENV}` in it. A file that parses comes

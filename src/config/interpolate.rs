@@ -65,6 +65,11 @@ fn expand(text: &str, env: &dyn Environment) -> Result<Expansion, String> {
             Some((name, default)) => (name, Some(default)),
             None => (body, None),
         };
+        if default.is_some_and(|default| default.contains("${")) {
+            return Err(format!(
+                "`${{{name}:-...}}`: a default cannot contain another `${{...}}`"
+            ));
+        }
         if !is_variable_name(name) {
             return Err(format!(
                 "`${{{body}}}` is not a valid variable reference (expected `${{NAME}}` or `${{NAME:-default}}`)"
@@ -176,6 +181,10 @@ mod tests {
             (
                 "${ID",
                 Err("unterminated `${` (write `$${` for a literal `${`)"),
+            ),
+            (
+                "${A:-${B}}",
+                Err("`${A:-...}`: a default cannot contain another `${...}`"),
             ),
             (
                 "${1X}",

@@ -11,15 +11,15 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::diagnostics::{Diagnostic, Diagnostics, SourceLocation, display_path};
+use super::diagnostics::{Diagnostic, Diagnostics, SourceLocation, display_path, quoted};
 use super::files::{ParsedFile, parse_yaml_file, read_text_file};
 use super::interpolate::Environment;
 use super::masking::is_secret_pointer;
 use super::model::Config;
 use super::presets::{Preset, is_provider_script, load_presets};
 use super::schema::{SchemaKind, validate_against_schema};
+use super::scripts::{LoadedScript, collect_scripts};
 use super::semantic::check_semantics;
-use super::values::ScriptSource;
 use super::yaml::escape_pointer_segment;
 use crate::text::did_you_mean;
 
@@ -43,45 +43,6 @@ impl ConfigSource {
         ConfigSource {
             config_path,
             user_presets_dir,
-        }
-    }
-}
-
-/// A Rhai script body and where its first character was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadedScript {
-    /// The config path of the field, such as `callbacks.jwt` or `providers[1].profile`.
-    pub name: String,
-    pub code: String,
-    pub origin: ScriptOrigin,
-}
-
-/// Maps a line and column inside a script back to the file the user edits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScriptOrigin {
-    pub file: String,
-    /// File line of the script's first line.
-    pub line: usize,
-    /// File column of the script's first character.
-    pub first_column: usize,
-    /// File column where the script's later lines start (a block scalar's indentation).
-    pub column: usize,
-}
-
-impl ScriptOrigin {
-    /// The file position of a 1-based `line`/`column` inside the script.
-    pub fn locate(&self, line: usize, column: usize) -> SourceLocation {
-        let line = line.max(1);
-        let column = column.max(1);
-        let file_column = if line == 1 {
-            self.first_column + column - 1
-        } else {
-            self.column + column - 1
-        };
-        SourceLocation {
-            file: self.file.clone(),
-            line: self.line + line - 1,
-            column: file_column,
         }
     }
 }
@@ -147,7 +108,7 @@ impl SourceMap<'_> {
 }
 
 /// `/providers/3/clientId` → `(3, "/clientId")`.
-fn split_provider_pointer(pointer: &str) -> Option<(usize, &str)> {
+pub(crate) fn split_provider_pointer(pointer: &str) -> Option<(usize, &str)> {
     let rest = pointer.strip_prefix("/providers/")?;
     let (index, rest) = match rest.find('/') {
         Some(cut) => (&rest[..cut], &rest[cut..]),
@@ -254,6 +215,44 @@ pub fn load_config(
     })
 }
 
+/// Every file the configuration on disk refers to, read best-effort (no validation): the
+/// config, the user's presets, and each `{file: ...}` they name (scripts, keys), resolved
+/// against the file that names it. The watcher uses it, so that a file a failed reload
+/// could not find is noticed when it appears.
+pub fn referenced_files(source: &ConfigSource) -> BTreeSet<PathBuf> {
+    let mut files = BTreeSet::from([source.config_path.clone()]);
+    let mut documents = vec![source.config_path.clone()];
+    documents.extend(
+        super::presets::user_preset_files(&source.user_presets_dir, &mut Vec::new())
+            .into_iter()
+            .map(|(_, path)| path),
+    );
+    for document in documents {
+        let Ok(text) = read_text_file(&document, "") else {
+            continue;
+        };
+        let Ok(parsed) = super::yaml::parse_document(&text) else {
+            continue;
+        };
+        let directory = document.parent().map(Path::to_path_buf).unwrap_or_default();
+        files.insert(document);
+        let mut pending = vec![&parsed.value];
+        while let Some(value) = pending.pop() {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(file)) = map.get("file") {
+                        files.insert(directory.join(file));
+                    }
+                    pending.extend(map.values());
+                }
+                Value::Array(items) => pending.extend(items.iter()),
+                _ => {}
+            }
+        }
+    }
+    files
+}
+
 /// Replaces every `use:` entry by its preset with the entry's fields laid over it.
 fn merge_presets(
     config_file: &ParsedFile,
@@ -284,8 +283,15 @@ fn merge_presets(
                 }
                 None => {
                     let pointer = format!("/providers/{index}/use");
-                    let mut message = format!("unknown preset `{name}`");
-                    if let Some(suggestion) =
+                    let masked = config_file.masked.contains(&pointer);
+                    let mut message = if masked {
+                        "unknown preset (value hidden)".to_string()
+                    } else {
+                        format!("unknown preset {}", quoted(&name))
+                    };
+                    if masked {
+                        message.push_str(" (see `authgate providers` for the list)");
+                    } else if let Some(suggestion) =
                         did_you_mean(&name, presets.keys().map(String::as_str))
                     {
                         message.push_str(&format!(", did you mean `{suggestion}`?"));
@@ -340,159 +346,6 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
-/// Every script field of the merged config, with its text read and its origin known.
-fn collect_scripts(
-    config: &Config,
-    source_map: &SourceMap<'_>,
-    watched_files: &mut BTreeSet<PathBuf>,
-    diagnostics: &mut Diagnostics,
-) -> Vec<LoadedScript> {
-    let mut fields: Vec<(String, &ScriptSource)> = Vec::new();
-    let callbacks = &config.callbacks;
-    for (key, script) in [
-        ("signIn", &callbacks.sign_in),
-        ("redirect", &callbacks.redirect),
-        ("jwt", &callbacks.jwt),
-        ("session", &callbacks.session),
-    ] {
-        if let Some(script) = script {
-            fields.push((format!("/callbacks/{key}"), script));
-        }
-    }
-    let events = &config.events;
-    for (key, script) in [
-        ("signIn", &events.sign_in),
-        ("signOut", &events.sign_out),
-        ("createUser", &events.create_user),
-        ("updateUser", &events.update_user),
-        ("linkAccount", &events.link_account),
-        ("session", &events.session),
-    ] {
-        if let Some(script) = script {
-            fields.push((format!("/events/{key}"), script));
-        }
-    }
-    for (index, provider) in config.providers.iter().enumerate() {
-        for (key, script) in [
-            ("profile", &provider.profile),
-            ("authorize", &provider.authorize),
-        ] {
-            if let Some(script) = script {
-                fields.push((format!("/providers/{index}/{key}"), script));
-            }
-        }
-    }
-
-    let mut scripts = Vec::new();
-    for (pointer, script) in fields {
-        match script {
-            ScriptSource::Inline(code) => scripts.push(LoadedScript {
-                name: display_path(&pointer),
-                code: code.clone(),
-                origin: inline_origin(source_map, &pointer, code),
-            }),
-            ScriptSource::File(file) => {
-                let file_pointer = format!("{pointer}/file");
-                let location = source_map.locate(&file_pointer, false);
-                let Some(base_dir) = declaring_directory(source_map, &pointer) else {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            display_path(&file_pointer),
-                            "a built-in preset cannot reference a script file",
-                        )
-                        .at(location),
-                    );
-                    continue;
-                };
-                let path = base_dir.join(&file.file);
-                let display = path.display().to_string();
-                watched_files.insert(path.clone());
-                match read_text_file(&path, &display) {
-                    Ok(code) => scripts.push(LoadedScript {
-                        name: display_path(&pointer),
-                        code,
-                        origin: ScriptOrigin {
-                            file: display,
-                            line: 1,
-                            first_column: 1,
-                            column: 1,
-                        },
-                    }),
-                    Err(error) => diagnostics.push(
-                        Diagnostic::error(
-                            display_path(&file_pointer),
-                            format!("cannot load script `{display}`: {}", error.message),
-                        )
-                        .at(location),
-                    ),
-                }
-            }
-        }
-    }
-    scripts
-}
-
-/// The directory a relative path in the field at `pointer` is resolved against.
-fn declaring_directory(source_map: &SourceMap<'_>, pointer: &str) -> Option<PathBuf> {
-    if let Some((index, rest)) = split_provider_pointer(pointer)
-        && let Some(provider) = source_map.providers.get(index)
-        && provider.entry.pointer(rest).is_none()
-        && let Some(preset) = &provider.preset
-    {
-        return preset.directory();
-    }
-    source_map.config.directory()
-}
-
-/// Where the body of an inline script starts in its YAML file.
-fn inline_origin(source_map: &SourceMap<'_>, pointer: &str, code: &str) -> ScriptOrigin {
-    let (file, relative) = match split_provider_pointer(pointer) {
-        Some((index, rest)) => match source_map.providers.get(index) {
-            Some(ProviderSource {
-                preset: Some(preset),
-                entry,
-            }) if entry.pointer(rest).is_none() => (preset.as_ref(), rest.to_string()),
-            _ => (source_map.config, pointer.to_string()),
-        },
-        None => (source_map.config, pointer.to_string()),
-    };
-    let node = file.document.positions.get(&relative);
-    let position = file.document.position_of(&relative, false);
-    if node.is_some_and(|node| node.block_scalar) {
-        // The parser places a block scalar at its first content line (after `|`); the
-        // body's indentation is that of its first non-blank line.
-        let indent = file
-            .text
-            .lines()
-            .skip(position.line.saturating_sub(1))
-            .find(|line| !line.trim().is_empty())
-            .map(|line| line.len() - line.trim_start().len())
-            .unwrap_or(0);
-        // Leading blank lines belong to the body, but the parser places the scalar at
-        // its first non-blank line.
-        let leading_blank_lines = code.chars().take_while(|c| *c == '\n').count();
-        ScriptOrigin {
-            file: file.display.clone(),
-            line: position.line.saturating_sub(leading_blank_lines).max(1),
-            first_column: indent + 1,
-            column: indent + 1,
-        }
-    } else {
-        let quoted = file
-            .text
-            .lines()
-            .nth(position.line.saturating_sub(1))
-            .and_then(|line| line.chars().nth(position.column.saturating_sub(1)))
-            .is_some_and(|c| c == '"' || c == '\'');
-        ScriptOrigin {
-            file: file.display.clone(),
-            line: position.line,
-            first_column: position.column + usize::from(quoted),
-            column: 1,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,19 +362,6 @@ mod tests {
             base,
             json!({"id": "github", "authorization": {"url": "a", "params": {"scope": "y"}}, "checks": ["state"]})
         );
-    }
-
-    #[test]
-    fn script_positions_map_back_to_the_yaml_file() {
-        let origin = ScriptOrigin {
-            file: "a.yaml".into(),
-            line: 10,
-            first_column: 5,
-            column: 5,
-        };
-        assert_eq!(origin.locate(1, 3).line, 10);
-        assert_eq!(origin.locate(3, 2).line, 12);
-        assert_eq!(origin.locate(3, 2).column, 6);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! values that came from `${ENV}` (recorded during interpolation) and fields that hold
 //! secrets whatever their origin.
 
-/// Keys whose value is a secret wherever they appear.
-const SECRET_KEYS: [&str; 3] = ["secret", "clientSecret", "password"];
+/// Keys whose value is a secret wherever they appear (`server` is an SMTP URL, which may
+/// carry a password).
+const SECRET_KEYS: [&str; 4] = ["secret", "clientSecret", "password", "server"];
 
 /// True when the value at `pointer` is a secret by its name alone (`/secret`,
 /// `/secret/1`, `/providers/0/clientSecret`), or a database URL, which may embed a password.
@@ -34,6 +35,7 @@ mod tests {
             ("/secret/1", true),
             ("/providers/0/clientSecret", true),
             ("/database/url", true),
+            ("/providers/2/server", true),
             ("/providers/0/clientId", false),
             ("/url", false),
         ];

@@ -11,12 +11,14 @@ pub mod model;
 pub mod presets;
 pub mod provider;
 pub mod schema;
+pub mod scripts;
 pub mod semantic;
 pub mod values;
 pub mod yaml;
 
 pub use diagnostics::{Diagnostic, Diagnostics, SourceLocation};
 pub use interpolate::{Environment, ProcessEnvironment};
-pub use load::{ConfigSource, LoadedConfig, LoadedScript, ScriptOrigin, load_config};
+pub use load::{ConfigSource, LoadedConfig, load_config};
 pub use model::Config;
 pub use provider::{ProviderConfig, ProviderKind};
+pub use scripts::{LoadedScript, ScriptOrigin};

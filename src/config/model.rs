@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::provider::ProviderConfig;
-use super::values::{Duration, ScriptSource, Secret};
+use super::values::{Duration, ScriptSource, Secret, SecretString};
 
 /// The whole configuration of one authgate server.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -303,7 +303,7 @@ pub struct CookieOverride {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DatabaseConfig {
     /// `sqlite://authgate.db`, `postgres://...` or `mysql://...` (quote it in YAML).
-    pub url: String,
+    pub url: SecretString,
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
     /// How long a request waits for a free connection.
@@ -462,18 +462,29 @@ fn default_log_level() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ScriptingConfig {
+    /// Rhai operations per call (at least 1: Rhai reads 0 as "unlimited").
     #[serde(default = "default_max_operations")]
+    #[schemars(range(min = 1))]
     pub max_operations: u64,
+    /// Nested function calls per script.
     #[serde(default = "default_max_call_depth")]
+    #[schemars(range(min = 1, max = 64))]
     pub max_call_depth: usize,
+    /// Longest string a script may build, in bytes.
     #[serde(default = "default_max_string_size")]
+    #[schemars(range(min = 1))]
     pub max_string_size: usize,
+    /// Most items in an array.
     #[serde(default = "default_max_collection_size")]
+    #[schemars(range(min = 1))]
     pub max_array_size: usize,
+    /// Most entries in an object map.
     #[serde(default = "default_max_collection_size")]
+    #[schemars(range(min = 1))]
     pub max_map_size: usize,
     /// Wall-clock budget of one script call, in milliseconds.
     #[serde(default = "default_script_timeout_ms")]
+    #[schemars(range(min = 1, max = 60000))]
     pub timeout_ms: u64,
 }
 

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::values::{Duration, Endpoint, ScriptSource};
+use super::values::{Duration, Endpoint, ScriptSource, SecretString};
 
 /// A sign-in provider, or a preset for one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -46,7 +46,7 @@ pub struct ProviderConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<ClientOptions>,
     /// Protections for the authorization round trip; default `[pkce, state]`, plus

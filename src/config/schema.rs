@@ -9,7 +9,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
-use super::diagnostics::{Diagnostic, SourceLocation, display_path};
+use super::diagnostics::{Diagnostic, SourceLocation, display_path, quoted};
 use super::masking::is_secret_pointer;
 use super::model::Config;
 use super::provider::ProviderConfig;
@@ -152,7 +152,7 @@ impl Context<'_> {
             return " (value hidden)".to_string();
         }
         match value {
-            Value::String(text) if text.chars().count() <= 60 => format!(" `{text}`"),
+            Value::String(text) => format!(" {}", quoted(text)),
             Value::Number(_) | Value::Bool(_) => format!(" `{value}`"),
             _ => String::new(),
         }
@@ -178,7 +178,7 @@ impl Context<'_> {
                 let known = properties_at(self.schema, &pointer);
                 for name in unexpected {
                     let child = format!("{pointer}/{}", escape_pointer_segment(name));
-                    let mut message = format!("unknown property `{name}`");
+                    let mut message = format!("unknown property {}", quoted(name));
                     if let Some(suggestion) = did_you_mean(name, known.iter().map(String::as_str)) {
                         message.push_str(&format!(", did you mean `{suggestion}`?"));
                     } else if !known.is_empty() && known.len() <= 8 {
@@ -214,7 +214,7 @@ impl Context<'_> {
                     Value::Array(items) => items
                         .iter()
                         .map(|item| match item {
-                            Value::String(text) => format!("`{text}`"),
+                            Value::String(text) => quoted(text),
                             other => format!("`{other}`"),
                         })
                         .collect::<Vec<_>>()
@@ -258,7 +258,8 @@ impl Context<'_> {
                     )
                 } else {
                     format!(
-                        "expected a value matching `{pattern}`, found{}",
+                        "expected a value matching {}, found{}",
+                        quoted(pattern),
                         self.shown(&pointer, instance)
                     )
                 };

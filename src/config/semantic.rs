@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
-use super::diagnostics::{Diagnostic, display_path};
+use super::diagnostics::{Diagnostic, display_path, quoted};
 use super::load::SourceMap;
-use super::model::{Config, CookieKind, CookieSecure, SameSite, SessionStrategy};
+use super::model::{Config, SameSite, SessionStrategy};
 use super::presets::Preset;
 use super::provider::{ProviderConfig, ProviderKind, RequiredField};
 use super::values::Endpoint;
+use crate::session::cookies::CookiePolicy;
 
 /// Shortest secret authgate accepts, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -36,7 +37,7 @@ impl Checker<'_> {
         if self.source_map.is_masked(pointer) {
             " (value hidden)".to_string()
         } else {
-            format!(" `{value}`")
+            format!(" {}", quoted(value))
         }
     }
 }
@@ -151,11 +152,12 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
                     } else {
                         base.clone()
                     };
+                    let shown = checker.shown(&format!("{base}/id"), id);
                     checker.error_at(
                         &format!("{base}/id"),
                         &location,
                         format!(
-                            "duplicate provider id `{id}` (already used by providers[{first}])"
+                            "duplicate provider id{shown} (already used by providers[{first}])"
                         ),
                     );
                 } else {
@@ -338,60 +340,155 @@ fn check_session(config: &Config, checker: &mut Checker<'_>) {
     }
 }
 
+/// A cookie domain: host labels, optionally with a leading dot.
+fn is_cookie_domain(domain: &str) -> bool {
+    let host = domain.strip_prefix('.').unwrap_or(domain);
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// A cookie path: starts with `/`, and nothing that would end or split the attribute.
+fn is_cookie_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == ';' || c == ',')
+}
+
+/// A cookie name: an RFC 6265 token.
+fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+/// A cookie setting to check: its pointer, its value, the rule, and what the rule expects.
+type CookieAttribute<'a> = (String, &'a str, fn(&str) -> bool, &'static str);
+
 fn check_cookies(config: &Config, checker: &mut Checker<'_>) {
     let cookies = &config.cookies;
-    if let Some(domain) = &cookies.domain
-        && (domain.contains("://") || domain.contains('/') || domain.contains(':'))
-    {
-        checker.error(
-            "/cookies/domain",
-            format!("expected a domain such as `.example.com`, found `{domain}`"),
-        );
+    let mut attributes: Vec<CookieAttribute<'_>> = Vec::new();
+    if let Some(domain) = &cookies.domain {
+        attributes.push((
+            "/cookies/domain".into(),
+            domain,
+            is_cookie_domain,
+            "a domain such as `.example.com`",
+        ));
     }
-    let https = config.url.starts_with("https://");
-    let secure = match cookies.secure {
-        CookieSecure::Fixed(secure) => secure,
-        CookieSecure::Mode(_) => https,
-    };
-    if cookies.same_site == SameSite::None && !secure {
-        checker.error(
-            "/cookies/sameSite",
-            "`none` needs secure cookies (an https `url`, or `cookies.secure: true`)",
-        );
-    }
-    for kind in CookieKind::ALL {
-        let Some(cookie) = cookies.overrides.get(&kind) else {
-            continue;
-        };
+    attributes.push((
+        "/cookies/path".into(),
+        &cookies.path,
+        is_cookie_path,
+        "a path such as `/`",
+    ));
+    for (kind, cookie) in &cookies.overrides {
         let base = format!("/cookies/overrides/{}", kind.key());
-        let Some(name) = &cookie.name else { continue };
-        if name.starts_with("__Host-") {
-            let domain = cookie.domain.as_ref().or(if kind == CookieKind::CsrfToken {
-                None
-            } else {
-                cookies.domain.as_ref()
-            });
-            if domain.is_some() {
-                checker.error(
-                    &format!("{base}/name"),
-                    "a `__Host-` cookie cannot have a domain (remove the domain or the prefix)",
-                );
-            }
-            let path = cookie.path.as_deref().unwrap_or(&cookies.path);
-            if path != "/" {
-                checker.error(
-                    &format!("{base}/name"),
-                    "a `__Host-` cookie must have path `/`",
-                );
-            }
+        if let Some(name) = &cookie.name {
+            attributes.push((
+                format!("{base}/name"),
+                name,
+                is_cookie_name,
+                "a cookie name (letters, digits and `!#$%&'*+-.^_`|~`)",
+            ));
         }
-        if (name.starts_with("__Host-") || name.starts_with("__Secure-"))
-            && !cookie.secure.unwrap_or(secure)
-        {
-            checker.error(
-                &format!("{base}/name"),
-                "a `__Host-` or `__Secure-` cookie must be secure (an https `url`, or `secure: true`)",
-            );
+        if let Some(domain) = &cookie.domain {
+            attributes.push((
+                format!("{base}/domain"),
+                domain,
+                is_cookie_domain,
+                "a domain such as `.example.com`",
+            ));
+        }
+        if let Some(path) = &cookie.path {
+            attributes.push((
+                format!("{base}/path"),
+                path,
+                is_cookie_path,
+                "a path such as `/`",
+            ));
+        }
+    }
+    let mut malformed = false;
+    for (pointer, value, is_valid, expected) in attributes {
+        if !is_valid(value) {
+            malformed = true;
+            let shown = checker.shown(&pointer, value);
+            checker.error(&pointer, format!("expected {expected}, found{shown}"));
+        }
+    }
+    if malformed {
+        return;
+    }
+
+    // The rules browsers enforce, checked on the cookies authgate will really send: for
+    // the configured URL, and for https too when a proxy may tell us the request is https.
+    let https = config.url.starts_with("https://");
+    let mut variants = vec![https];
+    if config.trust_host && !https {
+        variants.push(true);
+    }
+    let mut reported = std::collections::BTreeSet::new();
+    for https in variants {
+        let policy = CookiePolicy::new(cookies, https);
+        for (kind, spec) in policy.specs() {
+            let overrides = cookies.overrides.get(&kind);
+            let field = |field: &str| format!("/cookies/overrides/{}/{field}", kind.key());
+            let name_pointer = if overrides.is_some_and(|o| o.name.is_some()) {
+                field("name")
+            } else {
+                "/cookies/prefix".to_string()
+            };
+            let mut problems: Vec<(String, &str)> = Vec::new();
+            if spec.name.starts_with("__Host-") {
+                if spec.domain.is_some() {
+                    let pointer = if overrides.is_some_and(|o| o.name.is_some())
+                        || overrides.is_none_or(|o| o.domain.is_none())
+                    {
+                        name_pointer.clone()
+                    } else {
+                        field("domain")
+                    };
+                    problems.push((
+                        pointer,
+                        "a `__Host-` cookie cannot have a domain (remove the domain or the prefix)",
+                    ));
+                }
+                if spec.path != "/" {
+                    problems.push((
+                        name_pointer.clone(),
+                        "a `__Host-` cookie must have path `/`",
+                    ));
+                }
+            }
+            if (spec.name.starts_with("__Host-") || spec.name.starts_with("__Secure-"))
+                && !spec.secure
+            {
+                problems.push((name_pointer.clone(), "a `__Host-` or `__Secure-` cookie must be secure (an https `url`, or `secure: true`)"));
+            }
+            if spec.same_site == SameSite::None && !spec.secure {
+                let pointer = if overrides.is_some_and(|o| o.same_site.is_some()) {
+                    field("sameSite")
+                } else {
+                    "/cookies/sameSite".to_string()
+                };
+                problems.push((
+                    pointer,
+                    "`none` needs secure cookies (an https `url`, or `cookies.secure: true`)",
+                ));
+            }
+            for (pointer, message) in problems {
+                if reported.insert((pointer.clone(), message)) {
+                    checker.error(&pointer, message);
+                }
+            }
         }
     }
 }
@@ -402,6 +499,7 @@ fn check_database(config: &Config, checker: &mut Checker<'_>) {
     };
     let scheme = database
         .url
+        .expose()
         .split_once(':')
         .map(|(scheme, _)| scheme)
         .unwrap_or_default();
@@ -433,7 +531,8 @@ fn check_pages(config: &Config, checker: &mut Checker<'_>) {
             checker.error(
                 &format!("/pages/{key}"),
                 format!(
-                    "expected a path starting with `/` or an absolute http(s) URL, found `{page}`"
+                    "expected a path starting with `/` or an absolute http(s) URL, found{}",
+                    checker.shown(&format!("/pages/{key}"), page)
                 ),
             );
         }
@@ -450,17 +549,16 @@ fn check_server(config: &Config, checker: &mut Checker<'_>) {
         checker.error(
             "/server/listen",
             format!(
-                "expected an address such as `127.0.0.1:3000` or `[::]:3000`, found `{listen}`"
+                "expected an address such as `127.0.0.1:3000` or `[::]:3000`, found{}",
+                checker.shown("/server/listen", listen)
             ),
         );
     }
     if tracing_subscriber::EnvFilter::try_new(&config.logging.level).is_err() {
+        let shown = checker.shown("/logging/level", &config.logging.level);
         checker.error(
             "/logging/level",
-            format!(
-                "expected a log filter such as `info` or `authgate=debug,warn`, found `{}`",
-                config.logging.level
-            ),
+            format!("expected a log filter such as `info` or `authgate=debug,warn`, found{shown}"),
         );
     }
 }

@@ -137,6 +137,43 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A string that is a secret (a client secret, a database URL with its password): it
+/// never prints through `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl JsonSchema for SecretString {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "SecretString".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        String::json_schema(generator)
+    }
+}
+
+impl SecretString {
+    pub fn new(value: impl Into<String>) -> Self {
+        SecretString(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString(<redacted>)")
+    }
+}
+
 /// A Rhai script: inline text, or `{ file: path }` relative to the YAML file that names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
@@ -215,5 +252,8 @@ mod tests {
     fn secrets_never_print_their_value() {
         let secret = Secret::One("hunter2-hunter2".into());
         assert!(!format!("{secret:?}").contains("hunter2"));
+        let secret = SecretString::new("postgres://u:hunter2@db");
+        assert!(!format!("{secret:?}").contains("hunter2"));
+        assert_eq!(secret.expose(), "postgres://u:hunter2@db");
     }
 }

@@ -18,6 +18,11 @@ use serde_json::{Map, Number, Value};
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may have once aliases are expanded.
 pub const MAX_NODES: usize = 100_000;
+/// Most bytes of text (scalars, keys and recorded paths) a document may hold once aliases
+/// are expanded: a 1 MiB file must not be able to make gigabytes by aliasing a long string.
+pub const MAX_TEXT_BYTES: usize = 8 * 1024 * 1024;
+/// Longest mapping key.
+pub const MAX_KEY_BYTES: usize = 1024;
 
 /// A 1-based line and column inside one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,8 +45,9 @@ impl Position {
 pub struct NodePosition {
     pub value: Position,
     pub key: Option<Position>,
-    /// The style the scalar was written in, used to find the first line of a block scalar.
-    pub block_scalar: bool,
+    /// A literal block scalar (`|`): its lines are the file's lines, so a position inside
+    /// it maps back exactly.
+    pub literal_block: bool,
 }
 
 /// One parsed YAML document.
@@ -107,6 +113,7 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Value>,
     nodes: usize,
+    text_bytes: usize,
     root: Option<Value>,
 }
 
@@ -117,6 +124,7 @@ pub fn parse_document(text: &str) -> Result<YamlDocument, YamlError> {
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        text_bytes: 0,
         root: None,
     };
     let mut documents = 0usize;
@@ -142,7 +150,7 @@ pub fn parse_document(text: &str) -> Result<YamlDocument, YamlError> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let value = resolve_scalar(&text, style, tag.as_deref(), &span)?;
-                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                let block = style == ScalarStyle::Literal;
                 builder.push_value(value, anchor, &span, block)?;
             }
             Event::Alias(anchor) => {
@@ -154,7 +162,9 @@ pub fn parse_document(text: &str) -> Result<YamlDocument, YamlError> {
                         message: "alias refers to an unknown anchor".into(),
                         position: Position::from_span(&span),
                     })?;
-                builder.count_nodes(count_nodes(&value), &span)?;
+                let (nodes, text_bytes) = measure(&value);
+                builder.count_nodes(nodes, &span)?;
+                builder.count_text(text_bytes, &span)?;
                 builder.push_value(value, 0, &span, false)?;
             }
             Event::SequenceStart(anchor, tag) => {
@@ -212,6 +222,31 @@ impl Builder {
         Ok(())
     }
 
+    fn count_text(&mut self, bytes: usize, span: &Span) -> Result<(), YamlError> {
+        self.text_bytes = self.text_bytes.saturating_add(bytes);
+        if self.text_bytes > MAX_TEXT_BYTES {
+            return Err(YamlError {
+                message: format!(
+                    "document holds more than {MAX_TEXT_BYTES} bytes of text once aliases are expanded (an alias bomb?)"
+                ),
+                position: Position::from_span(span),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records where the node at `pointer` was written.
+    fn record_position(
+        &mut self,
+        pointer: String,
+        position: NodePosition,
+        span: &Span,
+    ) -> Result<(), YamlError> {
+        self.count_text(pointer.len(), span)?;
+        self.document.positions.insert(pointer, position);
+        Ok(())
+    }
+
     /// The pointer a new child node gets, given the current parent frame.
     fn child_pointer(&self) -> String {
         match self.stack.last() {
@@ -256,14 +291,15 @@ impl Builder {
         self.count_nodes(1, span)?;
         let pointer = self.child_pointer();
         let key = self.pending_key_position();
-        self.document.positions.insert(
+        self.record_position(
             pointer.clone(),
             NodePosition {
                 value: Position::from_span(span),
                 key,
-                block_scalar: false,
+                literal_block: false,
             },
-        );
+            span,
+        )?;
         Ok(pointer)
     }
 
@@ -279,8 +315,11 @@ impl Builder {
         value: Value,
         anchor: usize,
         span: &Span,
-        block_scalar: bool,
+        literal_block: bool,
     ) -> Result<(), YamlError> {
+        if let Value::String(text) = &value {
+            self.count_text(text.len(), span)?;
+        }
         // A scalar in key position becomes the pending key.
         if let Some(Frame::Mapping {
             pending_key: pending @ None,
@@ -301,6 +340,15 @@ impl Builder {
                 }
             };
             let position = Position::from_span(span);
+            if key.len() > MAX_KEY_BYTES {
+                return Err(YamlError {
+                    message: format!("key is longer than {MAX_KEY_BYTES} bytes"),
+                    position,
+                });
+            }
+            if anchor != 0 {
+                self.anchors.insert(anchor, Value::String(key.clone()));
+            }
             if key != "<<" {
                 if let Some(first_line) = key_lines.get(&key) {
                     return Err(YamlError {
@@ -318,14 +366,15 @@ impl Builder {
         self.count_nodes(1, span)?;
         let pointer = self.child_pointer();
         let key = self.pending_key_position();
-        self.document.positions.insert(
+        self.record_position(
             pointer,
             NodePosition {
                 value: Position::from_span(span),
                 key,
-                block_scalar,
+                literal_block,
             },
-        );
+            span,
+        )?;
         if anchor != 0 {
             self.anchors.insert(anchor, value.clone());
         }
@@ -404,19 +453,25 @@ fn merge_into(
     Ok(())
 }
 
-fn count_nodes(value: &Value) -> usize {
-    // Iterative, so a huge aliased value cannot overflow the stack.
-    let mut count = 0usize;
+/// Nodes and bytes of text in `value`, iteratively (a huge aliased value cannot overflow
+/// the stack).
+fn measure(value: &Value) -> (usize, usize) {
+    let mut nodes = 0usize;
+    let mut bytes = 0usize;
     let mut pending = vec![value];
     while let Some(node) = pending.pop() {
-        count += 1;
+        nodes += 1;
         match node {
             Value::Array(items) => pending.extend(items.iter()),
-            Value::Object(map) => pending.extend(map.values()),
+            Value::Object(map) => {
+                bytes = bytes.saturating_add(map.keys().map(String::len).sum());
+                pending.extend(map.values());
+            }
+            Value::String(text) => bytes = bytes.saturating_add(text.len()),
             _ => {}
         }
     }
-    count
+    (nodes, bytes)
 }
 
 fn reject_collection_tag(tag: Option<&Tag>, span: &Span) -> Result<(), YamlError> {
@@ -598,6 +653,32 @@ mod tests {
         }
         let error = parse_document(&text).unwrap_err();
         assert!(error.message.contains("alias bomb"), "{}", error.message);
+    }
+
+    #[test]
+    fn aliases_of_long_strings_hit_the_text_budget() {
+        let long = "x".repeat(100_000);
+        let mut text = format!("a: &a \"{long}\"\nlist: [");
+        for _ in 0..200 {
+            text.push_str("*a, ");
+        }
+        text.push_str("]\n");
+        let error = parse_document(&text).unwrap_err();
+        assert!(error.message.contains("bytes of text"), "{}", error.message);
+    }
+
+    #[test]
+    fn very_long_keys_are_rejected() {
+        // Explicit `?` keys escape the parser's own 1024-character limit on simple keys.
+        let text = format!("? {}\n: 1\n", "k".repeat(2000));
+        let error = parse_document(&text).unwrap_err();
+        assert_eq!(error.message, "key is longer than 1024 bytes");
+    }
+
+    #[test]
+    fn anchored_keys_can_be_aliased() {
+        let value = parse("&k name: 1\nother:\n  *k : 2\n");
+        assert_eq!(value["other"]["name"], 2);
     }
 
     #[test]

@@ -4,12 +4,14 @@
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::origin::request_origin;
 use super::responses::{cookie, no_store};
 use crate::pipeline::Pipeline;
 use crate::session::csrf::issue_token;
 
 pub fn get(request: &HttpRequest, pipeline: &Pipeline) -> HttpResponse {
-    let spec = &pipeline.cookies.csrf_token;
+    let https = request_origin(request, pipeline).https;
+    let spec = &pipeline.cookie_policy(https).csrf_token;
     let existing = request.cookie(&spec.name);
     let issued = issue_token(
         existing.as_ref().map(|c| c.value()),

@@ -16,18 +16,18 @@ fn action_of<'a>(path: &'a str, base_path: &str) -> Option<&'a str> {
 
 pub async fn dispatch(request: HttpRequest, live: web::Data<LiveConfig>) -> HttpResponse {
     let pipeline = live.snapshot();
-    let method = request.method().clone();
-    if method != Method::GET && method != Method::POST && method != Method::HEAD {
-        return responses::method_not_allowed();
-    }
     let Some(action) = action_of(request.path(), &pipeline.base_path) else {
         return HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
             .body("Not Found");
     };
+    let method = request.method().clone();
+    if method != Method::GET && method != Method::POST {
+        return responses::method_not_allowed();
+    }
     match (method.as_str(), action) {
-        ("GET" | "HEAD", "csrf") => csrf::get(&request, &pipeline),
-        ("GET" | "HEAD", "providers") => providers::get(&request, &pipeline),
+        ("GET", "csrf") => csrf::get(&request, &pipeline),
+        ("GET", "providers") => providers::get(&request, &pipeline),
         (method, _) => responses::unknown_action(method),
     }
 }

@@ -24,8 +24,19 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
         .map(|value| value.split(',').next().unwrap_or_default().trim())
 }
 
-/// `https://host[:port]` plus the base path, without a trailing slash.
-pub fn auth_base_url(request: &HttpRequest, pipeline: &Pipeline) -> String {
+/// Where the client reached authgate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestOrigin {
+    /// `https://host[:port]` (from the configured `url`, or a trusted proxy).
+    pub origin: String,
+    /// `origin` plus the base path, without a trailing slash.
+    pub auth_url: String,
+    /// Whether the client side is https (decides `__Secure-`/`__Host-` cookies).
+    pub https: bool,
+}
+
+/// The origin this request's URLs and cookies are built for.
+pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrigin {
     if pipeline.config.trust_host {
         let host = header(request, "x-forwarded-host").or_else(|| header(request, "host"));
         let scheme = request.connection_info().scheme().to_string();
@@ -33,10 +44,22 @@ pub fn auth_base_url(request: &HttpRequest, pipeline: &Pipeline) -> String {
         if let Some(host) = host.filter(|host| is_plain_host(host))
             && matches!(proto, "http" | "https")
         {
-            return format!("{proto}://{host}{}", pipeline.base_path);
+            let origin = format!("{proto}://{host}");
+            return RequestOrigin {
+                auth_url: format!("{origin}{}", pipeline.base_path),
+                https: proto == "https",
+                origin,
+            };
         }
     }
-    format!("{}{}", pipeline.base_url, pipeline.base_path)
+    let origin = url::Url::parse(&pipeline.base_url)
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_else(|_| pipeline.base_url.clone());
+    RequestOrigin {
+        auth_url: format!("{}{}", pipeline.base_url, pipeline.base_path),
+        https: pipeline.base_url.starts_with("https://"),
+        origin,
+    }
 }
 
 #[cfg(test)]

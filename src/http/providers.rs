@@ -3,11 +3,11 @@
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value, json};
 
-use super::origin::auth_base_url;
+use super::origin::request_origin;
 use crate::pipeline::Pipeline;
 
 pub fn get(request: &HttpRequest, pipeline: &Pipeline) -> HttpResponse {
-    let base = auth_base_url(request, pipeline);
+    let base = request_origin(request, pipeline).auth_url;
     let mut providers = Map::new();
     for provider in &pipeline.providers {
         providers.insert(

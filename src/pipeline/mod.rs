@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::model::{Config, SessionStrategy};
 use crate::config::semantic::effective_strategy;
 use crate::config::{Diagnostics, LoadedConfig, ProviderConfig, ProviderKind};
-use crate::script::{CompiledScript, compile_script, sandboxed_engine};
+use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
 
 /// A provider ready to serve.
@@ -59,7 +60,6 @@ impl RestartSettings {
 }
 
 /// The live runtime of one configuration generation.
-#[derive(Debug)]
 pub struct Pipeline {
     pub generation: u64,
     pub config: Arc<Config>,
@@ -71,23 +71,49 @@ pub struct Pipeline {
     pub secrets: Vec<String>,
     pub providers: Vec<Provider>,
     provider_index: HashMap<String, usize>,
+    /// The cookies for the configured `url`.
     pub cookies: CookiePolicy,
+    /// The cookies for a request a trusted proxy says is https (with `trustHost`).
+    https_cookies: CookiePolicy,
     pub session_strategy: SessionStrategy,
     scripts: HashMap<String, CompiledScript>,
+    pub scripts_runtime: ScriptRuntime,
+    pub clock: Arc<dyn Clock>,
     pub restart_settings: RestartSettings,
     pub watched_files: BTreeSet<PathBuf>,
     pub warnings: Diagnostics,
 }
 
+impl std::fmt::Debug for Pipeline {
+    // Hand-written so that secrets can never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("generation", &self.generation)
+            .field("base_url", &self.base_url)
+            .field("base_path", &self.base_path)
+            .field(
+                "providers",
+                &self.providers.iter().map(|p| &p.id).collect::<Vec<_>>(),
+            )
+            .field("session_strategy", &self.session_strategy)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Pipeline {
     /// Compiles a checked configuration; script syntax errors come back as diagnostics.
-    pub fn compile(loaded: LoadedConfig, generation: u64) -> Result<Pipeline, Diagnostics> {
+    pub fn compile(
+        loaded: LoadedConfig,
+        generation: u64,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Pipeline, Diagnostics> {
         let config = loaded.config;
-        let engine = sandboxed_engine(&config.scripting);
+        let runtime = ScriptRuntime::new(&config.scripting, clock.clone());
+        let engine = runtime.engine();
         let mut diagnostics = loaded.diagnostics;
         let mut scripts = HashMap::new();
         for script in &loaded.scripts {
-            match compile_script(&engine, script) {
+            match compile_script(engine, script) {
                 Ok(compiled) => {
                     scripts.insert(script.name.clone(), compiled);
                 }
@@ -129,6 +155,7 @@ impl Pipeline {
                 .map(str::to_string)
                 .collect(),
             cookies: CookiePolicy::new(&config.cookies, https),
+            https_cookies: CookiePolicy::new(&config.cookies, true),
             session_strategy: effective_strategy(&config),
             restart_settings: RestartSettings {
                 listen: config.server.listen.clone(),
@@ -140,10 +167,21 @@ impl Pipeline {
             providers,
             provider_index,
             scripts,
+            scripts_runtime: runtime,
+            clock,
             watched_files: loaded.watched_files,
             warnings: diagnostics,
             config: Arc::new(config),
         })
+    }
+
+    /// The cookie policy for a request whose effective scheme is https or not.
+    pub fn cookie_policy(&self, https: bool) -> &CookiePolicy {
+        if https && !self.base_url.starts_with("https://") {
+            &self.https_cookies
+        } else {
+            &self.cookies
+        }
     }
 
     pub fn provider(&self, id: &str) -> Option<&Provider> {
@@ -177,6 +215,7 @@ impl Pipeline {
         let store = match &self.config.database {
             Some(database) => database
                 .url
+                .expose()
                 .split_once(':')
                 .map(|(scheme, _)| scheme.to_string())
                 .unwrap_or_else(|| "unknown".into()),
@@ -200,12 +239,23 @@ impl Pipeline {
     }
 }
 
-/// Loads, checks and compiles in one step (`authgate check` and every reload).
+/// Loads, checks and compiles in one step (`authgate check` and every reload), on the
+/// wall clock.
 pub fn build_pipeline(
     source: &crate::config::ConfigSource,
     env: &dyn crate::config::Environment,
     generation: u64,
 ) -> Result<Pipeline, Diagnostics> {
+    build_pipeline_with_clock(source, env, generation, Arc::new(SystemClock))
+}
+
+/// [`build_pipeline`] with the clock scripts and sessions use.
+pub fn build_pipeline_with_clock(
+    source: &crate::config::ConfigSource,
+    env: &dyn crate::config::Environment,
+    generation: u64,
+    clock: Arc<dyn Clock>,
+) -> Result<Pipeline, Diagnostics> {
     let loaded = crate::config::load_config(source, env)?;
-    Pipeline::compile(loaded, generation)
+    Pipeline::compile(loaded, generation, clock)
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::config::{ConfigSource, Diagnostics, Environment};
-use crate::pipeline::{Pipeline, RestartSettings, build_pipeline};
+use crate::pipeline::{Pipeline, RestartSettings, build_pipeline_with_clock};
 
 pub use watch::{WatcherHandle, spawn_watcher};
 
@@ -76,7 +76,7 @@ impl LiveConfig {
         env: Arc<dyn Environment>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<LiveConfig>, Diagnostics> {
-        let pipeline = build_pipeline(&source, env.as_ref(), 1)?;
+        let pipeline = build_pipeline_with_clock(&source, env.as_ref(), 1, clock.clone())?;
         let status = ReloadStatus {
             generation: 1,
             loaded_at: clock.unix_seconds(),
@@ -125,7 +125,12 @@ impl LiveConfig {
         let generation = self.last_generation.load(Ordering::SeqCst) + 1;
         let now = self.clock.unix_seconds();
         let previous = self.status();
-        match build_pipeline(&self.source, self.env.as_ref(), generation) {
+        match build_pipeline_with_clock(
+            &self.source,
+            self.env.as_ref(),
+            generation,
+            self.clock.clone(),
+        ) {
             Ok(pipeline) => {
                 self.last_generation.store(generation, Ordering::SeqCst);
                 let needs_restart: Vec<String> = pipeline

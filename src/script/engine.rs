@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rhai::{AST, Engine, module_resolvers::DummyModuleResolver};
 
 use crate::config::model::ScriptingConfig;
-use crate::config::{Diagnostic, LoadedScript};
+use crate::config::{Diagnostic, LoadedScript, ScriptOrigin};
 
 /// Deepest expression nesting a script may have (parse-time guard against stack exhaustion).
 const MAX_EXPRESSION_DEPTH: usize = 64;
@@ -19,6 +19,8 @@ pub struct CompiledScript {
     /// The config path it came from (`callbacks.jwt`), for logs.
     pub name: String,
     pub ast: Arc<AST>,
+    /// Where its text lives, to turn a runtime error's line into a file position.
+    pub origin: ScriptOrigin,
 }
 
 /// An engine with the sandbox applied: limits from `scripting`, no modules, no `eval`,
@@ -33,6 +35,8 @@ pub fn sandboxed_engine(limits: &ScriptingConfig) -> Engine {
     engine.set_max_array_size(limits.max_array_size);
     engine.set_max_map_size(limits.max_map_size);
     engine.set_max_expr_depths(MAX_EXPRESSION_DEPTH, MAX_FUNCTION_EXPRESSION_DEPTH);
+    // One engine serves every worker; its string interner would be a shared lock.
+    engine.set_max_strings_interned(0);
     engine.on_print(|text| tracing::info!(target: "authgate::script", "{text}"));
     engine.on_debug(|text, source, position| {
         tracing::debug!(target: "authgate::script", source = source.unwrap_or(""), %position, "{text}");
@@ -49,6 +53,7 @@ pub fn compile_script(
         Ok(ast) => Ok(CompiledScript {
             name: script.name.clone(),
             ast: Arc::new(ast),
+            origin: script.origin.clone(),
         }),
         Err(error) => {
             let position = error.position();
@@ -79,6 +84,7 @@ mod tests {
                 line: 20,
                 first_column: 5,
                 column: 5,
+                exact: true,
             },
         }
     }

@@ -75,6 +75,20 @@ impl CookiePolicy {
     }
 }
 
+impl CookiePolicy {
+    /// Every cookie with its kind.
+    pub fn specs(&self) -> [(CookieKind, &CookieSpec); 6] {
+        [
+            (CookieKind::SessionToken, &self.session_token),
+            (CookieKind::CsrfToken, &self.csrf_token),
+            (CookieKind::CallbackUrl, &self.callback_url),
+            (CookieKind::PkceCodeVerifier, &self.pkce_code_verifier),
+            (CookieKind::State, &self.state),
+            (CookieKind::Nonce, &self.nonce),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -336,6 +336,68 @@ fn semantic_rules_report_every_problem_together() {
 }
 
 #[test]
+fn hostile_values_are_masked_escaped_or_bounded() {
+    run(&[
+        Case {
+            name: "cookie_domain_from_the_environment_is_masked",
+            config: "url: http://a.example\n{secret}\ncookies:\n  domain: ${COOKIE_DOMAIN}\n",
+            files: &[],
+            env: &[("COOKIE_DOMAIN", "hunter2:pa55w0rd")],
+            expected: "error: cookies.domain: expected a domain such as `.example.com`, found (value hidden)\n  --> <dir>/authgate.yaml:4:11",
+        },
+        Case {
+            name: "preset_name_from_the_environment_is_masked",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - use: ${PRESET}\n",
+            files: &[],
+            env: &[("PRESET", "hunter2")],
+            expected: "error: providers[0].use: unknown preset (value hidden) (see `authgate providers` for the list)\n  --> <dir>/authgate.yaml:4:10",
+        },
+        Case {
+            name: "duplicate_ids_from_the_environment_are_masked",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: ${TENANT}\n    type: credentials\n    authorize: \"()\"\n  - id: ${TENANT}\n    type: credentials\n    authorize: \"()\"\n",
+            files: &[],
+            env: &[("TENANT", "tenant-hunter2")],
+            expected: "error: providers[1].id: duplicate provider id (value hidden) (already used by providers[0])\n  --> <dir>/authgate.yaml:7:9",
+        },
+        Case {
+            name: "newlines_in_a_value_cannot_forge_a_diagnostic",
+            config: "url: http://a.example\n{secret}\nbasePath: \"a\\nerror: fake\\n  --> /etc/passwd:1:1\"\n",
+            files: &[],
+            env: &[],
+            expected: "error: basePath: must start with `/`, found `a\\nerror: fake\\n  --> /etc/passwd:1:1`\n  --> <dir>/authgate.yaml:3:11",
+        },
+        Case {
+            name: "cookie_path_cannot_smuggle_attributes",
+            config: "url: http://a.example\n{secret}\ncookies:\n  path: \"/; Domain=evil.example\"\n",
+            files: &[],
+            env: &[],
+            expected: "error: cookies.path: expected a path such as `/`, found `/; Domain=evil.example`\n  --> <dir>/authgate.yaml:4:9",
+        },
+        Case {
+            name: "host_prefixed_csrf_cookie_cannot_get_a_domain_override",
+            config: "url: https://a.example\n{secret}\ncookies:\n  overrides:\n    csrfToken:\n      domain: .example.com\n",
+            files: &[],
+            env: &[],
+            expected: "error: cookies.overrides.csrfToken.domain: a `__Host-` cookie cannot have a domain (remove the domain or the prefix)\n  --> <dir>/authgate.yaml:6:15",
+        },
+        Case {
+            name: "zero_script_limits_would_mean_unlimited_and_are_refused",
+            config: "url: http://a.example\n{secret}\nscripting:\n  maxOperations: 0\n",
+            files: &[],
+            env: &[],
+            expected: "error: scripting.maxOperations: must be at least 1, found `0`\n  --> <dir>/authgate.yaml:4:18",
+        },
+        Case {
+            name: "nested_default_is_refused_not_left_literal",
+            config: "url: ${URL:-${FALLBACK}}\n{secret}\n",
+            files: &[],
+            env: &[],
+            expected: "error: url: `${URL:-...}`: a default cannot contain another `${...}`\n  --> <dir>/authgate.yaml:1:6",
+        },
+    ]);
+}
+
+#[test]
 fn scripts_that_do_not_compile_point_inside_the_yaml() {
     run(&[
         Case {
@@ -344,6 +406,13 @@ fn scripts_that_do_not_compile_point_inside_the_yaml() {
             files: &[],
             env: &[],
             expected: "error: callbacks.jwt: script does not compile: Unexpected ';'\n  --> <dir>/authgate.yaml:6:24",
+        },
+        Case {
+            name: "folded_script_error_points_at_the_scalar",
+            config: "url: http://a.example\n{secret}\ncallbacks:\n  jwt: >\n    let a = 1;\n\n    let = 2;\n",
+            files: &[],
+            env: &[],
+            expected: "error: callbacks.jwt: script does not compile: Expecting name of a variable\n  --> <dir>/authgate.yaml:5:5",
         },
         Case {
             name: "script_file_error_points_into_the_rhai_file",
@@ -391,7 +460,7 @@ fn diagnostics_for(source: &ConfigSource) -> String {
 }
 
 #[test]
-fn config_path_that_is_a_directory_or_missing_or_not_utf8_is_reported() {
+fn config_path_that_is_a_directory_a_pipe_a_device_missing_or_not_utf8_is_reported() {
     let dir = ConfigDir::new("url: http://a.example\n");
     let as_directory = dir.path().join("conf.d");
     std::fs::create_dir_all(&as_directory).unwrap();
@@ -412,9 +481,27 @@ fn config_path_that_is_a_directory_or_missing_or_not_utf8_is_reported() {
     assert_eq!(
         diagnostics_for(&ConfigSource::new(&latin1)),
         format!(
-            "error: file is not valid UTF-8 (invalid byte at offset 15)\n  --> {}:1:1",
+            "error: file is not valid UTF-8\n  --> {}:1:16",
             latin1.display()
         )
+    );
+
+    let fifo = dir.path().join("fifo.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert_eq!(
+        diagnostics_for(&ConfigSource::new(&fifo)),
+        format!(
+            "error: expected a regular file, found a device, socket or pipe\n  --> {}:1:1",
+            fifo.display()
+        )
+    );
+    assert_eq!(
+        diagnostics_for(&ConfigSource::new("/dev/zero")),
+        "error: expected a regular file, found a device, socket or pipe\n  --> /dev/zero:1:1"
     );
 
     let huge = dir.path().join("huge.yaml");

@@ -336,3 +336,25 @@ async fn forwarded_host_is_used_only_when_trusted_and_plain() {
         );
     }
 }
+
+#[tokio::test]
+async fn csrf_cookie_follows_a_trusted_proxy_that_says_https() {
+    let (_dir, server) = start("trustHost: true\n");
+    let response = client()
+        .get(server.url("/api/auth/csrf"))
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "auth.example.com")
+        .send()
+        .await
+        .unwrap();
+    let cookie = &set_cookies(&response)[0];
+    assert!(cookie.starts_with("__Host-authjs.csrf-token="), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    let plain = client()
+        .get(server.url("/api/auth/csrf"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = &set_cookies(&plain)[0];
+    assert!(cookie.starts_with("authjs.csrf-token="), "{cookie}");
+}

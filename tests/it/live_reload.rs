@@ -164,11 +164,7 @@ async fn editing_the_config_file_in_place_adds_a_provider() {
             "providers:\n  - use: acme\n    clientId: acme-client\n  - use: github\n    clientId: a\n    clientSecret: b\n",
         ),
     );
-    let added = eventually(RELOAD_DEADLINE, || async {
-        provider_name(&server, "github").await
-    })
-    .await;
-    assert_eq!(added.as_deref(), Some("GitHub"));
+    wait_for_provider_name(&server, "github", "GitHub").await;
 }
 
 #[tokio::test]
@@ -275,4 +271,52 @@ async fn creating_a_missing_script_file_after_a_failed_reload_is_picked_up() {
     )
     .await;
     assert_eq!(ready["reload"]["lastReload"]["result"], "ok");
+}
+
+#[tokio::test]
+async fn reading_the_config_files_never_triggers_a_reload() {
+    let (dir, server) = start_with_acme();
+    for _ in 0..5 {
+        let _ = std::fs::read_to_string(dir.config_path()).unwrap();
+        let _ = std::fs::read_to_string(dir.path().join("providers.d/acme.yaml")).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Rewriting identical content is not a change either.
+    let same = std::fs::read_to_string(dir.config_path()).unwrap();
+    dir.replace("authgate.yaml", &same);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let ready = readyz(&server).await;
+    assert_eq!(ready["generation"], 1, "{ready}");
+    assert_eq!(ready["reload"]["lastReload"], Value::Null, "{ready}");
+}
+
+#[tokio::test]
+async fn a_kubernetes_style_symlink_swap_is_picked_up() {
+    let port = free_port();
+    let dir = ConfigDir::new("");
+    let config = |name: &str| {
+        base_config(
+            port,
+            &format!(
+                "providers:\n  - id: pw\n    type: credentials\n    name: {name}\n    authorize: \"()\"\n"
+            ),
+        )
+    };
+    // authgate.yaml -> ..data/authgate.yaml, ..data -> ..v1
+    dir.write("..v1/authgate.yaml", &config("Version One"));
+    dir.write("..v2/authgate.yaml", &config("Version Two"));
+    let root = dir.path();
+    std::fs::remove_file(root.join("authgate.yaml")).unwrap();
+    std::os::unix::fs::symlink("..v1", root.join("..data")).unwrap();
+    std::os::unix::fs::symlink("..data/authgate.yaml", root.join("authgate.yaml")).unwrap();
+    let server = Server::start(&dir.config_path(), port);
+    assert_eq!(
+        provider_name(&server, "pw").await.as_deref(),
+        Some("Version One")
+    );
+
+    // The atomic swap: a new link, renamed over `..data`.
+    std::os::unix::fs::symlink("..v2", root.join("..data_tmp")).unwrap();
+    std::fs::rename(root.join("..data_tmp"), root.join("..data")).unwrap();
+    wait_for_provider_name(&server, "pw", "Version Two").await;
 }

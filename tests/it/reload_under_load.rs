@@ -134,9 +134,25 @@ async fn reload_under_load_never_fails_a_request_nor_mixes_generations() {
         if n % 3 != 2 {
             written_valid.insert(n);
         }
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        // Longer than the watcher's quiet time, so each version is seen on its own.
+        tokio::time::sleep(Duration::from_millis(260)).await;
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Under load the watcher may lag: keep the clients going until the last version is
+    // served (or give up after 5 s and let the assertions below report it).
+    let last_name = format!("v{REWRITES}");
+    let _ = crate::support::eventually(Duration::from_secs(5), || async {
+        let body: Value = client()
+            .get(server.url("/api/auth/providers"))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (body["one"]["name"] == last_name.as_str()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, Ordering::Relaxed);
 
     let mut requests = 0;

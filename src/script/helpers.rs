@@ -1,0 +1,80 @@
+//! The functions scripts may call: `now()`, `sha256`, `base64`/`base64_decode`, `uuid()`,
+//! `json_parse`/`json_stringify`, `log_info`/`log_warn`, and `verify_password`/`hash_password`.
+//! None of them reaches a file or the network; `now()` reads the pipeline's clock.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Position};
+use sha2::{Digest, Sha256};
+
+use crate::clock::Clock;
+use crate::password;
+
+fn script_error(message: impl Into<String>) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(message.into()),
+        Position::NONE,
+    ))
+}
+
+/// Registers every helper on `engine`.
+pub fn register_helpers(engine: &mut Engine, clock: Arc<dyn Clock>) {
+    engine.register_fn("now", move || clock.unix_seconds() as i64);
+    engine.register_fn("sha256", |text: ImmutableString| {
+        hex::encode(Sha256::digest(text.as_bytes()))
+    });
+    engine.register_fn("base64", |text: ImmutableString| {
+        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+    });
+    engine.register_fn(
+        "base64_decode",
+        |text: ImmutableString| -> Result<String, Box<EvalAltResult>> {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.as_bytes())
+                .or_else(|_| {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.as_bytes())
+                })
+                .map_err(|error| script_error(format!("base64_decode: {error}")))?;
+            String::from_utf8(bytes).map_err(|_| script_error("base64_decode: not UTF-8 text"))
+        },
+    );
+    engine.register_fn("uuid", || uuid::Uuid::new_v4().to_string());
+    engine.register_fn(
+        "json_parse",
+        |text: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|error| script_error(format!("json_parse: {error}")))?;
+            rhai::serde::to_dynamic(value)
+        },
+    );
+    engine.register_fn(
+        "json_stringify",
+        |value: Dynamic| -> Result<String, Box<EvalAltResult>> {
+            let value: serde_json::Value = rhai::serde::from_dynamic(&value)?;
+            Ok(value.to_string())
+        },
+    );
+    engine.register_fn("log_info", |text: ImmutableString| {
+        tracing::info!(target: "authgate::script", "{text}");
+    });
+    engine.register_fn("log_warn", |text: ImmutableString| {
+        tracing::warn!(target: "authgate::script", "{text}");
+    });
+    engine.register_fn(
+        "verify_password",
+        |plain: ImmutableString, hash: ImmutableString| {
+            password::verify_password(&plain, Some(&hash))
+        },
+    );
+    // A user that does not exist still costs one hash verification.
+    engine.register_fn("verify_password", |plain: ImmutableString, _hash: ()| {
+        password::verify_password(&plain, None)
+    });
+    engine.register_fn(
+        "hash_password",
+        |plain: ImmutableString| -> Result<String, Box<EvalAltResult>> {
+            password::hash_password(&plain).map_err(|error| script_error(error.to_string()))
+        },
+    );
+}

@@ -1,0 +1,264 @@
+//! Running compiled scripts: a fresh `Scope` per call filled from JSON values, the
+//! operation/size limits of the engine plus a wall-clock budget checked from
+//! `on_progress`, and the result turned back into JSON. Any failure is a `ScriptError`;
+//! callers deny on it, never allow.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rhai::{Dynamic, Engine, EvalAltResult, Scope};
+use serde_json::Value;
+
+use super::engine::{CompiledScript, sandboxed_engine};
+use super::helpers::register_helpers;
+use crate::clock::Clock;
+use crate::config::SourceLocation;
+use crate::config::model::ScriptingConfig;
+
+thread_local! {
+    /// The deadline of the script call running on this thread, if any.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// How often (in operations) the wall clock is looked at.
+const CLOCK_CHECK_EVERY: u64 = 512;
+
+/// Why a script call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("script {script} failed{}: {message}", location.as_ref().map(|l| format!(" at {}:{}:{}", l.file, l.line, l.column)).unwrap_or_default())]
+pub struct ScriptError {
+    pub script: String,
+    pub message: String,
+    pub location: Option<SourceLocation>,
+    /// It ran out of time or operations, rather than failing on its own.
+    pub over_budget: bool,
+}
+
+/// The engine scripts of one pipeline run on.
+pub struct ScriptRuntime {
+    engine: Engine,
+    budget: Duration,
+}
+
+impl std::fmt::Debug for ScriptRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScriptRuntime")
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScriptRuntime {
+    pub fn new(limits: &ScriptingConfig, clock: Arc<dyn Clock>) -> Self {
+        let mut engine = sandboxed_engine(limits);
+        register_helpers(&mut engine, clock);
+        engine.on_progress(|operations| {
+            if operations % CLOCK_CHECK_EVERY != 0 {
+                return None;
+            }
+            DEADLINE.with(|deadline| match deadline.get() {
+                Some(deadline) if Instant::now() >= deadline => {
+                    Some(Dynamic::from("wall-clock budget exhausted"))
+                }
+                _ => None,
+            })
+        });
+        ScriptRuntime {
+            engine,
+            budget: Duration::from_millis(limits.timeout_ms),
+        }
+    }
+
+    /// The engine, for compiling.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Runs `script` with the default budget.
+    pub fn call(
+        &self,
+        script: &CompiledScript,
+        variables: &[(&str, Value)],
+    ) -> Result<Value, ScriptError> {
+        self.call_with_budget(script, variables, self.budget)
+    }
+
+    /// Runs `script` with `variables` in a fresh scope; the result as JSON (`()` → null).
+    pub fn call_with_budget(
+        &self,
+        script: &CompiledScript,
+        variables: &[(&str, Value)],
+        budget: Duration,
+    ) -> Result<Value, ScriptError> {
+        let mut scope = Scope::new();
+        for (name, value) in variables {
+            let value =
+                rhai::serde::to_dynamic(value).map_err(|error| self.failure(script, &error))?;
+            scope.push_dynamic(*name, value);
+        }
+        let started = Instant::now();
+        DEADLINE.with(|deadline| deadline.set(Some(started + budget)));
+        let result = self
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast);
+        DEADLINE.with(|deadline| deadline.set(None));
+        let result = result.map_err(|error| self.failure(script, &error))?;
+        if started.elapsed() > budget {
+            // A slow native call (a password hash) gives no progress callbacks.
+            return Err(ScriptError {
+                script: script.name.clone(),
+                message: format!(
+                    "took {} ms, over its {} ms budget",
+                    started.elapsed().as_millis(),
+                    budget.as_millis()
+                ),
+                location: None,
+                over_budget: true,
+            });
+        }
+        rhai::serde::from_dynamic::<Value>(&result).map_err(|error| self.failure(script, &error))
+    }
+
+    fn failure(&self, script: &CompiledScript, error: &EvalAltResult) -> ScriptError {
+        let position = error.position();
+        let location = position
+            .line()
+            .map(|line| script.origin.locate(line, position.position().unwrap_or(1)));
+        let over_budget = matches!(
+            error.unwrap_inner(),
+            EvalAltResult::ErrorTerminated(..)
+                | EvalAltResult::ErrorTooManyOperations(..)
+                | EvalAltResult::ErrorDataTooLarge(..)
+                | EvalAltResult::ErrorStackOverflow(..)
+        );
+        let message = match error.unwrap_inner() {
+            EvalAltResult::ErrorTerminated(..) => "ran past its wall-clock budget".to_string(),
+            other => other.to_string(),
+        };
+        ScriptError {
+            script: script.name.clone(),
+            message,
+            location,
+            over_budget,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::{LoadedScript, ScriptOrigin};
+    use crate::script::compile_script;
+    use serde_json::json;
+
+    fn runtime() -> ScriptRuntime {
+        ScriptRuntime::new(
+            &ScriptingConfig::default(),
+            Arc::new(ManualClock::at_unix_seconds(1_700_000_000)),
+        )
+    }
+
+    fn compiled(runtime: &ScriptRuntime, code: &str) -> CompiledScript {
+        let script = LoadedScript {
+            name: "callbacks.jwt".into(),
+            code: code.into(),
+            origin: ScriptOrigin {
+                file: "authgate.yaml".into(),
+                line: 10,
+                first_column: 5,
+                column: 5,
+                exact: true,
+            },
+        };
+        compile_script(runtime.engine(), &script).unwrap()
+    }
+
+    #[test]
+    fn scripts_read_and_return_json_values() {
+        let runtime = runtime();
+        let script = compiled(
+            &runtime,
+            "token.role = if user.email.ends_with(\"@example.com\") { \"staff\" } else { \"guest\" };\ntoken",
+        );
+        let result = runtime
+            .call(
+                &script,
+                &[
+                    ("token", json!({"sub": "1"})),
+                    ("user", json!({"email": "a@example.com"})),
+                ],
+            )
+            .unwrap();
+        assert_eq!(result, json!({"sub": "1", "role": "staff"}));
+    }
+
+    #[test]
+    fn unit_becomes_null() {
+        let runtime = runtime();
+        let script = compiled(&runtime, "()");
+        assert_eq!(runtime.call(&script, &[]).unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn helpers_are_available() {
+        let runtime = runtime();
+        let script = compiled(
+            &runtime,
+            "#{ now: now(), hash: sha256(\"abc\"), b64: base64(\"hi\"), back: base64_decode(\"aGk=\"), parsed: json_parse(\"{\\\"a\\\":1}\").a, text: json_stringify(#{b: 2}), id_len: uuid().len() }",
+        );
+        let result = runtime.call(&script, &[]).unwrap();
+        assert_eq!(result["now"], 1_700_000_000);
+        assert_eq!(
+            result["hash"],
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(result["b64"], "aGk=");
+        assert_eq!(result["back"], "hi");
+        assert_eq!(result["parsed"], 1);
+        assert_eq!(result["text"], "{\"b\":2}");
+        assert_eq!(result["id_len"], 36);
+    }
+
+    #[test]
+    fn runaway_scripts_are_stopped_and_located() {
+        let runtime = runtime();
+        let cases = [
+            ("loop {}", true),
+            ("let s = \"x\"; loop { s += s; }", true),
+            ("fn f(n) { f(n + 1) } f(0)", true),
+            ("let a = 1;\nthrow \"boom\";", false),
+        ];
+        for (code, over_budget) in cases {
+            let script = compiled(&runtime, code);
+            let started = Instant::now();
+            let error = runtime.call(&script, &[]).unwrap_err();
+            assert_eq!(error.over_budget, over_budget, "{code}: {error}");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{code} ran too long"
+            );
+        }
+        let script = compiled(&runtime, "let a = 1;\nthrow \"boom\";");
+        let error = runtime.call(&script, &[]).unwrap_err();
+        let location = error.location.unwrap();
+        assert_eq!((location.line, location.column), (11, 5));
+    }
+
+    #[test]
+    fn wall_clock_budget_stops_slow_scripts() {
+        let limits = ScriptingConfig {
+            max_operations: 0,
+            timeout_ms: 20,
+            ..ScriptingConfig::default()
+        };
+        let runtime = ScriptRuntime::new(&limits, Arc::new(ManualClock::at_unix_seconds(0)));
+        let script = compiled(&runtime, "let i = 0; loop { i += 1; }");
+        let started = Instant::now();
+        let error = runtime.call(&script, &[]).unwrap_err();
+        assert!(error.over_budget);
+        assert!(error.message.contains("wall-clock"), "{}", error.message);
+        assert!(started.elapsed() < Duration::from_millis(500));
+    }
+}
