@@ -1,5 +1,7 @@
-//! Sessions and their protections: the cookie policy (names, prefixes, attributes) and the
-//! CSRF double-submit token. Nothing here knows HTTP frameworks; handlers in `http/` use it.
+//! Sessions and their protections: the cookie policy (names, prefixes, attributes), the
+//! CSRF double-submit token, and session tokens (keys and JOSE encoding). Nothing here knows HTTP frameworks; handlers in `http/` use it.
 
 pub mod cookies;
 pub mod csrf;
+pub mod jwt;
+pub mod keys;

@@ -1,0 +1,378 @@
+//! Encoding and decoding session tokens with josekit: JWS (HS512 or asymmetric) or JWE
+//! (`dir`). Expiry is checked against the pipeline's clock. A token that is too large,
+//! malformed, signed with another algorithm (`none`, HS256 with a public key), signed or
+//! encrypted with an unknown key, expired or not yet valid is refused with a reason for the
+//! log; the client only ever sees "no session".
+
+use std::time::{Duration, SystemTime};
+
+use josekit::jwe::JweHeader;
+use josekit::jws::JwsHeader;
+use josekit::jwt::{self, JwtPayload, JwtPayloadValidator};
+use serde_json::{Map, Value};
+
+use super::keys::{TokenKeys, VerifyingKey};
+
+/// Longest token accepted (a chunked cookie can hold several kilobytes; this is far above).
+pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
+/// Clock skew tolerated on `iat`.
+const ALLOWED_SKEW: Duration = Duration::from_secs(60);
+
+/// Why a token was refused (for the log only).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token is larger than {MAX_TOKEN_BYTES} bytes")]
+    TooLarge,
+    #[error("token is not valid: {0}")]
+    Invalid(String),
+    #[error("token has expired")]
+    Expired,
+    #[error("token is not valid yet")]
+    NotYetValid,
+    #[error("cannot create token: {0}")]
+    Encode(String),
+}
+
+/// Claims plus the standard times, ready to encode.
+pub fn encode(
+    keys: &TokenKeys,
+    claims: &Map<String, Value>,
+    now: SystemTime,
+    max_age: Duration,
+) -> Result<String, TokenError> {
+    let mut claims = claims.clone();
+    for reserved in ["iat", "exp", "nbf", "jti"] {
+        claims.remove(reserved);
+    }
+    let mut payload =
+        JwtPayload::from_map(claims).map_err(|e| TokenError::Encode(e.to_string()))?;
+    payload.set_issued_at(&now);
+    payload.set_expires_at(&(now + max_age));
+    payload.set_jwt_id(uuid::Uuid::new_v4().to_string());
+    match keys {
+        TokenKeys::Signed {
+            signer, signer_kid, ..
+        } => {
+            let mut header = JwsHeader::new();
+            header.set_token_type("JWT");
+            if let Some(kid) = signer_kid {
+                header.set_key_id(kid.clone());
+            }
+            jwt::encode_with_signer(&payload, &header, signer.as_ref())
+                .map_err(|e| TokenError::Encode(e.to_string()))
+        }
+        TokenKeys::Encrypted { encrypter, .. } => {
+            let mut header = JweHeader::new();
+            header.set_token_type("JWT");
+            header.set_content_encryption(super::keys::JWE_ENCRYPTIONS[0]);
+            jwt::encode_with_encrypter(&payload, &header, encrypter.as_ref())
+                .map_err(|e| TokenError::Encode(e.to_string()))
+        }
+    }
+}
+
+fn header_field(token: &str, field: &str) -> Option<String> {
+    let header = jwt::decode_header(token).ok()?;
+    header
+        .claim(field)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn decode_signed(token: &str, verifiers: &[VerifyingKey]) -> Result<JwtPayload, TokenError> {
+    let kid = header_field(token, "kid");
+    let candidates: Vec<&VerifyingKey> = match &kid {
+        Some(kid) if verifiers.iter().any(|key| key.kid.is_some()) => verifiers
+            .iter()
+            .filter(|key| key.kid.as_deref() == Some(kid))
+            .collect(),
+        _ => verifiers.iter().collect(),
+    };
+    let mut last_error = TokenError::Invalid("no key matches the token".into());
+    for key in candidates {
+        match jwt::decode_with_verifier(token, key.verifier.as_ref()) {
+            Ok((payload, _header)) => return Ok(payload),
+            Err(error) => last_error = TokenError::Invalid(error.to_string()),
+        }
+    }
+    Err(last_error)
+}
+
+fn decode_encrypted(
+    token: &str,
+    decrypters: &[(&'static str, Box<dyn josekit::jwe::JweDecrypter>)],
+) -> Result<JwtPayload, TokenError> {
+    let enc =
+        header_field(token, "enc").ok_or_else(|| TokenError::Invalid("no `enc` header".into()))?;
+    let mut last_error = TokenError::Invalid(format!("content encryption `{enc}` is not accepted"));
+    for (accepted, decrypter) in decrypters.iter().filter(|(accepted, _)| *accepted == enc) {
+        let _ = accepted;
+        match jwt::decode_with_decrypter(token, decrypter.as_ref()) {
+            Ok((payload, _header)) => return Ok(payload),
+            Err(error) => last_error = TokenError::Invalid(error.to_string()),
+        }
+    }
+    Err(last_error)
+}
+
+/// Verifies (or decrypts) a token and checks its times; returns its claims.
+pub fn decode(
+    keys: &TokenKeys,
+    token: &str,
+    now: SystemTime,
+) -> Result<Map<String, Value>, TokenError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge);
+    }
+    let payload = match keys {
+        TokenKeys::Signed { verifiers, .. } => decode_signed(token, verifiers)?,
+        TokenKeys::Encrypted { decrypters, .. } => decode_encrypted(token, decrypters)?,
+    };
+    if payload.expires_at().is_none() {
+        return Err(TokenError::Invalid("no `exp` claim".into()));
+    }
+    let mut validator = JwtPayloadValidator::new();
+    validator.set_base_time(now);
+    validator.set_max_issued_time(now + ALLOWED_SKEW);
+    if let Err(error) = validator.validate(&payload) {
+        let message = error.to_string();
+        return Err(if payload.expires_at().is_some_and(|exp| exp <= now) {
+            TokenError::Expired
+        } else if payload.not_before().is_some_and(|nbf| nbf > now) {
+            TokenError::NotYetValid
+        } else {
+            TokenError::Invalid(message)
+        });
+    }
+    Ok(payload.claims_set().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::JwtAlgorithm;
+    use crate::session::keys::{KeyFileText, SessionKeys};
+    use base64::Engine as _;
+    use serde_json::json;
+
+    const COOKIE: &str = "authjs.session-token";
+    const SECRET: &str = "test-secret-0123456789abcdef0123456789";
+    const OLD_SECRET: &str = "old-secret-0123456789abcdef0123456789ab";
+
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
+    fn claims() -> Map<String, Value> {
+        json!({"sub": "1", "name": "Ada", "email": "ada@example.com"})
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    fn symmetric(encryption: bool, secrets: &[&str]) -> SessionKeys {
+        SessionKeys::new(JwtAlgorithm::HS512, encryption, secrets, &[], &[COOKIE]).unwrap()
+    }
+
+    fn es256() -> (SessionKeys, String) {
+        let pair = josekit::jws::ES256.generate_key_pair().unwrap();
+        let pem = String::from_utf8(josekit::jwk::KeyPair::to_pem_private_key(&pair)).unwrap();
+        let keys = SessionKeys::new(
+            JwtAlgorithm::ES256,
+            false,
+            &[SECRET],
+            &[KeyFileText {
+                kid: Some("k1".into()),
+                text: pem.clone(),
+            }],
+            &[COOKIE],
+        )
+        .unwrap();
+        (keys, pem)
+    }
+
+    fn round_trip(keys: &SessionKeys) {
+        let keys = keys.for_cookie(COOKIE).unwrap();
+        let token = encode(keys, &claims(), now(), Duration::from_secs(3600)).unwrap();
+        let decoded = decode(keys, &token, now()).unwrap();
+        assert_eq!(decoded["sub"], "1");
+        assert_eq!(decoded["exp"], 1_800_003_600);
+        assert!(decoded["jti"].is_string());
+    }
+
+    #[test]
+    fn every_format_round_trips() {
+        round_trip(&symmetric(false, &[SECRET]));
+        round_trip(&symmetric(true, &[SECRET]));
+        round_trip(&es256().0);
+    }
+
+    fn b64(value: &Value) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+    }
+
+    #[test]
+    fn tampered_and_forged_tokens_are_refused() {
+        let keys = symmetric(false, &[SECRET]);
+        let keys = keys.for_cookie(COOKIE).unwrap();
+        let token = encode(keys, &claims(), now(), Duration::from_secs(3600)).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged_payload = b64(&json!({"sub": "admin", "exp": 1_900_000_000}));
+        let none_header = b64(&json!({"alg": "none", "typ": "JWT"}));
+        let hs256_header = b64(&json!({"alg": "HS256", "typ": "JWT"}));
+        let cases = [
+            (
+                "payload swapped",
+                format!("{}.{}.{}", parts[0], forged_payload, parts[2]),
+            ),
+            (
+                "signature flipped",
+                format!(
+                    "{}.{}.{}A",
+                    parts[0],
+                    parts[1],
+                    &parts[2][..parts[2].len() - 1]
+                ),
+            ),
+            ("alg none", format!("{none_header}.{forged_payload}.")),
+            (
+                "header swapped to HS256",
+                format!("{hs256_header}.{}.{}", parts[1], parts[2]),
+            ),
+            ("garbage", "not.a.token".to_string()),
+            ("empty", String::new()),
+        ];
+        for (name, token) in cases {
+            assert!(decode(keys, &token, now()).is_err(), "{name} was accepted");
+        }
+        assert_eq!(
+            decode(keys, &"a".repeat(MAX_TOKEN_BYTES + 1), now()),
+            Err(TokenError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn hs256_signed_with_the_public_key_of_an_rs256_config_is_refused() {
+        let pair = josekit::jws::RS256.generate_key_pair(2048).unwrap();
+        let pem = String::from_utf8(josekit::jwk::KeyPair::to_pem_private_key(&pair)).unwrap();
+        let public_pem = josekit::jwk::KeyPair::to_pem_public_key(&pair);
+        let keys = SessionKeys::new(
+            JwtAlgorithm::RS256,
+            false,
+            &[SECRET],
+            &[KeyFileText {
+                kid: None,
+                text: pem,
+            }],
+            &[COOKIE],
+        )
+        .unwrap();
+        let keys = keys.for_cookie(COOKIE).unwrap();
+        let signer = josekit::jws::HS256.signer_from_bytes(&public_pem).unwrap();
+        let mut payload = JwtPayload::from_map(claims()).unwrap();
+        payload.set_expires_at(&(now() + Duration::from_secs(60)));
+        let forged = jwt::encode_with_signer(&payload, &JwsHeader::new(), &signer).unwrap();
+        assert!(decode(keys, &forged, now()).is_err());
+    }
+
+    #[test]
+    fn expired_and_future_tokens_are_refused() {
+        let keys = symmetric(false, &[SECRET]);
+        let keys = keys.for_cookie(COOKIE).unwrap();
+        let token = encode(keys, &claims(), now(), Duration::from_secs(60)).unwrap();
+        assert_eq!(
+            decode(keys, &token, now() + Duration::from_secs(61)),
+            Err(TokenError::Expired)
+        );
+        let issued_later = encode(
+            keys,
+            &claims(),
+            now() + Duration::from_secs(3600),
+            Duration::from_secs(7200),
+        )
+        .unwrap();
+        assert!(
+            decode(keys, &issued_later, now()).is_err(),
+            "a token issued in the future was accepted"
+        );
+    }
+
+    #[test]
+    fn rotated_secrets_still_read_but_retired_ones_do_not() {
+        for encryption in [false, true] {
+            let old = symmetric(encryption, &[OLD_SECRET]);
+            let token = encode(
+                old.for_cookie(COOKIE).unwrap(),
+                &claims(),
+                now(),
+                Duration::from_secs(60),
+            )
+            .unwrap();
+            let rotated = symmetric(encryption, &[SECRET, OLD_SECRET]);
+            assert!(decode(rotated.for_cookie(COOKIE).unwrap(), &token, now()).is_ok());
+            let retired = symmetric(encryption, &[SECRET]);
+            assert!(decode(retired.for_cookie(COOKIE).unwrap(), &token, now()).is_err());
+        }
+    }
+
+    #[test]
+    fn jwe_with_a_wrong_key_is_refused_and_a_jws_is_not_taken_for_a_jwe() {
+        let other = symmetric(true, &[OLD_SECRET]);
+        let token = encode(
+            other.for_cookie(COOKIE).unwrap(),
+            &claims(),
+            now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let mine = symmetric(true, &[SECRET]);
+        assert!(decode(mine.for_cookie(COOKIE).unwrap(), &token, now()).is_err());
+        let signed = symmetric(false, &[SECRET]);
+        let jws = encode(
+            signed.for_cookie(COOKIE).unwrap(),
+            &claims(),
+            now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert!(decode(mine.for_cookie(COOKIE).unwrap(), &jws, now()).is_err());
+    }
+
+    #[test]
+    fn auth_js_style_a256cbc_hs512_tokens_are_read() {
+        let key =
+            crate::session::keys::derive_encryption_key(SECRET, COOKIE, "A256CBC-HS512").unwrap();
+        let encrypter = josekit::jwe::Dir.encrypter_from_bytes(&key).unwrap();
+        let mut header = JweHeader::new();
+        header.set_content_encryption("A256CBC-HS512");
+        let mut payload = JwtPayload::from_map(claims()).unwrap();
+        payload.set_expires_at(&(now() + Duration::from_secs(60)));
+        let token = jwt::encode_with_encrypter(&payload, &header, &encrypter).unwrap();
+        let keys = symmetric(true, &[SECRET]);
+        assert_eq!(
+            decode(keys.for_cookie(COOKIE).unwrap(), &token, now()).unwrap()["sub"],
+            "1"
+        );
+    }
+
+    #[test]
+    fn asymmetric_keys_publish_only_public_parts_and_pick_by_kid() {
+        let (keys, _pem) = es256();
+        let jwks = keys.jwks();
+        assert_eq!(jwks["keys"][0]["kid"], "k1");
+        assert_eq!(jwks["keys"][0]["alg"], "ES256");
+        assert!(jwks["keys"][0].get("d").is_none(), "private part published");
+        let (other, _) = es256();
+        let token = encode(
+            other.for_cookie(COOKIE).unwrap(),
+            &claims(),
+            now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert!(
+            decode(keys.for_cookie(COOKIE).unwrap(), &token, now()).is_err(),
+            "a foreign key with the same kid was accepted"
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! Session token keys, built once per pipeline.
+//!
+//! - Default: JWS HS512 with a key derived from each secret.
+//! - `jwt.encryption: true`: JWE `dir` + A256GCM, and A256CBC-HS512 accepted on read.
+//! - `jwt.algorithm` RS256/PS256/ES256/EdDSA: JWS with the key files; the first signs,
+//!   all verify, chosen by `kid`.
+//!
+//! Keys are derived with HKDF-SHA256 from a secret, with the session cookie's name as the
+//! salt, as Auth.js does:
+//! - encryption: info `Auth.js Generated Encryption Key (<cookie name>)`, 32 bytes for
+//!   A256GCM and 64 for A256CBC-HS512, so tokens are readable by Auth.js with the same secret;
+//! - signing: info `authgate Generated Signing Key (<cookie name>)`, 64 bytes.
+//!
+//! The first secret (or key) creates tokens; every one is accepted when reading.
+
+use hkdf::Hkdf;
+use josekit::jwe::{Dir, JweDecrypter, JweEncrypter};
+use josekit::jwk::Jwk;
+use josekit::jws::{ES256, EdDSA, HS512, JwsSigner, JwsVerifier, PS256, RS256};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::config::model::JwtAlgorithm;
+
+/// A key file's text as loaded from disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFileText {
+    /// The `kid` configured for it, if any.
+    pub kid: Option<String>,
+    pub text: String,
+}
+
+/// JWE content encryptions accepted when reading (the first one is used for writing).
+pub const JWE_ENCRYPTIONS: [&str; 2] = ["A256GCM", "A256CBC-HS512"];
+
+/// A verifier and the key id it answers to.
+#[derive(Debug)]
+pub struct VerifyingKey {
+    pub kid: Option<String>,
+    pub verifier: Box<dyn JwsVerifier>,
+}
+
+/// How tokens of one cookie name are written and read.
+#[derive(Debug)]
+pub enum TokenKeys {
+    Signed {
+        signer: Box<dyn JwsSigner>,
+        signer_kid: Option<String>,
+        verifiers: Vec<VerifyingKey>,
+    },
+    Encrypted {
+        encrypter: Box<dyn JweEncrypter>,
+        /// `(enc, decrypter)` for every secret and accepted encryption.
+        decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)>,
+    },
+}
+
+/// Keys for every session cookie name a pipeline can use, plus the public JWKS.
+#[derive(Debug)]
+pub struct SessionKeys {
+    by_cookie: Vec<(String, TokenKeys)>,
+    jwks: Value,
+}
+
+fn hkdf(secret: &str, salt: &str, info: &str, length: usize) -> Result<Vec<u8>, String> {
+    let mut key = vec![0u8; length];
+    Hkdf::<Sha256>::new(Some(salt.as_bytes()), secret.as_bytes())
+        .expand(info.as_bytes(), &mut key)
+        .map_err(|error| format!("cannot derive a key: {error}"))?;
+    Ok(key)
+}
+
+/// The JWE key Auth.js derives for `enc` from `secret` and the cookie name.
+pub fn derive_encryption_key(
+    secret: &str,
+    cookie_name: &str,
+    enc: &str,
+) -> Result<Vec<u8>, String> {
+    let length = if enc == "A256CBC-HS512" { 64 } else { 32 };
+    hkdf(
+        secret,
+        cookie_name,
+        &format!("Auth.js Generated Encryption Key ({cookie_name})"),
+        length,
+    )
+}
+
+/// The HS512 key authgate derives from `secret` and the cookie name.
+pub fn derive_signing_key(secret: &str, cookie_name: &str) -> Result<Vec<u8>, String> {
+    hkdf(
+        secret,
+        cookie_name,
+        &format!("authgate Generated Signing Key ({cookie_name})"),
+        64,
+    )
+}
+
+fn algorithm_name(algorithm: JwtAlgorithm) -> &'static str {
+    match algorithm {
+        JwtAlgorithm::HS512 => "HS512",
+        JwtAlgorithm::RS256 => "RS256",
+        JwtAlgorithm::PS256 => "PS256",
+        JwtAlgorithm::ES256 => "ES256",
+        JwtAlgorithm::EdDSA => "EdDSA",
+    }
+}
+
+/// A key file (PEM private key, or JWK private or public key) as a JWK.
+fn key_file_to_jwk(algorithm: JwtAlgorithm, text: &str) -> Result<Jwk, String> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        return Jwk::from_bytes(trimmed.as_bytes())
+            .map_err(|error| format!("not a valid JWK: {error}"));
+    }
+    if trimmed.contains("PUBLIC KEY-----") {
+        return Err("a verify-only public key must be given as a JWK file".into());
+    }
+    let pair: Box<dyn josekit::jwk::KeyPair> = match algorithm {
+        JwtAlgorithm::RS256 => Box::new(
+            RS256
+                .key_pair_from_pem(trimmed)
+                .map_err(|e| e.to_string())?,
+        ),
+        JwtAlgorithm::PS256 => Box::new(
+            PS256
+                .key_pair_from_pem(trimmed)
+                .map_err(|e| e.to_string())?,
+        ),
+        JwtAlgorithm::ES256 => Box::new(
+            ES256
+                .key_pair_from_pem(trimmed)
+                .map_err(|e| e.to_string())?,
+        ),
+        JwtAlgorithm::EdDSA => Box::new(
+            EdDSA
+                .key_pair_from_pem(trimmed)
+                .map_err(|e| e.to_string())?,
+        ),
+        JwtAlgorithm::HS512 => return Err("HS512 uses the secret, not key files".into()),
+    };
+    Ok(pair.to_jwk_key_pair())
+}
+
+fn is_private(jwk: &Jwk) -> bool {
+    jwk.parameter("d").is_some()
+}
+
+fn signer_for(algorithm: JwtAlgorithm, jwk: &Jwk) -> Result<Box<dyn JwsSigner>, String> {
+    let signer: Box<dyn JwsSigner> = match algorithm {
+        JwtAlgorithm::RS256 => Box::new(RS256.signer_from_jwk(jwk).map_err(|e| e.to_string())?),
+        JwtAlgorithm::PS256 => Box::new(PS256.signer_from_jwk(jwk).map_err(|e| e.to_string())?),
+        JwtAlgorithm::ES256 => Box::new(ES256.signer_from_jwk(jwk).map_err(|e| e.to_string())?),
+        JwtAlgorithm::EdDSA => Box::new(EdDSA.signer_from_jwk(jwk).map_err(|e| e.to_string())?),
+        JwtAlgorithm::HS512 => return Err("HS512 uses the secret, not key files".into()),
+    };
+    Ok(signer)
+}
+
+fn verifier_for(algorithm: JwtAlgorithm, public: &Jwk) -> Result<Box<dyn JwsVerifier>, String> {
+    let verifier: Box<dyn JwsVerifier> = match algorithm {
+        JwtAlgorithm::RS256 => {
+            Box::new(RS256.verifier_from_jwk(public).map_err(|e| e.to_string())?)
+        }
+        JwtAlgorithm::PS256 => {
+            Box::new(PS256.verifier_from_jwk(public).map_err(|e| e.to_string())?)
+        }
+        JwtAlgorithm::ES256 => {
+            Box::new(ES256.verifier_from_jwk(public).map_err(|e| e.to_string())?)
+        }
+        JwtAlgorithm::EdDSA => {
+            Box::new(EdDSA.verifier_from_jwk(public).map_err(|e| e.to_string())?)
+        }
+        JwtAlgorithm::HS512 => return Err("HS512 uses the secret, not key files".into()),
+    };
+    Ok(verifier)
+}
+
+/// A stable key id for a public key without one: its SHA-256, shortened.
+fn default_kid(public: &Jwk) -> String {
+    let digest = Sha256::digest(public.to_string().as_bytes());
+    hex::encode(&digest[..8])
+}
+
+/// Why one key file could not be used; `index` is its place in `jwt.keys`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    pub index: Option<usize>,
+    pub message: String,
+}
+
+impl SessionKeys {
+    /// Builds the keys for `cookie_names` (the session cookie's name on http and https).
+    pub fn new(
+        algorithm: JwtAlgorithm,
+        encryption: bool,
+        secrets: &[&str],
+        key_files: &[KeyFileText],
+        cookie_names: &[&str],
+    ) -> Result<SessionKeys, KeyError> {
+        let fail = |index: Option<usize>, message: String| KeyError { index, message };
+        if algorithm.is_asymmetric() {
+            if encryption {
+                return Err(fail(None, "`jwt.encryption` uses the secret and cannot be combined with an asymmetric `jwt.algorithm`".into()));
+            }
+            let mut verifiers = Vec::new();
+            let mut published = Vec::new();
+            let mut signer = None;
+            for (index, file) in key_files.iter().enumerate() {
+                let jwk =
+                    key_file_to_jwk(algorithm, &file.text).map_err(|m| fail(Some(index), m))?;
+                let mut public = jwk
+                    .to_public_key()
+                    .map_err(|e| fail(Some(index), e.to_string()))?;
+                let kid = file
+                    .kid
+                    .clone()
+                    .or_else(|| jwk.key_id().map(str::to_string))
+                    .unwrap_or_else(|| default_kid(&public));
+                public.set_key_id(kid.clone());
+                public.set_algorithm(algorithm_name(algorithm));
+                public.set_key_use("sig");
+                let verifier =
+                    verifier_for(algorithm, &public).map_err(|m| fail(Some(index), m))?;
+                if index == 0 {
+                    if !is_private(&jwk) {
+                        return Err(fail(
+                            Some(0),
+                            "the first key signs, so it must be a private key".into(),
+                        ));
+                    }
+                    signer = Some((
+                        signer_for(algorithm, &jwk).map_err(|m| fail(Some(0), m))?,
+                        kid.clone(),
+                    ));
+                }
+                published.push(Value::Object(public.as_ref().clone()));
+                verifiers.push(VerifyingKey {
+                    kid: Some(kid),
+                    verifier,
+                });
+            }
+            let Some((signer, signer_kid)) = signer else {
+                return Err(fail(
+                    None,
+                    format!(
+                        "algorithm `{}` needs at least one key file",
+                        algorithm_name(algorithm)
+                    ),
+                ));
+            };
+            // Every cookie name shares the same keys; they are rebuilt per name to keep one shape.
+            let mut by_cookie = Vec::new();
+            for name in cookie_names {
+                let mut verifiers_for_name = Vec::new();
+                for (index, key) in verifiers.iter().enumerate() {
+                    let jwk: Jwk =
+                        Jwk::from_map(published[index].as_object().cloned().unwrap_or_default())
+                            .map_err(|e| fail(Some(index), e.to_string()))?;
+                    verifiers_for_name.push(VerifyingKey {
+                        kid: key.kid.clone(),
+                        verifier: verifier_for(algorithm, &jwk)
+                            .map_err(|m| fail(Some(index), m))?,
+                    });
+                }
+                by_cookie.push((
+                    name.to_string(),
+                    TokenKeys::Signed {
+                        signer: signer.box_clone(),
+                        signer_kid: Some(signer_kid.clone()),
+                        verifiers: verifiers_for_name,
+                    },
+                ));
+            }
+            return Ok(SessionKeys {
+                by_cookie,
+                jwks: json!({ "keys": published }),
+            });
+        }
+
+        if secrets.is_empty() {
+            return Err(fail(None, "no secret to derive session keys from".into()));
+        }
+        let mut by_cookie = Vec::new();
+        for name in cookie_names {
+            let keys = if encryption {
+                let newest = derive_encryption_key(secrets[0], name, JWE_ENCRYPTIONS[0])
+                    .map_err(|m| fail(None, m))?;
+                let encrypter: Box<dyn JweEncrypter> = Box::new(
+                    Dir.encrypter_from_bytes(&newest)
+                        .map_err(|e| fail(None, e.to_string()))?,
+                );
+                let mut decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)> = Vec::new();
+                for secret in secrets {
+                    for enc in JWE_ENCRYPTIONS {
+                        let key =
+                            derive_encryption_key(secret, name, enc).map_err(|m| fail(None, m))?;
+                        let decrypter = Dir
+                            .decrypter_from_bytes(&key)
+                            .map_err(|e| fail(None, e.to_string()))?;
+                        decrypters.push((enc, Box::new(decrypter)));
+                    }
+                }
+                TokenKeys::Encrypted {
+                    encrypter,
+                    decrypters,
+                }
+            } else {
+                let newest = derive_signing_key(secrets[0], name).map_err(|m| fail(None, m))?;
+                let signer: Box<dyn JwsSigner> = Box::new(
+                    HS512
+                        .signer_from_bytes(&newest)
+                        .map_err(|e| fail(None, e.to_string()))?,
+                );
+                let mut verifiers = Vec::new();
+                for secret in secrets {
+                    let key = derive_signing_key(secret, name).map_err(|m| fail(None, m))?;
+                    let verifier = HS512
+                        .verifier_from_bytes(&key)
+                        .map_err(|e| fail(None, e.to_string()))?;
+                    verifiers.push(VerifyingKey {
+                        kid: None,
+                        verifier: Box::new(verifier),
+                    });
+                }
+                TokenKeys::Signed {
+                    signer,
+                    signer_kid: None,
+                    verifiers,
+                }
+            };
+            by_cookie.push((name.to_string(), keys));
+        }
+        Ok(SessionKeys {
+            by_cookie,
+            jwks: json!({ "keys": [] }),
+        })
+    }
+
+    /// The keys for tokens stored in the cookie named `cookie_name`.
+    pub fn for_cookie(&self, cookie_name: &str) -> Option<&TokenKeys> {
+        self.by_cookie
+            .iter()
+            .find(|(name, _)| name == cookie_name)
+            .map(|(_, keys)| keys)
+    }
+
+    /// The public keys as a JWK Set (empty for symmetric keys, which are never published).
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+}
