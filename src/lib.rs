@@ -12,6 +12,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod actions;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -52,6 +52,37 @@ enum Command {
     },
     /// List the provider presets and the fields each one needs.
     Providers,
+    /// Session-token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Hash a password (read from standard input) with argon2id, for `verify_password`.
+    HashPassword,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new private key as a JWK and as PEM.
+    Generate {
+        #[arg(long, value_enum)]
+        alg: KeyAlgorithm,
+        /// Key id to put in the JWK.
+        #[arg(long)]
+        kid: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeyAlgorithm {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "PS256")]
+    Ps256,
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "EdDSA")]
+    EdDsa,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -77,6 +108,10 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Providers => Ok(list_providers(&source)),
+        Command::Keys {
+            command: KeysCommand::Generate { alg, kid },
+        } => generate_key(alg, kid),
+        Command::HashPassword => hash_password(),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");
@@ -156,6 +191,45 @@ fn list_providers(source: &ConfigSource) -> ExitCode {
         print_diagnostics(&Diagnostics(diagnostics));
         ExitCode::FAILURE
     }
+}
+
+fn generate_key(alg: KeyAlgorithm, kid: Option<String>) -> anyhow::Result<ExitCode> {
+    use josekit::jwk::KeyPair;
+    let (pair, name): (Box<dyn KeyPair>, &str) = match alg {
+        KeyAlgorithm::Rs256 => (
+            Box::new(josekit::jws::RS256.generate_key_pair(2048)?),
+            "RS256",
+        ),
+        KeyAlgorithm::Ps256 => (
+            Box::new(josekit::jws::PS256.generate_key_pair(2048)?),
+            "PS256",
+        ),
+        KeyAlgorithm::Es256 => (Box::new(josekit::jws::ES256.generate_key_pair()?), "ES256"),
+        KeyAlgorithm::EdDsa => (
+            Box::new(
+                josekit::jws::EdDSA.generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)?,
+            ),
+            "EdDSA",
+        ),
+    };
+    let mut jwk = pair.to_jwk_key_pair();
+    jwk.set_algorithm(name);
+    jwk.set_key_use("sig");
+    jwk.set_key_id(kid.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()));
+    println!("{}", serde_json::to_string_pretty(jwk.as_ref())?);
+    print!("{}", String::from_utf8(pair.to_pem_private_key())?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hash_password() -> anyhow::Result<ExitCode> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(!password.is_empty(), "the password is empty");
+    println!("{}", authgate::password::hash_password(password)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_tracing(level: &str, format: LogFormat) {

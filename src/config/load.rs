@@ -21,6 +21,7 @@ use super::schema::{SchemaKind, validate_against_schema};
 use super::scripts::{LoadedScript, collect_scripts};
 use super::semantic::check_semantics;
 use super::yaml::escape_pointer_segment;
+use crate::session::keys::KeyFileText;
 use crate::text::did_you_mean;
 
 /// Which files make up one configuration.
@@ -62,6 +63,8 @@ pub struct LoadedConfig {
     pub source: ConfigSource,
     pub config: Config,
     pub scripts: Vec<LoadedScript>,
+    /// The `jwt.keys` files, read.
+    pub key_files: Vec<KeyFileText>,
     /// Files whose change should trigger a reload: the config, user presets, scripts.
     pub watched_files: BTreeSet<PathBuf>,
     /// Problems found by the semantic rules: warnings, and errors that make the
@@ -204,15 +207,50 @@ pub fn load_config(
         }
     }
     let scripts = collect_scripts(&config, &source_map, &mut watched_files, &mut diagnostics);
+    let key_files = read_key_files(&config, &source_map, &mut watched_files, &mut diagnostics);
     // Semantic errors travel with the config, so that compiling can add the script
     // errors and `check` reports them all together.
     Ok(LoadedConfig {
         source: source.clone(),
         config,
         scripts,
+        key_files,
         watched_files,
         diagnostics,
     })
+}
+
+/// Reads the `jwt.keys` files, relative to the config file.
+fn read_key_files(
+    config: &Config,
+    source_map: &SourceMap<'_>,
+    watched_files: &mut BTreeSet<PathBuf>,
+    diagnostics: &mut Diagnostics,
+) -> Vec<KeyFileText> {
+    let directory = source_map.config.directory().unwrap_or_default();
+    let mut keys = Vec::new();
+    for (index, key) in config.jwt.keys.iter().enumerate() {
+        let path = directory.join(&key.file);
+        let display = path.display().to_string();
+        watched_files.insert(path.clone());
+        match read_text_file(&path, &display) {
+            Ok(text) => keys.push(KeyFileText {
+                kid: key.kid.clone(),
+                text,
+            }),
+            Err(error) => {
+                let pointer = format!("/jwt/keys/{index}/file");
+                diagnostics.push(
+                    Diagnostic::error(
+                        display_path(&pointer),
+                        format!("cannot load key `{display}`: {}", error.message),
+                    )
+                    .at(source_map.locate(&pointer, false)),
+                );
+            }
+        }
+    }
+    keys
 }
 
 /// Every file the configuration on disk refers to, read best-effort (no validation): the

@@ -1,11 +1,20 @@
 //! Routes `{basePath}/<action>[/<provider>]` to its handler. The base path is read from the
 //! request's pipeline snapshot, so a reload that changes it takes effect at once.
 
+use std::sync::{Arc, OnceLock};
+
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use tokio::sync::Semaphore;
 
+use super::auth_request::{auth_request, http_response};
 use super::{csrf, providers, responses};
+use crate::actions::{self, AuthRequest, AuthResponse, SetCookie};
+use crate::config::ProviderKind;
+use crate::pipeline::Pipeline;
 use crate::reload::LiveConfig;
+use crate::session::csrf::issue_token;
 
 /// The Auth.js action named by `path`, if it lies under `base_path`.
 fn action_of<'a>(path: &'a str, base_path: &str) -> Option<&'a str> {
@@ -14,7 +23,40 @@ fn action_of<'a>(path: &'a str, base_path: &str) -> Option<&'a str> {
     Some(rest.trim_end_matches('/'))
 }
 
-pub async fn dispatch(request: HttpRequest, live: web::Data<LiveConfig>) -> HttpResponse {
+/// Password hashing is CPU-bound: at most one credentials check per core at a time.
+fn credentials_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        Semaphore::new(
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
+        )
+    })
+}
+
+/// The CSRF token for a page, and the cookie to set when it is new.
+fn page_csrf(request: &AuthRequest, pipeline: &Pipeline) -> (String, Option<SetCookie>) {
+    let spec = &request.cookie_policy(pipeline).csrf_token;
+    let issued = issue_token(request.cookie(&spec.name), &pipeline.secret_refs());
+    let cookie = issued.new_cookie_value.map(|value| SetCookie {
+        spec: spec.clone(),
+        value: Some(value),
+        max_age: None,
+    });
+    (issued.token, cookie)
+}
+
+fn with_cookie(mut response: AuthResponse, cookie: Option<SetCookie>) -> AuthResponse {
+    response.cookies.extend(cookie);
+    response
+}
+
+pub async fn dispatch(
+    request: HttpRequest,
+    body: web::Bytes,
+    live: web::Data<LiveConfig>,
+) -> HttpResponse {
     let pipeline = live.snapshot();
     let Some(action) = action_of(request.path(), &pipeline.base_path) else {
         return HttpResponse::NotFound()
@@ -26,9 +68,79 @@ pub async fn dispatch(request: HttpRequest, live: web::Data<LiveConfig>) -> Http
         return responses::method_not_allowed();
     }
     match (method.as_str(), action) {
-        ("GET", "csrf") => csrf::get(&request, &pipeline),
-        ("GET", "providers") => providers::get(&request, &pipeline),
-        (method, _) => responses::unknown_action(method),
+        ("GET", "csrf") => return csrf::get(&request, &pipeline),
+        ("GET", "providers") => return providers::get(&request, &pipeline),
+        _ => {}
+    }
+    let auth = match auth_request(&request, &body, &pipeline) {
+        Ok(auth) => auth,
+        Err(error) => return error.response(),
+    };
+    let (name, provider_id) = match action.split_once('/') {
+        Some((name, provider)) => (name, Some(provider)),
+        None => (action, None),
+    };
+    let provider = provider_id.and_then(|id| pipeline.provider(id));
+    let response = match (method.as_str(), name, provider) {
+        ("GET", "session", None) => actions::session::handle(&auth, &pipeline, None),
+        ("POST", "session", None) => actions::session::update(&auth, &pipeline),
+        ("GET", "signin", None) => {
+            let (token, cookie) = page_csrf(&auth, &pipeline);
+            with_cookie(actions::pages::sign_in(&auth, &pipeline, &token), cookie)
+        }
+        ("POST", "signin", Some(provider)) if provider.kind == ProviderKind::Credentials => {
+            // Credentials are posted to /callback; /signin shows the form.
+            AuthResponse::redirect(&auth, actions::pages::sign_in_page_url(&auth, &pipeline))
+        }
+        ("POST", "callback", Some(provider)) if provider.kind == ProviderKind::Credentials => {
+            let provider = provider.clone();
+            return credentials_callback(auth, pipeline, provider).await;
+        }
+        ("GET", "signout", None) => {
+            let (token, cookie) = page_csrf(&auth, &pipeline);
+            with_cookie(actions::pages::sign_out(&auth, &pipeline, &token), cookie)
+        }
+        ("POST", "signout", None) => actions::signout::sign_out(&auth, &pipeline),
+        ("GET", "error", None) => actions::pages::error(&auth, &pipeline),
+        ("GET", "jwks", None) => jwks(&pipeline),
+        (method, _, _) => return responses::unknown_action(method),
+    };
+    http_response(response, &pipeline)
+}
+
+/// The public session-token keys (empty for symmetric keys).
+pub fn jwks(pipeline: &Pipeline) -> AuthResponse {
+    let mut response = AuthResponse::json(200, pipeline.session_keys.jwks().clone());
+    response.no_store = false;
+    response
+}
+
+/// `GET /.well-known/jwks.json`.
+pub async fn well_known_jwks(live: web::Data<LiveConfig>) -> HttpResponse {
+    let pipeline = live.snapshot();
+    HttpResponse::Ok()
+        .insert_header(("cache-control", "public, max-age=300"))
+        .json(pipeline.session_keys.jwks().clone())
+}
+
+/// The credentials check runs off the async workers, one per core at a time.
+async fn credentials_callback(
+    auth: AuthRequest,
+    pipeline: Arc<Pipeline>,
+    provider: crate::pipeline::Provider,
+) -> HttpResponse {
+    let Ok(_slot) = credentials_slots().acquire().await else {
+        return HttpResponse::ServiceUnavailable().json(json!({ "error": "Configuration" }));
+    };
+    let worker_pipeline = pipeline.clone();
+    match web::block(move || actions::credentials::callback(&auth, &worker_pipeline, &provider))
+        .await
+    {
+        Ok(response) => http_response(response, &pipeline),
+        Err(error) => {
+            tracing::error!(%error, "credentials check did not finish");
+            HttpResponse::InternalServerError().json(json!({ "error": "Configuration" }))
+        }
     }
 }
 

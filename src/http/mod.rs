@@ -2,6 +2,7 @@
 //! one handler module per action, each working on one pipeline snapshot, and serves the
 //! operational endpoints `/healthz` and `/readyz`.
 
+mod auth_request;
 mod csrf;
 mod dispatch;
 mod health;
@@ -22,6 +23,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route(
+            "/.well-known/jwks.json",
+            web::get().to(dispatch::well_known_jwks),
+        )
         .default_service(web::to(dispatch::dispatch));
 }
 
@@ -32,6 +37,7 @@ pub async fn serve(live: Arc<LiveConfig>) -> std::io::Result<()> {
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(auth_request::MAX_BODY_BYTES))
             .wrap(from_fn(request_log::log_request))
             .configure(configure)
     })

@@ -29,6 +29,8 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
 pub struct RequestOrigin {
     /// `https://host[:port]` (from the configured `url`, or a trusted proxy).
     pub origin: String,
+    /// The public base URL: the configured `url`, or the trusted proxy's origin.
+    pub base_url: String,
     /// `origin` plus the base path, without a trailing slash.
     pub auth_url: String,
     /// Whether the client side is https (decides `__Secure-`/`__Host-` cookies).
@@ -47,6 +49,7 @@ pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrig
             let origin = format!("{proto}://{host}");
             return RequestOrigin {
                 auth_url: format!("{origin}{}", pipeline.base_path),
+                base_url: origin.clone(),
                 https: proto == "https",
                 origin,
             };
@@ -57,6 +60,7 @@ pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrig
         .unwrap_or_else(|_| pipeline.base_url.clone());
     RequestOrigin {
         auth_url: format!("{}{}", pipeline.base_url, pipeline.base_path),
+        base_url: pipeline.base_url.clone(),
         https: pipeline.base_url.starts_with("https://"),
         origin,
     }

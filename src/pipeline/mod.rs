@@ -11,9 +11,10 @@ use url::Url;
 use crate::clock::{Clock, SystemClock};
 use crate::config::model::{Config, SessionStrategy};
 use crate::config::semantic::effective_strategy;
-use crate::config::{Diagnostics, LoadedConfig, ProviderConfig, ProviderKind};
+use crate::config::{Diagnostic, Diagnostics, LoadedConfig, ProviderConfig, ProviderKind};
 use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
+use crate::session::keys::SessionKeys;
 
 /// A provider ready to serve.
 #[derive(Debug, Clone)]
@@ -69,6 +70,7 @@ pub struct Pipeline {
     pub base_path: String,
     /// Newest first.
     pub secrets: Vec<String>,
+    pub session_keys: SessionKeys,
     pub providers: Vec<Provider>,
     provider_index: HashMap<String, usize>,
     /// The cookies for the configured `url`.
@@ -124,10 +126,42 @@ impl Pipeline {
         let base_url = Url::parse(&config.url)
             .map(|url| url.as_str().trim_end_matches('/').to_string())
             .unwrap_or_default();
-        if diagnostics.has_errors() {
+        let https = base_url.starts_with("https://");
+        let cookies = CookiePolicy::new(&config.cookies, https);
+        let https_cookies = CookiePolicy::new(&config.cookies, true);
+        let secrets: Vec<String> = config
+            .secret
+            .all()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let session_keys = SessionKeys::new(
+            config.jwt.algorithm,
+            config.jwt.encryption,
+            &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+            &loaded.key_files,
+            &[
+                cookies.session_token.name.as_str(),
+                https_cookies.session_token.name.as_str(),
+            ],
+        );
+        let session_keys = match session_keys {
+            Ok(keys) => Some(keys),
+            // Key problems the semantic rules already named are not repeated.
+            Err(_) if diagnostics.has_errors() => None,
+            Err(error) => {
+                let path = match error.index {
+                    Some(index) => format!("jwt.keys[{index}]"),
+                    None => "jwt".to_string(),
+                };
+                diagnostics.push(Diagnostic::error(path, error.message));
+                None
+            }
+        };
+        let (false, Some(session_keys)) = (diagnostics.has_errors(), session_keys) else {
             diagnostics.0.sort_by_key(|d| !d.is_error());
             return Err(diagnostics);
-        }
+        };
         let mut providers = Vec::new();
         let mut provider_index = HashMap::new();
         for provider in &config.providers {
@@ -142,20 +176,15 @@ impl Pipeline {
                 config: provider.clone(),
             });
         }
-        let https = base_url.starts_with("https://");
         let base_path = config.base_path.trim_end_matches('/').to_string();
         Ok(Pipeline {
             generation,
             base_url,
             base_path,
-            secrets: config
-                .secret
-                .all()
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-            cookies: CookiePolicy::new(&config.cookies, https),
-            https_cookies: CookiePolicy::new(&config.cookies, true),
+            secrets,
+            session_keys,
+            cookies,
+            https_cookies,
             session_strategy: effective_strategy(&config),
             restart_settings: RestartSettings {
                 listen: config.server.listen.clone(),

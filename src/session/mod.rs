@@ -1,6 +1,7 @@
 //! Sessions and their protections: the cookie policy (names, prefixes, attributes), the
 //! CSRF double-submit token, and session tokens (keys and JOSE encoding). Nothing here knows HTTP frameworks; handlers in `http/` use it.
 
+pub mod chunks;
 pub mod cookies;
 pub mod csrf;
 pub mod jwt;

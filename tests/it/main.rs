@@ -4,8 +4,11 @@
 mod support;
 
 mod config_diagnostics;
+mod credentials_flow;
 mod examples_and_presets;
 mod http_endpoints;
+mod jwt_keys;
 mod live_reload;
 mod reload_under_load;
 mod schema_files;
+mod session_attacks;

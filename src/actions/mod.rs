@@ -1,0 +1,197 @@
+//! The Auth.js actions, free of any HTTP framework: an `AuthRequest` (method, action,
+//! fields, cookies, origin) comes in, an `AuthResponse` (status, body, redirect, cookies,
+//! events to run afterwards) goes out. `http/` translates to and from actix-web; tests can
+//! call these directly.
+
+pub mod callbacks;
+pub mod credentials;
+pub mod pages;
+pub mod redirect;
+pub mod session;
+pub mod signout;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::error::ErrorCode;
+use crate::pipeline::Pipeline;
+use crate::session::chunks::{CookieWrite, plan_write};
+use crate::session::cookies::{CookiePolicy, CookieSpec};
+use crate::session::csrf::verify_token;
+
+/// Where the client reached authgate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestOrigin {
+    /// `https://host[:port]`.
+    pub origin: String,
+    /// The public URL the `url` setting (or a trusted proxy) gives, without a trailing slash.
+    pub base_url: String,
+    /// `base_url` plus the base path.
+    pub auth_url: String,
+    pub https: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// One request to an action.
+#[derive(Debug, Clone)]
+pub struct AuthRequest {
+    pub method: Method,
+    pub query: BTreeMap<String, String>,
+    /// Form fields, or the string fields of a JSON body.
+    pub form: BTreeMap<String, String>,
+    /// The JSON body, when there was one (`POST /session` sends `{csrfToken, data}`).
+    pub json: Option<Value>,
+    pub cookies: Vec<(String, String)>,
+    /// `X-Auth-Return-Redirect` was sent (the v5 client).
+    pub redirect_as_json_header: bool,
+    pub origin: RequestOrigin,
+}
+
+impl AuthRequest {
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(cookie, _)| cookie == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// A field from the form (or JSON body), else from the query.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .get(name)
+            .or_else(|| self.query.get(name))
+            .map(String::as_str)
+    }
+
+    /// Whether a redirect must be answered as `{"url": ...}` (v4 `json=true`, v5 header).
+    pub fn wants_json_redirect(&self) -> bool {
+        self.redirect_as_json_header || self.form.get("json").is_some_and(|v| v == "true")
+    }
+
+    /// The cookie policy for this request's scheme.
+    pub fn cookie_policy<'a>(&self, pipeline: &'a Pipeline) -> &'a CookiePolicy {
+        pipeline.cookie_policy(self.origin.https)
+    }
+
+    /// Whether the submitted `csrfToken` matches this request's CSRF cookie.
+    pub fn csrf_is_valid(&self, pipeline: &Pipeline) -> bool {
+        let cookie = self.cookie(&self.cookie_policy(pipeline).csrf_token.name);
+        let submitted = self.field("csrfToken").or_else(|| {
+            self.json
+                .as_ref()
+                .and_then(|body| body.get("csrfToken"))
+                .and_then(Value::as_str)
+        });
+        match submitted {
+            Some(submitted) => verify_token(cookie, submitted, &pipeline.secret_refs()),
+            None => false,
+        }
+    }
+}
+
+/// A cookie to set (`value: Some`) or expire (`None`), with its policy's attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetCookie {
+    pub spec: CookieSpec,
+    pub value: Option<String>,
+    /// Seconds until it expires; `None` for a browser-session cookie.
+    pub max_age: Option<u64>,
+}
+
+/// A script event to run after the response, its result ignored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingEvent {
+    /// The script's config path (`events.signIn`).
+    pub script: String,
+    pub arguments: Vec<(&'static str, Value)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Json(Value),
+    Html(String),
+    Text(String),
+    Empty,
+}
+
+/// What an action answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthResponse {
+    pub status: u16,
+    pub body: Body,
+    pub location: Option<String>,
+    pub cookies: Vec<SetCookie>,
+    pub no_store: bool,
+    pub events: Vec<PendingEvent>,
+}
+
+impl AuthResponse {
+    pub fn json(status: u16, body: Value) -> Self {
+        AuthResponse {
+            status,
+            body: Body::Json(body),
+            location: None,
+            cookies: Vec::new(),
+            no_store: true,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn html(status: u16, html: String) -> Self {
+        AuthResponse {
+            body: Body::Html(html),
+            ..AuthResponse::json(status, Value::Null)
+        }
+    }
+
+    /// A redirect: 302, or `{"url": ...}` when the client asked for JSON.
+    pub fn redirect(request: &AuthRequest, url: String) -> Self {
+        if request.wants_json_redirect() {
+            AuthResponse::json(200, json!({ "url": url }))
+        } else {
+            AuthResponse {
+                status: 302,
+                body: Body::Empty,
+                location: Some(url),
+                ..AuthResponse::json(302, Value::Null)
+            }
+        }
+    }
+
+    /// A redirect to the error page with an Auth.js error code.
+    pub fn error_redirect(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -> Self {
+        AuthResponse::redirect(request, pages::error_page_url(request, pipeline, code))
+    }
+}
+
+/// The cookie writes that store `token` (or clear it, for `None`) in the session cookie,
+/// chunked as needed and clearing stale chunks.
+pub fn session_cookie_writes(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    token: Option<&str>,
+    max_age: u64,
+) -> Vec<SetCookie> {
+    let spec = &request.cookie_policy(pipeline).session_token;
+    plan_write(
+        &spec.name,
+        token,
+        request.cookies.iter().map(|(name, _)| name.as_str()),
+    )
+    .into_iter()
+    .map(|CookieWrite { name, value }| SetCookie {
+        spec: CookieSpec {
+            name,
+            ..spec.clone()
+        },
+        max_age: value.as_ref().map(|_| max_age),
+        value,
+    })
+    .collect()
+}

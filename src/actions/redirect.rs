@@ -1,0 +1,113 @@
+//! The callbackUrl rule: a relative path or a URL on our own origin is followed; anything
+//! else goes to the `redirect` callback when there is one, and otherwise falls back to the
+//! configured `url`. Strings with control characters, backslashes or a scheme other than
+//! http(s) never pass as "ours".
+
+use serde_json::json;
+use url::Url;
+
+use super::RequestOrigin;
+use super::callbacks::run_redirect;
+use crate::pipeline::Pipeline;
+
+/// A path on our origin: starts with one `/`, and nothing a browser would read as another
+/// host (`//evil`, `/\evil`) or that hides characters.
+fn is_safe_relative(candidate: &str) -> bool {
+    candidate.starts_with('/')
+        && !candidate.starts_with("//")
+        && !candidate.contains('\\')
+        && !candidate
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// `candidate` as an absolute URL on exactly our origin (scheme, host and port).
+fn same_origin(candidate: &str, origin: &str) -> Option<String> {
+    if candidate
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace())
+        || candidate.contains('\\')
+    {
+        return None;
+    }
+    let url = Url::parse(candidate).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    (url.origin().ascii_serialization() == origin).then(|| url.to_string())
+}
+
+/// Where to send the user after an action, given the requested callbackUrl.
+pub fn resolve_callback_url(
+    pipeline: &Pipeline,
+    origin: &RequestOrigin,
+    candidate: Option<&str>,
+) -> String {
+    let fallback = origin.base_url.clone();
+    let Some(candidate) = candidate.filter(|c| !c.is_empty()) else {
+        return fallback;
+    };
+    if is_safe_relative(candidate) {
+        return format!("{}{candidate}", origin.origin);
+    }
+    if let Some(url) = same_origin(candidate, &origin.origin) {
+        return url;
+    }
+    // A foreign URL: the redirect callback may allow it.
+    if let Some(decided) = run_redirect(pipeline, &json!(candidate), &json!(origin.origin)) {
+        if is_safe_relative(&decided) {
+            return format!("{}{decided}", origin.origin);
+        }
+        if Url::parse(&decided).is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+            && !decided.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return decided;
+        }
+        tracing::warn!("redirect callback returned an unusable URL; using the base URL");
+    }
+    fallback
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_paths_count_as_relative() {
+        let cases = [
+            ("/dashboard", true),
+            ("/a/b?x=1#y", true),
+            ("//evil.com", false),
+            ("/\\evil.com", false),
+            ("/\tevil", false),
+            ("dashboard", false),
+            ("", false),
+        ];
+        for (candidate, expected) in cases {
+            assert_eq!(is_safe_relative(candidate), expected, "{candidate:?}");
+        }
+    }
+
+    #[test]
+    fn same_origin_means_scheme_host_and_port() {
+        let origin = "https://app.example.com";
+        let cases = [
+            ("https://app.example.com/x", true),
+            ("https://app.example.com:443/x", true),
+            ("https://app.example.com.evil.com/x", false),
+            ("https://app.example.com:8443/x", false),
+            ("http://app.example.com/x", false),
+            ("javascript:alert(1)", false),
+            ("\thttps://app.example.com/x", false),
+            ("https://app.example.com\r\n/x", false),
+            ("https://evil.com@app.example.com/x", true),
+        ];
+        for (candidate, expected) in cases {
+            assert_eq!(
+                same_origin(candidate, origin).is_some(),
+                expected,
+                "{candidate:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `GET /session` (read, slide the expiry, re-issue the cookie) and `POST /session`
+//! (update through the jwt callback with `trigger: "update"`). An invalid, tampered,
+//! expired or foreign token reads as `null` and its cookies are cleared; a failing callback
+//! reads as `null` but keeps the cookie, so a broken script does not sign everyone out.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value, json};
+
+use super::callbacks::{default_session, run_jwt, run_session};
+use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
+use crate::error::ErrorCode;
+use crate::pipeline::Pipeline;
+use crate::session::chunks::read_value;
+use crate::session::jwt::{decode, encode};
+
+/// How long a session token lives: `jwt.maxAge`, else `session.maxAge`.
+pub fn token_max_age(pipeline: &Pipeline) -> Duration {
+    pipeline
+        .config
+        .jwt
+        .max_age
+        .unwrap_or(pipeline.config.session.max_age)
+        .as_std()
+}
+
+/// RFC 3339 with milliseconds, as JavaScript's `toISOString()`.
+pub fn iso_time(time: SystemTime) -> String {
+    let millis = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i128)
+        .unwrap_or(0);
+    let seconds = (millis / 1000) as i64;
+    let datetime = civil_time::from_unix(seconds);
+    format!("{datetime}.{:03}Z", millis % 1000)
+}
+
+mod civil_time {
+    //! Civil-from-days (Howard Hinnant's algorithm): no time crate needed for one format.
+    pub fn from_unix(seconds: i64) -> String {
+        let days = seconds.div_euclid(86_400);
+        let second_of_day = seconds.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let day_of_era = z.rem_euclid(146_097);
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let mp = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            second_of_day / 3600,
+            (second_of_day % 3600) / 60,
+            second_of_day % 60
+        )
+    }
+}
+
+/// The session token from the request's cookies, decoded, or why not.
+fn current_token(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+) -> Option<Result<Map<String, Value>, String>> {
+    let name = &request.cookie_policy(pipeline).session_token.name;
+    let token = read_value(
+        request
+            .cookies
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+        name,
+    )?;
+    let keys = pipeline.session_keys.for_cookie(name)?;
+    Some(decode(keys, &token, pipeline.clock.now()).map_err(|error| error.to_string()))
+}
+
+fn null_session() -> AuthResponse {
+    AuthResponse::json(200, Value::Null)
+}
+
+/// `GET /session`, or `POST /session` with `update` set to the submitted `data`.
+pub fn handle(request: &AuthRequest, pipeline: &Pipeline, update: Option<Value>) -> AuthResponse {
+    let max_age = token_max_age(pipeline);
+    let clear = |mut response: AuthResponse| {
+        response.cookies = session_cookie_writes(request, pipeline, None, 0);
+        response
+    };
+    let token = match current_token(request, pipeline) {
+        None => return null_session(),
+        Some(Err(reason)) => {
+            tracing::debug!(%reason, "session token refused");
+            return clear(null_session());
+        }
+        Some(Ok(token)) => token,
+    };
+    let mut arguments: Vec<(&str, Value)> = Vec::new();
+    if let Some(data) = &update {
+        arguments.push(("trigger", json!("update")));
+        arguments.push(("session", data.clone()));
+    }
+    let token = match run_jwt(pipeline, token, &arguments) {
+        Ok(Some(token)) => token,
+        Ok(None) => return clear(null_session()),
+        Err(_) => return null_session(),
+    };
+    let now = pipeline.clock.now();
+    let expires = iso_time(now + max_age);
+    let session = match run_session(
+        pipeline,
+        default_session(&token, &expires),
+        &[
+            ("token", Value::Object(token.clone())),
+            ("user", Value::Null),
+        ],
+    ) {
+        Ok(session) => session,
+        Err(_) => return null_session(),
+    };
+    let name = &request.cookie_policy(pipeline).session_token.name;
+    let Some(keys) = pipeline.session_keys.for_cookie(name) else {
+        return null_session();
+    };
+    let encoded = match encode(keys, &token, now, max_age) {
+        Ok(encoded) => encoded,
+        Err(error) => {
+            tracing::error!(%error, "cannot encode the session token");
+            return AuthResponse::json(500, json!({ "error": ErrorCode::Configuration.as_str() }));
+        }
+    };
+    let mut response = AuthResponse::json(200, session.clone());
+    response.cookies = session_cookie_writes(request, pipeline, Some(&encoded), max_age.as_secs());
+    if pipeline.script("events.session").is_some() {
+        response.events.push(PendingEvent {
+            script: "events.session".into(),
+            arguments: vec![("session", session), ("token", Value::Object(token))],
+        });
+    }
+    response
+}
+
+/// `POST /session`: `{csrfToken, data}` with a valid CSRF token, else 400.
+pub fn update(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
+    if !request.csrf_is_valid(pipeline) {
+        return AuthResponse::json(400, json!({ "error": ErrorCode::MissingCSRF.as_str() }));
+    }
+    let data = request
+        .json
+        .as_ref()
+        .and_then(|body| body.get("data"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    handle(request, pipeline, Some(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_like_javascript_to_iso_string() {
+        let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(iso_time(time), "2023-11-14T22:13:20.123Z");
+        assert_eq!(iso_time(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(iso_time(leap), "2000-02-29T00:00:00.000Z");
+    }
+}

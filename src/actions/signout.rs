@@ -1,0 +1,39 @@
+//! `POST /signout`: with a valid CSRF token, clear the session cookies, run the signOut
+//! event with the ended token, and redirect to the validated callbackUrl.
+
+use serde_json::Value;
+
+use super::redirect::resolve_callback_url;
+use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
+use crate::error::ErrorCode;
+use crate::pipeline::Pipeline;
+use crate::session::chunks::read_value;
+use crate::session::jwt::decode;
+
+pub fn sign_out(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
+    if !request.csrf_is_valid(pipeline) {
+        return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
+    }
+    let name = &request.cookie_policy(pipeline).session_token.name;
+    let token = read_value(
+        request
+            .cookies
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+        name,
+    )
+    .and_then(|token| {
+        let keys = pipeline.session_keys.for_cookie(name)?;
+        decode(keys, &token, pipeline.clock.now()).ok()
+    });
+    let destination = resolve_callback_url(pipeline, &request.origin, request.field("callbackUrl"));
+    let mut response = AuthResponse::redirect(request, destination);
+    response.cookies = session_cookie_writes(request, pipeline, None, 0);
+    if let (Some(token), true) = (token, pipeline.script("events.signOut").is_some()) {
+        response.events.push(PendingEvent {
+            script: "events.signOut".into(),
+            arguments: vec![("token", Value::Object(token)), ("session", Value::Null)],
+        });
+    }
+    response
+}

@@ -1,0 +1,190 @@
+//! Translating between actix-web and the framework-free actions: the request's fields
+//! (form or JSON body, bounded), cookies and origin in; status, headers, cookies and
+//! after-response events out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::origin::request_origin;
+use super::responses::{cookie, no_store};
+use crate::actions::{AuthRequest, AuthResponse, Body, Method, PendingEvent, RequestOrigin};
+use crate::pipeline::Pipeline;
+
+/// Largest request body read.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Why a request could not be turned into an `AuthRequest`.
+#[derive(Debug)]
+pub enum RequestError {
+    TooLarge,
+    Malformed(&'static str),
+}
+
+impl RequestError {
+    pub fn response(&self) -> HttpResponse {
+        match self {
+            RequestError::TooLarge => HttpResponse::PayloadTooLarge()
+                .content_type("text/plain; charset=utf-8")
+                .body(format!(
+                    "Error: the request body is larger than {MAX_BODY_BYTES} bytes."
+                )),
+            RequestError::Malformed(what) => HttpResponse::BadRequest()
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("Error: {what}.")),
+        }
+    }
+}
+
+fn parse_form(bytes: &[u8]) -> Result<BTreeMap<String, String>, RequestError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+        .map_err(|_| RequestError::Malformed("the form body is not valid"))?;
+    let mut form = BTreeMap::new();
+    for (key, value) in pairs {
+        form.entry(key).or_insert(value);
+    }
+    Ok(form)
+}
+
+fn parse_query(query: &str) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        fields
+            .entry(key.into_owned())
+            .or_insert_with(|| value.into_owned());
+    }
+    fields
+}
+
+/// Builds the action request from actix's request and its (already bounded) body.
+pub fn auth_request(
+    request: &HttpRequest,
+    body: &[u8],
+    pipeline: &Pipeline,
+) -> Result<AuthRequest, RequestError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(RequestError::TooLarge);
+    }
+    let method = if request.method() == actix_web::http::Method::POST {
+        Method::Post
+    } else {
+        Method::Get
+    };
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let (form, json) = if body.is_empty() {
+        (BTreeMap::new(), None)
+    } else if content_type.starts_with("application/json") {
+        let json: Value = serde_json::from_slice(body)
+            .map_err(|_| RequestError::Malformed("the JSON body is not valid"))?;
+        let form = json
+            .as_object()
+            .map(|object| {
+                object
+                    .iter()
+                    .filter_map(|(key, value)| match value {
+                        Value::String(text) => Some((key.clone(), text.clone())),
+                        Value::Bool(flag) => Some((key.clone(), flag.to_string())),
+                        Value::Number(number) => Some((key.clone(), number.to_string())),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (form, Some(json))
+    } else {
+        (parse_form(body)?, None)
+    };
+    let mut cookies: Vec<(String, String)> = Vec::new();
+    if let Ok(parsed) = request.cookies() {
+        for cookie in parsed.iter() {
+            if !cookies.iter().any(|(name, _)| name == cookie.name()) {
+                cookies.push((cookie.name().to_string(), cookie.value().to_string()));
+            }
+        }
+    }
+    let origin = request_origin(request, pipeline);
+    Ok(AuthRequest {
+        method,
+        query: parse_query(request.query_string()),
+        form,
+        json,
+        cookies,
+        redirect_as_json_header: request.headers().contains_key("x-auth-return-redirect"),
+        origin: RequestOrigin {
+            origin: origin.origin,
+            base_url: origin.base_url,
+            auth_url: origin.auth_url,
+            https: origin.https,
+        },
+    })
+}
+
+/// The actix response for an action's answer; events are started after it.
+pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpResponse {
+    let mut builder = HttpResponse::build(
+        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    );
+    if response.no_store {
+        no_store(&mut builder);
+    }
+    if let Some(location) = &response.location
+        && let Ok(value) = HeaderValue::from_str(location)
+    {
+        builder.insert_header((header::LOCATION, value));
+    }
+    for set in &response.cookies {
+        let mut built = cookie(&set.spec, set.value.clone().unwrap_or_default());
+        match (&set.value, set.max_age) {
+            (None, _) => built.make_removal(),
+            (Some(_), Some(seconds)) => {
+                let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+                built.set_max_age(CookieDuration::seconds(seconds));
+                built.set_expires(
+                    actix_web::cookie::time::OffsetDateTime::now_utc()
+                        + CookieDuration::seconds(seconds),
+                );
+            }
+            (Some(_), None) => {}
+        }
+        builder.cookie(built);
+    }
+    spawn_events(response.events, pipeline.clone());
+    match response.body {
+        Body::Json(value) => builder.json(value),
+        Body::Html(html) => builder.content_type("text/html; charset=utf-8").body(html),
+        Body::Text(text) => builder.content_type("text/plain; charset=utf-8").body(text),
+        Body::Empty => builder.finish(),
+    }
+}
+
+/// Runs event scripts on the blocking pool, after the response; failures are logged.
+fn spawn_events(events: Vec<PendingEvent>, pipeline: Arc<Pipeline>) {
+    if events.is_empty() {
+        return;
+    }
+    actix_web::rt::spawn(async move {
+        let _ = web::block(move || {
+            for event in events {
+                let Some(script) = pipeline.script(&event.script) else {
+                    continue;
+                };
+                let arguments =
+                    crate::actions::callbacks::with_defaults(&event.script, &event.arguments);
+                if let Err(error) = pipeline.scripts_runtime.call(script, &arguments) {
+                    tracing::warn!(script = %error.script, "{error}");
+                }
+            }
+        })
+        .await;
+    });
+}

@@ -1,0 +1,179 @@
+//! Splitting a large session cookie into `name.0`, `name.1`, ... (as Auth.js does, so each
+//! `Set-Cookie` stays under the 4 KiB browsers keep) and putting it back together. Chunks
+//! that a shorter value no longer needs are expired, so a stale tail never corrupts a read.
+
+use std::collections::BTreeMap;
+
+/// Browsers keep about 4096 bytes per cookie, name and attributes included.
+pub const MAX_COOKIE_BYTES: usize = 4096;
+/// Room left for the name and attributes (Auth.js uses the same estimate).
+const ESTIMATED_EMPTY_COOKIE_BYTES: usize = 160;
+/// Largest value written in one cookie.
+pub const CHUNK_SIZE: usize = MAX_COOKIE_BYTES - ESTIMATED_EMPTY_COOKIE_BYTES;
+/// Most chunks read back (64 × ~3.9 KB is far more than any honest session).
+const MAX_CHUNKS: usize = 64;
+
+/// One cookie to set (`Some`) or expire (`None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieWrite {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+fn chunk_index(name: &str, cookie: &str) -> Option<usize> {
+    cookie.strip_prefix(name)?.strip_prefix('.')?.parse().ok()
+}
+
+/// The value stored under `name`, whole or in chunks; `None` when absent or when the
+/// chunks are not a contiguous `0..n` run.
+pub fn read_value<'a>(
+    cookies: impl IntoIterator<Item = (&'a str, &'a str)>,
+    name: &str,
+) -> Option<String> {
+    let mut whole = None;
+    let mut chunks = BTreeMap::new();
+    for (cookie, value) in cookies {
+        if cookie == name {
+            whole = Some(value.to_string());
+        } else if let Some(index) = chunk_index(name, cookie) {
+            chunks.insert(index, value);
+        }
+    }
+    if chunks.is_empty() {
+        return whole;
+    }
+    if chunks.len() > MAX_CHUNKS
+        || chunks
+            .keys()
+            .enumerate()
+            .any(|(position, index)| position != *index)
+    {
+        return None;
+    }
+    Some(chunks.values().copied().collect())
+}
+
+/// The cookies to write so that `name` holds `value` (or nothing, for `None`), given the
+/// names of the cookies the request carried.
+pub fn plan_write<'a>(
+    name: &str,
+    value: Option<&str>,
+    existing: impl IntoIterator<Item = &'a str>,
+) -> Vec<CookieWrite> {
+    let mut writes = Vec::new();
+    let mut keep = Vec::new();
+    if let Some(value) = value {
+        if value.len() <= CHUNK_SIZE {
+            writes.push(CookieWrite {
+                name: name.to_string(),
+                value: Some(value.to_string()),
+            });
+            keep.push(name.to_string());
+        } else {
+            let bytes = value.as_bytes();
+            for (index, piece) in bytes.chunks(CHUNK_SIZE).enumerate() {
+                let chunk_name = format!("{name}.{index}");
+                // Tokens are ASCII (base64url and dots), so a byte cut is a char cut.
+                writes.push(CookieWrite {
+                    name: chunk_name.clone(),
+                    value: Some(String::from_utf8_lossy(piece).into_owned()),
+                });
+                keep.push(chunk_name);
+            }
+        }
+    }
+    for cookie in existing {
+        let ours = cookie == name || chunk_index(name, cookie).is_some();
+        if ours && !keep.iter().any(|kept| kept == cookie) {
+            writes.push(CookieWrite {
+                name: cookie.to_string(),
+                value: None,
+            });
+        }
+    }
+    writes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAME: &str = "authjs.session-token";
+
+    fn apply(jar: &mut BTreeMap<String, String>, writes: &[CookieWrite]) {
+        for write in writes {
+            match &write.value {
+                Some(value) => jar.insert(write.name.clone(), value.clone()),
+                None => jar.remove(&write.name),
+            };
+        }
+    }
+
+    fn read(jar: &BTreeMap<String, String>) -> Option<String> {
+        read_value(jar.iter().map(|(k, v)| (k.as_str(), v.as_str())), NAME)
+    }
+
+    #[test]
+    fn small_values_stay_whole_and_large_ones_are_chunked_and_reassembled() {
+        let mut jar = BTreeMap::new();
+        apply(&mut jar, &plan_write(NAME, Some("small"), []));
+        assert_eq!(jar.keys().collect::<Vec<_>>(), [NAME]);
+        assert_eq!(read(&jar).as_deref(), Some("small"));
+
+        let large = "x".repeat(CHUNK_SIZE * 2 + 10);
+        let names: Vec<String> = jar.keys().cloned().collect();
+        apply(
+            &mut jar,
+            &plan_write(NAME, Some(&large), names.iter().map(String::as_str)),
+        );
+        assert_eq!(jar.len(), 3, "{:?}", jar.keys());
+        assert!(
+            !jar.contains_key(NAME),
+            "the whole cookie must be expired once chunked"
+        );
+        assert_eq!(read(&jar), Some(large));
+    }
+
+    #[test]
+    fn shrinking_expires_stale_chunks() {
+        let mut jar = BTreeMap::new();
+        let large = "y".repeat(CHUNK_SIZE * 3);
+        apply(&mut jar, &plan_write(NAME, Some(&large), []));
+        let medium = "z".repeat(CHUNK_SIZE + 1);
+        let names: Vec<String> = jar.keys().cloned().collect();
+        apply(
+            &mut jar,
+            &plan_write(NAME, Some(&medium), names.iter().map(String::as_str)),
+        );
+        assert_eq!(jar.len(), 2);
+        assert_eq!(read(&jar), Some(medium));
+        let names: Vec<String> = jar.keys().cloned().collect();
+        apply(
+            &mut jar,
+            &plan_write(NAME, None, names.iter().map(String::as_str)),
+        );
+        assert!(jar.is_empty());
+    }
+
+    #[test]
+    fn gaps_and_foreign_cookies_are_not_read_as_chunks() {
+        let jar = BTreeMap::from([
+            (format!("{NAME}.0"), "a".to_string()),
+            (format!("{NAME}.2"), "c".to_string()),
+            ("authjs.session-tokenX.1".to_string(), "x".to_string()),
+        ]);
+        assert_eq!(read(&jar), None);
+    }
+
+    #[test]
+    fn every_written_cookie_fits_the_browser_limit() {
+        let large = "q".repeat(20_000);
+        for write in plan_write(NAME, Some(&large), []) {
+            let value = write.value.unwrap();
+            assert!(
+                write.name.len() + value.len() + ESTIMATED_EMPTY_COOKIE_BYTES
+                    <= MAX_COOKIE_BYTES + 32
+            );
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Credentials sign-in through a real server and a cookie-jar client, in both Auth.js
+//! conventions: csrf → wrong password → right password → session → update → sign-out.
+
+use std::sync::Arc;
+
+use reqwest::cookie::{CookieStore, Jar};
+use serde_json::{Value, json};
+
+use crate::support::{ConfigDir, Server, base_config, free_port};
+
+/// A credentials provider with one user, `ada` / `correct horse`, plus `extra` config.
+pub fn credentials_config(port: u16, extra: &str) -> String {
+    let hash = authgate::password::hash_password("correct horse").unwrap();
+    base_config(
+        port,
+        &format!(
+            r#"providers:
+  - id: password
+    type: credentials
+    name: Password
+    credentials:
+      username: {{ label: Username }}
+      password: {{ label: Password, type: password }}
+    authorize: |
+      let users = #{{ ada: #{{ id: "42", name: "Ada", email: "ada@example.com", role: "admin", hash: "{hash}" }} }};
+      let user = users[credentials.username ?? ""];
+      let hash = if user != () {{ user.hash }} else {{ () }};
+      if verify_password(credentials.password ?? "", hash) {{ #{{ id: user.id, name: user.name, email: user.email, role: user.role }} }} else {{ () }}
+callbacks:
+  jwt: |
+    if user != () {{ token.role = user.role; }}
+    if trigger == "update" && session != () && session.name != () {{ token.name = session.name; }}
+    token
+  session: |
+    session.user.id = token.sub;
+    session.user.role = token.role;
+    session
+{extra}"#
+        ),
+    )
+}
+
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub base: String,
+}
+
+impl Browser {
+    pub fn new(server: &Server) -> Browser {
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            http,
+            jar,
+            base: server.base.clone(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/auth{path}", self.base)
+    }
+
+    pub async fn csrf(&self) -> String {
+        let body: Value = self
+            .http
+            .get(self.url("/csrf"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["csrfToken"].as_str().unwrap().to_string()
+    }
+
+    pub async fn session(&self) -> Value {
+        self.http
+            .get(self.url("/session"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sign_in(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/callback/password"))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The cookies the jar would send to the server, as `name=value; ...`.
+    pub fn cookie_header(&self) -> String {
+        self.jar
+            .cookies(&self.base.parse().unwrap())
+            .map(|value| value.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    }
+}
+
+pub fn start(extra: &str) -> (ConfigDir, Server) {
+    let port = free_port();
+    let dir = ConfigDir::new(&credentials_config(port, extra));
+    let server = Server::start(&dir.config_path(), port);
+    (dir, server)
+}
+
+#[tokio::test]
+async fn v4_flow_with_json_true_signs_in_updates_and_signs_out() {
+    let (_dir, server) = start("");
+    let browser = Browser::new(&server);
+    let csrf = browser.csrf().await;
+
+    let wrong = browser
+        .sign_in(&[
+            ("username", "ada"),
+            ("password", "wrong"),
+            ("csrfToken", &csrf),
+            ("callbackUrl", "/dashboard"),
+            ("json", "true"),
+        ])
+        .await;
+    assert_eq!(wrong.status(), 200);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(
+        body["url"],
+        format!(
+            "{}/api/auth/signin?error=CredentialsSignin&code=credentials",
+            server.base
+        )
+    );
+    assert_eq!(browser.session().await, Value::Null);
+
+    let right = browser
+        .sign_in(&[
+            ("username", "ada"),
+            ("password", "correct horse"),
+            ("csrfToken", &csrf),
+            ("callbackUrl", "/dashboard"),
+            ("json", "true"),
+        ])
+        .await;
+    let body: Value = right.json().await.unwrap();
+    assert_eq!(body["url"], format!("{}/dashboard", server.base));
+
+    let session = browser.session().await;
+    assert_eq!(
+        session["user"],
+        json!({"name": "Ada", "email": "ada@example.com", "id": "42", "role": "admin"})
+    );
+    assert!(session["expires"].as_str().unwrap().ends_with('Z'));
+
+    let updated: Value = browser
+        .http
+        .post(browser.url("/session"))
+        .json(&json!({"csrfToken": csrf, "data": {"name": "Ada Lovelace"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["user"]["name"], "Ada Lovelace");
+    assert_eq!(browser.session().await["user"]["name"], "Ada Lovelace");
+
+    let out = browser
+        .http
+        .post(browser.url("/signout"))
+        .form(&[
+            ("csrfToken", csrf.as_str()),
+            ("callbackUrl", "/bye"),
+            ("json", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = out.json().await.unwrap();
+    assert_eq!(body["url"], format!("{}/bye", server.base));
+    assert_eq!(browser.session().await, Value::Null);
+}
+
+#[tokio::test]
+async fn v5_flow_with_the_return_redirect_header_and_plain_redirects() {
+    let (_dir, server) = start("");
+    let browser = Browser::new(&server);
+    let csrf = browser.csrf().await;
+    let response = browser
+        .http
+        .post(browser.url("/callback/password"))
+        .header("X-Auth-Return-Redirect", "1")
+        .form(&[
+            ("username", "ada"),
+            ("password", "correct horse"),
+            ("csrfToken", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["url"], server.base);
+    assert_eq!(browser.session().await["user"]["email"], "ada@example.com");
+
+    // Without either convention the answer is a real redirect.
+    let out = browser
+        .http
+        .post(browser.url("/signout"))
+        .form(&[("csrfToken", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 302);
+    assert_eq!(out.headers()["location"], server.base.as_str());
+    assert_eq!(browser.session().await, Value::Null);
+}
+
+#[tokio::test]
+async fn reading_the_session_slides_its_expiry_and_reissues_the_cookie() {
+    let (_dir, server) = start("");
+    let browser = Browser::new(&server);
+    let csrf = browser.csrf().await;
+    browser
+        .sign_in(&[
+            ("username", "ada"),
+            ("password", "correct horse"),
+            ("csrfToken", &csrf),
+        ])
+        .await;
+    let response = browser
+        .http
+        .get(browser.url("/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["cache-control"],
+        "private, no-cache, no-store"
+    );
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let cookie = &cookies[0];
+    assert!(cookie.starts_with("authjs.session-token="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2592000"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+}
+
+#[tokio::test]
+async fn a_large_session_is_chunked_and_read_back() {
+    let (_dir, server) = start("");
+    let browser = Browser::new(&server);
+    let csrf = browser.csrf().await;
+    let response = browser
+        .http
+        .post(browser.url("/session"))
+        .json(&json!({"csrfToken": csrf, "data": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        Value::Null,
+        "no session yet"
+    );
+
+    browser
+        .sign_in(&[
+            ("username", "ada"),
+            ("password", "correct horse"),
+            ("csrfToken", &csrf),
+        ])
+        .await;
+    let big_name = "N".repeat(9000);
+    let updated: Value = browser
+        .http
+        .post(browser.url("/session"))
+        .json(&json!({"csrfToken": csrf, "data": {"name": big_name}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["user"]["name"].as_str().map(str::len), Some(9000));
+    let cookies = browser.cookie_header();
+    assert!(cookies.contains("authjs.session-token.0="), "{cookies}");
+    assert!(cookies.contains("authjs.session-token.2="), "{cookies}");
+    assert!(
+        !cookies.contains("authjs.session-token="),
+        "the whole cookie must be gone: {cookies}"
+    );
+    assert_eq!(
+        browser.session().await["user"]["name"]
+            .as_str()
+            .map(str::len),
+        Some(9000)
+    );
+
+    // Shrinking back expires the chunks.
+    browser
+        .http
+        .post(browser.url("/session"))
+        .json(&json!({"csrfToken": csrf, "data": {"name": "Ada"}}))
+        .send()
+        .await
+        .unwrap();
+    let cookies = browser.cookie_header();
+    assert!(!cookies.contains("authjs.session-token.0"), "{cookies}");
+    assert_eq!(browser.session().await["user"]["name"], "Ada");
+}

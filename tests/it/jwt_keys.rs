@@ -1,0 +1,129 @@
+//! Asymmetric session keys end to end: the JWKS endpoints publish only public keys, a
+//! sign-in works with ES256 tokens, and `authgate keys generate` makes usable keys.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::credentials_flow::{Browser, credentials_config};
+use crate::support::{ConfigDir, Server, free_port};
+
+fn generated_key(alg: &str) -> (Value, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_authgate"))
+        .args(["keys", "generate", "--alg", alg, "--kid", "test-key"])
+        .output()
+        .expect("run keys generate");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let split = text.find("-----BEGIN").expect("a PEM block");
+    let jwk: Value = serde_json::from_str(&text[..split]).expect("a JWK first");
+    (jwk, text[split..].to_string())
+}
+
+#[test]
+fn keys_generate_prints_a_private_jwk_and_pem_for_every_algorithm() {
+    for (alg, kty) in [
+        ("ES256", "EC"),
+        ("EdDSA", "OKP"),
+        ("RS256", "RSA"),
+        ("PS256", "RSA"),
+    ] {
+        let (jwk, pem) = generated_key(alg);
+        assert_eq!(jwk["kty"], kty, "{alg}");
+        assert_eq!(jwk["kid"], "test-key");
+        assert_eq!(jwk["alg"], alg);
+        assert!(jwk.get("d").is_some(), "{alg}: private part missing");
+        assert!(pem.contains("PRIVATE KEY-----"), "{alg}");
+    }
+}
+
+#[tokio::test]
+async fn es256_sessions_work_and_only_public_keys_are_published() {
+    let (_jwk, pem) = generated_key("ES256");
+    let port = free_port();
+    let dir = ConfigDir::new(&credentials_config(
+        port,
+        "jwt:\n  algorithm: ES256\n  keys:\n    - file: keys/session.pem\n      kid: session-2026\n",
+    ));
+    dir.write("keys/session.pem", &pem);
+    let server = Server::start(&dir.config_path(), port);
+    let browser = Browser::new(&server);
+
+    for path in ["/api/auth/jwks", "/.well-known/jwks.json"] {
+        let jwks: Value = browser
+            .http
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let key = &jwks["keys"][0];
+        assert_eq!(key["kid"], "session-2026", "{path}");
+        assert_eq!(key["alg"], "ES256");
+        assert!(key.get("d").is_none(), "{path}: private key published");
+    }
+
+    let csrf = browser.csrf().await;
+    browser
+        .sign_in(&[
+            ("username", "ada"),
+            ("password", "correct horse"),
+            ("csrfToken", &csrf),
+        ])
+        .await;
+    assert_eq!(browser.session().await["user"]["name"], "Ada");
+    let cookies = browser.cookie_header();
+    let token = cookies
+        .split("; ")
+        .find_map(|pair| pair.strip_prefix("authjs.session-token="))
+        .unwrap();
+    let header = token.split('.').next().unwrap();
+    use base64::Engine as _;
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["kid"], "session-2026");
+}
+
+#[tokio::test]
+async fn symmetric_configs_publish_an_empty_key_set() {
+    let port = free_port();
+    let dir = ConfigDir::new(&credentials_config(port, "jwt:\n  encryption: true\n"));
+    let server = Server::start(&dir.config_path(), port);
+    let browser = Browser::new(&server);
+    let jwks: Value = browser
+        .http
+        .get(browser.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks, serde_json::json!({"keys": []}));
+    let csrf = browser.csrf().await;
+    browser
+        .sign_in(&[
+            ("username", "ada"),
+            ("password", "correct horse"),
+            ("csrfToken", &csrf),
+        ])
+        .await;
+    assert_eq!(browser.session().await["user"]["email"], "ada@example.com");
+    let cookies = browser.cookie_header();
+    let token = cookies
+        .split("; ")
+        .find_map(|pair| pair.strip_prefix("authjs.session-token="))
+        .unwrap();
+    assert_eq!(token.split('.').count(), 5, "a JWE has five parts: {token}");
+}
