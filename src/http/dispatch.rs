@@ -89,8 +89,12 @@ pub async fn dispatch(
             with_cookie(actions::pages::sign_in(&auth, &pipeline, &token), cookie)
         }
         ("POST", "signin", Some(provider)) if provider.kind == ProviderKind::Credentials => {
-            // Credentials are posted to /callback; /signin shows the form.
-            AuthResponse::redirect(&auth, actions::pages::sign_in_page_url(&auth, &pipeline))
+            if auth.csrf_is_valid(&pipeline) {
+                // Credentials are posted to /callback; /signin shows the form.
+                AuthResponse::redirect(&auth, actions::pages::sign_in_page_url(&auth, &pipeline))
+            } else {
+                AuthResponse::error_redirect(&auth, &pipeline, crate::error::ErrorCode::MissingCSRF)
+            }
         }
         ("POST", "callback", Some(provider)) if provider.kind == ProviderKind::Credentials => {
             let provider = provider.clone();

@@ -24,6 +24,12 @@ async fn signed_in() -> (
     (dir, server, browser, csrf)
 }
 
+fn form_with(token: Option<&str>) -> Vec<(&'static str, String)> {
+    token
+        .map(|token| vec![("csrfToken", token.to_string())])
+        .unwrap_or_default()
+}
+
 #[tokio::test]
 async fn missing_mismatched_or_forged_csrf_is_refused_on_every_post() {
     let (_dir, server, browser, csrf) = signed_in().await;
@@ -54,6 +60,20 @@ async fn missing_mismatched_or_forged_csrf_is_refused_on_every_post() {
         assert!(
             response.headers().get("set-cookie").is_none(),
             "{name}: a cookie was set"
+        );
+
+        // Sign-in start.
+        let response = browser
+            .http
+            .post(browser.url("/signin/password"))
+            .form(&form_with(token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["location"],
+            format!("{}/api/auth/error?error=MissingCSRF", server.base).as_str(),
+            "{name}"
         );
 
         // Session update.
