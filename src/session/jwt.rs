@@ -298,6 +298,81 @@ mod tests {
     }
 
     #[test]
+    fn not_yet_valid_tokens_are_refused() {
+        let keys = symmetric(false, &[SECRET]);
+        let TokenKeys::Signed { signer, .. } = keys.for_cookie(COOKIE).unwrap() else {
+            panic!("signed keys expected");
+        };
+        let mut payload = JwtPayload::from_map(claims()).unwrap();
+        payload.set_issued_at(&now());
+        payload.set_not_before(&(now() + Duration::from_secs(600)));
+        payload.set_expires_at(&(now() + Duration::from_secs(3600)));
+        let token = jwt::encode_with_signer(&payload, &JwsHeader::new(), signer.as_ref()).unwrap();
+        assert_eq!(
+            decode(keys.for_cookie(COOKIE).unwrap(), &token, now()),
+            Err(TokenError::NotYetValid)
+        );
+        assert!(
+            decode(
+                keys.for_cookie(COOKIE).unwrap(),
+                &token,
+                now() + Duration::from_secs(601)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_token_from_a_retired_signing_key_is_refused_while_a_listed_old_key_verifies() {
+        let new_pair = josekit::jws::ES256.generate_key_pair().unwrap();
+        let old_pair = josekit::jws::ES256.generate_key_pair().unwrap();
+        let pem = |pair: &josekit::jwk::alg::ec::EcKeyPair| {
+            String::from_utf8(josekit::jwk::KeyPair::to_pem_private_key(pair)).unwrap()
+        };
+        let build = |files: Vec<KeyFileText>| {
+            SessionKeys::new(JwtAlgorithm::ES256, false, &[SECRET], &files, &[COOKIE]).unwrap()
+        };
+        let old_only = build(vec![KeyFileText {
+            kid: Some("old".into()),
+            text: pem(&old_pair),
+        }]);
+        let token = encode(
+            old_only.for_cookie(COOKIE).unwrap(),
+            &claims(),
+            now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let rotated = build(vec![
+            KeyFileText {
+                kid: Some("new".into()),
+                text: pem(&new_pair),
+            },
+            KeyFileText {
+                kid: Some("old".into()),
+                text: pem(&old_pair),
+            },
+        ]);
+        assert!(decode(rotated.for_cookie(COOKIE).unwrap(), &token, now()).is_ok());
+        let retired = build(vec![KeyFileText {
+            kid: Some("new".into()),
+            text: pem(&new_pair),
+        }]);
+        assert!(decode(retired.for_cookie(COOKIE).unwrap(), &token, now()).is_err());
+        let fresh = encode(
+            rotated.for_cookie(COOKIE).unwrap(),
+            &claims(),
+            now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert!(
+            decode(retired.for_cookie(COOKIE).unwrap(), &fresh, now()).is_ok(),
+            "the first key signs"
+        );
+    }
+
+    #[test]
     fn rotated_secrets_still_read_but_retired_ones_do_not() {
         for encryption in [false, true] {
             let old = symmetric(encryption, &[OLD_SECRET]);
