@@ -60,7 +60,7 @@ mod civil_time {
 }
 
 /// The session token from the request's cookies, decoded, or why not.
-fn current_token(
+pub fn current_token(
     request: &AuthRequest,
     pipeline: &Pipeline,
 ) -> Option<Result<Map<String, Value>, String>> {

@@ -4,28 +4,16 @@
 use serde_json::Value;
 
 use super::redirect::resolve_callback_url;
+use super::session::current_token;
 use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
-use crate::session::chunks::read_value;
-use crate::session::jwt::decode;
 
 pub fn sign_out(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
     if !request.csrf_is_valid(pipeline) {
         return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
     }
-    let name = &request.cookie_policy(pipeline).session_token.name;
-    let token = read_value(
-        request
-            .cookies
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-        name,
-    )
-    .and_then(|token| {
-        let keys = pipeline.session_keys.for_cookie(name)?;
-        decode(keys, &token, pipeline.clock.now()).ok()
-    });
+    let token = current_token(request, pipeline).and_then(Result::ok);
     let destination = resolve_callback_url(pipeline, &request.origin, request.field("callbackUrl"));
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = session_cookie_writes(request, pipeline, None, 0);

@@ -98,6 +98,14 @@ impl Browser {
             .unwrap()
     }
 
+    /// The session token cookie's value (unchunked).
+    pub fn session_token(&self) -> Option<String> {
+        self.cookie_header()
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix("authjs.session-token="))
+            .map(str::to_string)
+    }
+
     /// The cookies the jar would send to the server, as `name=value; ...`.
     pub fn cookie_header(&self) -> String {
         self.jar

@@ -157,12 +157,7 @@ fn plain_client() -> reqwest::Client {
 #[tokio::test]
 async fn tampered_session_cookie_reads_as_null_and_is_cleared() {
     let (_dir, server, browser, _csrf) = signed_in().await;
-    let cookies = browser.cookie_header();
-    let token = cookies
-        .split("; ")
-        .find_map(|pair| pair.strip_prefix("authjs.session-token="))
-        .unwrap()
-        .to_string();
+    let token = browser.session_token().unwrap();
     let parts: Vec<&str> = token.split('.').collect();
     use base64::Engine as _;
     let forged_claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
