@@ -3,7 +3,7 @@
 //! A missing or unparsable hash is verified against a fixed dummy hash, so a failed sign-in
 //! costs the same time whether the user exists or not.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -25,7 +25,7 @@ pub fn hash_password(plain: &str) -> Result<String, HashError> {
         .map_err(|error| HashError(error.to_string()))
 }
 
-fn dummy_hash() -> &'static str {
+fn default_dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         // A hash of random bytes nobody knows, made once with the default parameters.
@@ -33,6 +33,81 @@ fn dummy_hash() -> &'static str {
         rand::rng().fill_bytes(&mut secret);
         hash_password(&hex::encode(secret)).unwrap_or_default()
     })
+}
+
+/// The dummy hash for unknown users takes the scheme and cost of the last real hash seen,
+/// so "no such user" costs what "wrong password" costs even for bcrypt or a stronger
+/// argon2 setting: `(cost prefix, dummy hash)`.
+static MATCHING_DUMMY: Mutex<Option<(String, String)>> = Mutex::new(None);
+
+/// The part of a PHC string that decides its cost: `$argon2id$v=19$m=..,t=..,p=..` or `$2b$12`.
+fn cost_prefix(phc: &str) -> Option<String> {
+    let parts: Vec<&str> = phc.split('$').collect();
+    if is_bcrypt(phc) {
+        return (parts.len() >= 3).then(|| parts[..3].join("$"));
+    }
+    (parts.len() >= 5 && parts[1].starts_with("argon2")).then(|| parts[..4].join("$"))
+}
+
+fn dummy_like(phc: &str) -> Option<String> {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let plain = hex::encode(secret);
+    if is_bcrypt(phc) {
+        let cost: u32 = phc.get(4..6)?.parse().ok()?;
+        return bcrypt::hash(&plain, cost).ok();
+    }
+    let parsed = PasswordHash::new(phc).ok()?;
+    let algorithm = argon2::Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = parsed
+        .version
+        .and_then(|v| argon2::Version::try_from(v).ok())
+        .unwrap_or_default();
+    let params = argon2::Params::try_from(&parsed).ok()?;
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).ok()?;
+    Argon2::new(algorithm, version, params)
+        .hash_password(plain.as_bytes(), &salt)
+        .ok()
+        .map(|hash| hash.to_string())
+}
+
+/// Remembers the cost of a real hash, making a matching dummy when it changed.
+fn remember_cost(phc: &str) {
+    let Some(prefix) = cost_prefix(phc) else {
+        return;
+    };
+    let known = MATCHING_DUMMY
+        .lock()
+        .map(|dummy| dummy.as_ref().is_some_and(|(known, _)| *known == prefix))
+        .unwrap_or(true);
+    if known {
+        return;
+    }
+    if let Some(dummy) = dummy_like(phc)
+        && let Ok(mut slot) = MATCHING_DUMMY.lock()
+    {
+        *slot = Some((prefix, dummy));
+    }
+}
+
+fn dummy_verify(plain: &str) {
+    let matching = MATCHING_DUMMY
+        .lock()
+        .ok()
+        .and_then(|dummy| dummy.as_ref().map(|(_, hash)| hash.clone()));
+    let dummy = matching.unwrap_or_else(|| default_dummy_hash().to_string());
+    if is_bcrypt(&dummy) {
+        let _ = bcrypt::verify(plain, &dummy);
+    } else {
+        let _ = verify_argon2(plain, &dummy);
+    }
+}
+
+/// Makes the default dummy hash now, so the first unknown user costs no more than the rest.
+pub fn warm_up() {
+    let _ = default_dummy_hash();
 }
 
 fn verify_argon2(plain: &str, phc: &str) -> Option<bool> {
@@ -50,20 +125,21 @@ fn is_bcrypt(phc: &str) -> bool {
         .any(|prefix| phc.starts_with(prefix))
 }
 
-/// True when `plain` matches `phc`. With no usable hash, a dummy verification runs and the
-/// answer is false.
+/// True when `plain` matches `phc`. With no usable hash, a dummy verification of the same
+/// cost as the last real one runs and the answer is false.
 pub fn verify_password(plain: &str, phc: Option<&str>) -> bool {
-    match phc {
-        Some(phc) if is_bcrypt(phc) => bcrypt::verify(plain, phc).unwrap_or(false),
-        Some(phc) => match verify_argon2(plain, phc) {
-            Some(matches) => matches,
-            None => {
-                let _ = verify_argon2(plain, dummy_hash());
-                false
-            }
-        },
-        None => {
-            let _ = verify_argon2(plain, dummy_hash());
+    let result = match phc {
+        Some(phc) if is_bcrypt(phc) => bcrypt::verify(plain, phc).ok(),
+        Some(phc) => verify_argon2(plain, phc),
+        None => None,
+    };
+    match (result, phc) {
+        (Some(matches), Some(phc)) => {
+            remember_cost(phc);
+            matches
+        }
+        _ => {
+            dummy_verify(plain);
             false
         }
     }
@@ -86,6 +162,22 @@ mod tests {
         let hash = bcrypt::hash("hunter2", 4).unwrap();
         assert!(verify_password("hunter2", Some(&hash)));
         assert!(!verify_password("hunter3", Some(&hash)));
+    }
+
+    #[test]
+    fn the_dummy_hash_follows_the_cost_of_real_hashes() {
+        let bcrypt_hash = bcrypt::hash("pw", 5).unwrap();
+        assert_eq!(cost_prefix(&bcrypt_hash).as_deref(), Some("$2b$05"));
+        let argon = hash_password("pw").unwrap();
+        assert_eq!(
+            cost_prefix(&argon).as_deref(),
+            Some("$argon2id$v=19$m=19456,t=2,p=1")
+        );
+        assert!(verify_password("pw", Some(&bcrypt_hash)));
+        let dummy = MATCHING_DUMMY.lock().unwrap().clone().unwrap();
+        assert_eq!(dummy.0, "$2b$05");
+        assert!(dummy.1.starts_with("$2b$05$"));
+        assert!(!verify_password("pw", None));
     }
 
     #[test]

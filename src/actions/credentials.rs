@@ -29,6 +29,7 @@ fn failure(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
     url.push_str(if url.contains('?') { "&" } else { "?" });
     url.push_str("error=CredentialsSignin&code=credentials");
     AuthResponse::redirect(request, url)
+        .with_v4_failure_status(request, ErrorCode::CredentialsSignin)
 }
 
 /// The user map `authorize` returned, with `id` a string (a fresh one when missing, as

@@ -82,7 +82,8 @@ impl AuthRequest {
     /// Whether the submitted `csrfToken` matches this request's CSRF cookie.
     pub fn csrf_is_valid(&self, pipeline: &Pipeline) -> bool {
         let cookie = self.cookie(&self.cookie_policy(pipeline).csrf_token.name);
-        let submitted = self.field("csrfToken").or_else(|| {
+        // Only the body: a token in the query string would end up in logs and Referer.
+        let submitted = self.form.get("csrfToken").map(String::as_str).or_else(|| {
             self.json
                 .as_ref()
                 .and_then(|body| body.get("csrfToken"))
@@ -167,6 +168,21 @@ impl AuthResponse {
     /// A redirect to the error page with an Auth.js error code.
     pub fn error_redirect(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -> Self {
         AuthResponse::redirect(request, pages::error_page_url(request, pipeline, code))
+            .with_v4_failure_status(request, code)
+    }
+
+    /// The v4 client (`json=true` without the v5 header) reads a failed sign-in from the
+    /// status: 401 for CredentialsSignin, 403 for AccessDenied, as next-auth v4 answers.
+    /// Without it, `signIn(..., {redirect: false})` would report `ok: true`.
+    pub fn with_v4_failure_status(mut self, request: &AuthRequest, code: ErrorCode) -> Self {
+        if !request.redirect_as_json_header && request.wants_json_redirect() {
+            match code {
+                ErrorCode::CredentialsSignin => self.status = 401,
+                ErrorCode::AccessDenied => self.status = 403,
+                _ => {}
+            }
+        }
+        self
     }
 }
 

@@ -79,10 +79,17 @@ pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> 
         .unwrap_or_default();
     let mut body = String::new();
     if let Some(error) = request.query.get("error") {
-        body.push_str(&format!(
-            "<p class=\"error\">Sign in failed ({}).</p>",
-            escape_html(error)
-        ));
+        // A fixed text per known code: the query must not put words in our mouth.
+        let message = match error.as_str() {
+            "CredentialsSignin" => "Sign in failed. Check the details you provided are correct.",
+            "AccessDenied" => "You do not have permission to sign in.",
+            "SessionRequired" => "Please sign in to access this page.",
+            "OAuthAccountNotLinked" => {
+                "To confirm your identity, sign in with the same account you used originally."
+            }
+            _ => "Unable to sign in.",
+        };
+        body.push_str(&format!("<p class=\"error\">{message}</p>"));
     }
     for provider in &pipeline.providers {
         let action = escape_html(&format!(

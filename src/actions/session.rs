@@ -72,12 +72,23 @@ pub fn current_token(
             .map(|(k, v)| (k.as_str(), v.as_str())),
         name,
     )?;
+    let token = match token {
+        Ok(token) => token,
+        Err(error) => return Some(Err(error.to_string())),
+    };
     let keys = pipeline.session_keys.for_cookie(name)?;
     Some(decode(keys, &token, pipeline.clock.now()).map_err(|error| error.to_string()))
 }
 
-fn null_session() -> AuthResponse {
-    AuthResponse::json(200, Value::Null)
+/// "No session": `null` (Auth.js v5), or `{}` for v4 apps (cookie prefix `next-auth.`),
+/// whose client reads the keys of the answer.
+fn null_session(pipeline: &Pipeline) -> AuthResponse {
+    let empty = if pipeline.config.cookies.prefix == "next-auth." {
+        json!({})
+    } else {
+        Value::Null
+    };
+    AuthResponse::json(200, empty)
 }
 
 /// `GET /session`, or `POST /session` with `update` set to the submitted `data`.
@@ -88,10 +99,10 @@ pub fn handle(request: &AuthRequest, pipeline: &Pipeline, update: Option<Value>)
         response
     };
     let token = match current_token(request, pipeline) {
-        None => return null_session(),
+        None => return null_session(pipeline),
         Some(Err(reason)) => {
             tracing::debug!(%reason, "session token refused");
-            return clear(null_session());
+            return clear(null_session(pipeline));
         }
         Some(Ok(token)) => token,
     };
@@ -102,11 +113,14 @@ pub fn handle(request: &AuthRequest, pipeline: &Pipeline, update: Option<Value>)
     }
     let token = match run_jwt(pipeline, token, &arguments) {
         Ok(Some(token)) => token,
-        Ok(None) => return clear(null_session()),
-        Err(_) => return null_session(),
+        Ok(None) => return clear(null_session(pipeline)),
+        Err(_) => return null_session(pipeline),
     };
-    let now = pipeline.clock.now();
-    let expires = iso_time(now + max_age);
+    let now = crate::session::jwt::whole_seconds(pipeline.clock.now());
+    let Some(expires_at) = now.checked_add(max_age) else {
+        return AuthResponse::json(500, json!({ "error": ErrorCode::Configuration.as_str() }));
+    };
+    let expires = iso_time(expires_at);
     let session = match run_session(
         pipeline,
         default_session(&token, &expires),
@@ -116,11 +130,11 @@ pub fn handle(request: &AuthRequest, pipeline: &Pipeline, update: Option<Value>)
         ],
     ) {
         Ok(session) => session,
-        Err(_) => return null_session(),
+        Err(_) => return null_session(pipeline),
     };
     let name = &request.cookie_policy(pipeline).session_token.name;
     let Some(keys) = pipeline.session_keys.for_cookie(name) else {
-        return null_session();
+        return null_session(pipeline);
     };
     let encoded = match encode(keys, &token, now, max_age) {
         Ok(encoded) => encoded,

@@ -14,7 +14,12 @@ pub fn sign_out(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
         return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
     }
     let token = current_token(request, pipeline).and_then(Result::ok);
-    let destination = resolve_callback_url(pipeline, &request.origin, request.field("callbackUrl"));
+    let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
+    let destination = resolve_callback_url(
+        pipeline,
+        &request.origin,
+        request.field("callbackUrl").or(callback_cookie),
+    );
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = session_cookie_writes(request, pipeline, None, 0);
     if let (Some(token), true) = (token, pipeline.script("events.signOut").is_some()) {

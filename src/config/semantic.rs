@@ -313,7 +313,23 @@ pub fn effective_strategy(config: &Config) -> SessionStrategy {
         })
 }
 
+/// Browsers keep a cookie at most 400 days, whatever it asks for.
+pub const MAX_SESSION_AGE: super::values::Duration = super::values::Duration::from_days(400);
+
 fn check_session(config: &Config, checker: &mut Checker<'_>) {
+    for (pointer, age) in [
+        ("/session/maxAge", Some(config.session.max_age)),
+        ("/jwt/maxAge", config.jwt.max_age),
+    ] {
+        if let Some(age) = age
+            && (age > MAX_SESSION_AGE || age.seconds() == 0)
+        {
+            checker.error(
+                pointer,
+                format!("must be between 1s and {MAX_SESSION_AGE} (browsers keep cookies at most 400 days), found `{age}`"),
+            );
+        }
+    }
     if config.session.strategy == Some(SessionStrategy::Database) && config.database.is_none() {
         checker.error(
             "/session/strategy",

@@ -149,10 +149,11 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
             (Some(_), Some(seconds)) => {
                 let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
                 built.set_max_age(CookieDuration::seconds(seconds));
-                built.set_expires(
-                    actix_web::cookie::time::OffsetDateTime::now_utc()
-                        + CookieDuration::seconds(seconds),
-                );
+                if let Some(expires) = actix_web::cookie::time::OffsetDateTime::now_utc()
+                    .checked_add(CookieDuration::seconds(seconds))
+                {
+                    built.set_expires(expires);
+                }
             }
             (Some(_), None) => {}
         }

@@ -82,8 +82,16 @@ pub async fn dispatch(
     };
     let provider = provider_id.and_then(|id| pipeline.provider(id));
     let response = match (method.as_str(), name, provider) {
-        ("GET", "session", None) => actions::session::handle(&auth, &pipeline, None),
-        ("POST", "session", None) => actions::session::update(&auth, &pipeline),
+        // Session callbacks may call the password helpers: off the async workers.
+        ("GET", "session", None) => {
+            return blocking(auth, pipeline, |auth, pipeline| {
+                actions::session::handle(auth, pipeline, None)
+            })
+            .await;
+        }
+        ("POST", "session", None) => {
+            return blocking(auth, pipeline, actions::session::update).await;
+        }
         ("GET", "signin", None) => {
             let (token, cookie) = page_csrf(&auth, &pipeline);
             with_cookie(actions::pages::sign_in(&auth, &pipeline, &token), cookie)
@@ -125,6 +133,22 @@ pub async fn well_known_jwks(live: web::Data<LiveConfig>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("cache-control", "public, max-age=300"))
         .json(pipeline.session_keys.jwks().clone())
+}
+
+/// Runs an action on the blocking pool.
+async fn blocking(
+    auth: AuthRequest,
+    pipeline: Arc<Pipeline>,
+    action: fn(&AuthRequest, &Pipeline) -> AuthResponse,
+) -> HttpResponse {
+    let worker_pipeline = pipeline.clone();
+    match web::block(move || action(&auth, &worker_pipeline)).await {
+        Ok(response) => http_response(response, &pipeline),
+        Err(error) => {
+            tracing::error!(%error, "action did not finish");
+            HttpResponse::InternalServerError().json(json!({ "error": "Configuration" }))
+        }
+    }
 }
 
 /// The credentials check runs off the async workers, one per core at a time.

@@ -177,6 +177,12 @@ impl Pipeline {
             });
         }
         let base_path = config.base_path.trim_end_matches('/').to_string();
+        if providers
+            .iter()
+            .any(|p| p.kind == ProviderKind::Credentials)
+        {
+            crate::password::warm_up();
+        }
         Ok(Pipeline {
             generation,
             base_url,

@@ -18,6 +18,18 @@ fn script_error(message: impl Into<String>) -> Box<EvalAltResult> {
     ))
 }
 
+/// Fails when the running script is out of time: each password helper costs ~30 ms of
+/// native work that the operation counter cannot see.
+fn within_budget() -> Result<(), Box<EvalAltResult>> {
+    if super::runtime::budget_exhausted() {
+        return Err(Box::new(EvalAltResult::ErrorTerminated(
+            Dynamic::from("wall-clock budget exhausted"),
+            Position::NONE,
+        )));
+    }
+    Ok(())
+}
+
 /// Registers every helper on `engine`.
 pub fn register_helpers(engine: &mut Engine, clock: Arc<dyn Clock>) {
     engine.register_fn("now", move || clock.unix_seconds() as i64);
@@ -63,17 +75,23 @@ pub fn register_helpers(engine: &mut Engine, clock: Arc<dyn Clock>) {
     });
     engine.register_fn(
         "verify_password",
-        |plain: ImmutableString, hash: ImmutableString| {
-            password::verify_password(&plain, Some(&hash))
+        |plain: ImmutableString, hash: ImmutableString| -> Result<bool, Box<EvalAltResult>> {
+            within_budget()?;
+            Ok(password::verify_password(&plain, Some(&hash)))
         },
     );
     // A user that does not exist still costs one hash verification.
-    engine.register_fn("verify_password", |plain: ImmutableString, _hash: ()| {
-        password::verify_password(&plain, None)
-    });
+    engine.register_fn(
+        "verify_password",
+        |plain: ImmutableString, _hash: ()| -> Result<bool, Box<EvalAltResult>> {
+            within_budget()?;
+            Ok(password::verify_password(&plain, None))
+        },
+    );
     engine.register_fn(
         "hash_password",
         |plain: ImmutableString| -> Result<String, Box<EvalAltResult>> {
+            within_budget()?;
             password::hash_password(&plain).map_err(|error| script_error(error.to_string()))
         },
     );

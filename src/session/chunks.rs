@@ -24,12 +24,12 @@ fn chunk_index(name: &str, cookie: &str) -> Option<usize> {
     cookie.strip_prefix(name)?.strip_prefix('.')?.parse().ok()
 }
 
-/// The value stored under `name`, whole or in chunks; `None` when absent or when the
-/// chunks are not a contiguous `0..n` run.
+/// The value stored under `name`, whole or in chunks: `None` when absent, `Some(Err)` when
+/// the chunks are not a contiguous `0..n` run of at most 64 (the caller clears them).
 pub fn read_value<'a>(
     cookies: impl IntoIterator<Item = (&'a str, &'a str)>,
     name: &str,
-) -> Option<String> {
+) -> Option<Result<String, MalformedChunks>> {
     let mut whole = None;
     let mut chunks = BTreeMap::new();
     for (cookie, value) in cookies {
@@ -40,7 +40,7 @@ pub fn read_value<'a>(
         }
     }
     if chunks.is_empty() {
-        return whole;
+        return whole.map(Ok);
     }
     if chunks.len() > MAX_CHUNKS
         || chunks
@@ -48,10 +48,15 @@ pub fn read_value<'a>(
             .enumerate()
             .any(|(position, index)| position != *index)
     {
-        return None;
+        return Some(Err(MalformedChunks));
     }
-    Some(chunks.values().copied().collect())
+    Some(Ok(chunks.values().copied().collect()))
 }
+
+/// The session cookie's chunks do not form a contiguous run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the session cookie's chunks are incomplete or too many")]
+pub struct MalformedChunks;
 
 /// The cookies to write so that `name` holds `value` (or nothing, for `None`), given the
 /// names of the cookies the request carried.
@@ -110,7 +115,7 @@ mod tests {
     }
 
     fn read(jar: &BTreeMap<String, String>) -> Option<String> {
-        read_value(jar.iter().map(|(k, v)| (k.as_str(), v.as_str())), NAME)
+        read_value(jar.iter().map(|(k, v)| (k.as_str(), v.as_str())), NAME).and_then(Result::ok)
     }
 
     #[test]
@@ -162,7 +167,10 @@ mod tests {
             (format!("{NAME}.2"), "c".to_string()),
             ("authjs.session-tokenX.1".to_string(), "x".to_string()),
         ]);
-        assert_eq!(read(&jar), None);
+        assert_eq!(
+            read_value(jar.iter().map(|(k, v)| (k.as_str(), v.as_str())), NAME),
+            Some(Err(MalformedChunks))
+        );
     }
 
     #[test]

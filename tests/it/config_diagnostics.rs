@@ -298,6 +298,13 @@ fn semantic_rules_report_every_problem_together() {
             expected: "error: providers[0].issuer: required property is missing (an oidc provider discovers its endpoints from the issuer)\n  --> <dir>/authgate.yaml:4:5",
         },
         Case {
+            name: "session_max_age_beyond_what_browsers_keep",
+            config: "url: http://a.example\n{secret}\nsession:\n  maxAge: 500w\n",
+            files: &[],
+            env: &[],
+            expected: "error: session.maxAge: must be between 1s and 400d (browsers keep cookies at most 400 days), found `500w`\n  --> <dir>/authgate.yaml:4:11",
+        },
+        Case {
             name: "database_strategy_without_database",
             config: "url: http://a.example\n{secret}\nsession:\n  strategy: database\n",
             files: &[],

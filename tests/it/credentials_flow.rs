@@ -137,7 +137,8 @@ async fn v4_flow_with_json_true_signs_in_updates_and_signs_out() {
             ("json", "true"),
         ])
         .await;
-    assert_eq!(wrong.status(), 200);
+    // next-auth v4 answers a failed credentials sign-in with 401, and its client reads it.
+    assert_eq!(wrong.status(), 401);
     let body: Value = wrong.json().await.unwrap();
     assert_eq!(
         body["url"],
@@ -327,5 +328,22 @@ async fn a_large_session_is_chunked_and_read_back() {
         .unwrap();
     let cookies = browser.cookie_header();
     assert!(!cookies.contains("authjs.session-token.0"), "{cookies}");
+    assert_eq!(browser.session().await["user"]["name"], "Ada");
+}
+
+#[tokio::test]
+async fn v4_apps_with_the_next_auth_prefix_read_no_session_as_an_empty_object() {
+    let (_dir, server) = start("cookies:\n  prefix: next-auth.\n");
+    let browser = Browser::new(&server);
+    assert_eq!(browser.session().await, json!({}));
+    let csrf = browser.csrf().await;
+    browser
+        .sign_in(&[
+            ("username", "ada"),
+            ("password", "correct horse"),
+            ("csrfToken", &csrf),
+        ])
+        .await;
+    assert!(browser.cookie_header().contains("next-auth.session-token="));
     assert_eq!(browser.session().await["user"]["name"], "Ada");
 }

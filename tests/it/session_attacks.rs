@@ -348,3 +348,27 @@ async fn scripts_that_loop_or_allocate_forever_are_denied_within_budget() {
         assert_eq!(health.status(), 200, "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_broken_chunk_set_reads_as_null_and_is_cleared() {
+    let (_dir, server) = start("");
+    let mut cookie = String::new();
+    for index in [0, 2, 5] {
+        cookie.push_str(&format!("authjs.session-token.{index}=x; "));
+    }
+    let response = plain_client()
+        .get(format!("{}/api/auth/session", server.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let cleared: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .filter(|v| v.contains("Max-Age=0"))
+        .collect();
+    assert_eq!(cleared.len(), 3, "{cleared:?}");
+    assert_eq!(response.json::<Value>().await.unwrap(), Value::Null);
+}
