@@ -80,7 +80,14 @@ pub async fn dispatch(
         Some((name, provider)) => (name, Some(provider)),
         None => (action, None),
     };
-    let provider = provider_id.and_then(|id| pipeline.provider(id));
+    // `/session/x` is not `/session`, and an unknown provider is not an action.
+    let provider = match provider_id {
+        None => None,
+        Some(id) => match pipeline.provider(id) {
+            Some(provider) => Some(provider),
+            None => return responses::unknown_action(method.as_str()),
+        },
+    };
     let response = match (method.as_str(), name, provider) {
         // Session callbacks may call the password helpers: off the async workers.
         ("GET", "session", None) => {

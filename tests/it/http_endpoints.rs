@@ -183,6 +183,26 @@ async fn unknown_actions_answer_404_and_other_methods_405() {
         .await
         .unwrap();
     assert_eq!(outside.status(), 404);
+    let outside_put = http
+        .put(server.url("/somewhere/else"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outside_put.status(), 404);
+    let head = http
+        .head(server.url("/api/auth/csrf"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 405);
+    for path in [
+        "/api/auth/session/extra",
+        "/api/auth/signin/nobody",
+        "/api/auth/callback/nobody",
+    ] {
+        let response = http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
 }
 
 #[tokio::test]
