@@ -71,49 +71,5 @@ pub fn compile_script(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::ScriptOrigin;
-
-    fn script(code: &str) -> LoadedScript {
-        LoadedScript {
-            name: "callbacks.jwt".into(),
-            code: code.into(),
-            origin: ScriptOrigin {
-                file: "authgate.yaml".into(),
-                line: 20,
-                first_column: 5,
-                column: 5,
-                exact: true,
-            },
-        }
-    }
-
-    #[test]
-    fn a_valid_script_compiles() {
-        let engine = sandboxed_engine(&ScriptingConfig::default());
-        assert!(compile_script(&engine, &script("token.role = \"admin\";\ntoken")).is_ok());
-    }
-
-    #[test]
-    fn a_syntax_error_points_at_the_yaml_line() {
-        let engine = sandboxed_engine(&ScriptingConfig::default());
-        let error = compile_script(&engine, &script("let a = 1;\nlet = 2;\n")).unwrap_err();
-        let location = error.location.unwrap();
-        assert_eq!(
-            (location.file.as_str(), location.line),
-            ("authgate.yaml", 21)
-        );
-        assert!(
-            error.message.starts_with("script does not compile:"),
-            "{}",
-            error.message
-        );
-    }
-
-    #[test]
-    fn eval_is_not_available_to_scripts() {
-        let engine = sandboxed_engine(&ScriptingConfig::default());
-        assert!(compile_script(&engine, &script("eval(\"1\")")).is_err());
-    }
-}
+#[path = "engine_tests.rs"]
+mod tests;

@@ -1,0 +1,312 @@
+//! Unit tests of `jwt`.
+
+use super::*;
+use crate::config::model::JwtAlgorithm;
+use crate::session::keys::{KeyFileText, SessionKeys};
+use base64::Engine as _;
+use serde_json::json;
+
+const COOKIE: &str = "authjs.session-token";
+const SECRET: &str = "test-secret-0123456789abcdef0123456789";
+const OLD_SECRET: &str = "old-secret-0123456789abcdef0123456789ab";
+
+fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(1_800_000_000_250)
+}
+
+fn claims() -> Map<String, Value> {
+    json!({"sub": "1", "name": "Ada", "email": "ada@example.com"})
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+fn symmetric(encryption: bool, secrets: &[&str]) -> SessionKeys {
+    SessionKeys::new(JwtAlgorithm::HS512, encryption, secrets, &[], &[COOKIE]).unwrap()
+}
+
+fn es256() -> (SessionKeys, String) {
+    let pair = josekit::jws::ES256.generate_key_pair().unwrap();
+    let pem = String::from_utf8(josekit::jwk::KeyPair::to_pem_private_key(&pair)).unwrap();
+    let keys = SessionKeys::new(
+        JwtAlgorithm::ES256,
+        false,
+        &[SECRET],
+        &[KeyFileText {
+            kid: Some("k1".into()),
+            text: pem.clone(),
+        }],
+        &[COOKIE],
+    )
+    .unwrap();
+    (keys, pem)
+}
+
+fn round_trip(keys: &SessionKeys) {
+    let keys = keys.for_cookie(COOKIE).unwrap();
+    let token = encode(keys, &claims(), now(), Duration::from_secs(3600)).unwrap();
+    let decoded = decode(keys, &token, now()).unwrap();
+    assert_eq!(decoded["sub"], "1");
+    assert_eq!(decoded["exp"], 1_800_003_600);
+    assert!(
+        decoded["exp"].is_u64() && decoded["iat"].is_u64(),
+        "times must be whole seconds"
+    );
+    assert!(decoded["jti"].is_string());
+}
+
+#[test]
+fn every_format_round_trips() {
+    round_trip(&symmetric(false, &[SECRET]));
+    round_trip(&symmetric(true, &[SECRET]));
+    round_trip(&es256().0);
+}
+
+fn b64(value: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+fn flip_middle(text: &str) -> String {
+    let middle = text.len() / 2;
+    let replacement = if &text[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    format!("{}{replacement}{}", &text[..middle], &text[middle + 1..])
+}
+
+#[test]
+fn tampered_and_forged_tokens_are_refused() {
+    let keys = symmetric(false, &[SECRET]);
+    let keys = keys.for_cookie(COOKIE).unwrap();
+    let token = encode(keys, &claims(), now(), Duration::from_secs(3600)).unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged_payload = b64(&json!({"sub": "admin", "exp": 1_900_000_000}));
+    let none_header = b64(&json!({"alg": "none", "typ": "JWT"}));
+    let hs256_header = b64(&json!({"alg": "HS256", "typ": "JWT"}));
+    let cases = [
+        (
+            "payload swapped",
+            format!("{}.{}.{}", parts[0], forged_payload, parts[2]),
+        ),
+        (
+            // A middle character: the last one carries padding bits that decode alike.
+            "signature flipped",
+            format!("{}.{}.{}", parts[0], parts[1], flip_middle(parts[2])),
+        ),
+        ("alg none", format!("{none_header}.{forged_payload}.")),
+        (
+            "header swapped to HS256",
+            format!("{hs256_header}.{}.{}", parts[1], parts[2]),
+        ),
+        ("garbage", "not.a.token".to_string()),
+        ("empty", String::new()),
+    ];
+    for (name, token) in cases {
+        assert!(decode(keys, &token, now()).is_err(), "{name} was accepted");
+    }
+    assert_eq!(
+        decode(keys, &"a".repeat(MAX_TOKEN_BYTES + 1), now()),
+        Err(TokenError::TooLarge)
+    );
+}
+
+#[test]
+fn hs256_signed_with_the_public_key_of_an_rs256_config_is_refused() {
+    let pair = josekit::jws::RS256.generate_key_pair(2048).unwrap();
+    let pem = String::from_utf8(josekit::jwk::KeyPair::to_pem_private_key(&pair)).unwrap();
+    let public_pem = josekit::jwk::KeyPair::to_pem_public_key(&pair);
+    let keys = SessionKeys::new(
+        JwtAlgorithm::RS256,
+        false,
+        &[SECRET],
+        &[KeyFileText {
+            kid: None,
+            text: pem,
+        }],
+        &[COOKIE],
+    )
+    .unwrap();
+    let keys = keys.for_cookie(COOKIE).unwrap();
+    let signer = josekit::jws::HS256.signer_from_bytes(&public_pem).unwrap();
+    let mut payload = JwtPayload::from_map(claims()).unwrap();
+    payload.set_expires_at(&(now() + Duration::from_secs(60)));
+    let forged = jwt::encode_with_signer(&payload, &JwsHeader::new(), &signer).unwrap();
+    assert!(decode(keys, &forged, now()).is_err());
+}
+
+#[test]
+fn expired_and_future_tokens_are_refused() {
+    let keys = symmetric(false, &[SECRET]);
+    let keys = keys.for_cookie(COOKIE).unwrap();
+    let token = encode(keys, &claims(), now(), Duration::from_secs(60)).unwrap();
+    assert_eq!(
+        decode(keys, &token, now() + Duration::from_secs(61)),
+        Err(TokenError::Expired)
+    );
+    let issued_later = encode(
+        keys,
+        &claims(),
+        now() + Duration::from_secs(3600),
+        Duration::from_secs(7200),
+    )
+    .unwrap();
+    assert!(
+        decode(keys, &issued_later, now()).is_err(),
+        "a token issued in the future was accepted"
+    );
+}
+
+#[test]
+fn not_yet_valid_tokens_are_refused() {
+    let keys = symmetric(false, &[SECRET]);
+    let TokenKeys::Signed { signer, .. } = keys.for_cookie(COOKIE).unwrap() else {
+        panic!("signed keys expected");
+    };
+    let mut payload = JwtPayload::from_map(claims()).unwrap();
+    payload.set_issued_at(&now());
+    payload.set_not_before(&(now() + Duration::from_secs(600)));
+    payload.set_expires_at(&(now() + Duration::from_secs(3600)));
+    let token = jwt::encode_with_signer(&payload, &JwsHeader::new(), signer.as_ref()).unwrap();
+    assert_eq!(
+        decode(keys.for_cookie(COOKIE).unwrap(), &token, now()),
+        Err(TokenError::NotYetValid)
+    );
+    assert!(
+        decode(
+            keys.for_cookie(COOKIE).unwrap(),
+            &token,
+            now() + Duration::from_secs(601)
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn a_token_from_a_retired_signing_key_is_refused_while_a_listed_old_key_verifies() {
+    let new_pair = josekit::jws::ES256.generate_key_pair().unwrap();
+    let old_pair = josekit::jws::ES256.generate_key_pair().unwrap();
+    let pem = |pair: &josekit::jwk::alg::ec::EcKeyPair| {
+        String::from_utf8(josekit::jwk::KeyPair::to_pem_private_key(pair)).unwrap()
+    };
+    let build = |files: Vec<KeyFileText>| {
+        SessionKeys::new(JwtAlgorithm::ES256, false, &[SECRET], &files, &[COOKIE]).unwrap()
+    };
+    let old_only = build(vec![KeyFileText {
+        kid: Some("old".into()),
+        text: pem(&old_pair),
+    }]);
+    let token = encode(
+        old_only.for_cookie(COOKIE).unwrap(),
+        &claims(),
+        now(),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let rotated = build(vec![
+        KeyFileText {
+            kid: Some("new".into()),
+            text: pem(&new_pair),
+        },
+        KeyFileText {
+            kid: Some("old".into()),
+            text: pem(&old_pair),
+        },
+    ]);
+    assert!(decode(rotated.for_cookie(COOKIE).unwrap(), &token, now()).is_ok());
+    let retired = build(vec![KeyFileText {
+        kid: Some("new".into()),
+        text: pem(&new_pair),
+    }]);
+    assert!(decode(retired.for_cookie(COOKIE).unwrap(), &token, now()).is_err());
+    let fresh = encode(
+        rotated.for_cookie(COOKIE).unwrap(),
+        &claims(),
+        now(),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(
+        decode(retired.for_cookie(COOKIE).unwrap(), &fresh, now()).is_ok(),
+        "the first key signs"
+    );
+}
+
+#[test]
+fn rotated_secrets_still_read_but_retired_ones_do_not() {
+    for encryption in [false, true] {
+        let old = symmetric(encryption, &[OLD_SECRET]);
+        let token = encode(
+            old.for_cookie(COOKIE).unwrap(),
+            &claims(),
+            now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let rotated = symmetric(encryption, &[SECRET, OLD_SECRET]);
+        assert!(decode(rotated.for_cookie(COOKIE).unwrap(), &token, now()).is_ok());
+        let retired = symmetric(encryption, &[SECRET]);
+        assert!(decode(retired.for_cookie(COOKIE).unwrap(), &token, now()).is_err());
+    }
+}
+
+#[test]
+fn jwe_with_a_wrong_key_is_refused_and_a_jws_is_not_taken_for_a_jwe() {
+    let other = symmetric(true, &[OLD_SECRET]);
+    let token = encode(
+        other.for_cookie(COOKIE).unwrap(),
+        &claims(),
+        now(),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let mine = symmetric(true, &[SECRET]);
+    assert!(decode(mine.for_cookie(COOKIE).unwrap(), &token, now()).is_err());
+    let signed = symmetric(false, &[SECRET]);
+    let jws = encode(
+        signed.for_cookie(COOKIE).unwrap(),
+        &claims(),
+        now(),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(decode(mine.for_cookie(COOKIE).unwrap(), &jws, now()).is_err());
+}
+
+#[test]
+fn auth_js_style_a256cbc_hs512_tokens_are_read() {
+    let key = crate::session::keys::derive_encryption_key(SECRET, COOKIE, "A256CBC-HS512").unwrap();
+    let encrypter = josekit::jwe::Dir.encrypter_from_bytes(&key).unwrap();
+    let mut header = JweHeader::new();
+    header.set_content_encryption("A256CBC-HS512");
+    let mut payload = JwtPayload::from_map(claims()).unwrap();
+    payload.set_expires_at(&(now() + Duration::from_secs(60)));
+    let token = jwt::encode_with_encrypter(&payload, &header, &encrypter).unwrap();
+    let keys = symmetric(true, &[SECRET]);
+    assert_eq!(
+        decode(keys.for_cookie(COOKIE).unwrap(), &token, now()).unwrap()["sub"],
+        "1"
+    );
+}
+
+#[test]
+fn asymmetric_keys_publish_only_public_parts_and_pick_by_kid() {
+    let (keys, _pem) = es256();
+    let jwks = keys.jwks();
+    assert_eq!(jwks["keys"][0]["kid"], "k1");
+    assert_eq!(jwks["keys"][0]["alg"], "ES256");
+    assert!(jwks["keys"][0].get("d").is_none(), "private part published");
+    let (other, _) = es256();
+    let token = encode(
+        other.for_cookie(COOKIE).unwrap(),
+        &claims(),
+        now(),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(
+        decode(keys.for_cookie(COOKIE).unwrap(), &token, now()).is_err(),
+        "a foreign key with the same kid was accepted"
+    );
+}
