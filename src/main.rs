@@ -13,7 +13,7 @@ use authgate::config::presets::{PresetOrigin, load_presets};
 use authgate::config::schema::{SchemaKind, schema_text};
 use authgate::config::{ConfigSource, Diagnostics, ProcessEnvironment, ProviderConfig};
 use authgate::pipeline::build_pipeline;
-use authgate::reload::{LiveConfig, reload_on_sighup, spawn_watcher};
+use authgate::reload::{LiveConfig, listen_for_sighup, reload_on_sighup, spawn_watcher};
 
 #[derive(Parser)]
 #[command(
@@ -265,7 +265,14 @@ fn serve(source: ConfigSource) -> anyhow::Result<ExitCode> {
     drop(pipeline);
     let _watcher = spawn_watcher(live.clone()).context("cannot watch the configuration files")?;
     actix_web::rt::System::new().block_on(async move {
-        actix_web::rt::spawn(reload_on_sighup(live.clone()));
+        match listen_for_sighup() {
+            Ok(hangups) => {
+                actix_web::rt::spawn(reload_on_sighup(hangups, live.clone()));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGHUP; reload on signal is off")
+            }
+        }
         authgate::http::serve(live)
             .await
             .with_context(|| format!("cannot serve on {}", settings.listen))

@@ -196,17 +196,16 @@ impl LiveConfig {
     }
 }
 
+/// Starts listening for SIGHUP. Call it before the server accepts connections: until the
+/// listener exists, SIGHUP keeps its default action and would end the process.
+#[cfg(unix)]
+pub fn listen_for_sighup() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+}
+
 /// Reloads on every SIGHUP until the process ends.
 #[cfg(unix)]
-pub async fn reload_on_sighup(live: Arc<LiveConfig>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangups = match signal(SignalKind::hangup()) {
-        Ok(stream) => stream,
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGHUP; reload on signal is off");
-            return;
-        }
-    };
+pub async fn reload_on_sighup(mut hangups: tokio::signal::unix::Signal, live: Arc<LiveConfig>) {
     while hangups.recv().await.is_some() {
         let live = live.clone();
         let _ = tokio::task::spawn_blocking(move || live.reload("SIGHUP")).await;
