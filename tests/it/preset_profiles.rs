@@ -1,0 +1,71 @@
+//! Every preset's `profile` script, run on a sample of that provider's user-info response
+//! (`tests/fixtures/profiles/<id>.json`, shaped as the provider documents it), produces
+//! the expected `{id, name, email, image}`. A new preset without a fixture fails here.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use authgate::config::ConfigSource;
+use authgate::config::presets::config_using_every_builtin_preset;
+use authgate::pipeline::build_pipeline;
+
+use crate::support::{ConfigDir, SECRET};
+
+fn fixture(id: &str) -> Result<Value, String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/profiles/{id}.json"));
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    serde_json::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+#[test]
+fn every_preset_profile_maps_its_documented_sample() {
+    let dir = ConfigDir::new(&config_using_every_builtin_preset(
+        "https://auth.example.com",
+        SECRET,
+    ));
+    let env: HashMap<String, String> = HashMap::new();
+    let pipeline = build_pipeline(&ConfigSource::new(dir.config_path()), &env, 1)
+        .unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
+    let mut failures = Vec::new();
+    for (index, provider) in pipeline.providers.iter().enumerate() {
+        let fixture = match fixture(&provider.id) {
+            Ok(fixture) => fixture,
+            Err(error) => {
+                failures.push(format!("{}: no fixture ({error})", provider.id));
+                continue;
+            }
+        };
+        let Some(script) = pipeline.script(&format!("providers[{index}].profile")) else {
+            failures.push(format!("{}: the preset has no profile script", provider.id));
+            continue;
+        };
+        match pipeline
+            .scripts_runtime
+            .call(script, &[("profile", fixture["profile"].clone())])
+        {
+            Ok(result) if result == fixture["expected"] => {}
+            Ok(result) => failures.push(format!(
+                "{}: expected {}, got {result}",
+                provider.id, fixture["expected"]
+            )),
+            Err(error) => failures.push(format!("{}: {error}", provider.id)),
+        }
+        if fixture["expected"]["id"].as_str().is_none_or(str::is_empty) {
+            failures.push(format!(
+                "{}: a profile must produce a non-empty string id",
+                provider.id
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} presets failed:\n{}",
+        failures.len(),
+        pipeline.providers.len(),
+        failures.join("\n")
+    );
+}
