@@ -13,6 +13,8 @@
 //!
 //! The first secret (or key) creates tokens; every one is accepted when reading.
 
+use std::sync::Arc;
+
 use hkdf::Hkdf;
 use josekit::jwe::{Dir, JweDecrypter, JweEncrypter};
 use josekit::jwk::Jwk;
@@ -58,7 +60,7 @@ pub enum TokenKeys {
 /// Keys for every session cookie name a pipeline can use, plus the public JWKS.
 #[derive(Debug)]
 pub struct SessionKeys {
-    by_cookie: Vec<(String, TokenKeys)>,
+    by_cookie: Vec<(String, Arc<TokenKeys>)>,
     jwks: Value,
 }
 
@@ -248,29 +250,16 @@ impl SessionKeys {
                     ),
                 ));
             };
-            // Every cookie name shares the same keys; they are rebuilt per name to keep one shape.
-            let mut by_cookie = Vec::new();
-            for name in cookie_names {
-                let mut verifiers_for_name = Vec::new();
-                for (index, key) in verifiers.iter().enumerate() {
-                    let jwk: Jwk =
-                        Jwk::from_map(published[index].as_object().cloned().unwrap_or_default())
-                            .map_err(|e| fail(Some(index), e.to_string()))?;
-                    verifiers_for_name.push(VerifyingKey {
-                        kid: key.kid.clone(),
-                        verifier: verifier_for(algorithm, &jwk)
-                            .map_err(|m| fail(Some(index), m))?,
-                    });
-                }
-                by_cookie.push((
-                    name.to_string(),
-                    TokenKeys::Signed {
-                        signer: signer.box_clone(),
-                        signer_kid: Some(signer_kid.clone()),
-                        verifiers: verifiers_for_name,
-                    },
-                ));
-            }
+            // Key files do not depend on the cookie name: every name shares one key set.
+            let shared = Arc::new(TokenKeys::Signed {
+                signer,
+                signer_kid: Some(signer_kid),
+                verifiers,
+            });
+            let by_cookie = cookie_names
+                .iter()
+                .map(|name| (name.to_string(), shared.clone()))
+                .collect();
             return Ok(SessionKeys {
                 by_cookie,
                 jwks: json!({ "keys": published }),
@@ -328,7 +317,7 @@ impl SessionKeys {
                     verifiers,
                 }
             };
-            by_cookie.push((name.to_string(), keys));
+            by_cookie.push((name.to_string(), Arc::new(keys)));
         }
         Ok(SessionKeys {
             by_cookie,
@@ -341,7 +330,7 @@ impl SessionKeys {
         self.by_cookie
             .iter()
             .find(|(name, _)| name == cookie_name)
-            .map(|(_, keys)| keys)
+            .map(|(_, keys)| keys.as_ref())
     }
 
     /// The public keys as a JWK Set (empty for symmetric keys, which are never published).

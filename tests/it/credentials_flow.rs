@@ -98,6 +98,35 @@ impl Browser {
             .unwrap()
     }
 
+    /// `POST /session` with `data`; the session it answers.
+    pub async fn update(&self, csrf: &str, data: Value) -> Value {
+        self.http
+            .post(self.url("/session"))
+            .json(&json!({ "csrfToken": csrf, "data": data }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in as `ada` asking for `callbackUrl`, in the v4 JSON convention; the `url`
+    /// answered.
+    pub async fn sign_in_to(&self, csrf: &str, callback_url: &str) -> Value {
+        let response = self
+            .sign_in(&[
+                ("username", "ada"),
+                ("password", "correct horse"),
+                ("csrfToken", csrf),
+                ("callbackUrl", callback_url),
+                ("json", "true"),
+            ])
+            .await;
+        let body: Value = response.json().await.unwrap();
+        body["url"].clone()
+    }
+
     /// The session token cookie's value (unchunked).
     pub fn session_token(&self) -> Option<String> {
         self.cookie_header()
@@ -168,16 +197,7 @@ async fn v4_flow_with_json_true_signs_in_updates_and_signs_out() {
     );
     assert!(session["expires"].as_str().unwrap().ends_with('Z'));
 
-    let updated: Value = browser
-        .http
-        .post(browser.url("/session"))
-        .json(&json!({"csrfToken": csrf, "data": {"name": "Ada Lovelace"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let updated: Value = browser.update(&csrf, json!({"name": "Ada Lovelace"})).await;
     assert_eq!(updated["user"]["name"], "Ada Lovelace");
     assert_eq!(browser.session().await["user"]["name"], "Ada Lovelace");
 
@@ -272,15 +292,8 @@ async fn a_large_session_is_chunked_and_read_back() {
     let (_dir, server) = start("");
     let browser = Browser::new(&server);
     let csrf = browser.csrf().await;
-    let response = browser
-        .http
-        .post(browser.url("/session"))
-        .json(&json!({"csrfToken": csrf, "data": {}}))
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        response.json::<Value>().await.unwrap(),
+        browser.update(&csrf, json!({})).await,
         Value::Null,
         "no session yet"
     );
@@ -293,16 +306,7 @@ async fn a_large_session_is_chunked_and_read_back() {
         ])
         .await;
     let big_name = "N".repeat(9000);
-    let updated: Value = browser
-        .http
-        .post(browser.url("/session"))
-        .json(&json!({"csrfToken": csrf, "data": {"name": big_name}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let updated: Value = browser.update(&csrf, json!({"name": big_name})).await;
     assert_eq!(updated["user"]["name"].as_str().map(str::len), Some(9000));
     let cookies = browser.cookie_header();
     assert!(cookies.contains("authjs.session-token.0="), "{cookies}");
@@ -319,13 +323,7 @@ async fn a_large_session_is_chunked_and_read_back() {
     );
 
     // Shrinking back expires the chunks.
-    browser
-        .http
-        .post(browser.url("/session"))
-        .json(&json!({"csrfToken": csrf, "data": {"name": "Ada"}}))
-        .send()
-        .await
-        .unwrap();
+    browser.update(&csrf, json!({"name": "Ada"})).await;
     let cookies = browser.cookie_header();
     assert!(!cookies.contains("authjs.session-token.0"), "{cookies}");
     assert_eq!(browser.session().await["user"]["name"], "Ada");

@@ -227,17 +227,11 @@ async fn callback_urls_to_other_origins_fall_back_to_the_base_url() {
     for (candidate, expected) in cases {
         let browser = Browser::new(&server);
         let csrf = browser.csrf().await;
-        let response = browser
-            .sign_in(&[
-                ("username", "ada"),
-                ("password", "correct horse"),
-                ("csrfToken", &csrf),
-                ("callbackUrl", candidate),
-                ("json", "true"),
-            ])
-            .await;
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["url"], expected.as_str(), "callbackUrl {candidate:?}");
+        assert_eq!(
+            browser.sign_in_to(&csrf, candidate).await,
+            expected.as_str(),
+            "callbackUrl {candidate:?}"
+        );
     }
 }
 
@@ -255,17 +249,11 @@ async fn a_redirect_callback_can_allow_a_listed_foreign_origin() {
         ),
         ("https://evil.example.com/home", server.base.clone()),
     ] {
-        let response = browser
-            .sign_in(&[
-                ("username", "ada"),
-                ("password", "correct horse"),
-                ("csrfToken", &csrf),
-                ("callbackUrl", candidate),
-                ("json", "true"),
-            ])
-            .await;
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["url"], expected.as_str(), "{candidate}");
+        assert_eq!(
+            browser.sign_in_to(&csrf, candidate).await,
+            expected.as_str(),
+            "{candidate}"
+        );
     }
 }
 
@@ -371,4 +359,18 @@ async fn a_broken_chunk_set_reads_as_null_and_is_cleared() {
         .collect();
     assert_eq!(cleared.len(), 3, "{cleared:?}");
     assert_eq!(response.json::<Value>().await.unwrap(), Value::Null);
+}
+
+#[tokio::test]
+async fn a_csrf_token_in_the_query_string_is_not_accepted() {
+    let (_dir, _server, browser, csrf) = signed_in().await;
+    let response = browser
+        .http
+        .post(format!("{}?csrfToken={csrf}", browser.url("/session")))
+        .json(&json!({"data": {"name": "Mallory"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(browser.session().await["user"]["name"], "Ada");
 }
