@@ -4,7 +4,8 @@
 //! The data flows load → validate → compile → serve: [`config`] loads and checks,
 //! [`pipeline`] compiles a checked config into the immutable runtime, [`reload`] swaps
 //! pipelines while the server runs, and [`http`] (the only module that knows actix-web)
-//! serves requests from one pipeline snapshot each.
+//! serves requests from one pipeline snapshot each. [`store`] persists users, accounts and
+//! database sessions when a database is configured.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -22,4 +23,5 @@ pub mod pipeline;
 pub mod reload;
 pub mod script;
 pub mod session;
+pub mod store;
 pub mod text;

@@ -13,7 +13,11 @@ use authgate::config::presets::{PresetOrigin, load_presets};
 use authgate::config::schema::{SchemaKind, schema_text};
 use authgate::config::{ConfigSource, Diagnostics, ProcessEnvironment, ProviderConfig};
 use authgate::pipeline::build_pipeline;
-use authgate::reload::{LiveConfig, listen_for_sighup, reload_on_sighup, spawn_watcher};
+use authgate::reload::{
+    LiveConfig, StartError, listen_for_sighup, reload_on_sighup, spawn_watcher,
+};
+use authgate::store::StoreRegistry;
+use authgate::store::purge::purge_periodically;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +63,8 @@ enum Command {
     },
     /// Hash a password (read from standard input) with argon2id, for `verify_password`.
     HashPassword,
+    /// Apply the database migrations (the server also applies them at start).
+    Migrate,
 }
 
 #[derive(Subcommand)]
@@ -112,6 +118,7 @@ fn main() -> ExitCode {
             command: KeysCommand::Generate { alg, kid },
         } => generate_key(alg, kid),
         Command::HashPassword => hash_password(),
+        Command::Migrate => migrate(&source),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");
@@ -232,6 +239,40 @@ fn hash_password() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The exit code when the database cannot be reached or migrated at start.
+const EXIT_DATABASE_UNAVAILABLE: u8 = 3;
+
+fn migrate(source: &ConfigSource) -> anyhow::Result<ExitCode> {
+    let pipeline = match build_pipeline(source, &ProcessEnvironment, 1) {
+        Ok(pipeline) => pipeline,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics);
+            eprintln!("error: the configuration has problems; nothing was migrated");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let Some(database) = pipeline.config.database.as_ref() else {
+        anyhow::bail!("the configuration has no `database` section");
+    };
+    let config_dir = source
+        .config_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let stores = StoreRegistry::new().context("cannot start the store runtime")?;
+    match stores.store_for(Some(database), &config_dir) {
+        Ok(Some(store)) => {
+            println!("ok: the {} database is migrated", store.dialect().name());
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Err(error) => {
+            eprintln!("error: {error}");
+            Ok(ExitCode::from(EXIT_DATABASE_UNAVAILABLE))
+        }
+    }
+}
+
 fn init_tracing(level: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
@@ -249,10 +290,17 @@ fn serve(source: ConfigSource) -> anyhow::Result<ExitCode> {
     let live = match LiveConfig::start(source, Arc::new(ProcessEnvironment), Arc::new(SystemClock))
     {
         Ok(live) => live,
-        Err(diagnostics) => {
+        Err(StartError::Config(diagnostics)) => {
             print_diagnostics(&diagnostics);
             eprintln!("error: the configuration has problems; authgate did not start");
             return Ok(ExitCode::FAILURE);
+        }
+        Err(StartError::Store(error)) => {
+            eprintln!("error: {error}; authgate did not start");
+            return Ok(ExitCode::from(EXIT_DATABASE_UNAVAILABLE));
+        }
+        Err(StartError::Runtime(error)) => {
+            return Err(error).context("cannot start the store runtime");
         }
     };
     let settings = live.running_settings().clone();
@@ -264,6 +312,9 @@ fn serve(source: ConfigSource) -> anyhow::Result<ExitCode> {
     tracing::info!(generation = pipeline.generation, summary = %pipeline.summary(), "configuration loaded");
     drop(pipeline);
     let _watcher = spawn_watcher(live.clone()).context("cannot watch the configuration files")?;
+    if let Some(store_runtime) = live.store_runtime() {
+        store_runtime.spawn(purge_periodically(Arc::downgrade(&live)));
+    }
     actix_web::rt::System::new().block_on(async move {
         match listen_for_sighup() {
             Ok(hangups) => {

@@ -1,8 +1,12 @@
-//! `POST /callback/<credentials provider>`: CSRF check, the `authorize` script with the
-//! submitted fields, then `signIn`, `jwt`, the session cookie and a redirect to the
-//! validated callbackUrl. Failures answer Auth.js's `?error=CredentialsSignin&code=credentials`
-//! and never say whether the user exists (the script's `verify_password(plain, ())` costs the
-//! same as a real check).
+//! `POST /callback/<credentials provider>`: CSRF check, then the user is found by the
+//! `authorize` script or the declarative `lookup` query, then `signIn`, then a session:
+//! a JWT cookie (through the `jwt` callback), or a real database session when the strategy
+//! is `database` and `session.credentials: database`. Failures answer Auth.js's
+//! `?error=CredentialsSignin&code=credentials` and never say whether the user exists: an
+//! unknown user costs one dummy password verification, like a known one.
+//!
+//! Password hashing is CPU-bound, so the script and the verification run on the blocking
+//! pool; the store calls are async.
 
 use std::time::Duration;
 
@@ -11,12 +15,16 @@ use serde_json::{Map, Value, json};
 use super::callbacks::{SignInDecision, default_token, run_jwt, run_sign_in};
 use super::pages::sign_in_page_url;
 use super::redirect::resolve_callback_url;
-use super::session::token_max_age;
+use super::session::{seconds, store_failure, token_max_age, unix_now};
 use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
 use crate::config::ProviderKind;
+use crate::config::model::SessionStrategy;
 use crate::error::ErrorCode;
 use crate::pipeline::{Pipeline, Provider};
 use crate::session::jwt::encode;
+use crate::session::tokens::new_session_token;
+use crate::store::lookup::LookupUser;
+use crate::store::{Account, Adapter, NewUser, Session, SqlStore, StoreError, User};
 
 /// Fields of the form that are not credentials.
 const CONTROL_FIELDS: [&str; 3] = ["csrfToken", "callbackUrl", "json"];
@@ -47,7 +55,93 @@ fn authorized_user(result: Value) -> Option<Map<String, Value>> {
     Some(user)
 }
 
-pub fn callback(request: &AuthRequest, pipeline: &Pipeline, provider: &Provider) -> AuthResponse {
+/// The submitted fields that are credentials (not csrfToken, callbackUrl, json).
+fn submitted_credentials(request: &AuthRequest) -> Map<String, Value> {
+    request
+        .form
+        .iter()
+        .filter(|(name, _)| !CONTROL_FIELDS.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+        .collect()
+}
+
+/// Runs on the blocking pool: the `authorize` script with the credentials.
+fn authorize_with_script(
+    pipeline: &Pipeline,
+    provider: &Provider,
+    credentials: &Map<String, Value>,
+) -> Option<Map<String, Value>> {
+    let script_name = format!(
+        "providers[{}].authorize",
+        provider_position(pipeline, provider)
+    );
+    let Some(script) = pipeline.script(&script_name) else {
+        tracing::error!(provider = %provider.id, "credentials provider has no authorize script");
+        return None;
+    };
+    let result = pipeline.scripts_runtime.call_with_budget(
+        script,
+        &[("credentials", Value::Object(credentials.clone()))],
+        AUTHORIZE_BUDGET.max(Duration::from_millis(pipeline.config.scripting.timeout_ms)),
+    );
+    match result {
+        Ok(result) => authorized_user(result),
+        Err(error) => {
+            tracing::warn!(script = %error.script, "{error}");
+            None
+        }
+    }
+}
+
+/// The `lookup` query, then the password check against its `password_hash`.
+async fn authorize_with_lookup(
+    provider: &Provider,
+    store: &SqlStore,
+    credentials: &Map<String, Value>,
+) -> Result<Option<Map<String, Value>>, StoreError> {
+    let (Some(lookup), Some(config)) = (&provider.lookup, &provider.config.lookup) else {
+        return Err(StoreError::Other(format!(
+            "provider {} has no prepared lookup",
+            provider.id
+        )));
+    };
+    let field = |name: &str| {
+        credentials
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let found = store.lookup_user(lookup, field).await?;
+    let password = field(&config.password_field);
+    let hash = found.as_ref().and_then(|user| user.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || {
+        // With no user or no hash, a dummy verification of the same cost runs.
+        crate::password::verify_password(&password, hash.as_deref())
+    })
+    .await
+    .unwrap_or(false);
+    Ok(found.filter(|_| verified).map(lookup_user_map))
+}
+
+fn lookup_user_map(user: LookupUser) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert("id".into(), Value::String(user.id));
+    for (key, value) in [
+        ("name", user.name),
+        ("email", user.email),
+        ("image", user.image),
+    ] {
+        map.insert(key.into(), value.map(Value::String).unwrap_or(Value::Null));
+    }
+    map
+}
+
+pub async fn callback(
+    request: &AuthRequest,
+    pipeline: &std::sync::Arc<Pipeline>,
+    provider: &Provider,
+) -> AuthResponse {
     if provider.kind != ProviderKind::Credentials {
         return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
     }
@@ -55,39 +149,59 @@ pub fn callback(request: &AuthRequest, pipeline: &Pipeline, provider: &Provider)
         tracing::info!(provider = %provider.id, "credentials sign-in without a valid CSRF token");
         return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
     }
-    let credentials: Map<String, Value> = request
-        .form
-        .iter()
-        .filter(|(name, _)| !CONTROL_FIELDS.contains(&name.as_str()))
-        .map(|(name, value)| (name.clone(), Value::String(value.clone())))
-        .collect();
-    let script_name = format!(
-        "providers[{}].authorize",
-        provider_position(pipeline, provider)
-    );
-    let Some(script) = pipeline.script(&script_name) else {
-        tracing::error!(provider = %provider.id, "credentials provider has no authorize script (lookup needs a store)");
-        return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
-    };
-    let result = pipeline.scripts_runtime.call_with_budget(
-        script,
-        &[("credentials", Value::Object(credentials.clone()))],
-        AUTHORIZE_BUDGET.max(Duration::from_millis(pipeline.config.scripting.timeout_ms)),
-    );
-    let user = match result {
-        Ok(result) => authorized_user(result),
-        Err(error) => {
-            tracing::warn!(script = %error.script, "{error}");
-            None
+    let credentials = submitted_credentials(request);
+    let user = if provider.lookup.is_some() {
+        let Some(store) = &pipeline.store else {
+            tracing::error!(provider = %provider.id, "a credentials lookup without a store");
+            return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
+        };
+        match authorize_with_lookup(provider, store, &credentials).await {
+            Ok(user) => user,
+            Err(error) => return lookup_failure(request, pipeline, &error),
         }
+    } else {
+        let (worker_pipeline, worker_provider, worker_credentials) =
+            (pipeline.clone(), provider.clone(), credentials.clone());
+        tokio::task::spawn_blocking(move || {
+            authorize_with_script(&worker_pipeline, &worker_provider, &worker_credentials)
+        })
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "authorize did not finish");
+            None
+        })
     };
     let Some(user) = user else {
         return failure(request, pipeline);
     };
+    sign_in(request, pipeline, provider, user, credentials).await
+}
+
+fn lookup_failure(request: &AuthRequest, pipeline: &Pipeline, error: &StoreError) -> AuthResponse {
+    tracing::error!(%error, "credentials lookup failed");
+    match error {
+        StoreError::Unavailable(_) => store_failure(error),
+        _ => AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration),
+    }
+}
+
+/// After the user is known: the signIn callback, then the session.
+async fn sign_in(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+    user: Map<String, Value>,
+    credentials: Map<String, Value>,
+) -> AuthResponse {
+    let account_id = user
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let account = json!({
         "provider": provider.id,
         "type": "credentials",
-        "providerAccountId": user.get("id").cloned().unwrap_or(Value::Null),
+        "providerAccountId": account_id,
     });
     let user_value = Value::Object(user.clone());
     match run_sign_in(
@@ -97,7 +211,7 @@ pub fn callback(request: &AuthRequest, pipeline: &Pipeline, provider: &Provider)
             ("account", account.clone()),
             ("profile", Value::Null),
             ("email", Value::Null),
-            ("credentials", Value::Object(credentials.clone())),
+            ("credentials", Value::Object(credentials)),
         ],
     ) {
         SignInDecision::Allow => {}
@@ -109,38 +223,32 @@ pub fn callback(request: &AuthRequest, pipeline: &Pipeline, provider: &Provider)
             return AuthResponse::redirect(request, url);
         }
     }
-    let token = match run_jwt(
-        pipeline,
-        default_token(&user),
-        &[
-            ("user", user_value.clone()),
-            ("account", account.clone()),
-            ("profile", Value::Null),
-            ("trigger", json!("signIn")),
-            ("isNewUser", json!(false)),
-        ],
-    ) {
-        Ok(Some(token)) => token,
-        Ok(None) | Err(_) => {
-            return AuthResponse::error_redirect(request, pipeline, ErrorCode::AccessDenied);
-        }
-    };
-    let max_age = token_max_age(pipeline);
-    let name = &request.cookie_policy(pipeline).session_token.name;
-    let encoded = pipeline
-        .session_keys
-        .for_cookie(name)
-        .ok_or_else(|| "no keys for the session cookie".to_string())
-        .and_then(|keys| {
-            encode(keys, &token, pipeline.clock.now(), max_age).map_err(|e| e.to_string())
-        });
-    let encoded = match encoded {
-        Ok(encoded) => encoded,
-        Err(error) => {
-            tracing::error!(%error, "cannot encode the session token");
-            return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
-        }
-    };
+    let database_session = pipeline.session_strategy == SessionStrategy::Database
+        && pipeline.config.session.credentials == Some(SessionStrategy::Database);
+    let (cookie, max_age, user_value, is_new_user, mut events) =
+        match (database_session, &pipeline.store) {
+            (true, Some(store)) => {
+                match database_sign_in(pipeline, store.as_ref(), provider, &user, &account_id).await
+                {
+                    Ok(issued) => issued,
+                    Err(response) => return response(request, pipeline),
+                }
+            }
+            (true, None) => {
+                tracing::error!("database sessions without a store");
+                return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
+            }
+            (false, _) => match jwt_sign_in(request, pipeline, &user, &account) {
+                Ok(encoded) => (
+                    encoded,
+                    token_max_age(pipeline).as_secs(),
+                    user_value,
+                    false,
+                    Vec::new(),
+                ),
+                Err(code) => return AuthResponse::error_redirect(request, pipeline, code),
+            },
+        };
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
     let destination = resolve_callback_url(
         pipeline,
@@ -148,19 +256,145 @@ pub fn callback(request: &AuthRequest, pipeline: &Pipeline, provider: &Provider)
         request.field("callbackUrl").or(callback_cookie),
     );
     let mut response = AuthResponse::redirect(request, destination);
-    response.cookies = session_cookie_writes(request, pipeline, Some(&encoded), max_age.as_secs());
+    response.cookies = session_cookie_writes(request, pipeline, Some(&cookie), max_age);
     if pipeline.script("events.signIn").is_some() {
-        response.events.push(PendingEvent {
+        events.push(PendingEvent {
             script: "events.signIn".into(),
             arguments: vec![
                 ("user", user_value),
                 ("account", account),
                 ("profile", Value::Null),
-                ("isNewUser", json!(false)),
+                ("isNewUser", json!(is_new_user)),
             ],
         });
     }
+    response.events = events;
     response
+}
+
+/// The jwt callback, then the encoded session token.
+fn jwt_sign_in(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    user: &Map<String, Value>,
+    account: &Value,
+) -> Result<String, ErrorCode> {
+    let token = match run_jwt(
+        pipeline,
+        default_token(user),
+        &[
+            ("user", Value::Object(user.clone())),
+            ("account", account.clone()),
+            ("profile", Value::Null),
+            ("trigger", json!("signIn")),
+            ("isNewUser", json!(false)),
+        ],
+    ) {
+        Ok(Some(token)) => token,
+        Ok(None) | Err(_) => return Err(ErrorCode::AccessDenied),
+    };
+    let name = &request.cookie_policy(pipeline).session_token.name;
+    pipeline
+        .session_keys
+        .for_cookie(name)
+        .ok_or_else(|| "no keys for the session cookie".to_string())
+        .and_then(|keys| {
+            encode(keys, &token, pipeline.clock.now(), token_max_age(pipeline))
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|error| {
+            tracing::error!(%error, "cannot encode the session token");
+            ErrorCode::Configuration
+        })
+}
+
+type Issued = (String, u64, Value, bool, Vec<PendingEvent>);
+type Refusal = Box<dyn FnOnce(&AuthRequest, &Pipeline) -> AuthResponse + Send>;
+
+/// Finds (or creates) the store user linked to this credentials identity and opens a
+/// database session for it. The user gets a store id; the credentials id becomes the
+/// account's `providerAccountId`.
+async fn database_sign_in(
+    pipeline: &Pipeline,
+    store: &dyn Adapter,
+    provider: &Provider,
+    user: &Map<String, Value>,
+    account_id: &str,
+) -> Result<Issued, Refusal> {
+    let unavailable =
+        |error: StoreError| -> Refusal { Box::new(move |_, _| store_failure(&error)) };
+    let mut events = Vec::new();
+    let (stored, is_new_user) = match store
+        .get_user_by_account(&provider.id, account_id)
+        .await
+        .map_err(unavailable)?
+    {
+        Some(stored) => (stored, false),
+        None => {
+            let text = |key: &str| user.get(key).and_then(Value::as_str).map(str::to_string);
+            let created = store
+                .create_user(NewUser {
+                    id: None,
+                    name: text("name"),
+                    email: text("email"),
+                    email_verified: None,
+                    image: text("image"),
+                })
+                .await;
+            let created = match created {
+                Ok(created) => created,
+                Err(StoreError::Conflict(reason)) => {
+                    // Another sign-in method owns this email: do not merge silently.
+                    tracing::info!(provider = %provider.id, %reason, "credentials user conflicts with an existing user");
+                    return Err(Box::new(|request, pipeline| {
+                        AuthResponse::error_redirect(
+                            request,
+                            pipeline,
+                            ErrorCode::OAuthAccountNotLinked,
+                        )
+                    }));
+                }
+                Err(error) => return Err(unavailable(error)),
+            };
+            store
+                .link_account(Account {
+                    user_id: created.id.clone(),
+                    kind: "credentials".into(),
+                    provider: provider.id.clone(),
+                    provider_account_id: account_id.to_string(),
+                    ..Account::default()
+                })
+                .await
+                .map_err(unavailable)?;
+            if pipeline.script("events.createUser").is_some() {
+                events.push(PendingEvent {
+                    script: "events.createUser".into(),
+                    arguments: vec![("user", user_json(&created))],
+                });
+            }
+            (created, true)
+        }
+    };
+    let max_age = seconds(pipeline.config.session.max_age.as_std());
+    let session = store
+        .create_session(Session {
+            session_token: new_session_token(),
+            user_id: stored.id.clone(),
+            expires: unix_now(pipeline).saturating_add(max_age),
+        })
+        .await
+        .map_err(unavailable)?;
+    Ok((
+        session.session_token,
+        max_age.unsigned_abs(),
+        user_json(&stored),
+        is_new_user,
+        events,
+    ))
+}
+
+fn user_json(user: &User) -> Value {
+    serde_json::to_value(user).unwrap_or(Value::Null)
 }
 
 fn provider_position(pipeline: &Pipeline, provider: &Provider) -> usize {

@@ -1,18 +1,24 @@
 //! `GET /session` (read, slide the expiry, re-issue the cookie) and `POST /session`
-//! (update through the jwt callback with `trigger: "update"`). An invalid, tampered,
-//! expired or foreign token reads as `null` and its cookies are cleared; a failing callback
-//! reads as `null` but keeps the cookie, so a broken script does not sign everyone out.
+//! (update with `trigger: "update"`), for both strategies: a JWT cookie goes through the
+//! jwt and session callbacks and is re-issued on every read; a database session token is
+//! looked up in the store, deleted when expired, and extended at most once per
+//! `updateAge`. An invalid, tampered, expired or foreign cookie reads as `null` and is
+//! cleared; a failing callback reads as `null` but keeps the cookie, so a broken script
+//! does not sign everyone out; an unreachable store answers 503 and keeps it too.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
 use super::callbacks::{default_session, run_jwt, run_session};
 use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
+use crate::config::model::SessionStrategy;
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
 use crate::session::chunks::read_value;
 use crate::session::jwt::{decode, encode};
+use crate::store::{Adapter, SqlStore, StoreError};
 
 /// How long a session token lives: `jwt.maxAge`, else `session.maxAge`.
 pub fn token_max_age(pipeline: &Pipeline) -> Duration {
@@ -59,25 +65,62 @@ mod civil_time {
     }
 }
 
-/// The session token from the request's cookies, decoded, or why not.
-pub fn current_token(
+/// The session cookie's value (chunks reassembled), or why it cannot be read.
+pub fn session_cookie(
     request: &AuthRequest,
     pipeline: &Pipeline,
-) -> Option<Result<Map<String, Value>, String>> {
+) -> Option<Result<SessionCookie, String>> {
     let name = &request.cookie_policy(pipeline).session_token.name;
-    let token = read_value(
+    let value = read_value(
         request
             .cookies
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str())),
         name,
     )?;
-    let token = match token {
-        Ok(token) => token,
+    let value = match value {
+        Ok(value) => value,
         Err(error) => return Some(Err(error.to_string())),
     };
-    let keys = pipeline.session_keys.for_cookie(name)?;
-    Some(decode(keys, &token, pipeline.clock.now()).map_err(|error| error.to_string()))
+    // A JWS has two dots, a JWE four; a database session token has none.
+    if value.contains('.') {
+        if !accepts_jwt_cookies(pipeline) {
+            return Some(Err("a JWT cookie, but sessions are in the database".into()));
+        }
+        let Some(keys) = pipeline.session_keys.for_cookie(name) else {
+            return Some(Err("no keys for the session cookie".into()));
+        };
+        Some(
+            decode(keys, &value, pipeline.clock.now())
+                .map(SessionCookie::Jwt)
+                .map_err(|error| error.to_string()),
+        )
+    } else {
+        match &pipeline.store {
+            Some(store) if pipeline.session_strategy == SessionStrategy::Database => {
+                Some(Ok(SessionCookie::Database {
+                    token: value,
+                    store: store.clone(),
+                }))
+            }
+            _ => Some(Err("a database session token, but sessions are JWTs".into())),
+        }
+    }
+}
+
+/// What the session cookie holds.
+pub enum SessionCookie {
+    /// A decoded, verified JWT's claims.
+    Jwt(Map<String, Value>),
+    /// A database session token, still to be looked up.
+    Database { token: String, store: Arc<SqlStore> },
+}
+
+/// JWT cookies are issued by the `jwt` strategy, and by credentials sign-ins under the
+/// `database` strategy with `session.credentials: jwt`.
+fn accepts_jwt_cookies(pipeline: &Pipeline) -> bool {
+    pipeline.session_strategy == SessionStrategy::Jwt
+        || pipeline.config.session.credentials == Some(SessionStrategy::Jwt)
 }
 
 /// "No session": `null` (Auth.js v5), or `{}` for v4 apps (cookie prefix `next-auth.`),
@@ -91,20 +134,46 @@ fn null_session(pipeline: &Pipeline) -> AuthResponse {
     AuthResponse::json(200, empty)
 }
 
+/// The answer when the store failed: 503 while it is unreachable, with the Auth.js code.
+pub fn store_failure(error: &StoreError) -> AuthResponse {
+    tracing::error!(%error, "session store call failed");
+    AuthResponse::json(error.status(), json!({ "error": error.code().as_str() }))
+}
+
 /// `GET /session`, or `POST /session` with `update` set to the submitted `data`.
-pub fn handle(request: &AuthRequest, pipeline: &Pipeline, update: Option<Value>) -> AuthResponse {
-    let max_age = token_max_age(pipeline);
+pub async fn handle(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    update: Option<Value>,
+) -> AuthResponse {
     let clear = |mut response: AuthResponse| {
         response.cookies = session_cookie_writes(request, pipeline, None, 0);
         response
     };
-    let token = match current_token(request, pipeline) {
-        None => return null_session(pipeline),
+    match session_cookie(request, pipeline) {
+        None => null_session(pipeline),
         Some(Err(reason)) => {
-            tracing::debug!(%reason, "session token refused");
-            return clear(null_session(pipeline));
+            tracing::debug!(%reason, "session cookie refused");
+            clear(null_session(pipeline))
         }
-        Some(Ok(token)) => token,
+        Some(Ok(SessionCookie::Jwt(token))) => jwt_session(request, pipeline, token, update),
+        Some(Ok(SessionCookie::Database { token, store })) => {
+            database_session(request, pipeline, &token, store.as_ref(), update).await
+        }
+    }
+}
+
+/// The JWT strategy: run the jwt and session callbacks, slide the expiry, re-issue.
+fn jwt_session(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    token: Map<String, Value>,
+    update: Option<Value>,
+) -> AuthResponse {
+    let max_age = token_max_age(pipeline);
+    let clear = |mut response: AuthResponse| {
+        response.cookies = session_cookie_writes(request, pipeline, None, 0);
+        response
     };
     let mut arguments: Vec<(&str, Value)> = Vec::new();
     if let Some(data) = &update {
@@ -154,8 +223,94 @@ pub fn handle(request: &AuthRequest, pipeline: &Pipeline, update: Option<Value>)
     response
 }
 
+/// The database strategy: look the session up, delete it when expired, push the expiry
+/// forward at most once per `updateAge`, and run the session callback with the user.
+async fn database_session(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    token: &str,
+    store: &dyn Adapter,
+    update: Option<Value>,
+) -> AuthResponse {
+    let clear = |mut response: AuthResponse| {
+        response.cookies = session_cookie_writes(request, pipeline, None, 0);
+        response
+    };
+    let (mut session, user) = match store.get_session_and_user(token).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return clear(null_session(pipeline)),
+        Err(error) => return store_failure(&error),
+    };
+    let now = unix_now(pipeline);
+    if session.expires <= now {
+        if let Err(error) = store.delete_session(token).await {
+            tracing::warn!(%error, "cannot delete an expired session");
+        }
+        return clear(null_session(pipeline));
+    }
+    let max_age = seconds(pipeline.config.session.max_age.as_std());
+    let update_age = seconds(pipeline.config.session.update_age.as_std());
+    let mut extended = false;
+    if session
+        .expires
+        .saturating_sub(max_age)
+        .saturating_add(update_age)
+        <= now
+    {
+        let expires = now.saturating_add(max_age);
+        match store.update_session(token, expires).await {
+            Ok(Some(updated)) => {
+                session = updated;
+                extended = true;
+            }
+            Ok(None) => return clear(null_session(pipeline)),
+            Err(error) => return store_failure(&error),
+        }
+    }
+    let expires = iso_time(unix_to_system(session.expires));
+    let user_value = serde_json::to_value(&user).unwrap_or(Value::Null);
+    let default = json!({
+        "user": {"name": user.name, "email": user.email, "image": user.image},
+        "expires": expires,
+    });
+    let mut arguments = vec![("user", user_value), ("token", Value::Null)];
+    if let Some(data) = update {
+        arguments.push(("trigger", json!("update")));
+        arguments.push(("newSession", data));
+    }
+    let session_json = match run_session(pipeline, default, &arguments) {
+        Ok(session) => session,
+        Err(_) => return null_session(pipeline),
+    };
+    let mut response = AuthResponse::json(200, session_json.clone());
+    if extended {
+        response.cookies =
+            session_cookie_writes(request, pipeline, Some(token), max_age.unsigned_abs());
+    }
+    if pipeline.script("events.session").is_some() {
+        response.events.push(PendingEvent {
+            script: "events.session".into(),
+            arguments: vec![("session", session_json), ("token", Value::Null)],
+        });
+    }
+    response
+}
+
+/// The pipeline clock in Unix seconds, as the store keeps time.
+pub fn unix_now(pipeline: &Pipeline) -> i64 {
+    i64::try_from(pipeline.clock.unix_seconds()).unwrap_or(i64::MAX)
+}
+
+pub fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn unix_to_system(seconds: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
+}
+
 /// `POST /session`: `{csrfToken, data}` with a valid CSRF token, else 400.
-pub fn update(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
+pub async fn update(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
     if !request.csrf_is_valid(pipeline) {
         return AuthResponse::json(400, json!({ "error": ErrorCode::MissingCSRF.as_str() }));
     }
@@ -165,7 +320,7 @@ pub fn update(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
         .and_then(|body| body.get("data"))
         .cloned()
         .unwrap_or(Value::Null);
-    handle(request, pipeline, Some(data))
+    handle(request, pipeline, Some(data)).await
 }
 
 #[cfg(test)]

@@ -1,19 +1,41 @@
-//! `POST /signout`: with a valid CSRF token, clear the session cookies, run the signOut
-//! event with the ended token, and redirect to the validated callbackUrl.
+//! `POST /signout`: with a valid CSRF token, end the session (a database session's row is
+//! deleted), clear the session cookies, run the signOut event, and redirect to the
+//! validated callbackUrl.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::redirect::resolve_callback_url;
-use super::session::current_token;
+use super::session::{SessionCookie, session_cookie};
 use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
+use crate::store::Adapter;
 
-pub fn sign_out(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
+pub async fn sign_out(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
     if !request.csrf_is_valid(pipeline) {
         return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
     }
-    let token = current_token(request, pipeline).and_then(Result::ok);
+    let ended = match session_cookie(request, pipeline) {
+        Some(Ok(SessionCookie::Jwt(token))) => Some(("token", Value::Object(token))),
+        Some(Ok(SessionCookie::Database { token, store })) => {
+            match store.delete_session(&token).await {
+                Ok(Some(session)) => Some((
+                    "session",
+                    json!({ "userId": session.user_id, "expires": session.expires }),
+                )),
+                Ok(None) => None,
+                Err(error) => {
+                    // The row outlives the cookie: say so rather than pretend.
+                    tracing::error!(%error, "cannot delete the session at sign-out");
+                    let mut response =
+                        AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
+                    response.cookies = session_cookie_writes(request, pipeline, None, 0);
+                    return response;
+                }
+            }
+        }
+        _ => None,
+    };
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
     let destination = resolve_callback_url(
         pipeline,
@@ -22,10 +44,14 @@ pub fn sign_out(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
     );
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = session_cookie_writes(request, pipeline, None, 0);
-    if let (Some(token), true) = (token, pipeline.script("events.signOut").is_some()) {
+    if let (Some((name, value)), true) = (ended, pipeline.script("events.signOut").is_some()) {
+        let arguments = match name {
+            "token" => vec![("token", value), ("session", Value::Null)],
+            _ => vec![("token", Value::Null), ("session", value)],
+        };
         response.events.push(PendingEvent {
             script: "events.signOut".into(),
-            arguments: vec![("token", Value::Object(token)), ("session", Value::Null)],
+            arguments,
         });
     }
     response

@@ -309,6 +309,13 @@ pub struct DatabaseConfig {
     /// How long a request waits for a free connection.
     #[serde(default = "default_acquire_timeout")]
     pub acquire_timeout: Duration,
+    /// How often expired sessions and verification tokens are deleted.
+    #[serde(default = "default_purge_interval")]
+    pub purge_interval: Duration,
+}
+
+fn default_purge_interval() -> Duration {
+    Duration::from_seconds(3600)
 }
 
 fn default_max_connections() -> u32 {

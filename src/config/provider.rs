@@ -215,4 +215,11 @@ pub struct CredentialsLookup {
     /// SQL returning `id, name, email, image, password_hash` for the submitted
     /// credentials, which are bound by name (`:username`).
     pub query: String,
+    /// The credentials field checked against `password_hash` (argon2 or bcrypt PHC).
+    #[serde(default = "default_password_field")]
+    pub password_field: String,
+}
+
+fn default_password_field() -> String {
+    "password".to_string()
 }

@@ -193,6 +193,9 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
                         "a `lookup` query needs a `database` section",
                     );
                 }
+                if let Some(lookup) = &provider.lookup {
+                    check_lookup(provider, lookup, &base, checker);
+                }
                 let strategy = effective_strategy(config);
                 if strategy == SessionStrategy::Database && config.session.credentials.is_none() {
                     checker.error(
@@ -509,20 +512,46 @@ fn check_cookies(config: &Config, checker: &mut Checker<'_>) {
     }
 }
 
+/// Every `:name` the lookup binds, and its password field, must be a declared credential.
+fn check_lookup(
+    provider: &ProviderConfig,
+    lookup: &crate::config::provider::CredentialsLookup,
+    base: &str,
+    checker: &mut Checker<'_>,
+) {
+    let declared = |name: &str| {
+        provider
+            .credentials
+            .as_ref()
+            .is_some_and(|fields| fields.contains_key(name))
+    };
+    let (_, parameters) = crate::store::lookup::named_parameters(&lookup.query);
+    for parameter in parameters {
+        if !declared(&parameter) {
+            checker.error(
+                &format!("{base}/lookup/query"),
+                format!(
+                    "binds `:{parameter}`, which is not one of the provider's `credentials` fields"
+                ),
+            );
+        }
+    }
+    if !declared(&lookup.password_field) {
+        checker.error(
+            &format!("{base}/lookup/passwordField"),
+            format!(
+                "`{}` is not one of the provider's `credentials` fields",
+                lookup.password_field
+            ),
+        );
+    }
+}
+
 fn check_database(config: &Config, checker: &mut Checker<'_>) {
     let Some(database) = &config.database else {
         return;
     };
-    let scheme = database
-        .url
-        .expose()
-        .split_once(':')
-        .map(|(scheme, _)| scheme)
-        .unwrap_or_default();
-    if !matches!(
-        scheme,
-        "sqlite" | "postgres" | "postgresql" | "mysql" | "mariadb"
-    ) {
+    if crate::store::Dialect::of_url(database.url.expose()).is_none() {
         checker.error(
             "/database/url",
             "expected a `sqlite:`, `postgres://` or `mysql://` URL (value hidden)",

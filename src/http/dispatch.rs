@@ -89,16 +89,8 @@ pub async fn dispatch(
         },
     };
     let response = match (method.as_str(), name, provider) {
-        // Session callbacks may call the password helpers: off the async workers.
-        ("GET", "session", None) => {
-            return blocking(auth, pipeline, |auth, pipeline| {
-                actions::session::handle(auth, pipeline, None)
-            })
-            .await;
-        }
-        ("POST", "session", None) => {
-            return blocking(auth, pipeline, actions::session::update).await;
-        }
+        ("GET", "session", None) => actions::session::handle(&auth, &pipeline, None).await,
+        ("POST", "session", None) => actions::session::update(&auth, &pipeline).await,
         ("GET", "signin", None) => {
             let (token, cookie) = page_csrf(&auth, &pipeline);
             with_cookie(actions::pages::sign_in(&auth, &pipeline, &token), cookie)
@@ -119,7 +111,7 @@ pub async fn dispatch(
             let (token, cookie) = page_csrf(&auth, &pipeline);
             with_cookie(actions::pages::sign_out(&auth, &pipeline, &token), cookie)
         }
-        ("POST", "signout", None) => actions::signout::sign_out(&auth, &pipeline),
+        ("POST", "signout", None) => actions::signout::sign_out(&auth, &pipeline).await,
         ("GET", "error", None) => actions::pages::error(&auth, &pipeline),
         ("GET", "jwks", None) => jwks(&pipeline),
         (method, _, _) => return responses::unknown_action(method),
@@ -142,23 +134,7 @@ pub async fn well_known_jwks(live: web::Data<LiveConfig>) -> HttpResponse {
         .json(pipeline.session_keys.jwks().clone())
 }
 
-/// Runs an action on the blocking pool.
-async fn blocking(
-    auth: AuthRequest,
-    pipeline: Arc<Pipeline>,
-    action: fn(&AuthRequest, &Pipeline) -> AuthResponse,
-) -> HttpResponse {
-    let worker_pipeline = pipeline.clone();
-    match web::block(move || action(&auth, &worker_pipeline)).await {
-        Ok(response) => http_response(response, &pipeline),
-        Err(error) => {
-            tracing::error!(%error, "action did not finish");
-            HttpResponse::InternalServerError().json(json!({ "error": "Configuration" }))
-        }
-    }
-}
-
-/// The credentials check runs off the async workers, one per core at a time.
+/// Credentials checks hash passwords: at most one per core at a time.
 async fn credentials_callback(
     auth: AuthRequest,
     pipeline: Arc<Pipeline>,
@@ -167,16 +143,8 @@ async fn credentials_callback(
     let Ok(_slot) = credentials_slots().acquire().await else {
         return HttpResponse::ServiceUnavailable().json(json!({ "error": "Configuration" }));
     };
-    let worker_pipeline = pipeline.clone();
-    match web::block(move || actions::credentials::callback(&auth, &worker_pipeline, &provider))
-        .await
-    {
-        Ok(response) => http_response(response, &pipeline),
-        Err(error) => {
-            tracing::error!(%error, "credentials check did not finish");
-            HttpResponse::InternalServerError().json(json!({ "error": "Configuration" }))
-        }
-    }
+    let response = actions::credentials::callback(&auth, &pipeline, &provider).await;
+    http_response(response, &pipeline)
 }
 
 #[cfg(test)]

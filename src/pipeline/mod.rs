@@ -15,6 +15,8 @@ use crate::config::{Diagnostic, Diagnostics, LoadedConfig, ProviderConfig, Provi
 use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
 use crate::session::keys::SessionKeys;
+use crate::store::lookup::PreparedLookup;
+use crate::store::{Dialect, SqlStore};
 
 /// A provider ready to serve.
 #[derive(Debug, Clone)]
@@ -25,6 +27,8 @@ pub struct Provider {
     pub kind: ProviderKind,
     /// The merged provider configuration (preset plus overrides).
     pub config: ProviderConfig,
+    /// A credentials `lookup`, prepared for the database's dialect.
+    pub lookup: Option<PreparedLookup>,
 }
 
 /// Settings read once at start; a reload that changes them is reported as needing a restart.
@@ -84,6 +88,9 @@ pub struct Pipeline {
     pub restart_settings: RestartSettings,
     pub watched_files: BTreeSet<PathBuf>,
     pub warnings: Diagnostics,
+    /// The database, when one is configured and the pipeline is served (`authgate check`
+    /// builds pipelines without connecting).
+    pub store: Option<Arc<SqlStore>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -162,6 +169,10 @@ impl Pipeline {
             diagnostics.0.sort_by_key(|d| !d.is_error());
             return Err(diagnostics);
         };
+        let dialect = config
+            .database
+            .as_ref()
+            .and_then(|database| Dialect::of_url(database.url.expose()));
         let mut providers = Vec::new();
         let mut provider_index = HashMap::new();
         for provider in &config.providers {
@@ -169,11 +180,16 @@ impl Pipeline {
                 continue;
             };
             provider_index.insert(id.clone(), providers.len());
+            let lookup = match (&provider.lookup, dialect) {
+                (Some(lookup), Some(dialect)) => Some(PreparedLookup::new(&lookup.query, dialect)),
+                _ => None,
+            };
             providers.push(Provider {
                 name: provider.name.clone().unwrap_or_else(|| id.clone()),
                 id,
                 kind,
                 config: provider.clone(),
+                lookup,
             });
         }
         let base_path = config.base_path.trim_end_matches('/').to_string();
@@ -206,6 +222,7 @@ impl Pipeline {
             clock,
             watched_files: loaded.watched_files,
             warnings: diagnostics,
+            store: None,
             config: Arc::new(config),
         })
     }

@@ -5,6 +5,7 @@
 
 mod watch;
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -12,8 +13,9 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::clock::Clock;
-use crate::config::{ConfigSource, Diagnostics, Environment};
+use crate::config::{ConfigSource, Diagnostic, Diagnostics, Environment};
 use crate::pipeline::{Pipeline, RestartSettings, build_pipeline_with_clock};
+use crate::store::{ConnectError, StoreRegistry};
 
 pub use watch::{WatcherHandle, spawn_watcher};
 
@@ -57,6 +59,43 @@ pub enum ReloadOutcome {
     Failed(Diagnostics),
 }
 
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The configuration has problems.
+    Config(Diagnostics),
+    /// The database could not be reached or migrated.
+    Store(ConnectError),
+    /// The store's runtime could not start.
+    Runtime(std::io::Error),
+}
+
+/// Builds a pipeline and attaches its store (connecting one when the settings changed).
+fn build_served_pipeline(
+    source: &ConfigSource,
+    env: &dyn Environment,
+    generation: u64,
+    clock: Arc<dyn Clock>,
+    stores: &StoreRegistry,
+) -> Result<Pipeline, BuildError> {
+    let mut pipeline =
+        build_pipeline_with_clock(source, env, generation, clock).map_err(BuildError::Config)?;
+    let config_dir = source
+        .config_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    pipeline.store = stores
+        .store_for(pipeline.config.database.as_ref(), &config_dir)
+        .map_err(BuildError::Store)?;
+    Ok(pipeline)
+}
+
+enum BuildError {
+    Config(Diagnostics),
+    Store(ConnectError),
+}
+
 /// The pipeline being served, and how to rebuild it.
 pub struct LiveConfig {
     current: ArcSwap<Pipeline>,
@@ -67,6 +106,7 @@ pub struct LiveConfig {
     running: RestartSettings,
     reload_lock: Mutex<()>,
     last_generation: AtomicU64,
+    stores: StoreRegistry,
 }
 
 impl LiveConfig {
@@ -75,8 +115,13 @@ impl LiveConfig {
         source: ConfigSource,
         env: Arc<dyn Environment>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Arc<LiveConfig>, Diagnostics> {
-        let pipeline = build_pipeline_with_clock(&source, env.as_ref(), 1, clock.clone())?;
+    ) -> Result<Arc<LiveConfig>, StartError> {
+        let stores = StoreRegistry::new().map_err(StartError::Runtime)?;
+        let pipeline = build_served_pipeline(&source, env.as_ref(), 1, clock.clone(), &stores)
+            .map_err(|error| match error {
+                BuildError::Config(diagnostics) => StartError::Config(diagnostics),
+                BuildError::Store(error) => StartError::Store(error),
+            })?;
         let status = ReloadStatus {
             generation: 1,
             loaded_at: clock.unix_seconds(),
@@ -94,12 +139,18 @@ impl LiveConfig {
             clock,
             reload_lock: Mutex::new(()),
             last_generation: AtomicU64::new(1),
+            stores,
         }))
     }
 
     /// The pipeline a request uses from start to end.
     pub fn snapshot(&self) -> Arc<Pipeline> {
         self.current.load_full()
+    }
+
+    /// The runtime that runs background store work (the purge).
+    pub fn store_runtime(&self) -> Option<tokio::runtime::Handle> {
+        self.stores.handle()
     }
 
     pub fn status(&self) -> Arc<ReloadStatus> {
@@ -125,12 +176,21 @@ impl LiveConfig {
         let generation = self.last_generation.load(Ordering::SeqCst) + 1;
         let now = self.clock.unix_seconds();
         let previous = self.status();
-        match build_pipeline_with_clock(
+        let built = build_served_pipeline(
             &self.source,
             self.env.as_ref(),
             generation,
             self.clock.clone(),
-        ) {
+            &self.stores,
+        )
+        .map_err(|error| match error {
+            BuildError::Config(diagnostics) => diagnostics,
+            BuildError::Store(error) => Diagnostics(vec![Diagnostic::error(
+                "database",
+                format!("{error}; keeping the running database"),
+            )]),
+        });
+        match built {
             Ok(pipeline) => {
                 self.last_generation.store(generation, Ordering::SeqCst);
                 let needs_restart: Vec<String> = pipeline

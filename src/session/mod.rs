@@ -1,8 +1,10 @@
 //! Sessions and their protections: the cookie policy (names, prefixes, attributes), the
-//! CSRF double-submit token, and session tokens (keys and JOSE encoding). Nothing here knows HTTP frameworks; handlers in `http/` use it.
+//! CSRF double-submit token, JWT session tokens (keys and JOSE encoding) and database
+//! session tokens. Nothing here knows HTTP frameworks; handlers in `http/` use it.
 
 pub mod chunks;
 pub mod cookies;
 pub mod csrf;
 pub mod jwt;
 pub mod keys;
+pub mod tokens;

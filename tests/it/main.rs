@@ -13,3 +13,4 @@ mod preset_profiles;
 mod reload_under_load;
 mod schema_files;
 mod session_attacks;
+mod store_conformance;

@@ -1,0 +1,132 @@
+//! Persistence: users, OAuth accounts, database sessions and email verification tokens.
+//! `Adapter` is the Auth.js adapter contract; `SqlStore` implements it once for SQLite,
+//! PostgreSQL and MySQL/MariaDB through sqlx, with the dialect differences confined to
+//! `dialect` (placeholders and DDL). Timestamps are Unix seconds in every dialect.
+//!
+//! Session tokens never reach the database: the store keeps their SHA-256, so a leaked
+//! `sessions` table cannot be replayed as cookies.
+
+mod dialect;
+pub mod lookup;
+mod models;
+pub mod purge;
+mod registry;
+mod sql;
+
+use async_trait::async_trait;
+
+pub use dialect::Dialect;
+pub use models::{Account, NewUser, Session, User, UserPatch, VerificationToken};
+pub use registry::StoreRegistry;
+pub use sql::{ConnectError, SqlStore, StoreSettings};
+
+use crate::error::ErrorCode;
+
+/// Why a store call failed. The variants decide the HTTP answer; the message is for the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or did not answer in time: 503, try again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A unique constraint refused the write (an email or account already taken).
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The row to change does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// The Auth.js code a client sees.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::Configuration
+    }
+
+    /// The HTTP status for a request that needed the store.
+    pub fn status(&self) -> u16 {
+        match self {
+            StoreError::Unavailable(_) => 503,
+            _ => 500,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How many expired rows a purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub verification_tokens: u64,
+}
+
+/// The Auth.js adapter methods, plus housekeeping. Session tokens are passed in clear
+/// and hashed by the implementation; verification tokens are stored as given (the email
+/// provider hashes them with the secret first, as Auth.js does).
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    /// Creates a user; the id is generated unless given. A taken email is a `Conflict`.
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn get_user(&self, id: &str) -> StoreResult<Option<User>>;
+    async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> StoreResult<Option<User>>;
+    /// Changes the fields the patch sets; `NotFound` when there is no such user.
+    async fn update_user(&self, id: &str, patch: UserPatch) -> StoreResult<User>;
+    /// Deletes a user with its accounts and sessions; `None` when there was none.
+    async fn delete_user(&self, id: &str) -> StoreResult<Option<User>>;
+
+    /// Links an account (a provider identity) to a user; taken identities are a `Conflict`.
+    async fn link_account(&self, account: Account) -> StoreResult<Account>;
+    /// Removes a link; `None` when there was none.
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> StoreResult<Option<Account>>;
+    async fn get_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> StoreResult<Option<Account>>;
+    /// The accounts linked to a user, oldest first.
+    async fn get_accounts_of_user(&self, user_id: &str) -> StoreResult<Vec<Account>>;
+    /// Replaces an account's tokens (sign-in again, refresh rotation).
+    async fn update_account_tokens(&self, account: &Account) -> StoreResult<()>;
+
+    async fn create_session(&self, session: Session) -> StoreResult<Session>;
+    /// The session and its user, expired or not: the caller decides about expiry.
+    async fn get_session_and_user(
+        &self,
+        session_token: &str,
+    ) -> StoreResult<Option<(Session, User)>>;
+    /// Moves a session's expiry; `None` when the session is gone.
+    async fn update_session(
+        &self,
+        session_token: &str,
+        expires: i64,
+    ) -> StoreResult<Option<Session>>;
+    /// Deletes a session; `None` when there was none.
+    async fn delete_session(&self, session_token: &str) -> StoreResult<Option<Session>>;
+
+    async fn create_verification_token(
+        &self,
+        token: VerificationToken,
+    ) -> StoreResult<VerificationToken>;
+    /// Deletes and returns the token, atomically: of two concurrent uses, one gets it.
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> StoreResult<Option<VerificationToken>>;
+
+    /// Deletes sessions and verification tokens that expired at or before `now`.
+    async fn purge_expired(&self, now: i64) -> StoreResult<Purged>;
+    /// A round trip to the database.
+    async fn ping(&self) -> StoreResult<()>;
+}

@@ -1,0 +1,577 @@
+//! One behavioural suite for every store: the Auth.js adapter cases plus our own
+//! (unique constraints, hashed session tokens, single-use tokens under concurrency,
+//! purge), each run against a SQLite file, PostgreSQL and MariaDB.
+
+use sqlx::Row;
+
+use authgate::store::{
+    Account, Adapter, NewUser, Session, SqlStore, StoreError, UserPatch, VerificationToken,
+};
+
+use crate::support::databases::{Backend, TestDatabase};
+
+const NOW: i64 = 1_800_000_000;
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        name: Some("Ada Lovelace".into()),
+        email: Some(email.into()),
+        image: Some("https://example.com/ada.png".into()),
+        ..NewUser::default()
+    }
+}
+
+fn account(user_id: &str, provider: &str, id: &str) -> Account {
+    Account {
+        user_id: user_id.into(),
+        kind: "oidc".into(),
+        provider: provider.into(),
+        provider_account_id: id.into(),
+        access_token: Some("access".into()),
+        refresh_token: Some("refresh".into()),
+        expires_at: Some(NOW + 3600),
+        token_type: Some("bearer".into()),
+        scope: Some("openid email".into()),
+        id_token: Some("header.payload.signature".into()),
+        session_state: None,
+    }
+}
+
+fn session(token: &str, user_id: &str, expires: i64) -> Session {
+    Session {
+        session_token: token.into(),
+        user_id: user_id.into(),
+        expires,
+    }
+}
+
+async fn create_user_is_found_by_id_and_email(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(user.id.len(), 36, "a generated uuid");
+    assert_eq!(store.get_user(&user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(
+        store.get_user_by_email("ada@example.com").await.unwrap(),
+        Some(user)
+    );
+}
+
+async fn unknown_users_are_none(store: &SqlStore, _: &TestDatabase) {
+    assert_eq!(store.get_user("missing").await.unwrap(), None);
+    assert_eq!(
+        store.get_user_by_email("no@example.com").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_user_by_account("github", "1").await.unwrap(),
+        None
+    );
+}
+
+async fn email_lookup_is_exact(store: &SqlStore, _: &TestDatabase) {
+    store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_user_by_email("ADA@example.com").await.unwrap(),
+        None
+    );
+}
+
+async fn users_with_a_given_id_keep_it(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(NewUser {
+            id: Some("user-7".into()),
+            ..new_user("seven@example.com")
+        })
+        .await
+        .unwrap();
+    assert_eq!(user.id, "user-7");
+    assert!(store.get_user("user-7").await.unwrap().is_some());
+}
+
+async fn update_user_changes_only_the_given_fields(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let updated = store
+        .update_user(
+            &user.id,
+            UserPatch {
+                name: Some(Some("Ada King".into())),
+                email_verified: Some(Some(NOW)),
+                image: Some(None),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name.as_deref(), Some("Ada King"));
+    assert_eq!(updated.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(updated.email_verified, Some(NOW));
+    assert_eq!(updated.image, None);
+    assert_eq!(store.get_user(&user.id).await.unwrap(), Some(updated));
+}
+
+async fn update_of_an_unknown_user_is_not_found(store: &SqlStore, _: &TestDatabase) {
+    let result = store.update_user("missing", UserPatch::default()).await;
+    assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+}
+
+async fn emails_are_unique(store: &SqlStore, _: &TestDatabase) {
+    store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let second = store.create_user(new_user("ada@example.com")).await;
+    assert!(matches!(second, Err(StoreError::Conflict(_))), "{second:?}");
+}
+
+async fn users_without_email_may_be_many(store: &SqlStore, _: &TestDatabase) {
+    for _ in 0..2 {
+        store
+            .create_user(NewUser {
+                name: Some("anonymous".into()),
+                ..NewUser::default()
+            })
+            .await
+            .unwrap();
+    }
+}
+
+async fn linked_accounts_find_their_user(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let linked = store
+        .link_account(account(&user.id, "github", "gh-1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_user_by_account("github", "gh-1").await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(
+        store.get_account("github", "gh-1").await.unwrap(),
+        Some(linked.clone())
+    );
+    assert_eq!(
+        store.get_accounts_of_user(&user.id).await.unwrap(),
+        vec![linked]
+    );
+    assert_eq!(
+        store.get_user_by_account("gitlab", "gh-1").await.unwrap(),
+        None
+    );
+}
+
+async fn a_provider_identity_links_to_one_user_only(store: &SqlStore, _: &TestDatabase) {
+    let ada = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let eve = store
+        .create_user(new_user("eve@example.com"))
+        .await
+        .unwrap();
+    store
+        .link_account(account(&ada.id, "github", "gh-1"))
+        .await
+        .unwrap();
+    let stolen = store.link_account(account(&eve.id, "github", "gh-1")).await;
+    assert!(matches!(stolen, Err(StoreError::Conflict(_))), "{stolen:?}");
+}
+
+async fn accounts_need_an_existing_user(store: &SqlStore, _: &TestDatabase) {
+    let orphan = store.link_account(account("missing", "github", "1")).await;
+    assert!(orphan.is_err(), "a foreign key refuses it");
+}
+
+async fn unlink_account_removes_only_that_link(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .link_account(account(&user.id, "github", "gh-1"))
+        .await
+        .unwrap();
+    store
+        .link_account(account(&user.id, "google", "g-1"))
+        .await
+        .unwrap();
+    let removed = store.unlink_account("github", "gh-1").await.unwrap();
+    assert_eq!(removed.map(|a| a.provider), Some("github".into()));
+    assert_eq!(
+        store.get_user_by_account("github", "gh-1").await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .get_user_by_account("google", "g-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.unlink_account("github", "gh-1").await.unwrap(), None);
+}
+
+async fn account_tokens_are_replaced_in_place(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let mut linked = store
+        .link_account(account(&user.id, "oidc", "sub-1"))
+        .await
+        .unwrap();
+    linked.access_token = Some("access-2".into());
+    linked.refresh_token = Some("refresh-2".into());
+    linked.expires_at = Some(NOW + 7200);
+    // Long tokens fit (id_tokens of several kilobytes are common).
+    linked.id_token = Some("x".repeat(16_000));
+    store.update_account_tokens(&linked).await.unwrap();
+    assert_eq!(
+        store.get_account("oidc", "sub-1").await.unwrap(),
+        Some(linked)
+    );
+    let gone = account(&user.id, "oidc", "other");
+    assert!(matches!(
+        store.update_account_tokens(&gone).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn sessions_are_found_with_their_user(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let created = store
+        .create_session(session("token-1", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    let (found, found_user) = store
+        .get_session_and_user("token-1")
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(found, created);
+    assert_eq!(found_user, user);
+}
+
+async fn an_invalid_session_token_is_none(store: &SqlStore, _: &TestDatabase) {
+    assert_eq!(store.get_session_and_user("nope").await.unwrap(), None);
+    assert_eq!(store.update_session("nope", NOW).await.unwrap(), None);
+    assert_eq!(store.delete_session("nope").await.unwrap(), None);
+}
+
+async fn update_session_moves_the_expiry(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-1", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    let updated = store
+        .update_session("token-1", NOW + 600)
+        .await
+        .unwrap()
+        .expect("updated");
+    assert_eq!(updated.expires, NOW + 600);
+    let (found, _) = store
+        .get_session_and_user("token-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.expires, NOW + 600);
+}
+
+async fn delete_session_removes_it(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-1", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    let deleted = store.delete_session("token-1").await.unwrap();
+    assert_eq!(deleted.map(|s| s.user_id), Some(user.id));
+    assert_eq!(store.get_session_and_user("token-1").await.unwrap(), None);
+}
+
+async fn session_tokens_are_stored_as_sha256_only(store: &SqlStore, db: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let token = "secret-session-token-value";
+    store
+        .create_session(session(token, &user.id, NOW + 60))
+        .await
+        .unwrap();
+    let mut connection = db.connection().await;
+    let rows = sqlx::query("SELECT session_token FROM sessions")
+        .fetch_all(&mut connection)
+        .await
+        .unwrap();
+    let stored: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+    assert_eq!(stored, vec![hex_sha256(token)]);
+    assert!(!stored.iter().any(|value| value.contains(token)));
+}
+
+fn hex_sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+async fn session_tokens_are_unique(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-1", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    let again = store
+        .create_session(session("token-1", &user.id, NOW + 60))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+async fn delete_user_cascades_to_accounts_and_sessions(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .link_account(account(&user.id, "github", "gh-1"))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-1", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    let deleted = store.delete_user(&user.id).await.unwrap();
+    assert_eq!(deleted, Some(user.clone()));
+    assert_eq!(store.get_user(&user.id).await.unwrap(), None);
+    assert_eq!(store.get_account("github", "gh-1").await.unwrap(), None);
+    assert_eq!(store.get_session_and_user("token-1").await.unwrap(), None);
+    assert_eq!(store.delete_user(&user.id).await.unwrap(), None);
+}
+
+fn verification(identifier: &str, token: &str, expires: i64) -> VerificationToken {
+    VerificationToken {
+        identifier: identifier.into(),
+        token: token.into(),
+        expires,
+    }
+}
+
+async fn verification_tokens_are_used_once(store: &SqlStore, _: &TestDatabase) {
+    let created = store
+        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .use_verification_token("ada@example.com", "hash-1")
+            .await
+            .unwrap(),
+        Some(created)
+    );
+    assert_eq!(
+        store
+            .use_verification_token("ada@example.com", "hash-1")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn verification_token_with_the_wrong_identifier_is_none(store: &SqlStore, _: &TestDatabase) {
+    store
+        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .use_verification_token("eve@example.com", "hash-1")
+            .await
+            .unwrap(),
+        None
+    );
+    // The failed attempt did not consume it.
+    assert!(
+        store
+            .use_verification_token("ada@example.com", "hash-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn concurrent_uses_of_a_verification_token_succeed_once(store: &SqlStore, _: &TestDatabase) {
+    store
+        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .await
+        .unwrap();
+    let attempts = (0..8).map(|_| store.use_verification_token("ada@example.com", "hash-1"));
+    let results = futures::future::join_all(attempts).await;
+    let winners = results
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(Option::is_some)
+        .count();
+    assert_eq!(winners, 1);
+}
+
+async fn verification_tokens_are_unique_per_identifier(store: &SqlStore, _: &TestDatabase) {
+    store
+        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .await
+        .unwrap();
+    let again = store
+        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    store
+        .create_verification_token(verification("eve@example.com", "hash-1", NOW + 60))
+        .await
+        .unwrap();
+}
+
+async fn purge_removes_only_expired_rows(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_session(session("old", &user.id, NOW - 1))
+        .await
+        .unwrap();
+    store
+        .create_session(session("live", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    store
+        .create_verification_token(verification("ada@example.com", "old", NOW))
+        .await
+        .unwrap();
+    store
+        .create_verification_token(verification("ada@example.com", "live", NOW + 1))
+        .await
+        .unwrap();
+    let purged = store.purge_expired(NOW).await.unwrap();
+    assert_eq!((purged.sessions, purged.verification_tokens), (1, 1));
+    assert!(store.get_session_and_user("live").await.unwrap().is_some());
+    assert!(store.get_session_and_user("old").await.unwrap().is_none());
+    assert!(
+        store
+            .use_verification_token("ada@example.com", "live")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn text_round_trips_unchanged(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(NewUser {
+            name: Some("Zoë Łukasiewicz 李 🦀".into()),
+            ..new_user("zoe@example.com")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_user(&user.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("Zoë Łukasiewicz 李 🦀")
+    );
+}
+
+async fn migrations_run_twice_without_harm(store: &SqlStore, db: &TestDatabase) {
+    store.migrate().await.unwrap();
+    let again = db.store().await;
+    again.ping().await.unwrap();
+}
+
+/// Generates one test per (case, backend).
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                super::run(super::Backend::Sqlite, |store, db| Box::pin(super::$case(store, db))).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                super::run(super::Backend::Postgres, |store, db| Box::pin(super::$case(store, db))).await;
+            })*
+        }
+        mod mysql {
+            $(#[tokio::test]
+            async fn $case() {
+                super::run(super::Backend::MySql, |store, db| Box::pin(super::$case(store, db))).await;
+            })*
+        }
+    };
+}
+
+type Case = for<'a> fn(
+    &'a SqlStore,
+    &'a TestDatabase,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
+
+async fn run(backend: Backend, case: Case) {
+    let db = TestDatabase::new(backend).await;
+    let store = db.store().await;
+    case(&store, &db).await;
+    store.close().await;
+}
+
+conformance!(
+    create_user_is_found_by_id_and_email,
+    unknown_users_are_none,
+    email_lookup_is_exact,
+    users_with_a_given_id_keep_it,
+    update_user_changes_only_the_given_fields,
+    update_of_an_unknown_user_is_not_found,
+    emails_are_unique,
+    users_without_email_may_be_many,
+    linked_accounts_find_their_user,
+    a_provider_identity_links_to_one_user_only,
+    accounts_need_an_existing_user,
+    unlink_account_removes_only_that_link,
+    account_tokens_are_replaced_in_place,
+    sessions_are_found_with_their_user,
+    an_invalid_session_token_is_none,
+    update_session_moves_the_expiry,
+    delete_session_removes_it,
+    session_tokens_are_stored_as_sha256_only,
+    session_tokens_are_unique,
+    delete_user_cascades_to_accounts_and_sessions,
+    verification_tokens_are_used_once,
+    verification_token_with_the_wrong_identifier_is_none,
+    concurrent_uses_of_a_verification_token_succeed_once,
+    verification_tokens_are_unique_per_identifier,
+    purge_removes_only_expired_rows,
+    text_round_trips_unchanged,
+    migrations_run_twice_without_harm,
+);
