@@ -5,6 +5,8 @@ mod support;
 
 mod config_diagnostics;
 mod credentials_flow;
+mod database_session_clock;
+mod database_sessions;
 mod examples_and_presets;
 mod http_endpoints;
 mod jwt_keys;

@@ -134,7 +134,7 @@ impl OwnPostgres {
         self.dir.path().join("pg").display().to_string()
     }
 
-    /// Kills the server at once (`pg_ctl -m immediate`).
+    /// Stops the server, cutting every connection (`pg_ctl -m fast`).
     pub fn kill(&self) {
         services(&["postgres-stop", &self.data()]);
     }
