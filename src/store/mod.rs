@@ -18,7 +18,7 @@ use async_trait::async_trait;
 pub use dialect::Dialect;
 pub use models::{Account, NewUser, Session, User, UserPatch, VerificationToken};
 pub use registry::StoreRegistry;
-pub use sql::{ConnectError, SqlStore, StoreSettings};
+pub use sql::{ConnectError, SqlStore, StoreSettings, token_digest};
 
 use crate::error::ErrorCode;
 

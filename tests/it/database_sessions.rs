@@ -364,3 +364,79 @@ async fn a_reload_to_an_unreachable_database_keeps_the_running_one() {
     assert!(errors.contains("cannot connect"), "{errors}");
     assert_eq!(browser.session().await["user"]["name"], "Ada");
 }
+
+#[tokio::test]
+async fn expired_rows_are_purged_periodically() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let port = free_port();
+    let config = database_config(port, &db.url, "").replace(
+        "  acquireTimeout: 1s\n",
+        "  acquireTimeout: 1s\n  purgeInterval: 1s\n",
+    );
+    let dir = ConfigDir::new(&config);
+    let _server = Server::start(&dir.config_path(), port);
+    let mut connection = db.connection().await;
+    connection
+        .execute(
+            "INSERT INTO users (id, name) VALUES ('u1', 'Ada'); \
+             INSERT INTO sessions (session_token, user_id, expires) VALUES ('old', 'u1', 1), ('live', 'u1', 4000000000); \
+             INSERT INTO verification_tokens (identifier, token, expires) VALUES ('a@example.com', 'old', 1)",
+        )
+        .await
+        .unwrap();
+    let remaining = eventually(Duration::from_secs(10), || async {
+        let mut connection = db.connection().await;
+        let sessions: Vec<String> = sqlx::query("SELECT session_token FROM sessions")
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let tokens: i64 = sqlx::query("SELECT COUNT(*) FROM verification_tokens")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+            .get(0);
+        (sessions.len() == 1 && tokens == 0).then_some(sessions)
+    })
+    .await;
+    assert_eq!(remaining, Some(vec!["live".to_string()]));
+}
+
+#[tokio::test]
+async fn migrate_command_creates_the_tables() {
+    let db = TestDatabase::new(Backend::Postgres).await;
+    let dir = ConfigDir::new(&database_config(free_port(), &db.url, ""));
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_authgate"))
+            .arg("--config")
+            .arg(dir.config_path())
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let output = run();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "ok: the postgres database is migrated"
+        );
+    }
+    let mut connection = db.connection().await;
+    let tables: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name IN \
+         ('users', 'accounts', 'sessions', 'verification_tokens')",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(tables, 4);
+}

@@ -121,7 +121,8 @@ fn check_command_exits_zero_with_a_summary_for_a_good_config() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("2 providers (github, credentials), session strategy database, store sqlite"),
+        stdout
+            .contains("2 providers (github, credentials), session strategy database, store sqlite"),
         "{stdout}"
     );
 }
