@@ -20,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod password;
 pub mod pipeline;
+pub mod providers;
 pub mod reload;
 pub mod script;
 pub mod session;

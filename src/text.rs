@@ -49,6 +49,13 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     table[a.len() * width + b.len()]
 }
 
+/// Whether two strings are equal, in time that depends only on their lengths (for
+/// comparing secrets, tokens and check values).
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,5 +201,10 @@ pub fn default_session(token: &Map<String, Value>, expires: &str) -> Value {
             user.insert(to.to_string(), value.clone());
         }
     }
-    serde_json::json!({ "user": user, "expires": expires })
+    let mut session = serde_json::json!({ "user": user, "expires": expires });
+    // A failed automatic refresh shows in the session, as Auth.js's refresh guide does it.
+    if let Some(error) = token.get("error").filter(|v| v.is_string()) {
+        session["error"] = error.clone();
+    }
+    session
 }

@@ -3,12 +3,15 @@
 //! events to run afterwards) goes out. `http/` translates to and from actix-web; tests can
 //! call these directly.
 
+pub mod accounts;
 pub mod callbacks;
 pub mod credentials;
+pub mod oauth;
 pub mod pages;
 pub mod redirect;
 pub mod session;
 pub mod signout;
+pub mod token_refresh;
 
 use std::collections::BTreeMap;
 

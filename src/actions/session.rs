@@ -156,7 +156,10 @@ pub async fn handle(
             tracing::debug!(%reason, "session cookie refused");
             clear(null_session(pipeline))
         }
-        Some(Ok(SessionCookie::Jwt(token))) => jwt_session(request, pipeline, token, update),
+        Some(Ok(SessionCookie::Jwt(mut token))) => {
+            super::token_refresh::refresh_token_claims(pipeline, &mut token).await;
+            jwt_session(request, pipeline, token, update)
+        }
         Some(Ok(SessionCookie::Database { token, store })) => {
             database_session(request, pipeline, &token, store.as_ref(), update).await
         }
@@ -267,12 +270,16 @@ async fn database_session(
             Err(error) => return store_failure(&error),
         }
     }
+    let refreshed = super::token_refresh::refresh_accounts(pipeline, store, &user.id).await;
     let expires = iso_time(unix_to_system(session.expires));
     let user_value = serde_json::to_value(&user).unwrap_or(Value::Null);
-    let default = json!({
+    let mut default = json!({
         "user": {"name": user.name, "email": user.email, "image": user.image},
         "expires": expires,
     });
+    if !refreshed {
+        default["error"] = json!(crate::providers::refresh::REFRESH_ERROR);
+    }
     let mut arguments = vec![("user", user_value), ("token", Value::Null)];
     if let Some(data) = update {
         arguments.push(("trigger", json!("update")));

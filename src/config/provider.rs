@@ -64,6 +64,13 @@ pub struct ProviderConfig {
     /// Link an OAuth account to an existing user with the same email without asking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_dangerous_email_account_linking: Option<bool>,
+    /// `auto`: refresh the access token when a session is read and it expires within
+    /// `refreshMargin` (needs the provider to issue refresh tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<RefreshMode>,
+    /// How long before expiry an access token is refreshed (default 60s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_margin: Option<Duration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub style: Option<ProviderStyle>,
 
@@ -149,6 +156,13 @@ pub enum Check {
     State,
     Nonce,
     None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RefreshMode {
+    Auto,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

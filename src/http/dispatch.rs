@@ -107,6 +107,16 @@ pub async fn dispatch(
             let provider = provider.clone();
             return credentials_callback(auth, pipeline, provider).await;
         }
+        ("POST", "signin", Some(provider))
+            if matches!(provider.kind, ProviderKind::Oauth | ProviderKind::Oidc) =>
+        {
+            actions::oauth::sign_in(&auth, &pipeline, provider).await
+        }
+        (_, "callback", Some(provider))
+            if matches!(provider.kind, ProviderKind::Oauth | ProviderKind::Oidc) =>
+        {
+            actions::oauth::callback(&auth, &pipeline, provider).await
+        }
         ("GET", "signout", None) => {
             let (token, cookie) = page_csrf(&auth, &pipeline);
             with_cookie(actions::pages::sign_out(&auth, &pipeline, &token), cookie)

@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::model::{Config, SessionStrategy};
 use crate::config::semantic::effective_strategy;
 use crate::config::{Diagnostic, Diagnostics, LoadedConfig, ProviderConfig, ProviderKind};
+use crate::providers::discovery::ProviderRuntime;
 use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
 use crate::session::keys::SessionKeys;
@@ -29,6 +30,10 @@ pub struct Provider {
     pub config: ProviderConfig,
     /// A credentials `lookup`, prepared for the database's dialect.
     pub lookup: Option<PreparedLookup>,
+    /// Its position in `providers` (scripts are named `providers[<index>].<field>`).
+    pub index: usize,
+    /// Discovered endpoints and keys, cached for the pipeline's life.
+    pub runtime: Arc<ProviderRuntime>,
 }
 
 /// Settings read once at start; a reload that changes them is reported as needing a restart.
@@ -190,6 +195,8 @@ impl Pipeline {
                 kind,
                 config: provider.clone(),
                 lookup,
+                index: providers.len(),
+                runtime: Arc::default(),
             });
         }
         let base_path = config.base_path.trim_end_matches('/').to_string();

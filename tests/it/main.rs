@@ -11,6 +11,7 @@ mod examples_and_presets;
 mod http_endpoints;
 mod jwt_keys;
 mod live_reload;
+mod oauth_flow;
 mod preset_profiles;
 mod reload_under_load;
 mod schema_files;

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod databases;
+pub mod fake_idp;
+pub mod idp;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

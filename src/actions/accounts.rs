@@ -1,0 +1,151 @@
+//! Who signs in when a provider account comes back, by Auth.js's linking rules:
+//!
+//! - an account already linked signs in its user (tokens refreshed in the store);
+//! - a signed-in user who brings a new account gets it linked; an account linked to
+//!   someone else is refused (OAuthAccountNotLinked);
+//! - a new account whose email belongs to an existing user is refused
+//!   (OAuthAccountNotLinked) unless the provider sets `allowDangerousEmailAccountLinking`;
+//! - otherwise a new user is created and the account linked to it.
+
+use crate::providers::profile::UserProfile;
+use crate::store::{Account, Adapter, NewUser, StoreError, User};
+
+/// The outcome of a sign-in against the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub user: User,
+    pub is_new_user: bool,
+    /// The account was linked by this sign-in (the linkAccount event runs).
+    pub linked: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("the account is not linked to this user")]
+    NotLinked,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn resolve_user(
+    store: &dyn Adapter,
+    account: &Account,
+    profile: &UserProfile,
+    allow_email_linking: bool,
+    signed_in: Option<&str>,
+) -> Result<Resolved, LinkError> {
+    let existing = store
+        .get_user_by_account(&account.provider, &account.provider_account_id)
+        .await?;
+    if let Some(current) = signed_in {
+        return match existing {
+            Some(user) if user.id == current => {
+                store.update_account_tokens(account).await?;
+                Ok(Resolved {
+                    user,
+                    is_new_user: false,
+                    linked: false,
+                })
+            }
+            Some(_) => Err(LinkError::NotLinked),
+            None => {
+                let user = store.get_user(current).await?.ok_or(LinkError::NotLinked)?;
+                link(store, account, &user).await?;
+                Ok(Resolved {
+                    user,
+                    is_new_user: false,
+                    linked: true,
+                })
+            }
+        };
+    }
+    if let Some(user) = existing {
+        store.update_account_tokens(account).await?;
+        return Ok(Resolved {
+            user,
+            is_new_user: false,
+            linked: false,
+        });
+    }
+    if let Some(email) = &profile.email
+        && let Some(user) = store.get_user_by_email(email).await?
+    {
+        if !allow_email_linking {
+            return Err(LinkError::NotLinked);
+        }
+        link(store, account, &user).await?;
+        return Ok(Resolved {
+            user,
+            is_new_user: false,
+            linked: true,
+        });
+    }
+    let user = match store
+        .create_user(NewUser {
+            id: None,
+            name: profile.name.clone(),
+            email: profile.email.clone(),
+            email_verified: None,
+            image: profile.image.clone(),
+        })
+        .await
+    {
+        Ok(user) => user,
+        // Another sign-in created the same email in between.
+        Err(StoreError::Conflict(_)) => return Err(LinkError::NotLinked),
+        Err(error) => return Err(error.into()),
+    };
+    link(store, account, &user).await?;
+    Ok(Resolved {
+        user,
+        is_new_user: true,
+        linked: true,
+    })
+}
+
+async fn link(store: &dyn Adapter, account: &Account, user: &User) -> Result<(), LinkError> {
+    let account = Account {
+        user_id: user.id.clone(),
+        ..account.clone()
+    };
+    match store.link_account(account).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::Conflict(_)) => Err(LinkError::NotLinked),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Without a store, the user id is derived from the provider and the account id, so it is
+/// the same at every sign-in (Auth.js makes a random one each time).
+pub fn stable_user_id(provider: &str, provider_account_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    // Length-prefixed, so no two (provider, account) pairs share an input.
+    let digest = Sha256::digest(format!(
+        "{}:{provider}{provider_account_id}",
+        provider.len()
+    ));
+    let hex = hex::encode(&digest[..16]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_user_ids_depend_on_provider_and_account_only() {
+        let a = stable_user_id("github", "42");
+        assert_eq!(a, stable_user_id("github", "42"));
+        assert_ne!(a, stable_user_id("gitlab", "42"));
+        assert_ne!(a, stable_user_id("github", "43"));
+        assert_ne!(stable_user_id("a", "b\0c"), stable_user_id("a\0b", "c"));
+        assert_eq!(a.len(), 36);
+    }
+}

@@ -1,0 +1,613 @@
+//! The OAuth/OIDC round trip. `POST /signin/<id>` (CSRF checked) seals state, PKCE
+//! verifier and nonce into provider-bound cookies and redirects to the authorization URL.
+//! `GET|POST /callback/<id>` checks those cookies and the `iss` parameter (RFC 9207),
+//! exchanges the code, validates the id_token (oidc) or fetches userinfo (oauth), maps the
+//! profile, runs signIn, resolves the user (linking rules, with a store) and issues the
+//! session. Every failure ends on the error page with an Auth.js code.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth2::PkceCodeChallenge;
+use rand::RngCore;
+use serde_json::{Map, Value, json};
+
+use super::accounts::{LinkError, resolve_user, stable_user_id};
+use super::callbacks::{SignInDecision, default_token, run_jwt, run_sign_in};
+use super::redirect::resolve_callback_url;
+use super::session::{
+    SessionCookie, seconds, session_cookie, store_failure, token_max_age, unix_now,
+};
+use super::{AuthRequest, AuthResponse, Method, PendingEvent, SetCookie, session_cookie_writes};
+use crate::config::ProviderKind;
+use crate::config::model::SessionStrategy;
+use crate::config::provider::{Check, RefreshMode};
+use crate::error::ErrorCode;
+use crate::pipeline::{Pipeline, Provider};
+use crate::providers::OAuthError;
+use crate::providers::checks::{CHECK_MAX_AGE_SECONDS, open, seal};
+use crate::providers::http_client::get_json;
+use crate::providers::id_token::{Expected, validate};
+use crate::providers::oauth_client::{
+    AuthorizationRequest, TokenSet, authorization_url, exchange_code,
+};
+use crate::providers::profile::map_profile;
+use crate::session::cookies::CookieSpec;
+use crate::session::jwt::encode;
+use crate::session::tokens::new_session_token;
+use crate::store::{Account, Adapter, Session, StoreError};
+
+/// Query parameters of a sign-in that are never forwarded to the provider.
+const RESERVED: [&str; 10] = [
+    "callbackUrl",
+    "csrfToken",
+    "json",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "redirect_uri",
+    "client_id",
+    "response_type",
+];
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The checks a provider runs: configured, else `[pkce, state]` plus `nonce` for oidc.
+pub fn checks_of(provider: &Provider) -> Vec<Check> {
+    provider.config.checks.clone().unwrap_or_else(|| {
+        let mut checks = vec![Check::Pkce, Check::State];
+        if provider.kind == ProviderKind::Oidc {
+            checks.push(Check::Nonce);
+        }
+        checks
+    })
+}
+
+/// Our callback URL for a provider: the `redirect_uri`, the same at sign-in and exchange.
+pub fn redirect_uri(request: &AuthRequest, provider: &Provider) -> String {
+    format!("{}/callback/{}", request.origin.auth_url, provider.id)
+}
+
+fn fail(request: &AuthRequest, pipeline: &Pipeline, error: &OAuthError) -> AuthResponse {
+    tracing::warn!(%error, "oauth sign-in failed");
+    let mut response = AuthResponse::error_redirect(request, pipeline, error.code());
+    response.cookies = clear_checks(request, pipeline);
+    response
+}
+
+fn check_specs<'a>(request: &AuthRequest, pipeline: &'a Pipeline) -> [&'a CookieSpec; 3] {
+    let policy = request.cookie_policy(pipeline);
+    [&policy.state, &policy.pkce_code_verifier, &policy.nonce]
+}
+
+fn clear_checks(request: &AuthRequest, pipeline: &Pipeline) -> Vec<SetCookie> {
+    check_specs(request, pipeline)
+        .into_iter()
+        .filter(|spec| request.cookie(&spec.name).is_some())
+        .map(|spec| SetCookie {
+            spec: spec.clone(),
+            value: None,
+            max_age: Some(0),
+        })
+        .collect()
+}
+
+/// `POST /signin/<oauth or oidc provider>`.
+pub async fn sign_in(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+) -> AuthResponse {
+    if !request.csrf_is_valid(pipeline) {
+        return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
+    }
+    let endpoints = match provider.runtime.endpoints(&provider.config).await {
+        Ok(endpoints) => endpoints,
+        Err(error) => return fail(request, pipeline, &error),
+    };
+    let checks = checks_of(provider);
+    let now = pipeline.clock.unix_seconds();
+    let secret = pipeline
+        .secrets
+        .first()
+        .map(String::as_str)
+        .unwrap_or_default();
+    let policy = request.cookie_policy(pipeline);
+    let mut cookies = Vec::new();
+    let mut sealed = |spec: &CookieSpec, value: &str| -> Result<(), OAuthError> {
+        let sealed = seal(secret, &spec.name, &provider.id, value, now)
+            .map_err(OAuthError::Configuration)?;
+        cookies.push(SetCookie {
+            spec: spec.clone(),
+            value: Some(sealed),
+            max_age: Some(CHECK_MAX_AGE_SECONDS),
+        });
+        Ok(())
+    };
+    let state = random_token();
+    let nonce = checks.contains(&Check::Nonce).then(random_token);
+    let mut pkce_challenge = None;
+    let sealing = (|| {
+        if checks.contains(&Check::State) {
+            sealed(&policy.state, &state)?;
+        }
+        if checks.contains(&Check::Pkce) {
+            let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+            sealed(&policy.pkce_code_verifier, verifier.secret())?;
+            pkce_challenge = Some(challenge);
+        }
+        if let Some(nonce) = &nonce {
+            sealed(&policy.nonce, nonce)?;
+        }
+        Ok(())
+    })();
+    if let Err(error) = sealing {
+        return fail(request, pipeline, &error);
+    }
+    let extra: Vec<(String, String)> = request
+        .query
+        .iter()
+        .filter(|(name, _)| !RESERVED.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let callback = redirect_uri(request, provider);
+    let url = authorization_url(
+        &provider.config,
+        endpoints,
+        AuthorizationRequest {
+            redirect_uri: &callback,
+            state: &state,
+            pkce_challenge,
+            nonce: nonce.as_deref(),
+            extra: &extra,
+        },
+    );
+    let url = match url {
+        Ok(url) => url,
+        Err(error) => return fail(request, pipeline, &error),
+    };
+    if let Some(callback_url) = request.form.get("callbackUrl") {
+        let destination = resolve_callback_url(pipeline, &request.origin, Some(callback_url));
+        cookies.push(SetCookie {
+            spec: policy.callback_url.clone(),
+            value: Some(destination),
+            max_age: None,
+        });
+    }
+    let mut response = AuthResponse::redirect(request, url.to_string());
+    response.cookies = cookies;
+    response
+}
+
+/// The parameters the provider sent back: the form for `form_post`, else the query.
+fn callback_parameters(request: &AuthRequest) -> &BTreeMap<String, String> {
+    match request.method {
+        Method::Post => &request.form,
+        Method::Get => &request.query,
+    }
+}
+
+/// What the round trip proved, read from the check cookies.
+struct Verified {
+    pkce_verifier: Option<String>,
+    nonce: Option<String>,
+}
+
+fn verify_round_trip(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+    parameters: &BTreeMap<String, String>,
+    expected_issuer: Option<&str>,
+    iss_supported: bool,
+) -> Result<Verified, OAuthError> {
+    let secrets = pipeline.secret_refs();
+    let now = pipeline.clock.unix_seconds();
+    let policy = request.cookie_policy(pipeline);
+    let checks = checks_of(provider);
+    // RFC 9207: a response naming another issuer is a mix-up attack.
+    match (parameters.get("iss"), expected_issuer) {
+        (Some(iss), Some(expected)) if iss != expected => {
+            return Err(OAuthError::Callback(format!(
+                "iss parameter {iss} is not the issuer {expected}"
+            )));
+        }
+        (None, Some(_)) if iss_supported => {
+            return Err(OAuthError::Callback(
+                "the issuer sends an iss parameter, and this response has none".into(),
+            ));
+        }
+        _ => {}
+    }
+    let cookie = |spec: &CookieSpec| request.cookie(&spec.name);
+    let opened = |spec: &CookieSpec, label: &'static str| {
+        open(&secrets, &spec.name, label, cookie(spec), &provider.id, now)
+            .map_err(|error| OAuthError::Callback(error.to_string()))
+    };
+    if checks.contains(&Check::State) {
+        let expected = opened(&policy.state, "state")?;
+        let returned = parameters
+            .get("state")
+            .ok_or_else(|| OAuthError::Callback("no state in the response".into()))?;
+        if !crate::text::constant_time_eq(returned, &expected) {
+            return Err(OAuthError::Callback("state mismatch".into()));
+        }
+    }
+    let pkce_verifier = if checks.contains(&Check::Pkce) {
+        Some(opened(&policy.pkce_code_verifier, "pkce")?)
+    } else {
+        None
+    };
+    let nonce = if checks.contains(&Check::Nonce) {
+        Some(opened(&policy.nonce, "nonce")?)
+    } else {
+        None
+    };
+    Ok(Verified {
+        pkce_verifier,
+        nonce,
+    })
+}
+
+/// The provider's claims: a validated id_token for oidc, else userinfo.
+async fn claims_of(
+    pipeline: &Pipeline,
+    provider: &Provider,
+    endpoints: &crate::providers::discovery::Endpoints,
+    tokens: &TokenSet,
+    nonce: Option<&str>,
+) -> Result<Map<String, Value>, OAuthError> {
+    if provider.kind == ProviderKind::Oidc {
+        let raw = tokens
+            .id_token
+            .as_deref()
+            .ok_or_else(|| OAuthError::Callback("the token response has no id_token".into()))?;
+        let issuer = endpoints
+            .issuer
+            .as_deref()
+            .ok_or_else(|| OAuthError::Configuration("no issuer".into()))?;
+        let client = provider.config.client.as_ref();
+        let expected = Expected {
+            issuer,
+            client_id: provider.config.client_id.as_deref().unwrap_or_default(),
+            client_secret: provider.config.client_secret.as_ref().map(|s| s.expose()),
+            algorithm: client.and_then(|c| c.id_token_signed_response_alg.as_deref()),
+            nonce,
+            now: pipeline.clock.unix_seconds(),
+        };
+        return validate(raw, &provider.runtime, endpoints, &expected).await;
+    }
+    let url = endpoints
+        .userinfo
+        .as_deref()
+        .ok_or_else(|| OAuthError::Configuration("no userinfo endpoint".into()))?;
+    let url = match &provider.config.userinfo {
+        Some(crate::config::values::Endpoint::Detailed(details)) if !details.params.is_empty() => {
+            let mut parsed = url::Url::parse(url)
+                .map_err(|error| OAuthError::Configuration(format!("userinfo URL: {error}")))?;
+            parsed.query_pairs_mut().extend_pairs(details.params.iter());
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    };
+    let profile = get_json(&url, Some(&tokens.access_token), &[])
+        .await
+        .map_err(|error| OAuthError::Provider(format!("userinfo: {error}")))?;
+    profile
+        .as_object()
+        .cloned()
+        .ok_or_else(|| OAuthError::Provider("userinfo is not a JSON object".into()))
+}
+
+fn tokens_json(tokens: &TokenSet) -> Value {
+    json!({
+        "access_token": tokens.access_token,
+        "token_type": tokens.token_type,
+        "refresh_token": tokens.refresh_token,
+        "expires_at": tokens.expires_at,
+        "scope": tokens.scope,
+        "id_token": tokens.id_token,
+    })
+}
+
+/// The user id of the session the request already has, if any (to link a new account).
+async fn signed_in_user(request: &AuthRequest, pipeline: &Pipeline) -> Option<String> {
+    match session_cookie(request, pipeline)? {
+        Ok(SessionCookie::Jwt(token)) => {
+            token.get("sub").and_then(Value::as_str).map(str::to_string)
+        }
+        Ok(SessionCookie::Database { token, store }) => {
+            let (session, user) = store.get_session_and_user(&token).await.ok()??;
+            (session.expires > unix_now(pipeline)).then_some(user.id)
+        }
+        Err(_) => None,
+    }
+}
+
+/// `GET|POST /callback/<oauth or oidc provider>`.
+pub async fn callback(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+) -> AuthResponse {
+    let parameters = callback_parameters(request);
+    if let Some(error) = parameters.get("error") {
+        tracing::info!(provider = %provider.id, error = %error, description = ?parameters.get("error_description"), "the provider returned an error");
+        let code = if error == "access_denied" {
+            ErrorCode::AccessDenied
+        } else {
+            ErrorCode::OAuthCallback
+        };
+        let mut response = AuthResponse::error_redirect(request, pipeline, code);
+        response.cookies = clear_checks(request, pipeline);
+        return response;
+    }
+    let endpoints = match provider.runtime.endpoints(&provider.config).await {
+        Ok(endpoints) => endpoints,
+        Err(error) => return fail(request, pipeline, &error),
+    };
+    let verified = match verify_round_trip(
+        request,
+        pipeline,
+        provider,
+        parameters,
+        endpoints.issuer.as_deref(),
+        endpoints.iss_parameter_supported,
+    ) {
+        Ok(verified) => verified,
+        Err(error) => return fail(request, pipeline, &error),
+    };
+    let Some(code) = parameters.get("code") else {
+        return fail(request, pipeline, &OAuthError::Callback("no code".into()));
+    };
+    let now = pipeline.clock.unix_seconds();
+    let tokens = match exchange_code(
+        &provider.config,
+        endpoints,
+        &redirect_uri(request, provider),
+        code,
+        verified.pkce_verifier,
+        now,
+    )
+    .await
+    {
+        Ok(tokens) => tokens,
+        Err(error) => return fail(request, pipeline, &error),
+    };
+    let claims = match claims_of(
+        pipeline,
+        provider,
+        endpoints,
+        &tokens,
+        verified.nonce.as_deref(),
+    )
+    .await
+    {
+        Ok(claims) => claims,
+        Err(error) => return fail(request, pipeline, &error),
+    };
+    let profile = match map_profile(pipeline, provider.index, &claims, &tokens_json(&tokens)) {
+        Ok(profile) => profile,
+        Err(error) => return fail(request, pipeline, &error),
+    };
+    let account = Account {
+        user_id: String::new(),
+        kind: provider.kind.as_str().to_string(),
+        provider: provider.id.clone(),
+        provider_account_id: profile.id.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        access_token: Some(tokens.access_token.clone()),
+        expires_at: tokens.expires_at,
+        token_type: Some(tokens.token_type.clone()),
+        scope: tokens.scope.clone(),
+        id_token: tokens.id_token.clone(),
+        session_state: None,
+    };
+    let account_json = serde_json::to_value(&account).unwrap_or(Value::Null);
+    let claims_json = Value::Object(claims);
+    match run_sign_in(
+        pipeline,
+        &[
+            ("user", profile.to_json()),
+            ("account", account_json.clone()),
+            ("profile", claims_json.clone()),
+            ("email", Value::Null),
+            ("credentials", Value::Null),
+        ],
+    ) {
+        SignInDecision::Allow => {}
+        SignInDecision::Deny => {
+            let mut response =
+                AuthResponse::error_redirect(request, pipeline, ErrorCode::AccessDenied);
+            response.cookies = clear_checks(request, pipeline);
+            return response;
+        }
+        SignInDecision::Redirect(url) => {
+            let url = resolve_callback_url(pipeline, &request.origin, Some(&url));
+            let mut response = AuthResponse::redirect(request, url);
+            response.cookies = clear_checks(request, pipeline);
+            return response;
+        }
+    }
+    let mut events = Vec::new();
+    let (user_json, is_new_user) = match &pipeline.store {
+        Some(store) => {
+            let signed_in = signed_in_user(request, pipeline).await;
+            let allow = provider
+                .config
+                .allow_dangerous_email_account_linking
+                .unwrap_or(false);
+            match resolve_user(
+                store.as_ref(),
+                &account,
+                &profile,
+                allow,
+                signed_in.as_deref(),
+            )
+            .await
+            {
+                Ok(resolved) => {
+                    let user_json = serde_json::to_value(&resolved.user).unwrap_or(Value::Null);
+                    if resolved.is_new_user && pipeline.script("events.createUser").is_some() {
+                        events.push(PendingEvent {
+                            script: "events.createUser".into(),
+                            arguments: vec![("user", user_json.clone())],
+                        });
+                    }
+                    if resolved.linked && pipeline.script("events.linkAccount").is_some() {
+                        events.push(PendingEvent {
+                            script: "events.linkAccount".into(),
+                            arguments: vec![
+                                ("user", user_json.clone()),
+                                ("account", account_json.clone()),
+                                ("profile", claims_json.clone()),
+                            ],
+                        });
+                    }
+                    (user_json, resolved.is_new_user)
+                }
+                Err(LinkError::NotLinked) => {
+                    let mut response = AuthResponse::error_redirect(
+                        request,
+                        pipeline,
+                        ErrorCode::OAuthAccountNotLinked,
+                    );
+                    response.cookies = clear_checks(request, pipeline);
+                    return response;
+                }
+                Err(LinkError::Store(error)) => return store_error(request, pipeline, &error),
+            }
+        }
+        None => {
+            let mut user = profile.to_json();
+            user["id"] = Value::String(stable_user_id(&provider.id, &profile.id));
+            (user, false)
+        }
+    };
+    let issued = if pipeline.session_strategy == SessionStrategy::Database {
+        database_session(pipeline, &user_json).await
+    } else {
+        jwt_session(
+            request,
+            pipeline,
+            provider,
+            &user_json,
+            &account_json,
+            &claims_json,
+            &tokens,
+            is_new_user,
+        )
+    };
+    let (cookie, max_age) = match issued {
+        Ok(issued) => issued,
+        Err(Issue::Code(code)) => {
+            let mut response = AuthResponse::error_redirect(request, pipeline, code);
+            response.cookies = clear_checks(request, pipeline);
+            return response;
+        }
+        Err(Issue::Store(error)) => return store_error(request, pipeline, &error),
+    };
+    let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
+    let destination = resolve_callback_url(pipeline, &request.origin, callback_cookie);
+    let mut response = AuthResponse::redirect(request, destination);
+    response.cookies = clear_checks(request, pipeline);
+    response.cookies.extend(session_cookie_writes(
+        request,
+        pipeline,
+        Some(&cookie),
+        max_age,
+    ));
+    if pipeline.script("events.signIn").is_some() {
+        events.push(PendingEvent {
+            script: "events.signIn".into(),
+            arguments: vec![
+                ("user", user_json),
+                ("account", account_json),
+                ("profile", claims_json),
+                ("isNewUser", json!(is_new_user)),
+            ],
+        });
+    }
+    response.events = events;
+    response
+}
+
+fn store_error(request: &AuthRequest, pipeline: &Pipeline, error: &StoreError) -> AuthResponse {
+    let mut response = store_failure(error);
+    response.cookies = clear_checks(request, pipeline);
+    response
+}
+
+enum Issue {
+    Code(ErrorCode),
+    Store(StoreError),
+}
+
+async fn database_session(pipeline: &Pipeline, user: &Value) -> Result<(String, u64), Issue> {
+    let Some(store) = &pipeline.store else {
+        return Err(Issue::Code(ErrorCode::Configuration));
+    };
+    let max_age = seconds(pipeline.config.session.max_age.as_std());
+    let session = store
+        .create_session(Session {
+            session_token: new_session_token(),
+            user_id: user["id"].as_str().unwrap_or_default().to_string(),
+            expires: unix_now(pipeline).saturating_add(max_age),
+        })
+        .await
+        .map_err(Issue::Store)?;
+    Ok((session.session_token, max_age.unsigned_abs()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn jwt_session(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+    user: &Value,
+    account: &Value,
+    profile: &Value,
+    tokens: &TokenSet,
+    is_new_user: bool,
+) -> Result<(String, u64), Issue> {
+    let user_map = user.as_object().cloned().unwrap_or_default();
+    let mut token = default_token(&user_map);
+    if provider.config.refresh == Some(RefreshMode::Auto) {
+        // Where automatic refresh finds and replaces the provider's tokens.
+        token.insert("provider".into(), json!(provider.id));
+        token.insert("access_token".into(), json!(tokens.access_token));
+        token.insert("refresh_token".into(), json!(tokens.refresh_token));
+        token.insert("expires_at".into(), json!(tokens.expires_at));
+    }
+    let token = match run_jwt(
+        pipeline,
+        token,
+        &[
+            ("user", user.clone()),
+            ("account", account.clone()),
+            ("profile", profile.clone()),
+            ("trigger", json!("signIn")),
+            ("isNewUser", json!(is_new_user)),
+        ],
+    ) {
+        Ok(Some(token)) => token,
+        Ok(None) | Err(_) => return Err(Issue::Code(ErrorCode::AccessDenied)),
+    };
+    let max_age = token_max_age(pipeline);
+    let name = &request.cookie_policy(pipeline).session_token.name;
+    let keys = pipeline
+        .session_keys
+        .for_cookie(name)
+        .ok_or(Issue::Code(ErrorCode::Configuration))?;
+    let encoded = encode(keys, &token, pipeline.clock.now(), max_age).map_err(|error| {
+        tracing::error!(%error, "cannot encode the session token");
+        Issue::Code(ErrorCode::Configuration)
+    })?;
+    Ok((encoded, max_age.as_secs()))
+}

@@ -1,0 +1,156 @@
+//! The check cookies of an authorization round trip (state, PKCE verifier, nonce). Each is
+//! a JWE (`dir`, A256GCM, the key derived from the secret and the cookie's name, as Auth.js
+//! derives it) holding the value, the provider it belongs to and a 15-minute expiry, so a
+//! cookie is useless for another provider, after its time, or when tampered with.
+
+use josekit::jwe::{self, Dir, JweHeader};
+use serde::{Deserialize, Serialize};
+
+use crate::session::keys::derive_encryption_key;
+
+/// How long a sign-in round trip may take.
+pub const CHECK_MAX_AGE_SECONDS: u64 = 15 * 60;
+
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    value: String,
+    provider: String,
+    exp: u64,
+}
+
+/// Why a check cookie was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    #[error("the {0} cookie is missing")]
+    Missing(&'static str),
+    #[error("the {0} cookie cannot be decrypted")]
+    Unreadable(&'static str),
+    #[error("the {0} cookie belongs to another provider")]
+    OtherProvider(&'static str),
+    #[error("the {0} cookie has expired")]
+    Expired(&'static str),
+}
+
+fn key(secret: &str, cookie_name: &str) -> Result<Vec<u8>, String> {
+    derive_encryption_key(secret, cookie_name, "A256GCM")
+}
+
+/// Seals `value` for `provider` with the newest secret.
+pub fn seal(
+    secret: &str,
+    cookie_name: &str,
+    provider: &str,
+    value: &str,
+    now: u64,
+) -> Result<String, String> {
+    let payload = serde_json::to_vec(&Sealed {
+        value: value.to_string(),
+        provider: provider.to_string(),
+        exp: now + CHECK_MAX_AGE_SECONDS,
+    })
+    .map_err(|error| error.to_string())?;
+    let mut header = JweHeader::new();
+    header.set_content_encryption("A256GCM");
+    let encrypter = Dir
+        .encrypter_from_bytes(key(secret, cookie_name)?)
+        .map_err(|error| error.to_string())?;
+    jwe::serialize_compact(&payload, &header, &encrypter).map_err(|error| error.to_string())
+}
+
+/// Opens a check cookie with any of the secrets; the value when it is for `provider` and
+/// not expired.
+pub fn open(
+    secrets: &[&str],
+    cookie_name: &str,
+    label: &'static str,
+    sealed: Option<&str>,
+    provider: &str,
+    now: u64,
+) -> Result<String, CheckError> {
+    let sealed = sealed
+        .filter(|s| !s.is_empty())
+        .ok_or(CheckError::Missing(label))?;
+    let payload = secrets
+        .iter()
+        .find_map(|secret| {
+            let decrypter = Dir
+                .decrypter_from_bytes(key(secret, cookie_name).ok()?)
+                .ok()?;
+            let (payload, header) = jwe::deserialize_compact(sealed, &decrypter).ok()?;
+            (header.content_encryption() == Some("A256GCM")).then_some(payload)
+        })
+        .ok_or(CheckError::Unreadable(label))?;
+    let sealed: Sealed =
+        serde_json::from_slice(&payload).map_err(|_| CheckError::Unreadable(label))?;
+    if sealed.provider != provider {
+        return Err(CheckError::OtherProvider(label));
+    }
+    if sealed.exp <= now {
+        return Err(CheckError::Expired(label));
+    }
+    Ok(sealed.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "check-secret-0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn sealed_checks_open_only_for_their_provider_cookie_and_time() {
+        let sealed = seal(SECRET, "authjs.state", "github", "s-123", 1_000).unwrap();
+        let open_as = |secrets: &[&str], cookie: &str, provider: &str, now: u64| {
+            open(secrets, cookie, "state", Some(&sealed), provider, now)
+        };
+        assert_eq!(
+            open_as(&[SECRET], "authjs.state", "github", 1_000),
+            Ok("s-123".into())
+        );
+        assert_eq!(
+            open_as(
+                &["other-secret-0123456789abcdef0123456789", SECRET],
+                "authjs.state",
+                "github",
+                1_001
+            ),
+            Ok("s-123".into()),
+            "a rotated secret still opens it"
+        );
+        assert_eq!(
+            open_as(&[SECRET], "authjs.state", "gitlab", 1_000),
+            Err(CheckError::OtherProvider("state"))
+        );
+        assert_eq!(
+            open_as(&[SECRET], "authjs.nonce", "github", 1_000),
+            Err(CheckError::Unreadable("state")),
+            "a cookie moved to another name does not decrypt"
+        );
+        assert_eq!(
+            open_as(
+                &[SECRET],
+                "authjs.state",
+                "github",
+                1_000 + CHECK_MAX_AGE_SECONDS
+            ),
+            Err(CheckError::Expired("state"))
+        );
+        assert_eq!(
+            open(&[SECRET], "authjs.state", "state", None, "github", 1_000),
+            Err(CheckError::Missing("state"))
+        );
+        let mut tampered = sealed.clone();
+        tampered.insert(tampered.len() / 2, 'x');
+        assert_eq!(
+            open(
+                &[SECRET],
+                "authjs.state",
+                "state",
+                Some(&tampered),
+                "github",
+                1_000
+            ),
+            Err(CheckError::Unreadable("state"))
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! Where a provider's endpoints are: configured URLs, else the issuer's discovery document
+//! (`<issuer>/.well-known/openid-configuration`), fetched once per pipeline (a reload
+//! fetches again). The issuer's JWKS is cached too and fetched again when an id_token
+//! names a key id it does not hold.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use josekit::jwk::JwkSet;
+use serde_json::Value;
+use tokio::sync::{Mutex, OnceCell};
+
+use super::OAuthError;
+use super::http_client::get_json;
+use crate::config::ProviderConfig;
+
+/// Least time between two JWKS fetches caused by unknown key ids.
+const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The issuer, exactly as the discovery document states it.
+    pub issuer: Option<String>,
+    pub authorization: String,
+    pub token: String,
+    pub userinfo: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// RFC 9207: the provider adds `iss` to its authorization responses.
+    pub iss_parameter_supported: bool,
+}
+
+struct CachedJwks {
+    keys: Arc<JwkSet>,
+    fetched: Instant,
+}
+
+/// Per-provider state that lives as long as its pipeline.
+#[derive(Default)]
+pub struct ProviderRuntime {
+    endpoints: OnceCell<Endpoints>,
+    jwks: Mutex<Option<CachedJwks>>,
+}
+
+impl std::fmt::Debug for ProviderRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRuntime")
+            .field("endpoints", &self.endpoints.get())
+            .finish_non_exhaustive()
+    }
+}
+
+fn text(document: &Value, key: &str) -> Option<String> {
+    document
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// The endpoints from the configured URLs and, when there is an issuer, its discovery.
+async fn resolve(config: &ProviderConfig) -> Result<Endpoints, OAuthError> {
+    let configured = |endpoint: &Option<crate::config::values::Endpoint>| {
+        endpoint
+            .as_ref()
+            .and_then(|endpoint| endpoint.url())
+            .map(str::to_string)
+    };
+    let discovery_url = match (&config.well_known, &config.issuer) {
+        (Some(url), _) => Some(url.clone()),
+        (None, Some(issuer)) => Some(format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        )),
+        (None, None) => None,
+    };
+    let discovered = match discovery_url {
+        None => None,
+        Some(url) => {
+            let document = get_json(&url, None, &[]).await.map_err(|error| {
+                OAuthError::Provider(format!("discovery at {url} failed: {error}"))
+            })?;
+            if let (Some(expected), Some(found)) = (&config.issuer, text(&document, "issuer"))
+                && expected.trim_end_matches('/') != found.trim_end_matches('/')
+            {
+                return Err(OAuthError::Configuration(format!(
+                    "discovery names issuer {found}, but the provider is configured with {expected}"
+                )));
+            }
+            Some(document)
+        }
+    };
+    let from_document = |key: &str| discovered.as_ref().and_then(|d| text(d, key));
+    let authorization = configured(&config.authorization)
+        .or_else(|| from_document("authorization_endpoint"))
+        .ok_or_else(|| OAuthError::Configuration("no authorization endpoint".into()))?;
+    let token = configured(&config.token)
+        .or_else(|| from_document("token_endpoint"))
+        .ok_or_else(|| OAuthError::Configuration("no token endpoint".into()))?;
+    Ok(Endpoints {
+        issuer: from_document("issuer").or_else(|| config.issuer.clone()),
+        authorization,
+        token,
+        userinfo: configured(&config.userinfo).or_else(|| from_document("userinfo_endpoint")),
+        jwks_uri: from_document("jwks_uri"),
+        iss_parameter_supported: discovered
+            .as_ref()
+            .and_then(|d| d.get("authorization_response_iss_parameter_supported"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
+}
+
+impl ProviderRuntime {
+    /// The endpoints, discovered on first use. A failed discovery is not cached.
+    pub async fn endpoints(&self, config: &ProviderConfig) -> Result<&Endpoints, OAuthError> {
+        self.endpoints.get_or_try_init(|| resolve(config)).await
+    }
+
+    /// The issuer's keys; fetched again when `kid` is not among them (key rotation), at
+    /// most once per 10 seconds.
+    pub async fn jwks(
+        &self,
+        endpoints: &Endpoints,
+        kid: Option<&str>,
+    ) -> Result<Arc<JwkSet>, OAuthError> {
+        let Some(uri) = &endpoints.jwks_uri else {
+            return Err(OAuthError::Configuration(
+                "the issuer publishes no jwks_uri".into(),
+            ));
+        };
+        let mut cache = self.jwks.lock().await;
+        if let Some(cached) = cache.as_ref() {
+            let known = match kid {
+                Some(kid) => !cached.keys.get(kid).is_empty(),
+                None => true,
+            };
+            if known || cached.fetched.elapsed() < JWKS_REFETCH_INTERVAL {
+                return Ok(cached.keys.clone());
+            }
+        }
+        let document = get_json(uri, None, &[])
+            .await
+            .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))?;
+        let map = document
+            .as_object()
+            .cloned()
+            .ok_or_else(|| OAuthError::Provider(format!("JWKS at {uri} is not an object")))?;
+        let keys = Arc::new(
+            JwkSet::from_map(map)
+                .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))?,
+        );
+        *cache = Some(CachedJwks {
+            keys: keys.clone(),
+            fetched: Instant::now(),
+        });
+        Ok(keys)
+    }
+}

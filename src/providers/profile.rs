@@ -1,0 +1,125 @@
+//! From a provider's claims (userinfo or id_token) to the user authgate signs in: the
+//! provider's `profile` script when it has one, else Auth.js's default mapping
+//! (`sub`/`id`, `name`, `email`, `picture`).
+
+use serde_json::{Map, Value};
+
+use super::OAuthError;
+use crate::pipeline::Pipeline;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProfile {
+    /// The provider's id for the account (`providerAccountId`).
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub image: Option<String>,
+}
+
+impl UserProfile {
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "image": self.image,
+        })
+    }
+}
+
+fn id_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(id) if !id.is_empty() => Some(id.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+    map.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A profile from a mapping result (`#{id, name, email, image}`).
+pub fn from_map(map: &Map<String, Value>) -> Option<UserProfile> {
+    Some(UserProfile {
+        id: id_text(map.get("id"))?,
+        name: text(map, "name"),
+        email: text(map, "email"),
+        image: text(map, "image"),
+    })
+}
+
+/// Auth.js's default mapping of standard claims.
+pub fn default_profile(claims: &Map<String, Value>) -> Option<UserProfile> {
+    Some(UserProfile {
+        id: id_text(claims.get("sub")).or_else(|| id_text(claims.get("id")))?,
+        name: text(claims, "name").or_else(|| text(claims, "preferred_username")),
+        email: text(claims, "email"),
+        image: text(claims, "picture").or_else(|| text(claims, "image")),
+    })
+}
+
+/// Runs the provider's `profile` script (given `profile` and `tokens`), or the default.
+pub fn map_profile(
+    pipeline: &Pipeline,
+    provider_index: usize,
+    claims: &Map<String, Value>,
+    tokens: &Value,
+) -> Result<UserProfile, OAuthError> {
+    let name = format!("providers[{provider_index}].profile");
+    let Some(script) = pipeline.script(&name) else {
+        return default_profile(claims)
+            .ok_or_else(|| OAuthError::Callback("the profile has no `sub` or `id`".into()));
+    };
+    let result = pipeline
+        .scripts_runtime
+        .call(
+            script,
+            &[
+                ("profile", Value::Object(claims.clone())),
+                ("tokens", tokens.clone()),
+            ],
+        )
+        .map_err(|error| OAuthError::Configuration(error.to_string()))?;
+    result
+        .as_object()
+        .and_then(from_map)
+        .ok_or_else(|| OAuthError::Configuration(format!("{name} must return a map with an `id`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn default_mapping_follows_auth_js() {
+        let cases = [
+            (
+                json!({"sub": "u1", "name": "Ada", "email": "a@x", "picture": "p"}),
+                Some(("u1", Some("Ada"), Some("a@x"), Some("p"))),
+            ),
+            (
+                json!({"id": 42, "preferred_username": "ada"}),
+                Some(("42", Some("ada"), None, None)),
+            ),
+            (json!({"name": "no id"}), None),
+            (json!({"sub": ""}), None),
+        ];
+        for (claims, expected) in cases {
+            let profile = default_profile(claims.as_object().unwrap());
+            let got = profile.as_ref().map(|p| {
+                (
+                    p.id.as_str(),
+                    p.name.as_deref(),
+                    p.email.as_deref(),
+                    p.image.as_deref(),
+                )
+            });
+            assert_eq!(got, expected, "{claims}");
+        }
+    }
+}

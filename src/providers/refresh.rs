@@ -1,0 +1,109 @@
+//! Automatic refresh-token rotation, single-flight: when many requests find the same
+//! access token expiring, one of them calls the token endpoint and the others wait for
+//! and share its answer (for a minute), so a rotated refresh token is used exactly once.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::OAuthError;
+use super::oauth_client::TokenSet;
+
+/// How long a refresh's answer is shared with latecomers holding the old token.
+const SHARED_FOR: Duration = Duration::from_secs(60);
+
+/// The error Auth.js's refresh guide sets on the session; callbacks can look for it.
+pub const REFRESH_ERROR: &str = "RefreshAccessTokenError";
+
+type Flight = Arc<tokio::sync::Mutex<Option<(Instant, Result<TokenSet, String>)>>>;
+
+fn flights() -> &'static Mutex<HashMap<String, Flight>> {
+    static FLIGHTS: OnceLock<Mutex<HashMap<String, Flight>>> = OnceLock::new();
+    FLIGHTS.get_or_init(Default::default)
+}
+
+/// The flight for a provider and refresh token (hashed: the map never holds the token).
+fn flight(provider: &str, refresh_token: &str) -> Flight {
+    let key = hex::encode(Sha256::digest(format!("{provider}\0{refresh_token}")));
+    let mut flights = flights().lock().unwrap_or_else(PoisonError::into_inner);
+    // Forget landed flights nobody waits on any more.
+    flights.retain(|_, flight| {
+        Arc::strong_count(flight) > 1
+            || flight
+                .try_lock()
+                .map(|landed| {
+                    landed
+                        .as_ref()
+                        .is_some_and(|(at, _)| at.elapsed() < SHARED_FOR)
+                })
+                .unwrap_or(true)
+    });
+    flights.entry(key).or_default().clone()
+}
+
+/// Runs `refresh` unless a refresh of the same token is running or just landed, in which
+/// case its answer is returned.
+pub async fn refresh_once<F>(
+    provider: &str,
+    refresh_token: &str,
+    refresh: F,
+) -> Result<TokenSet, String>
+where
+    F: Future<Output = Result<TokenSet, OAuthError>>,
+{
+    let flight = flight(provider, refresh_token);
+    let mut landed = flight.lock().await;
+    if let Some((at, result)) = landed.as_ref()
+        && at.elapsed() < SHARED_FOR
+    {
+        return result.clone();
+    }
+    let result = refresh.await.map_err(|error| error.to_string());
+    *landed = Some((Instant::now(), result.clone()));
+    result
+}
+
+/// Whether a token expiring at `expires_at` needs a refresh now.
+pub fn is_due(expires_at: Option<i64>, now: i64, margin: i64) -> bool {
+    expires_at.is_some_and(|expires_at| expires_at.saturating_sub(margin) <= now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn concurrent_refreshes_of_one_token_call_the_provider_once() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let attempts = (0..20).map(|_| {
+            let calls = calls.clone();
+            refresh_once("p", "rt-1", async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(TokenSet {
+                    access_token: "new".into(),
+                    ..TokenSet::default()
+                })
+            })
+        });
+        let results = futures::future::join_all(attempts).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(
+            results
+                .iter()
+                .all(|r| r.as_ref().unwrap().access_token == "new")
+        );
+    }
+
+    #[test]
+    fn refresh_is_due_within_the_margin() {
+        assert!(is_due(Some(100), 100, 0));
+        assert!(is_due(Some(150), 100, 60));
+        assert!(!is_due(Some(200), 100, 60));
+        assert!(!is_due(None, 100, 60));
+    }
+}
