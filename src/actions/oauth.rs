@@ -336,6 +336,19 @@ pub async fn callback(
     pipeline: &Pipeline,
     provider: &Provider,
 ) -> AuthResponse {
+    if request.method == Method::Post
+        && check_specs(request, pipeline)
+            .iter()
+            .all(|spec| request.cookie(&spec.name).is_none())
+    {
+        // A `form_post` response is a cross-site POST, which carries no SameSite=Lax
+        // cookie: go on as a top-level GET, which does.
+        let query = serde_urlencoded::to_string(&request.form).unwrap_or_default();
+        return AuthResponse::redirect(
+            request,
+            format!("{}?{query}", redirect_uri(request, provider)),
+        );
+    }
     let parameters = callback_parameters(request);
     if let Some(error) = parameters.get("error") {
         tracing::info!(provider = %provider.id, error = %error, description = ?parameters.get("error_description"), "the provider returned an error");
@@ -380,7 +393,7 @@ pub async fn callback(
         Ok(tokens) => tokens,
         Err(error) => return fail(request, pipeline, &error),
     };
-    let claims = match claims_of(
+    let mut claims = match claims_of(
         pipeline,
         provider,
         endpoints,
@@ -392,6 +405,13 @@ pub async fn callback(
         Ok(claims) => claims,
         Err(error) => return fail(request, pipeline, &error),
     };
+    // Apple posts the user's name once, as JSON in a `user` field; the profile sees it.
+    if let Some(Ok(Value::Object(user))) = parameters
+        .get("user")
+        .map(|user| serde_json::from_str::<Value>(user))
+    {
+        claims.insert("user".into(), Value::Object(user));
+    }
     let profile = match map_profile(pipeline, provider.index, &claims, &tokens_json(&tokens)) {
         Ok(profile) => profile,
         Err(error) => return fail(request, pipeline, &error),

@@ -118,12 +118,66 @@ pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> 
                 ));
             }
         }
+        let (button_style, logo) = button_look(provider);
         body.push_str(&format!(
-            "<button type=\"submit\">Sign in with {}</button></form>",
+            "<button type=\"submit\"{button_style}>{logo}Sign in with {}</button></form>",
             escape_html(&provider.name)
         ));
     }
     AuthResponse::html(200, page("Sign in", &body))
+}
+
+/// A CSS colour we can put in a style attribute: `#rgb`…`#rrggbbaa` or a plain name.
+fn safe_color(color: &str) -> Option<&str> {
+    let hex = color.strip_prefix('#').is_some_and(|digits| {
+        matches!(digits.len(), 3 | 4 | 6 | 8) && digits.chars().all(|c| c.is_ascii_hexdigit())
+    });
+    let name =
+        !color.is_empty() && color.len() <= 32 && color.chars().all(|c| c.is_ascii_alphabetic());
+    (hex || name).then_some(color)
+}
+
+/// The provider's `style`: button colours, and its logo as an image (inline SVG becomes a
+/// data URL, so it renders as an image and never as markup).
+fn button_look(provider: &crate::pipeline::Provider) -> (String, String) {
+    let Some(style) = &provider.config.style else {
+        return (String::new(), String::new());
+    };
+    let mut css = Vec::new();
+    if let Some(bg) = style
+        .bg
+        .as_deref()
+        .or(style.brand_color.as_deref())
+        .and_then(safe_color)
+    {
+        css.push(format!("background:{bg}"));
+    }
+    if let Some(text) = style.text.as_deref().and_then(safe_color) {
+        css.push(format!("color:{text}"));
+    }
+    let style_attribute = if css.is_empty() {
+        String::new()
+    } else {
+        format!(" style=\"{}\"", css.join(";"))
+    };
+    let logo = style.logo.as_deref().and_then(|logo| {
+        use base64::Engine;
+        let source = if logo.trim_start().starts_with("<svg") {
+            format!(
+                "data:image/svg+xml;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(logo.trim())
+            )
+        } else if logo.starts_with("data:image/") || logo.starts_with("https://") {
+            logo.to_string()
+        } else {
+            return None;
+        };
+        Some(format!(
+            "<img src=\"{}\" alt=\"\" width=\"20\" height=\"20\"> ",
+            escape_html(&source)
+        ))
+    });
+    (style_attribute, logo.unwrap_or_default())
 }
 
 /// `GET /signout`: a confirmation form.
@@ -185,5 +239,21 @@ mod tests {
             escape_html("<script>\"x\" & 'y'</script>"),
             "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
         );
+    }
+
+    #[test]
+    fn only_plain_colours_reach_a_style_attribute() {
+        let cases = [
+            ("#24292f", true),
+            ("#fff", true),
+            ("white", true),
+            ("#12345", false),
+            ("red;background:url(x)", false),
+            ("\"><script>", false),
+            ("", false),
+        ];
+        for (color, safe) in cases {
+            assert_eq!(safe_color(color).is_some(), safe, "{color}");
+        }
     }
 }

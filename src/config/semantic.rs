@@ -32,6 +32,12 @@ impl Checker<'_> {
             .push(Diagnostic::error(display_path(pointer), message).at(location));
     }
 
+    fn warning(&mut self, pointer: &str, message: impl Into<String>) {
+        let location = self.source_map.locate(pointer, false);
+        self.diagnostics
+            .push(Diagnostic::warning(display_path(pointer), message).at(location));
+    }
+
     /// ` `value``, or nothing when the value must stay hidden.
     fn shown(&self, pointer: &str, value: &str) -> String {
         if self.source_map.is_masked(pointer) {
@@ -170,9 +176,26 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
         {
             check_preset_requirements(provider, preset, &base, checker);
         }
+        if provider.refresh.is_some()
+            && matches!(kind, ProviderKind::Credentials | ProviderKind::Email)
+        {
+            checker.error(
+                &format!("{base}/refresh"),
+                "only oauth and oidc providers have tokens to refresh",
+            );
+        }
         match kind {
             ProviderKind::Oauth | ProviderKind::Oidc => {
-                check_oauth_provider(provider, kind, &base, checker)
+                check_oauth_provider(provider, kind, &base, checker);
+                if provider.refresh == Some(crate::config::provider::RefreshMode::Auto)
+                    && effective_strategy(config) == SessionStrategy::Jwt
+                    && !config.jwt.encryption
+                {
+                    checker.warning(
+                        &format!("{base}/refresh"),
+                        "automatic refresh keeps the provider's tokens in the session cookie, which is only signed; set `jwt.encryption: true` to encrypt them",
+                    );
+                }
             }
             ProviderKind::Credentials => {
                 if provider.authorize.is_none() && provider.lookup.is_none() {

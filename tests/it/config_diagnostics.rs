@@ -291,6 +291,20 @@ fn semantic_rules_report_every_problem_together() {
             expected: "error: providers[0]: set `type` (oauth, oidc, email or credentials) or `use` a preset\n  --> <dir>/authgate.yaml:4:5",
         },
         Case {
+            name: "lookup_binding_an_undeclared_field",
+            config: "url: http://a.example\n{secret}\ndatabase:\n  url: sqlite://a.db\nsession:\n  strategy: jwt\nproviders:\n  - id: db\n    type: credentials\n    credentials:\n      username: {}\n      password: {}\n    lookup:\n      query: SELECT id, pw AS password_hash FROM u WHERE login = :login\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].lookup.query: binds `:login`, which is not one of the provider's `credentials` fields\n  --> <dir>/authgate.yaml:14:14",
+        },
+        Case {
+            name: "refresh_on_a_credentials_provider",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: pw\n    type: credentials\n    refresh: auto\n    authorize: \"()\"\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].refresh: only oauth and oidc providers have tokens to refresh\n  --> <dir>/authgate.yaml:6:14",
+        },
+        Case {
             name: "oidc_provider_without_issuer",
             config: "url: http://a.example\n{secret}\nproviders:\n  - id: staff\n    type: oidc\n    clientId: app\n",
             files: &[],

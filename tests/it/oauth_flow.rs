@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::credentials_flow::Browser;
 use crate::support::databases::{Backend, TestDatabase};
 use crate::support::idp::{
-    CLIENT_SECRET, Idp, authorize, sign_in, start_sign_in, start_sign_in_with,
+    CLIENT_SECRET, Idp, authorize, sign_in, start_sign_in, start_sign_in_with, walk,
 };
 use crate::support::{ConfigDir, Server, base_config, free_port};
 
@@ -585,4 +585,35 @@ async fn forged_or_misaddressed_id_tokens_are_refused() {
             "{name}: {session}"
         );
     }
+}
+
+#[tokio::test]
+async fn form_post_responses_continue_as_a_get_that_carries_the_check_cookies() {
+    let setup = setup(&["idp"], "    responseMode: form_post\n", "", 3600);
+    let browser = Browser::new(&setup.server);
+    let authorization = start_sign_in(&browser, "idp", "/home").await;
+    assert!(authorization.contains("response_mode=form_post"));
+    let callback = walk(&browser, &setup.idp, &authorization, "ada").await;
+    let fields = callback.form.expect("the IdP posts the response");
+    assert!(fields.iter().any(|(name, _)| name == "code"));
+    // The cross-site POST arrives without the browser's Lax cookies.
+    let posted = crate::support::client()
+        .post(&callback.url)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FOUND);
+    let get = posted.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        get.starts_with(&callback.url) && get.contains("code="),
+        "{get}"
+    );
+    // The browser follows it as a top-level GET, with its cookies.
+    let landed = browser.http.get(&get).send().await.unwrap();
+    assert_eq!(
+        landed.headers()["location"],
+        format!("{}/home", setup.server.base)
+    );
+    assert_eq!(browser.session().await["user"]["email"], "ada@example.com");
 }

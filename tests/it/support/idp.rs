@@ -149,11 +149,25 @@ pub async fn authorize(
     authorization_url: &str,
     login: &str,
 ) -> String {
+    let callback = walk(browser, idp, authorization_url, login).await;
+    assert!(callback.form.is_none(), "the IdP answered with a form post");
+    callback.url
+}
+
+/// How the IdP sends the browser back: a redirect (`form: None`), or (`form_post`) a page
+/// that posts `form` to `url`.
+pub struct Callback {
+    pub url: String,
+    pub form: Option<Vec<(String, String)>>,
+}
+
+/// The walk of `authorize`, for either response mode.
+pub async fn walk(browser: &Browser, idp: &Idp, authorization_url: &str, login: &str) -> Callback {
     let mut url = authorization_url.to_string();
     let mut interactions = 0;
     for _ in 0..10 {
         if url.starts_with(&browser.base) {
-            return url;
+            return Callback { url, form: None };
         }
         let absolute = if url.starts_with('/') {
             format!("{}{url}", idp.issuer)
@@ -183,6 +197,12 @@ pub async fn authorize(
             let body = response.text().await.unwrap_or_default();
             let (action, fields) = auto_submit_form(&body)
                 .unwrap_or_else(|| panic!("{absolute} answered a page without a form: {body}"));
+            if action.starts_with(&browser.base) {
+                return Callback {
+                    url: action,
+                    form: Some(fields),
+                };
+            }
             let response = browser
                 .http
                 .post(&action)
