@@ -27,8 +27,8 @@ use crate::error::ErrorCode;
 use crate::pipeline::{Pipeline, Provider};
 use crate::providers::OAuthError;
 use crate::providers::checks::{CHECK_MAX_AGE_SECONDS, open, seal};
-use crate::providers::http_client::get_json;
-use crate::providers::id_token::{Expected, validate};
+use crate::providers::http_client::request_json;
+use crate::providers::id_token::{Expected, issuer_matches, validate};
 use crate::providers::oauth_client::{
     AuthorizationRequest, TokenSet, authorization_url, exchange_code,
 };
@@ -213,7 +213,7 @@ fn verify_round_trip(
     let checks = checks_of(provider);
     // RFC 9207: a response naming another issuer is a mix-up attack.
     match (parameters.get("iss"), expected_issuer) {
-        (Some(iss), Some(expected)) if iss != expected => {
+        (Some(iss), Some(expected)) if !issuer_matches(expected, iss) => {
             return Err(OAuthError::Callback(format!(
                 "iss parameter {iss} is not the issuer {expected}"
             )));
@@ -287,33 +287,73 @@ async fn claims_of(
         .userinfo
         .as_deref()
         .ok_or_else(|| OAuthError::Configuration("no userinfo endpoint".into()))?;
-    let url = match &provider.config.userinfo {
-        Some(crate::config::values::Endpoint::Detailed(details)) if !details.params.is_empty() => {
-            let mut parsed = url::Url::parse(url)
-                .map_err(|error| OAuthError::Configuration(format!("userinfo URL: {error}")))?;
-            parsed.query_pairs_mut().extend_pairs(details.params.iter());
-            parsed.to_string()
-        }
-        _ => url.to_string(),
+    let details = match &provider.config.userinfo {
+        Some(crate::config::values::Endpoint::Detailed(details)) => Some(details),
+        _ => None,
     };
-    let profile = get_json(&url, Some(&tokens.access_token), &[])
-        .await
-        .map_err(|error| OAuthError::Provider(format!("userinfo: {error}")))?;
-    profile
-        .as_object()
-        .cloned()
-        .ok_or_else(|| OAuthError::Provider("userinfo is not a JSON object".into()))
+    let fetch = |url: &str, query: Vec<(String, String)>, method: http::Method| {
+        let client_id = provider.config.client_id.clone().unwrap_or_default();
+        let token_param = details.and_then(|d| d.token_param.clone());
+        let headers: Vec<(String, String)> = details
+            .map(|d| {
+                d.headers
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.replace("{clientId}", &client_id)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let url = url.to_string();
+        async move {
+            let mut parsed = url::Url::parse(&url)
+                .map_err(|error| OAuthError::Configuration(format!("userinfo URL: {error}")))?;
+            parsed.query_pairs_mut().extend_pairs(query.iter());
+            let bearer = match &token_param {
+                Some(name) => {
+                    parsed
+                        .query_pairs_mut()
+                        .append_pair(name, &tokens.access_token);
+                    None
+                }
+                None => Some(tokens.access_token.as_str()),
+            };
+            request_json(method, parsed.as_str(), bearer, &headers)
+                .await
+                .map_err(|error| OAuthError::Provider(format!("userinfo: {error}")))
+        }
+    };
+    let params: Vec<(String, String)> = details
+        .map(|d| d.params.clone().into_iter().collect())
+        .unwrap_or_default();
+    let method = match details.and_then(|d| d.method) {
+        Some(crate::config::values::HttpMethod::Post) => http::Method::POST,
+        _ => http::Method::GET,
+    };
+    let mut profile = match fetch(url, params, method).await? {
+        Value::Object(profile) => profile,
+        _ => return Err(OAuthError::Provider("userinfo is not a JSON object".into())),
+    };
+    for (name, include) in details.map(|d| d.include.clone()).unwrap_or_default() {
+        let document = fetch(&include, Vec::new(), http::Method::GET).await?;
+        profile.insert(name, document);
+    }
+    Ok(profile)
 }
 
 fn tokens_json(tokens: &TokenSet) -> Value {
-    json!({
+    // The whole token response (VK puts the email there), our fields over its own.
+    let mut all = Value::Object(tokens.extra.clone());
+    let known = json!({
         "access_token": tokens.access_token,
         "token_type": tokens.token_type,
         "refresh_token": tokens.refresh_token,
         "expires_at": tokens.expires_at,
         "scope": tokens.scope,
         "id_token": tokens.id_token,
-    })
+    });
+    if let (Value::Object(all), Value::Object(known)) = (&mut all, known) {
+        all.extend(known);
+    }
+    all
 }
 
 /// The user id of the session the request already has, if any (to link a new account).

@@ -198,12 +198,33 @@ pub enum Endpoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EndpointDetails {
     pub url: Option<String>,
     /// Extra parameters sent to the endpoint.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub params: std::collections::BTreeMap<String, String>,
+    /// userinfo only: the HTTP method (default GET; Dropbox wants POST).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<HttpMethod>,
+    /// userinfo only: extra request headers; `{clientId}` is replaced by the client id.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// userinfo only: send the access token as this query parameter instead of an
+    /// `Authorization: Bearer` header (Foursquare's `oauth_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_param: Option<String>,
+    /// userinfo only: more JSON documents fetched with the same token, added to the
+    /// profile under their names (GitHub's `emails: https://api.github.com/user/emails`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub include: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
 }
 
 impl Endpoint {

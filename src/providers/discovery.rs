@@ -80,6 +80,7 @@ async fn resolve(config: &ProviderConfig) -> Result<Endpoints, OAuthError> {
             })?;
             if let (Some(expected), Some(found)) = (&config.issuer, text(&document, "issuer"))
                 && expected.trim_end_matches('/') != found.trim_end_matches('/')
+                && !found.contains(super::id_token::TENANT)
             {
                 return Err(OAuthError::Configuration(format!(
                     "discovery names issuer {found}, but the provider is configured with {expected}"

@@ -67,8 +67,18 @@ pub async fn get_json(
     bearer: Option<&str>,
     extra_headers: &[(String, String)],
 ) -> Result<serde_json::Value, HttpError> {
+    request_json(http::Method::GET, url, bearer, extra_headers).await
+}
+
+/// `get_json` with any method (a POST sends no body).
+pub async fn request_json(
+    method: http::Method,
+    url: &str,
+    bearer: Option<&str>,
+    extra_headers: &[(String, String)],
+) -> Result<serde_json::Value, HttpError> {
     let mut request = http::Request::builder()
-        .method(http::Method::GET)
+        .method(method)
         .uri(url)
         .header(http::header::ACCEPT, "application/json");
     if let Some(token) = bearer {

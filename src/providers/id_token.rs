@@ -13,6 +13,22 @@ use serde_json::{Map, Value};
 use super::OAuthError;
 use super::discovery::{Endpoints, ProviderRuntime};
 
+/// The placeholder of multi-tenant issuers (Microsoft publishes
+/// `https://login.microsoftonline.com/{tenantid}/v2.0` for its common endpoints).
+pub const TENANT: &str = "{tenantid}";
+
+/// Whether `actual` is the issuer `template` names: equal, or, for a multi-tenant
+/// template, equal with one path segment in place of `{tenantid}`.
+pub fn issuer_matches(template: &str, actual: &str) -> bool {
+    match template.split_once(TENANT) {
+        None => template == actual,
+        Some((prefix, suffix)) => actual
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .is_some_and(|tenant| !tenant.is_empty() && !tenant.contains('/')),
+    }
+}
+
 /// Clock skew tolerated on `exp` and `iat`.
 pub const LEEWAY_SECONDS: u64 = 60;
 
@@ -135,7 +151,12 @@ pub fn check_claims(
     expected: &Expected<'_>,
 ) -> Result<(), OAuthError> {
     let text = |key: &str| claims.get(key).and_then(Value::as_str);
-    if text("iss") != Some(expected.issuer) {
+    // A multi-tenant issuer names each tenant's issuer; the token says its tenant.
+    let issuer = match text("tid") {
+        Some(tenant) if !tenant.contains('/') => expected.issuer.replace(TENANT, tenant),
+        _ => expected.issuer.to_string(),
+    };
+    if text("iss") != Some(issuer.as_str()) || issuer.contains(TENANT) {
         return Err(refuse(format!(
             "iss {:?}, expected {}",
             text("iss"),
@@ -225,5 +246,33 @@ mod tests {
             assert_eq!(result.is_ok(), accepted, "{patch}: {result:?}");
         }
         assert!(check_claims(&with(json!({"nonce": null})), &expected(None)).is_ok());
+    }
+
+    #[test]
+    fn multi_tenant_issuers_take_the_tokens_tenant() {
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        let expected = Expected {
+            issuer: template,
+            ..expected(None)
+        };
+        let claims = |iss: &str, tid: Option<&str>| {
+            let mut claims = json!({"iss": iss, "aud": "app", "exp": 10_100, "iat": 9_990});
+            if let Some(tid) = tid {
+                claims["tid"] = json!(tid);
+            }
+            claims.as_object().unwrap().clone()
+        };
+        let t1 = "https://login.microsoftonline.com/t1/v2.0";
+        assert!(check_claims(&claims(t1, Some("t1")), &expected).is_ok());
+        assert!(check_claims(&claims(t1, Some("t2")), &expected).is_err());
+        assert!(check_claims(&claims(t1, None), &expected).is_err());
+        assert!(check_claims(&claims(template, None), &expected).is_err());
+        assert!(issuer_matches(template, t1));
+        assert!(!issuer_matches(
+            template,
+            "https://login.microsoftonline.com/a/b/v2.0"
+        ));
+        assert!(!issuer_matches(template, "https://evil.example/t1/v2.0"));
+        assert!(issuer_matches("https://idp.example", "https://idp.example"));
     }
 }

@@ -28,6 +28,9 @@ use crate::config::{ProviderConfig, ProviderKind};
 pub struct IdTokenField {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// Whatever else the token response carried.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ExtraTokenFields for IdTokenField {}
@@ -57,6 +60,8 @@ pub struct TokenSet {
     pub expires_at: Option<i64>,
     pub scope: Option<String>,
     pub id_token: Option<String>,
+    /// The token response's other fields (`email` for VK, `user_id`, ...).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// What the authorization request carries besides the client's own settings.
@@ -83,6 +88,14 @@ pub fn scope_of(config: &ProviderConfig) -> Option<String> {
 
 fn authorization_params(config: &ProviderConfig) -> std::collections::BTreeMap<String, String> {
     match &config.authorization {
+        Some(crate::config::values::Endpoint::Detailed(details)) => details.params.clone(),
+        _ => Default::default(),
+    }
+}
+
+/// Extra parameters for the token endpoint (`token: {url, params}`).
+fn token_params(config: &ProviderConfig) -> std::collections::BTreeMap<String, String> {
+    match &config.token {
         Some(crate::config::values::Endpoint::Detailed(details)) => details.params.clone(),
         _ => Default::default(),
     }
@@ -182,6 +195,7 @@ fn token_set(answer: TokenAnswer, now: u64) -> TokenSet {
                 .join(" ")
         }),
         id_token: answer.extra_fields().id_token.clone(),
+        extra: answer.extra_fields().extra.clone(),
     }
 }
 
@@ -213,6 +227,9 @@ pub async fn exchange_code(
 ) -> Result<TokenSet, OAuthError> {
     let client = client(config, endpoints, redirect_uri)?;
     let mut request = client.exchange_code(AuthorizationCode::new(code.to_string()));
+    for (name, value) in token_params(config) {
+        request = request.add_extra_param(name, value);
+    }
     if let Some(verifier) = verifier {
         request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
     }
@@ -233,8 +250,11 @@ pub async fn refresh(
 ) -> Result<TokenSet, OAuthError> {
     let client = client(config, endpoints, redirect_uri)?;
     let token = RefreshToken::new(refresh_token.to_string());
-    let answer = client
-        .exchange_refresh_token(&token)
+    let mut request = client.exchange_refresh_token(&token);
+    for (name, value) in token_params(config) {
+        request = request.add_extra_param(name, value);
+    }
+    let answer = request
         .request_async(&http_client::execute)
         .await
         .map_err(token_error)?;

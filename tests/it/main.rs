@@ -12,6 +12,7 @@ mod http_endpoints;
 mod jwt_keys;
 mod live_reload;
 mod oauth_flow;
+mod preset_auth_urls;
 mod preset_profiles;
 mod reload_under_load;
 mod schema_files;

@@ -617,3 +617,61 @@ async fn form_post_responses_continue_as_a_get_that_carries_the_check_cookies() 
     );
     assert_eq!(browser.session().await["user"]["email"], "ada@example.com");
 }
+
+#[tokio::test]
+async fn userinfo_requests_follow_the_provider_quirks() {
+    use crate::support::fake_idp::FakeIdp;
+    let fake = FakeIdp::start();
+    let port = free_port();
+    let profile = "    profile: |\n      let primary = (profile.emails ?? []).filter(|e| e.primary);\n      #{ id: profile.sub, name: `${profile.method} key=${profile.api_key} bearer=${profile.bearer} v=${profile.query?.v}`, email: if primary.len() > 0 { primary[0].email } else { tokens.email }, image: () }\n";
+    let provider = |id: &str, userinfo: &str| {
+        format!(
+            "  - id: {id}\n    type: oauth\n    authorization: {issuer}/authorize\n    token: {issuer}/token\n    checks: [state]\n    clientId: {id}-client\n    clientSecret: {CLIENT_SECRET}\n    userinfo:\n      url: {issuer}/userinfo\n{userinfo}{profile}",
+            issuer = fake.issuer
+        )
+    };
+    let github_like = provider(
+        "github-like",
+        &format!("      include:\n        emails: {}/emails\n", fake.issuer),
+    );
+    let quirky = provider(
+        "quirky",
+        "      method: POST\n      headers:\n        x-api-key: \"{clientId}\"\n      params:\n        v: \"20230131\"\n      tokenParam: oauth_token\n",
+    );
+    let providers = format!("{github_like}{quirky}");
+    let dir = ConfigDir::new(&config(port, &providers, ""));
+    let server = Server::start(&dir.config_path(), port);
+    let cases = [
+        (
+            "github-like",
+            "GET key= bearer=true v=",
+            "primary@example.com",
+        ),
+        (
+            "quirky",
+            "POST key=quirky-client bearer=false v=20230131",
+            "from-token@example.com",
+        ),
+    ];
+    for (id, name, email) in cases {
+        let browser = Browser::new(&server);
+        let authorization = start_sign_in(&browser, id, "/home").await;
+        let state = url::Url::parse(&authorization)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        let response = browser
+            .http
+            .get(browser.url(&format!("/callback/{id}?code=c&state={state}")))
+            .send()
+            .await
+            .unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(error_of(&location), None, "{id}: {}", server.log());
+        let session = browser.session().await;
+        assert_eq!(session["user"]["name"], name, "{id}");
+        assert_eq!(session["user"]["email"], email, "{id}");
+    }
+}

@@ -43,10 +43,14 @@ fn every_preset_profile_maps_its_documented_sample() {
             failures.push(format!("{}: the preset has no profile script", provider.id));
             continue;
         };
-        match pipeline
-            .scripts_runtime
-            .call(script, &[("profile", fixture["profile"].clone())])
-        {
+        match pipeline.scripts_runtime.call(
+            script,
+            &[
+                ("profile", fixture["profile"].clone()),
+                // The token response, for providers that put user data there (VK).
+                ("tokens", fixture.get("tokens").cloned().unwrap_or_default()),
+            ],
+        ) {
             Ok(result) if result == fixture["expected"] => {}
             Ok(result) => failures.push(format!(
                 "{}: expected {}, got {result}",

@@ -24,6 +24,50 @@ fn key_pair(kid: &str) -> Jwk {
     jwk
 }
 
+/// The access token, from `Authorization: Bearer` or the `oauth_token` parameter.
+fn access_token(request: &actix_web::HttpRequest) -> Option<String> {
+    let bearer = request
+        .headers()
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let query: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+    bearer.or_else(|| query.get("oauth_token").cloned())
+}
+
+/// Userinfo that tells how it was asked: method, token, `x-api-key` and the query.
+async fn echo_userinfo(request: actix_web::HttpRequest) -> HttpResponse {
+    if access_token(&request).as_deref() != Some("fake-access-token") {
+        return HttpResponse::Unauthorized().finish();
+    }
+    let query: Map<String, Value> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(request.query_string())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+    HttpResponse::Ok().json(json!({
+        "sub": "fake-user",
+        "method": request.method().as_str(),
+        "api_key": request.headers().get("x-api-key").and_then(|v| v.to_str().ok()),
+        "bearer": request.headers().contains_key("authorization"),
+        "query": query,
+    }))
+}
+
+/// GitHub-style `/user/emails`.
+async fn emails(request: actix_web::HttpRequest) -> HttpResponse {
+    if access_token(&request).as_deref() != Some("fake-access-token") {
+        return HttpResponse::Unauthorized().finish();
+    }
+    HttpResponse::Ok().json(json!([
+        {"email": "old@example.com", "primary": false, "verified": true},
+        {"email": "primary@example.com", "primary": true, "verified": true},
+    ]))
+}
+
 impl FakeIdp {
     pub fn start() -> FakeIdp {
         let port = super::free_port();
@@ -63,6 +107,8 @@ impl FakeIdp {
                                 async move { HttpResponse::Ok().json(body) }
                             }),
                         )
+                        .route("/userinfo", web::route().to(echo_userinfo))
+                        .route("/emails", web::get().to(emails))
                         .route(
                             "/token",
                             web::post().to(move || {
@@ -73,6 +119,8 @@ impl FakeIdp {
                                         "token_type": "Bearer",
                                         "expires_in": 3600,
                                         "id_token": id_token,
+                                        // As VK does: the email comes with the token.
+                                        "email": "from-token@example.com",
                                     }))
                                 }
                             }),
