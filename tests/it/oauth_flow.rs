@@ -66,6 +66,16 @@ fn setup(ids: &[&str], provider_extra: &str, extra: &str, ttl: u64) -> Setup {
     }
 }
 
+/// A query parameter of `url` (the test fails without it).
+fn query_param(url: &str, name: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+}
+
 fn error_of(location: &str) -> Option<String> {
     url::Url::parse(location)
         .ok()?
@@ -267,12 +277,7 @@ async fn a_provider_error_maps_to_access_denied() {
     let setup = setup(&["idp"], "", "", 3600);
     let browser = Browser::new(&setup.server);
     let authorization = start_sign_in(&browser, "idp", "/home").await;
-    let state = url::Url::parse(&authorization)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let state = query_param(&authorization, "state");
     let response = browser
         .http
         .get(browser.url(&format!(
@@ -559,15 +564,11 @@ async fn forged_or_misaddressed_id_tokens_are_refused() {
     for (name, forge, expected_error) in cases {
         let browser = Browser::new(&server);
         let authorization = start_sign_in(&browser, "fake", "/home").await;
-        let query: std::collections::HashMap<String, String> = url::Url::parse(&authorization)
-            .unwrap()
-            .query_pairs()
-            .into_owned()
-            .collect();
-        fake.answer_with(forge(&fake, &query["nonce"]));
+        fake.answer_with(forge(&fake, &query_param(&authorization, "nonce")));
+        let state = query_param(&authorization, "state");
         let response = browser
             .http
-            .get(browser.url(&format!("/callback/fake?code=c&state={}", query["state"])))
+            .get(browser.url(&format!("/callback/fake?code=c&state={state}")))
             .send()
             .await
             .unwrap();
@@ -656,12 +657,7 @@ async fn userinfo_requests_follow_the_provider_quirks() {
     for (id, name, email) in cases {
         let browser = Browser::new(&server);
         let authorization = start_sign_in(&browser, id, "/home").await;
-        let state = url::Url::parse(&authorization)
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .map(|(_, v)| v.into_owned())
-            .unwrap();
+        let state = query_param(&authorization, "state");
         let response = browser
             .http
             .get(browser.url(&format!("/callback/{id}?code=c&state={state}")))
