@@ -40,19 +40,40 @@ fn failure(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
         .with_v4_failure_status(request, ErrorCode::CredentialsSignin)
 }
 
-/// The user map `authorize` returned, with `id` a string (a fresh one when missing, as
-/// Auth.js does); `None` for `()`, `false` or anything that is not a map.
+/// The user map `authorize` returned, with `id` a string when it has one; `None` for `()`,
+/// `false` or anything that is not a map.
 fn authorized_user(result: Value) -> Option<Map<String, Value>> {
     let Value::Object(mut user) = result else {
         return None;
     };
-    let id = match user.get("id") {
-        Some(Value::String(id)) if !id.is_empty() => id.clone(),
-        Some(Value::Number(number)) => number.to_string(),
-        _ => uuid::Uuid::new_v4().to_string(),
-    };
-    user.insert("id".into(), Value::String(id));
+    match user.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => {}
+        Some(Value::Number(number)) => {
+            let id = number.to_string();
+            user.insert("id".into(), Value::String(id));
+        }
+        _ => {
+            user.remove("id");
+        }
+    }
     Some(user)
+}
+
+/// The identity a credentials user signs in as: its `id`; without one, a fresh id for a
+/// JWT (as Auth.js does), or the email for a database session, which must find the same
+/// account at the next sign-in.
+fn account_id(user: &Map<String, Value>, database_session: bool) -> Option<String> {
+    let text = |key: &str| {
+        user.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    match (text("id"), database_session) {
+        (Some(id), _) => Some(id),
+        (None, true) => text("email"),
+        (None, false) => Some(uuid::Uuid::new_v4().to_string()),
+    }
 }
 
 /// The submitted fields that are credentials (not csrfToken, callbackUrl, json).
@@ -190,14 +211,16 @@ async fn sign_in(
     request: &AuthRequest,
     pipeline: &Pipeline,
     provider: &Provider,
-    user: Map<String, Value>,
+    mut user: Map<String, Value>,
     credentials: Map<String, Value>,
 ) -> AuthResponse {
-    let account_id = user
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let database_session = pipeline.session_strategy == SessionStrategy::Database
+        && pipeline.config.session.credentials == Some(SessionStrategy::Database);
+    let Some(account_id) = account_id(&user, database_session) else {
+        tracing::error!(provider = %provider.id, "for database sessions, authorize must return an `id` or an `email`");
+        return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
+    };
+    user.insert("id".into(), Value::String(account_id.clone()));
     let account = json!({
         "provider": provider.id,
         "type": "credentials",
@@ -223,8 +246,6 @@ async fn sign_in(
             return AuthResponse::redirect(request, url);
         }
     }
-    let database_session = pipeline.session_strategy == SessionStrategy::Database
-        && pipeline.config.session.credentials == Some(SessionStrategy::Database);
     let (cookie, max_age, user_value, is_new_user, mut events) =
         match (database_session, &pipeline.store) {
             (true, Some(store)) => {

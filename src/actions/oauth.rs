@@ -16,9 +16,7 @@ use serde_json::{Map, Value, json};
 use super::accounts::{LinkError, resolve_user, stable_user_id};
 use super::callbacks::{SignInDecision, default_token, run_jwt, run_sign_in};
 use super::redirect::resolve_callback_url;
-use super::session::{
-    SessionCookie, seconds, session_cookie, store_failure, token_max_age, unix_now,
-};
+use super::session::{SessionCookie, seconds, session_cookie, token_max_age, unix_now};
 use super::{AuthRequest, AuthResponse, Method, PendingEvent, SetCookie, session_cookie_writes};
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
@@ -356,17 +354,29 @@ fn tokens_json(tokens: &TokenSet) -> Value {
     all
 }
 
-/// The user id of the session the request already has, if any (to link a new account).
-async fn signed_in_user(request: &AuthRequest, pipeline: &Pipeline) -> Option<String> {
-    match session_cookie(request, pipeline)? {
-        Ok(SessionCookie::Jwt(token)) => {
-            token.get("sub").and_then(Value::as_str).map(str::to_string)
+/// The store user the request is already signed in as, if any (a new account is linked
+/// to it). A JWT's `sub` counts only under the JWT strategy and only when that user
+/// exists: under the database strategy JWTs carry credentials ids, not store ids.
+async fn signed_in_user(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    store: &dyn Adapter,
+) -> Result<Option<String>, StoreError> {
+    match session_cookie(request, pipeline) {
+        Some(Ok(SessionCookie::Jwt(token)))
+            if pipeline.session_strategy == SessionStrategy::Jwt =>
+        {
+            let Some(sub) = token.get("sub").and_then(Value::as_str) else {
+                return Ok(None);
+            };
+            Ok(store.get_user(sub).await?.map(|user| user.id))
         }
-        Ok(SessionCookie::Database { token, store }) => {
-            let (session, user) = store.get_session_and_user(&token).await.ok()??;
-            (session.expires > unix_now(pipeline)).then_some(user.id)
-        }
-        Err(_) => None,
+        Some(Ok(SessionCookie::Database { token, store })) => Ok(store
+            .get_session_and_user(&token)
+            .await?
+            .filter(|(session, _)| session.expires > unix_now(pipeline))
+            .map(|(_, user)| user.id)),
+        _ => Ok(None),
     }
 }
 
@@ -445,10 +455,13 @@ pub async fn callback(
         Ok(claims) => claims,
         Err(error) => return fail(request, pipeline, &error),
     };
-    // Apple posts the user's name once, as JSON in a `user` field; the profile sees it.
-    if let Some(Ok(Value::Object(user))) = parameters
-        .get("user")
-        .map(|user| serde_json::from_str::<Value>(user))
+    // Apple posts the user's name once, as JSON in a `user` field. It is unsigned, so it
+    // is taken only from form_post providers and never replaces a claim of the provider.
+    if provider.config.response_mode == Some(crate::config::provider::ResponseMode::FormPost)
+        && !claims.contains_key("user")
+        && let Some(Ok(Value::Object(user))) = parameters
+            .get("user")
+            .map(|user| serde_json::from_str::<Value>(user))
     {
         claims.insert("user".into(), Value::Object(user));
     }
@@ -498,7 +511,10 @@ pub async fn callback(
     let mut events = Vec::new();
     let (user_json, is_new_user) = match &pipeline.store {
         Some(store) => {
-            let signed_in = signed_in_user(request, pipeline).await;
+            let signed_in = match signed_in_user(request, pipeline, store.as_ref()).await {
+                Ok(signed_in) => signed_in,
+                Err(error) => return store_error(request, pipeline, &error),
+            };
             let allow = provider
                 .config
                 .allow_dangerous_email_account_linking
@@ -598,8 +614,10 @@ pub async fn callback(
     response
 }
 
+/// A browser is in the middle of a sign-in: it goes to the error page, as Auth.js sends it.
 fn store_error(request: &AuthRequest, pipeline: &Pipeline, error: &StoreError) -> AuthResponse {
-    let mut response = store_failure(error);
+    tracing::error!(%error, "store call failed during an oauth sign-in");
+    let mut response = AuthResponse::error_redirect(request, pipeline, error.code());
     response.cookies = clear_checks(request, pipeline);
     response
 }

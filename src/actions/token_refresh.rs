@@ -36,9 +36,10 @@ async fn refresh_with(
 ) -> Result<TokenSet, String> {
     let now = pipeline.clock.unix_seconds();
     let callback = pipeline.action_url(&format!("callback/{}", provider.id));
-    refresh_once(&provider.id, refresh_token, async {
-        let endpoints = provider.runtime.endpoints(&provider.config).await?;
-        refresh(&provider.config, endpoints, &callback, refresh_token, now).await
+    let (owned, token) = (provider.clone(), refresh_token.to_string());
+    refresh_once(&provider.id, refresh_token, async move {
+        let endpoints = owned.runtime.endpoints(&owned.config).await?;
+        refresh(&owned.config, endpoints, &callback, &token, now).await
     })
     .await
 }

@@ -89,8 +89,19 @@ pub async fn dispatch(
         },
     };
     let response = match (method.as_str(), name, provider) {
-        ("GET", "session", None) => actions::session::handle(&auth, &pipeline, None).await,
-        ("POST", "session", None) => actions::session::update(&auth, &pipeline).await,
+        // Actions that run scripts go off the async workers (see `off_workers`).
+        ("GET", "session", None) => {
+            return off_workers(auth, pipeline, |auth, pipeline| async move {
+                actions::session::handle(&auth, &pipeline, None).await
+            })
+            .await;
+        }
+        ("POST", "session", None) => {
+            return off_workers(auth, pipeline, |auth, pipeline| async move {
+                actions::session::update(&auth, &pipeline).await
+            })
+            .await;
+        }
         ("GET", "signin", None) => {
             let (token, cookie) = page_csrf(&auth, &pipeline);
             with_cookie(actions::pages::sign_in(&auth, &pipeline, &token), cookie)
@@ -115,13 +126,22 @@ pub async fn dispatch(
         (_, "callback", Some(provider))
             if matches!(provider.kind, ProviderKind::Oauth | ProviderKind::Oidc) =>
         {
-            actions::oauth::callback(&auth, &pipeline, provider).await
+            let provider = provider.clone();
+            return off_workers(auth, pipeline, |auth, pipeline| async move {
+                actions::oauth::callback(&auth, &pipeline, &provider).await
+            })
+            .await;
         }
         ("GET", "signout", None) => {
             let (token, cookie) = page_csrf(&auth, &pipeline);
             with_cookie(actions::pages::sign_out(&auth, &pipeline, &token), cookie)
         }
-        ("POST", "signout", None) => actions::signout::sign_out(&auth, &pipeline).await,
+        ("POST", "signout", None) => {
+            return off_workers(auth, pipeline, |auth, pipeline| async move {
+                actions::signout::sign_out(&auth, &pipeline).await
+            })
+            .await;
+        }
         ("GET", "error", None) => actions::pages::error(&auth, &pipeline),
         ("GET", "jwks", None) => jwks(&pipeline),
         (method, _, _) => return responses::unknown_action(method),
@@ -153,8 +173,31 @@ async fn credentials_callback(
     let Ok(_slot) = credentials_slots().acquire().await else {
         return HttpResponse::ServiceUnavailable().json(json!({ "error": "Configuration" }));
     };
-    let response = actions::credentials::callback(&auth, &pipeline, &provider).await;
-    http_response(response, &pipeline)
+    off_workers(auth, pipeline, |auth, pipeline| async move {
+        actions::credentials::callback(&auth, &pipeline, &provider).await
+    })
+    .await
+}
+
+/// Runs an action on the blocking pool. Actions run Rhai scripts, which are CPU-bound
+/// (bounded by their budget, but a `verify_password` alone takes ~30 ms), and must not
+/// hold up the single-threaded HTTP workers. The action's own awaits (store, provider
+/// calls) are driven from there by this worker's runtime, whose thread keeps driving its
+/// I/O while it waits for the answer.
+async fn off_workers<F, Fut>(auth: AuthRequest, pipeline: Arc<Pipeline>, action: F) -> HttpResponse
+where
+    F: FnOnce(AuthRequest, Arc<Pipeline>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = AuthResponse>,
+{
+    let runtime = tokio::runtime::Handle::current();
+    let worker_pipeline = pipeline.clone();
+    match web::block(move || runtime.block_on(action(auth, worker_pipeline))).await {
+        Ok(response) => http_response(response, &pipeline),
+        Err(error) => {
+            tracing::error!(%error, "action did not finish");
+            HttpResponse::InternalServerError().json(json!({ "error": "Configuration" }))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -91,12 +91,14 @@ pub async fn request_json(
         .body(Vec::new())
         .map_err(|error| HttpError::Request(error.to_string()))?;
     let response = execute(request).await?;
+    // The query may carry the access token (`tokenParam`): never put it in a message.
+    let shown = url.split(['?', '#']).next().unwrap_or_default();
     if !response.status().is_success() {
         return Err(HttpError::Request(format!(
-            "{url} answered {}",
+            "{shown} answered {}",
             response.status()
         )));
     }
     serde_json::from_slice(response.body())
-        .map_err(|error| HttpError::Request(format!("{url} did not answer JSON: {error}")))
+        .map_err(|error| HttpError::Request(format!("{shown} did not answer JSON: {error}")))
 }

@@ -178,11 +178,11 @@ pub fn check_claims(
     }
     let number = |key: &str| claims.get(key).and_then(Value::as_u64);
     let exp = number("exp").ok_or_else(|| refuse("no exp"))?;
-    if exp + LEEWAY_SECONDS <= expected.now {
+    if exp.saturating_add(LEEWAY_SECONDS) <= expected.now {
         return Err(refuse("expired"));
     }
     let iat = number("iat").ok_or_else(|| refuse("no iat"))?;
-    if iat > expected.now + LEEWAY_SECONDS {
+    if iat > expected.now.saturating_add(LEEWAY_SECONDS) {
         return Err(refuse("issued in the future"));
     }
     if let Some(nonce) = expected.nonce {

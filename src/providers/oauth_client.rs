@@ -184,7 +184,7 @@ fn token_set(answer: TokenAnswer, now: u64) -> TokenSet {
     });
     TokenSet {
         access_token: answer.access_token().secret().clone(),
-        token_type: format!("{:?}", answer.token_type()).to_ascii_lowercase(),
+        token_type: answer.token_type().as_ref().to_ascii_lowercase(),
         refresh_token: answer.refresh_token().map(|token| token.secret().clone()),
         expires_at,
         scope: answer.scopes().map(|scopes| {

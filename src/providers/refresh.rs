@@ -44,24 +44,37 @@ fn flight(provider: &str, refresh_token: &str) -> Flight {
     flights.entry(key).or_default().clone()
 }
 
+/// A failure is shared only this long, so a passing outage is retried soon.
+const FAILURE_SHARED_FOR: Duration = Duration::from_secs(1);
+
 /// Runs `refresh` unless a refresh of the same token is running or just landed, in which
-/// case its answer is returned.
+/// case its answer is returned. The refresh runs as its own task: a caller that goes away
+/// (a closed connection) cannot drop it halfway, after the provider rotated the token but
+/// before the new one was recorded.
 pub async fn refresh_once<F>(
     provider: &str,
     refresh_token: &str,
     refresh: F,
 ) -> Result<TokenSet, String>
 where
-    F: Future<Output = Result<TokenSet, OAuthError>>,
+    F: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
 {
     let flight = flight(provider, refresh_token);
     let mut landed = flight.lock().await;
-    if let Some((at, result)) = landed.as_ref()
-        && at.elapsed() < SHARED_FOR
-    {
-        return result.clone();
+    if let Some((at, result)) = landed.as_ref() {
+        let fresh_for = if result.is_ok() {
+            SHARED_FOR
+        } else {
+            FAILURE_SHARED_FOR
+        };
+        if at.elapsed() < fresh_for {
+            return result.clone();
+        }
     }
-    let result = refresh.await.map_err(|error| error.to_string());
+    let result = match tokio::spawn(refresh).await {
+        Ok(result) => result.map_err(|error| error.to_string()),
+        Err(error) => Err(format!("the refresh task failed: {error}")),
+    };
     *landed = Some((Instant::now(), result.clone()));
     result
 }

@@ -113,7 +113,7 @@ impl SqlStore {
         let row = query
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| StoreError::Other(format!("credentials lookup failed: {error}")))?;
+            .map_err(super::sql::classify)?;
         let Some(row) = row else {
             return Ok(None);
         };

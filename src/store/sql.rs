@@ -53,8 +53,12 @@ statements! {
     accounts_of_user = "SELECT user_id, type, provider, provider_account_id, refresh_token, \
         access_token, expires_at, token_type, scope, id_token, session_state FROM accounts \
         WHERE user_id = ? ORDER BY id";
-    update_account_tokens = "UPDATE accounts SET refresh_token = ?, access_token = ?, \
-        expires_at = ?, token_type = ?, scope = ?, id_token = ?, session_state = ? \
+    // A token response that leaves out the refresh token (Google sends it on the first
+    // consent only), the id_token or the scope keeps the stored one.
+    update_account_tokens = "UPDATE accounts SET refresh_token = COALESCE(?, refresh_token), \
+        access_token = ?, expires_at = ?, token_type = COALESCE(?, token_type), \
+        scope = COALESCE(?, scope), id_token = COALESCE(?, id_token), \
+        session_state = COALESCE(?, session_state) \
         WHERE provider = ? AND provider_account_id = ?";
     delete_account = "DELETE FROM accounts WHERE provider = ? AND provider_account_id = ?";
     insert_session = "INSERT INTO sessions (session_token, user_id, expires) VALUES (?, ?, ?)";
@@ -171,7 +175,7 @@ pub fn token_digest(token: &str) -> String {
 }
 
 /// Sorts a sqlx error into what the caller can do about it.
-fn classify(error: sqlx::Error) -> StoreError {
+pub(super) fn classify(error: sqlx::Error) -> StoreError {
     match error {
         sqlx::Error::Database(database) => {
             let code = database

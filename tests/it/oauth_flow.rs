@@ -624,7 +624,7 @@ async fn userinfo_requests_follow_the_provider_quirks() {
     use crate::support::fake_idp::FakeIdp;
     let fake = FakeIdp::start();
     let port = free_port();
-    let profile = "    profile: |\n      let primary = (profile.emails ?? []).filter(|e| e.primary);\n      #{ id: profile.sub, name: `${profile.method} key=${profile.api_key} bearer=${profile.bearer} v=${profile.query?.v}`, email: if primary.len() > 0 { primary[0].email } else { tokens.email }, image: () }\n";
+    let profile = "    profile: |\n      let primary = (profile.emails ?? []).filter(|e| e.primary);\n      #{ id: profile.sub, name: `${profile.method} key=${profile.api_key} bearer=${profile.bearer} v=${profile.query?.v}`, email: if primary.len() > 0 { primary[0].email } else { tokens.email }, image: profile.user?.image }\n";
     let provider = |id: &str, userinfo: &str| {
         format!(
             "  - id: {id}\n    type: oauth\n    authorization: {issuer}/authorize\n    token: {issuer}/token\n    checks: [state]\n    clientId: {id}-client\n    clientSecret: {CLIENT_SECRET}\n    userinfo:\n      url: {issuer}/userinfo\n{userinfo}{profile}",
@@ -660,7 +660,11 @@ async fn userinfo_requests_follow_the_provider_quirks() {
         let state = query_param(&authorization, "state");
         let response = browser
             .http
-            .get(browser.url(&format!("/callback/{id}?code=c&state={state}")))
+            // An unsigned `user` parameter must not reach the profile (only form_post
+            // providers take Apple's, and never over a claim).
+            .get(browser.url(&format!(
+                "/callback/{id}?code=c&state={state}&user=%7B%22image%22%3A%22https%3A%2F%2Fevil.example%2Fx.png%22%7D"
+            )))
             .send()
             .await
             .unwrap();
@@ -669,5 +673,32 @@ async fn userinfo_requests_follow_the_provider_quirks() {
         let session = browser.session().await;
         assert_eq!(session["user"]["name"], name, "{id}");
         assert_eq!(session["user"]["email"], email, "{id}");
+        assert_eq!(session["user"].get("image"), None, "{id}: {session}");
     }
+}
+
+#[tokio::test]
+async fn a_session_whose_user_is_gone_does_not_block_the_next_sign_in() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let setup = setup(
+        &["idp"],
+        "",
+        &format!("{}session:\n  strategy: jwt\n", database_extra(&db)),
+        3600,
+    );
+    let browser = Browser::new(&setup.server);
+    sign_in(&browser, &setup.idp, "idp", "ada").await;
+    let first = browser.session().await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    use authgate::store::Adapter;
+    let store = db.store().await;
+    store.delete_user(&first).await.unwrap();
+    // The JWT still names the deleted user: it is not a signed-in user to link to.
+    let landed = sign_in(&browser, &setup.idp, "idp", "ada").await;
+    assert_eq!(error_of(&landed), None, "{landed}");
+    let second = browser.session().await["user"]["id"].clone();
+    assert!(second.is_string());
+    assert_ne!(second, first.as_str());
 }

@@ -247,6 +247,31 @@ async fn account_tokens_are_replaced_in_place(store: &SqlStore, _: &TestDatabase
     ));
 }
 
+async fn tokens_a_new_response_leaves_out_are_kept(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let first = store
+        .link_account(account(&user.id, "google", "g-1"))
+        .await
+        .unwrap();
+    // A second sign-in: Google sends no refresh token after the first consent.
+    let again = Account {
+        access_token: Some("access-2".into()),
+        refresh_token: None,
+        id_token: None,
+        scope: None,
+        ..first.clone()
+    };
+    store.update_account_tokens(&again).await.unwrap();
+    let stored = store.get_account("google", "g-1").await.unwrap().unwrap();
+    assert_eq!(stored.access_token.as_deref(), Some("access-2"));
+    assert_eq!(stored.refresh_token, first.refresh_token);
+    assert_eq!(stored.id_token, first.id_token);
+    assert_eq!(stored.scope, first.scope);
+}
+
 async fn sessions_are_found_with_their_user(store: &SqlStore, _: &TestDatabase) {
     let user = store
         .create_user(new_user("ada@example.com"))
@@ -560,6 +585,7 @@ conformance!(
     accounts_need_an_existing_user,
     unlink_account_removes_only_that_link,
     account_tokens_are_replaced_in_place,
+    tokens_a_new_response_leaves_out_are_kept,
     sessions_are_found_with_their_user,
     an_invalid_session_token_is_none,
     update_session_moves_the_expiry,
