@@ -96,6 +96,49 @@ fn clear_checks(request: &AuthRequest, pipeline: &Pipeline) -> Vec<SetCookie> {
         .collect()
 }
 
+/// The check cookies for a new round trip (state, PKCE verifier, nonce, as `checks`
+/// asks), and the PKCE challenge to send.
+fn seal_checks(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+    checks: &[Check],
+    state: &str,
+    nonce: Option<&str>,
+) -> Result<(Vec<SetCookie>, Option<PkceCodeChallenge>), OAuthError> {
+    let now = pipeline.clock.unix_seconds();
+    let secret = pipeline
+        .secrets
+        .first()
+        .map(String::as_str)
+        .unwrap_or_default();
+    let policy = request.cookie_policy(pipeline);
+    let sealed = |spec: &CookieSpec, value: &str| -> Result<SetCookie, OAuthError> {
+        Ok(SetCookie {
+            spec: spec.clone(),
+            value: Some(
+                seal(secret, &spec.name, &provider.id, value, now)
+                    .map_err(OAuthError::Configuration)?,
+            ),
+            max_age: Some(CHECK_MAX_AGE_SECONDS),
+        })
+    };
+    let mut cookies = Vec::new();
+    let mut pkce_challenge = None;
+    if checks.contains(&Check::State) {
+        cookies.push(sealed(&policy.state, state)?);
+    }
+    if checks.contains(&Check::Pkce) {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        cookies.push(sealed(&policy.pkce_code_verifier, verifier.secret())?);
+        pkce_challenge = Some(challenge);
+    }
+    if let Some(nonce) = nonce {
+        cookies.push(sealed(&policy.nonce, nonce)?);
+    }
+    Ok((cookies, pkce_challenge))
+}
+
 /// `POST /signin/<oauth or oidc provider>`.
 pub async fn sign_in(
     request: &AuthRequest,
@@ -109,45 +152,20 @@ pub async fn sign_in(
         Ok(endpoints) => endpoints,
         Err(error) => return fail(request, pipeline, &error),
     };
-    let checks = checks_of(provider);
-    let now = pipeline.clock.unix_seconds();
-    let secret = pipeline
-        .secrets
-        .first()
-        .map(String::as_str)
-        .unwrap_or_default();
-    let policy = request.cookie_policy(pipeline);
-    let mut cookies = Vec::new();
-    let mut sealed = |spec: &CookieSpec, value: &str| -> Result<(), OAuthError> {
-        let sealed = seal(secret, &spec.name, &provider.id, value, now)
-            .map_err(OAuthError::Configuration)?;
-        cookies.push(SetCookie {
-            spec: spec.clone(),
-            value: Some(sealed),
-            max_age: Some(CHECK_MAX_AGE_SECONDS),
-        });
-        Ok(())
-    };
     let state = random_token();
+    let checks = checks_of(provider);
     let nonce = checks.contains(&Check::Nonce).then(random_token);
-    let mut pkce_challenge = None;
-    let sealing = (|| {
-        if checks.contains(&Check::State) {
-            sealed(&policy.state, &state)?;
-        }
-        if checks.contains(&Check::Pkce) {
-            let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-            sealed(&policy.pkce_code_verifier, verifier.secret())?;
-            pkce_challenge = Some(challenge);
-        }
-        if let Some(nonce) = &nonce {
-            sealed(&policy.nonce, nonce)?;
-        }
-        Ok(())
-    })();
-    if let Err(error) = sealing {
-        return fail(request, pipeline, &error);
-    }
+    let (mut cookies, pkce_challenge) = match seal_checks(
+        request,
+        pipeline,
+        provider,
+        &checks,
+        &state,
+        nonce.as_deref(),
+    ) {
+        Ok(sealed) => sealed,
+        Err(error) => return fail(request, pipeline, &error),
+    };
     let extra: Vec<(String, String)> = request
         .query
         .iter()
@@ -173,7 +191,7 @@ pub async fn sign_in(
     if let Some(callback_url) = request.form.get("callbackUrl") {
         let destination = resolve_callback_url(pipeline, &request.origin, Some(callback_url));
         cookies.push(SetCookie {
-            spec: policy.callback_url.clone(),
+            spec: request.cookie_policy(pipeline).callback_url.clone(),
             value: Some(destination),
             max_age: None,
         });
