@@ -12,19 +12,18 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::callbacks::{SignInDecision, default_token, run_jwt, run_sign_in};
+use super::callbacks::{SignInDecision, default_token, run_sign_in};
+use super::issue::{SignInArguments, database_cookie, jwt_cookie};
 use super::pages::sign_in_page_url;
 use super::redirect::resolve_callback_url;
-use super::session::{seconds, store_failure, token_max_age, unix_now};
+use super::session::store_failure;
 use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
 use crate::error::ErrorCode;
 use crate::pipeline::{Pipeline, Provider};
-use crate::session::jwt::encode;
-use crate::session::tokens::new_session_token;
 use crate::store::lookup::LookupUser;
-use crate::store::{Account, Adapter, NewUser, Session, SqlStore, StoreError, User};
+use crate::store::{Account, Adapter, NewUser, SqlStore, StoreError, User};
 
 /// Fields of the form that are not credentials.
 const CONTROL_FIELDS: [&str; 3] = ["csrfToken", "callbackUrl", "json"];
@@ -259,16 +258,18 @@ async fn sign_in(
                 tracing::error!("database sessions without a store");
                 return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
             }
-            (false, _) => match jwt_sign_in(request, pipeline, &user, &account) {
-                Ok(encoded) => (
-                    encoded,
-                    token_max_age(pipeline).as_secs(),
-                    user_value,
-                    false,
-                    Vec::new(),
-                ),
-                Err(code) => return AuthResponse::error_redirect(request, pipeline, code),
-            },
+            (false, _) => {
+                let arguments = SignInArguments {
+                    user: user_value.clone(),
+                    account: account.clone(),
+                    profile: Value::Null,
+                    is_new_user: false,
+                };
+                match jwt_cookie(request, pipeline, default_token(&user), arguments) {
+                    Ok((encoded, max_age)) => (encoded, max_age, user_value, false, Vec::new()),
+                    Err(code) => return AuthResponse::error_redirect(request, pipeline, code),
+                }
+            }
         };
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
     let destination = resolve_callback_url(
@@ -291,42 +292,6 @@ async fn sign_in(
     }
     response.events = events;
     response
-}
-
-/// The jwt callback, then the encoded session token.
-fn jwt_sign_in(
-    request: &AuthRequest,
-    pipeline: &Pipeline,
-    user: &Map<String, Value>,
-    account: &Value,
-) -> Result<String, ErrorCode> {
-    let token = match run_jwt(
-        pipeline,
-        default_token(user),
-        &[
-            ("user", Value::Object(user.clone())),
-            ("account", account.clone()),
-            ("profile", Value::Null),
-            ("trigger", json!("signIn")),
-            ("isNewUser", json!(false)),
-        ],
-    ) {
-        Ok(Some(token)) => token,
-        Ok(None) | Err(_) => return Err(ErrorCode::AccessDenied),
-    };
-    let name = &request.cookie_policy(pipeline).session_token.name;
-    pipeline
-        .session_keys
-        .for_cookie(name)
-        .ok_or_else(|| "no keys for the session cookie".to_string())
-        .and_then(|keys| {
-            encode(keys, &token, pipeline.clock.now(), token_max_age(pipeline))
-                .map_err(|e| e.to_string())
-        })
-        .map_err(|error| {
-            tracing::error!(%error, "cannot encode the session token");
-            ErrorCode::Configuration
-        })
 }
 
 type Issued = (String, u64, Value, bool, Vec<PendingEvent>);
@@ -396,22 +361,10 @@ async fn database_sign_in(
             (created, true)
         }
     };
-    let max_age = seconds(pipeline.config.session.max_age.as_std());
-    let session = store
-        .create_session(Session {
-            session_token: new_session_token(),
-            user_id: stored.id.clone(),
-            expires: unix_now(pipeline).saturating_add(max_age),
-        })
+    let (cookie, max_age) = database_cookie(pipeline, store, &stored.id)
         .await
         .map_err(unavailable)?;
-    Ok((
-        session.session_token,
-        max_age.unsigned_abs(),
-        user_json(&stored),
-        is_new_user,
-        events,
-    ))
+    Ok((cookie, max_age, user_json(&stored), is_new_user, events))
 }
 
 fn user_json(user: &User) -> Value {

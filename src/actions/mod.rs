@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod callbacks;
 pub mod credentials;
+pub mod issue;
 pub mod oauth;
 pub mod pages;
 pub mod redirect;

@@ -14,9 +14,10 @@ use rand::RngCore;
 use serde_json::{Map, Value, json};
 
 use super::accounts::{LinkError, resolve_user, stable_user_id};
-use super::callbacks::{SignInDecision, default_token, run_jwt, run_sign_in};
+use super::callbacks::{SignInDecision, default_token, run_sign_in};
+use super::issue::{SignInArguments, database_cookie, jwt_cookie};
 use super::redirect::resolve_callback_url;
-use super::session::{SessionCookie, seconds, session_cookie, token_max_age, unix_now};
+use super::session::{SessionCookie, session_cookie, unix_now};
 use super::{AuthRequest, AuthResponse, Method, PendingEvent, SetCookie, session_cookie_writes};
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
@@ -32,9 +33,7 @@ use crate::providers::oauth_client::{
 };
 use crate::providers::profile::map_profile;
 use crate::session::cookies::CookieSpec;
-use crate::session::jwt::encode;
-use crate::session::tokens::new_session_token;
-use crate::store::{Account, Adapter, Session, StoreError};
+use crate::store::{Account, Adapter, StoreError};
 
 /// Query parameters of a sign-in that are never forwarded to the provider.
 const RESERVED: [&str; 10] = [
@@ -74,7 +73,12 @@ pub fn redirect_uri(request: &AuthRequest, provider: &Provider) -> String {
 
 fn fail(request: &AuthRequest, pipeline: &Pipeline, error: &OAuthError) -> AuthResponse {
     tracing::warn!(%error, "oauth sign-in failed");
-    let mut response = AuthResponse::error_redirect(request, pipeline, error.code());
+    refuse(request, pipeline, error.code())
+}
+
+/// The error page with `code`; the round trip's check cookies are cleared.
+fn refuse(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -> AuthResponse {
+    let mut response = AuthResponse::error_redirect(request, pipeline, code);
     response.cookies = clear_checks(request, pipeline);
     response
 }
@@ -425,9 +429,7 @@ pub async fn callback(
         } else {
             ErrorCode::OAuthCallback
         };
-        let mut response = AuthResponse::error_redirect(request, pipeline, code);
-        response.cookies = clear_checks(request, pipeline);
-        return response;
+        return refuse(request, pipeline, code);
     }
     let endpoints = match provider.runtime.endpoints(&provider.config).await {
         Ok(endpoints) => endpoints,
@@ -514,10 +516,7 @@ pub async fn callback(
     ) {
         SignInDecision::Allow => {}
         SignInDecision::Deny => {
-            let mut response =
-                AuthResponse::error_redirect(request, pipeline, ErrorCode::AccessDenied);
-            response.cookies = clear_checks(request, pipeline);
-            return response;
+            return refuse(request, pipeline, ErrorCode::AccessDenied);
         }
         SignInDecision::Redirect(url) => {
             let url = resolve_callback_url(pipeline, &request.origin, Some(&url));
@@ -567,13 +566,7 @@ pub async fn callback(
                     (user_json, resolved.is_new_user)
                 }
                 Err(LinkError::NotLinked) => {
-                    let mut response = AuthResponse::error_redirect(
-                        request,
-                        pipeline,
-                        ErrorCode::OAuthAccountNotLinked,
-                    );
-                    response.cookies = clear_checks(request, pipeline);
-                    return response;
+                    return refuse(request, pipeline, ErrorCode::OAuthAccountNotLinked);
                 }
                 Err(LinkError::Store(error)) => return store_error(request, pipeline, &error),
             }
@@ -584,26 +577,31 @@ pub async fn callback(
             (user, false)
         }
     };
-    let issued = if pipeline.session_strategy == SessionStrategy::Database {
-        database_session(pipeline, &user_json).await
-    } else {
-        jwt_session(
+    let issued = match (pipeline.session_strategy, &pipeline.store) {
+        (SessionStrategy::Database, Some(store)) => {
+            let user_id = user_json["id"].as_str().unwrap_or_default();
+            database_cookie(pipeline, store.as_ref(), user_id)
+                .await
+                .map_err(Issue::Store)
+        }
+        (SessionStrategy::Database, None) => Err(Issue::Code(ErrorCode::Configuration)),
+        (SessionStrategy::Jwt, _) => jwt_session(
             request,
             pipeline,
             provider,
-            &user_json,
-            &account_json,
-            &claims_json,
             &tokens,
-            is_new_user,
-        )
+            SignInArguments {
+                user: user_json.clone(),
+                account: account_json.clone(),
+                profile: claims_json.clone(),
+                is_new_user,
+            },
+        ),
     };
     let (cookie, max_age) = match issued {
         Ok(issued) => issued,
         Err(Issue::Code(code)) => {
-            let mut response = AuthResponse::error_redirect(request, pipeline, code);
-            response.cookies = clear_checks(request, pipeline);
-            return response;
+            return refuse(request, pipeline, code);
         }
         Err(Issue::Store(error)) => return store_error(request, pipeline, &error),
     };
@@ -635,9 +633,7 @@ pub async fn callback(
 /// A browser is in the middle of a sign-in: it goes to the error page, as Auth.js sends it.
 fn store_error(request: &AuthRequest, pipeline: &Pipeline, error: &StoreError) -> AuthResponse {
     tracing::error!(%error, "store call failed during an oauth sign-in");
-    let mut response = AuthResponse::error_redirect(request, pipeline, error.code());
-    response.cookies = clear_checks(request, pipeline);
-    response
+    refuse(request, pipeline, error.code())
 }
 
 enum Issue {
@@ -645,34 +641,15 @@ enum Issue {
     Store(StoreError),
 }
 
-async fn database_session(pipeline: &Pipeline, user: &Value) -> Result<(String, u64), Issue> {
-    let Some(store) = &pipeline.store else {
-        return Err(Issue::Code(ErrorCode::Configuration));
-    };
-    let max_age = seconds(pipeline.config.session.max_age.as_std());
-    let session = store
-        .create_session(Session {
-            session_token: new_session_token(),
-            user_id: user["id"].as_str().unwrap_or_default().to_string(),
-            expires: unix_now(pipeline).saturating_add(max_age),
-        })
-        .await
-        .map_err(Issue::Store)?;
-    Ok((session.session_token, max_age.unsigned_abs()))
-}
-
-#[allow(clippy::too_many_arguments)]
+/// The JWT a sign-in issues; with `refresh: auto` it carries the provider's tokens.
 fn jwt_session(
     request: &AuthRequest,
     pipeline: &Pipeline,
     provider: &Provider,
-    user: &Value,
-    account: &Value,
-    profile: &Value,
     tokens: &TokenSet,
-    is_new_user: bool,
+    arguments: SignInArguments,
 ) -> Result<(String, u64), Issue> {
-    let user_map = user.as_object().cloned().unwrap_or_default();
+    let user_map = arguments.user.as_object().cloned().unwrap_or_default();
     let mut token = default_token(&user_map);
     if provider.config.refresh == Some(RefreshMode::Auto) {
         // Where automatic refresh finds and replaces the provider's tokens.
@@ -681,29 +658,5 @@ fn jwt_session(
         token.insert("refresh_token".into(), json!(tokens.refresh_token));
         token.insert("expires_at".into(), json!(tokens.expires_at));
     }
-    let token = match run_jwt(
-        pipeline,
-        token,
-        &[
-            ("user", user.clone()),
-            ("account", account.clone()),
-            ("profile", profile.clone()),
-            ("trigger", json!("signIn")),
-            ("isNewUser", json!(is_new_user)),
-        ],
-    ) {
-        Ok(Some(token)) => token,
-        Ok(None) | Err(_) => return Err(Issue::Code(ErrorCode::AccessDenied)),
-    };
-    let max_age = token_max_age(pipeline);
-    let name = &request.cookie_policy(pipeline).session_token.name;
-    let keys = pipeline
-        .session_keys
-        .for_cookie(name)
-        .ok_or(Issue::Code(ErrorCode::Configuration))?;
-    let encoded = encode(keys, &token, pipeline.clock.now(), max_age).map_err(|error| {
-        tracing::error!(%error, "cannot encode the session token");
-        Issue::Code(ErrorCode::Configuration)
-    })?;
-    Ok((encoded, max_age.as_secs()))
+    jwt_cookie(request, pipeline, token, arguments).map_err(Issue::Code)
 }

@@ -193,8 +193,10 @@ async fn reload_under_load_never_fails_a_request_nor_mixes_generations() {
         .unwrap();
     let failed = ready["reload"]["reloadsFailed"].as_u64().unwrap();
     let succeeded = ready["reload"]["reloadsSucceeded"].as_u64().unwrap();
+    // How many invalid versions the watcher saw on their own depends on scheduling (a busy
+    // machine coalesces writes); that none was served is asserted above.
     assert!(
-        failed >= 10,
+        failed >= 1,
         "invalid versions should fail to reload: {ready}"
     );
     assert!(succeeded >= 10, "{ready}");

@@ -1,0 +1,74 @@
+//! Issuing a session after a successful sign-in, shared by every sign-in path: a JWT
+//! through the `jwt` callback (`trigger: "signIn"`), or a database session row. Each
+//! returns the cookie value and its max-age in seconds.
+
+use serde_json::{Map, Value, json};
+
+use super::AuthRequest;
+use super::callbacks::run_jwt;
+use super::session::{seconds, token_max_age, unix_now};
+use crate::error::ErrorCode;
+use crate::pipeline::Pipeline;
+use crate::session::jwt::encode;
+use crate::session::tokens::new_session_token;
+use crate::store::{Adapter, Session, StoreError};
+
+/// What a sign-in hands the `jwt` callback.
+pub struct SignInArguments {
+    pub user: Value,
+    pub account: Value,
+    pub profile: Value,
+    pub is_new_user: bool,
+}
+
+/// Runs the jwt callback on `token` and encodes the result. `()` from the callback or a
+/// failing script denies (AccessDenied); a key problem is a Configuration error.
+pub fn jwt_cookie(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    token: Map<String, Value>,
+    arguments: SignInArguments,
+) -> Result<(String, u64), ErrorCode> {
+    let token = match run_jwt(
+        pipeline,
+        token,
+        &[
+            ("user", arguments.user),
+            ("account", arguments.account),
+            ("profile", arguments.profile),
+            ("trigger", json!("signIn")),
+            ("isNewUser", json!(arguments.is_new_user)),
+        ],
+    ) {
+        Ok(Some(token)) => token,
+        Ok(None) | Err(_) => return Err(ErrorCode::AccessDenied),
+    };
+    let max_age = token_max_age(pipeline);
+    let name = &request.cookie_policy(pipeline).session_token.name;
+    let keys = pipeline
+        .session_keys
+        .for_cookie(name)
+        .ok_or(ErrorCode::Configuration)?;
+    let encoded = encode(keys, &token, pipeline.clock.now(), max_age).map_err(|error| {
+        tracing::error!(%error, "cannot encode the session token");
+        ErrorCode::Configuration
+    })?;
+    Ok((encoded, max_age.as_secs()))
+}
+
+/// Opens a database session for `user_id`, valid for `session.maxAge`.
+pub async fn database_cookie(
+    pipeline: &Pipeline,
+    store: &dyn Adapter,
+    user_id: &str,
+) -> Result<(String, u64), StoreError> {
+    let max_age = seconds(pipeline.config.session.max_age.as_std());
+    let session = store
+        .create_session(Session {
+            session_token: new_session_token(),
+            user_id: user_id.to_string(),
+            expires: unix_now(pipeline).saturating_add(max_age),
+        })
+        .await?;
+    Ok((session.session_token, max_age.unsigned_abs()))
+}
