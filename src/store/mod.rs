@@ -4,7 +4,8 @@
 //! `dialect` (placeholders and DDL). Timestamps are Unix seconds in every dialect.
 //!
 //! Session tokens never reach the database: the store keeps their SHA-256, so a leaked
-//! `sessions` table cannot be replayed as cookies.
+//! `sessions` table cannot be replayed as cookies. Nor do email verification tokens: it
+//! keeps `sha256hex(token + secret)` (`verification`).
 
 mod dialect;
 pub mod lookup;
@@ -12,6 +13,7 @@ mod models;
 pub mod purge;
 mod registry;
 mod sql;
+mod verification;
 
 use async_trait::async_trait;
 
@@ -19,6 +21,7 @@ pub use dialect::Dialect;
 pub use models::{Account, NewUser, Session, User, UserPatch, VerificationToken};
 pub use registry::StoreRegistry;
 pub use sql::{ConnectError, SqlStore, StoreSettings, token_digest};
+pub use verification::{HashedVerificationToken, verification_token_hash};
 
 use crate::error::ErrorCode;
 
@@ -63,8 +66,8 @@ pub struct Purged {
 }
 
 /// The Auth.js adapter methods, plus housekeeping. Session tokens are passed in clear
-/// and hashed by the implementation; verification tokens are stored as given (the email
-/// provider hashes them with the secret first, as Auth.js does).
+/// and hashed by the implementation. Verification tokens are passed already hashed with
+/// the secret (`HashedVerificationToken`), as Auth.js's core hashes them before the adapter.
 #[async_trait]
 pub trait Adapter: Send + Sync {
     /// Creates a user; the id is generated unless given. A taken email is a `Conflict`.
@@ -114,15 +117,19 @@ pub trait Adapter: Send + Sync {
     /// Deletes a session; `None` when there was none.
     async fn delete_session(&self, session_token: &str) -> StoreResult<Option<Session>>;
 
+    /// Stores a token for an identifier; the same token twice for one identifier is a
+    /// `Conflict`.
     async fn create_verification_token(
         &self,
         token: VerificationToken,
     ) -> StoreResult<VerificationToken>;
-    /// Deletes and returns the token, atomically: of two concurrent uses, one gets it.
+    /// Deletes and returns the token, atomically: of two concurrent uses, one gets it. A
+    /// token that expired at or before `now` (Unix seconds) is deleted and refused (`None`).
     async fn use_verification_token(
         &self,
         identifier: &str,
-        token: &str,
+        token: &HashedVerificationToken,
+        now: i64,
     ) -> StoreResult<Option<VerificationToken>>;
 
     /// Deletes sessions and verification tokens that expired at or before `now`.

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use super::verification::HashedVerificationToken;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
@@ -85,10 +87,12 @@ pub struct Session {
     pub expires: i64,
 }
 
+/// An email sign-in token. The store only ever holds its hash with the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerificationToken {
+    /// The normalized email address the token was sent to.
     pub identifier: String,
-    pub token: String,
-    /// Unix seconds.
+    pub token: HashedVerificationToken,
+    /// Unix seconds; the token is refused from this second on.
     pub expires: i64,
 }

@@ -12,6 +12,7 @@ use sqlx::{AnyPool, Row, SqlStr};
 
 use super::dialect::Dialect;
 use super::models::{Account, NewUser, Session, User, UserPatch, VerificationToken};
+use super::verification::HashedVerificationToken;
 use super::{Adapter, Purged, StoreError, StoreResult};
 use crate::config::model::DatabaseConfig;
 
@@ -597,7 +598,7 @@ impl Adapter for SqlStore {
     ) -> StoreResult<VerificationToken> {
         sqlx::query(self.statements.insert_verification_token.clone())
             .bind(token.identifier.clone())
-            .bind(token.token.clone())
+            .bind(token.token.as_str().to_string())
             .bind(token.expires)
             .execute(&self.pool)
             .await
@@ -608,11 +609,12 @@ impl Adapter for SqlStore {
     async fn use_verification_token(
         &self,
         identifier: &str,
-        token: &str,
+        token: &HashedVerificationToken,
+        now: i64,
     ) -> StoreResult<Option<VerificationToken>> {
         let row = sqlx::query(self.statements.verification_token_expiry.clone())
             .bind(identifier.to_string())
-            .bind(token.to_string())
+            .bind(token.as_str().to_string())
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
@@ -620,16 +622,18 @@ impl Adapter for SqlStore {
             return Ok(None);
         };
         let expires: i64 = row.try_get(0).map_err(classify)?;
-        // The delete decides: of two concurrent uses, only one removes the row.
+        // The delete decides: of two concurrent uses, only one removes the row. An expired
+        // token is removed as well, but refused.
         let deleted = sqlx::query(self.statements.delete_verification_token.clone())
             .bind(identifier.to_string())
-            .bind(token.to_string())
+            .bind(token.as_str().to_string())
             .execute(&self.pool)
             .await
             .map_err(classify)?;
-        Ok((deleted.rows_affected() == 1).then(|| VerificationToken {
+        let used = deleted.rows_affected() == 1;
+        Ok((used && expires > now).then(|| VerificationToken {
             identifier: identifier.to_string(),
-            token: token.to_string(),
+            token: token.clone(),
             expires,
         }))
     }

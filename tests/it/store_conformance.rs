@@ -1,11 +1,13 @@
 //! One behavioural suite for every store: the Auth.js adapter cases plus our own
-//! (unique constraints, hashed session tokens, single-use tokens under concurrency,
-//! purge), each run against a SQLite file, PostgreSQL and MariaDB.
+//! (unique constraints, hashed session and verification tokens, single-use and expiring
+//! verification tokens, also under concurrency, purge), each run against a SQLite file,
+//! PostgreSQL and MariaDB.
 
 use sqlx::Row;
 
 use authgate::store::{
-    Account, Adapter, NewUser, Session, SqlStore, StoreError, UserPatch, VerificationToken,
+    Account, Adapter, HashedVerificationToken, NewUser, Session, SqlStore, StoreError, UserPatch,
+    VerificationToken,
 };
 
 use crate::support::databases::{Backend, TestDatabase};
@@ -394,43 +396,121 @@ async fn delete_user_cascades_to_accounts_and_sessions(store: &SqlStore, _: &Tes
     assert_eq!(store.delete_user(&user.id).await.unwrap(), None);
 }
 
+/// The secret the emailed tokens are hashed with, as `AUTH_SECRET` would be.
+const SECRET: &str = "verification-secret";
+
+fn hashed(token: &str) -> HashedVerificationToken {
+    HashedVerificationToken::new(token, SECRET)
+}
+
 fn verification(identifier: &str, token: &str, expires: i64) -> VerificationToken {
     VerificationToken {
         identifier: identifier.into(),
-        token: token.into(),
+        token: hashed(token),
         expires,
+    }
+}
+
+/// Every `(identifier, token)` column pair, read with raw SQL.
+async fn stored_verification_tokens(db: &TestDatabase) -> Vec<(String, String)> {
+    let mut connection = db.connection().await;
+    sqlx::query("SELECT identifier, token FROM verification_tokens ORDER BY identifier")
+        .fetch_all(&mut connection)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+async fn verification_tokens_are_stored_as_sha256_of_token_and_secret_only(
+    store: &SqlStore,
+    db: &TestDatabase,
+) {
+    let token = "clear-emailed-token-value";
+    store
+        .create_verification_token(verification("ada@example.com", token, NOW + 60))
+        .await
+        .unwrap();
+    let stored = stored_verification_tokens(db).await;
+    // What Auth.js hashes: the token then the secret, no separator; lowercase hex.
+    let expected = hex_sha256(&format!("{token}{SECRET}"));
+    assert_eq!(stored, vec![("ada@example.com".to_string(), expected)]);
+    for (_, value) in &stored {
+        assert!(!value.contains(token), "the clear token is stored: {value}");
+        assert!(!value.contains(SECRET), "the secret is stored: {value}");
     }
 }
 
 async fn verification_tokens_are_used_once(store: &SqlStore, _: &TestDatabase) {
     let created = store
-        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .create_verification_token(verification("ada@example.com", "token-1", NOW + 60))
         .await
         .unwrap();
     assert_eq!(
         store
-            .use_verification_token("ada@example.com", "hash-1")
+            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
             .await
             .unwrap(),
         Some(created)
     );
     assert_eq!(
         store
-            .use_verification_token("ada@example.com", "hash-1")
+            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
             .await
             .unwrap(),
         None
     );
 }
 
+async fn expired_verification_tokens_are_refused_and_removed(store: &SqlStore, db: &TestDatabase) {
+    // (expires, usable at NOW): a token is refused from its expiry second on, the same
+    // boundary as the purge and as database sessions.
+    let cases = [
+        (NOW - 86_400, false),
+        (NOW - 1, false),
+        (NOW, false),
+        (NOW + 1, true),
+        (NOW + 86_400, true),
+    ];
+    for (expires, usable) in cases {
+        let identifier = format!("expires-{expires}@example.com");
+        let created = store
+            .create_verification_token(verification(&identifier, "token-1", expires))
+            .await
+            .unwrap();
+        let used = store
+            .use_verification_token(&identifier, &hashed("token-1"), NOW)
+            .await
+            .unwrap();
+        assert_eq!(used, usable.then_some(created), "expires {expires}");
+        // Used or refused, the row is gone: an earlier clock cannot revive it.
+        assert!(
+            !stored_verification_tokens(db)
+                .await
+                .iter()
+                .any(|(stored, _)| *stored == identifier),
+            "expires {expires}: still stored"
+        );
+        assert_eq!(
+            store
+                .use_verification_token(&identifier, &hashed("token-1"), expires - 1)
+                .await
+                .unwrap(),
+            None,
+            "expires {expires}"
+        );
+    }
+}
+
 async fn verification_token_with_the_wrong_identifier_is_none(store: &SqlStore, _: &TestDatabase) {
     store
-        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .create_verification_token(verification("ada@example.com", "token-1", NOW + 60))
         .await
         .unwrap();
     assert_eq!(
         store
-            .use_verification_token("eve@example.com", "hash-1")
+            .use_verification_token("eve@example.com", &hashed("token-1"), NOW)
             .await
             .unwrap(),
         None
@@ -438,19 +518,91 @@ async fn verification_token_with_the_wrong_identifier_is_none(store: &SqlStore, 
     // The failed attempt did not consume it.
     assert!(
         store
-            .use_verification_token("ada@example.com", "hash-1")
+            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
             .await
             .unwrap()
             .is_some()
     );
 }
 
-async fn concurrent_uses_of_a_verification_token_succeed_once(store: &SqlStore, _: &TestDatabase) {
+async fn a_verification_token_hashed_with_another_secret_is_not_found(
+    store: &SqlStore,
+    _: &TestDatabase,
+) {
     store
-        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .create_verification_token(verification("ada@example.com", "token-1", NOW + 60))
         .await
         .unwrap();
-    let attempts = (0..8).map(|_| store.use_verification_token("ada@example.com", "hash-1"));
+    let other_secrets = [
+        // A rotated or another deployment's secret.
+        "another-secret",
+        // The clear token's bare SHA-256.
+        "",
+        // Secrets are compared byte for byte.
+        "VERIFICATION-SECRET",
+        "verification-secret\n",
+    ];
+    for secret in other_secrets {
+        let token = HashedVerificationToken::new("token-1", secret);
+        assert_eq!(
+            store
+                .use_verification_token("ada@example.com", &token, NOW)
+                .await
+                .unwrap(),
+            None,
+            "secret {secret:?}"
+        );
+    }
+    // None of the misses consumed it.
+    assert!(
+        store
+            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn the_same_token_for_two_identifiers_is_independent(store: &SqlStore, _: &TestDatabase) {
+    let ada = store
+        .create_verification_token(verification("ada@example.com", "token-1", NOW + 60))
+        .await
+        .unwrap();
+    let eve = store
+        .create_verification_token(verification("eve@example.com", "token-1", NOW + 120))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
+            .await
+            .unwrap(),
+        Some(ada)
+    );
+    // Using Ada's left Eve's, with its own expiry.
+    assert_eq!(
+        store
+            .use_verification_token("eve@example.com", &hashed("token-1"), NOW)
+            .await
+            .unwrap(),
+        Some(eve)
+    );
+    assert_eq!(
+        store
+            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn concurrent_uses_of_a_verification_token_succeed_once(store: &SqlStore, _: &TestDatabase) {
+    store
+        .create_verification_token(verification("ada@example.com", "token-1", NOW + 60))
+        .await
+        .unwrap();
+    let token = hashed("token-1");
+    let attempts = (0..8).map(|_| store.use_verification_token("ada@example.com", &token, NOW));
     let results = futures::future::join_all(attempts).await;
     let winners = results
         .into_iter()
@@ -462,15 +614,15 @@ async fn concurrent_uses_of_a_verification_token_succeed_once(store: &SqlStore, 
 
 async fn verification_tokens_are_unique_per_identifier(store: &SqlStore, _: &TestDatabase) {
     store
-        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .create_verification_token(verification("ada@example.com", "token-1", NOW + 60))
         .await
         .unwrap();
     let again = store
-        .create_verification_token(verification("ada@example.com", "hash-1", NOW + 60))
+        .create_verification_token(verification("ada@example.com", "token-1", NOW + 60))
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     store
-        .create_verification_token(verification("eve@example.com", "hash-1", NOW + 60))
+        .create_verification_token(verification("eve@example.com", "token-1", NOW + 60))
         .await
         .unwrap();
 }
@@ -502,7 +654,7 @@ async fn purge_removes_only_expired_rows(store: &SqlStore, _: &TestDatabase) {
     assert!(store.get_session_and_user("old").await.unwrap().is_none());
     assert!(
         store
-            .use_verification_token("ada@example.com", "live")
+            .use_verification_token("ada@example.com", &hashed("live"), NOW)
             .await
             .unwrap()
             .is_some()
@@ -593,8 +745,12 @@ conformance!(
     session_tokens_are_stored_as_sha256_only,
     session_tokens_are_unique,
     delete_user_cascades_to_accounts_and_sessions,
+    verification_tokens_are_stored_as_sha256_of_token_and_secret_only,
     verification_tokens_are_used_once,
+    expired_verification_tokens_are_refused_and_removed,
     verification_token_with_the_wrong_identifier_is_none,
+    a_verification_token_hashed_with_another_secret_is_not_found,
+    the_same_token_for_two_identifiers_is_independent,
     concurrent_uses_of_a_verification_token_succeed_once,
     verification_tokens_are_unique_per_identifier,
     purge_removes_only_expired_rows,
