@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod log_output;
 pub mod password;
 pub mod pipeline;
 pub mod providers;

@@ -1,9 +1,11 @@
 //! Password hashes: verifying argon2 (any variant, parameters taken from the PHC string) and
 //! bcrypt (`$2a$`, `$2b$`, `$2y$`) hashes, and hashing new passwords with argon2id.
-//! A missing or unparsable hash is verified against a fixed dummy hash, so a failed sign-in
-//! costs the same time whether the user exists or not.
+//! A missing or unparsable hash is verified against a dummy hash whose cost the
+//! configuration states (`passwords.cost`), so a failed sign-in costs the same time
+//! whether the user exists or not, whatever requests came before.
 
-use std::sync::{Mutex, OnceLock};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -25,20 +27,53 @@ pub fn hash_password(plain: &str) -> Result<String, HashError> {
         .map_err(|error| HashError(error.to_string()))
 }
 
-fn default_dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        // A hash of random bytes nobody knows, made once with the default parameters.
-        let mut secret = [0u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        hash_password(&hex::encode(secret)).unwrap_or_default()
-    })
+/// The cost of `authgate hash-password`'s hashes: argon2id with the default parameters.
+pub const DEFAULT_COST: &str = "$argon2id$v=19$m=19456,t=2,p=1";
+
+/// A hash of random bytes nobody knows, with the configured cost (`passwords.cost`). A
+/// sign-in for a user that does not exist (or has no usable hash) verifies against it, so
+/// "no such user" costs what "wrong password" costs. It depends on the configuration
+/// only, never on earlier requests.
+#[derive(Clone)]
+pub struct DummyHash {
+    phc: String,
 }
 
-/// The dummy hash for unknown users takes the scheme and cost of the last real hash seen,
-/// so "no such user" costs what "wrong password" costs even for bcrypt or a stronger
-/// argon2 setting: `(cost prefix, dummy hash)`.
-static MATCHING_DUMMY: Mutex<Option<(String, String)>> = Mutex::new(None);
+impl std::fmt::Debug for DummyHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DummyHash")
+            .field("cost", &cost_prefix(&self.phc))
+            .finish()
+    }
+}
+
+/// Dummies already made, by cost: a reload with the same cost hashes nothing.
+static DUMMIES: Mutex<BTreeMap<String, DummyHash>> = Mutex::new(BTreeMap::new());
+
+impl DummyHash {
+    /// The dummy for `cost`, the start of a PHC string: `$argon2id$v=19$m=..,t=..,p=..`
+    /// (also `argon2i`, `argon2d`) or `$2b$NN` (also `$2a$`, `$2y$`).
+    pub fn for_cost(cost: &str) -> Result<DummyHash, HashError> {
+        if let Some(known) = DUMMIES.lock().ok().and_then(|d| d.get(cost).cloned()) {
+            return Ok(known);
+        }
+        let dummy = DummyHash {
+            phc: dummy_with_cost(cost)?,
+        };
+        if let Ok(mut dummies) = DUMMIES.lock() {
+            dummies.insert(cost.to_string(), dummy.clone());
+        }
+        Ok(dummy)
+    }
+
+    fn verify(&self, plain: &str) {
+        if is_bcrypt(&self.phc) {
+            let _ = bcrypt::verify(plain, &self.phc);
+        } else {
+            let _ = verify_argon2(plain, &self.phc);
+        }
+    }
+}
 
 /// The part of a PHC string that decides its cost: `$argon2id$v=19$m=..,t=..,p=..` or `$2b$12`.
 fn cost_prefix(phc: &str) -> Option<String> {
@@ -46,68 +81,86 @@ fn cost_prefix(phc: &str) -> Option<String> {
     if is_bcrypt(phc) {
         return (parts.len() >= 3).then(|| parts[..3].join("$"));
     }
-    (parts.len() >= 5 && parts[1].starts_with("argon2")).then(|| parts[..4].join("$"))
+    (parts.len() >= 4 && parts[1].starts_with("argon2")).then(|| parts[..4].join("$"))
 }
 
-fn dummy_like(phc: &str) -> Option<String> {
+/// A cost as `passwords.cost` states it.
+enum Cost {
+    Bcrypt(u32),
+    Argon2 {
+        algorithm: argon2::Algorithm,
+        version: argon2::Version,
+        params: argon2::Params,
+    },
+}
+
+/// Reads a cost: `$2b$NN` (also `$2a$`, `$2y$`, NN from 04 to 31) or
+/// `$argon2id$v=19$m=..,t=..,p=..` (also `argon2i`, `argon2d`).
+fn parse_cost(cost: &str) -> Result<Cost, HashError> {
+    let invalid = || {
+        HashError(format!(
+            "expected the start of a bcrypt or argon2 hash such as `$2b$12` or `{DEFAULT_COST}`, found `{cost}`"
+        ))
+    };
+    if is_bcrypt(cost) {
+        let rounds: u32 = cost
+            .get(4..)
+            .filter(|digits| digits.len() == 2 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse().ok())
+            .filter(|rounds| (4..=31).contains(rounds))
+            .ok_or_else(invalid)?;
+        return Ok(Cost::Bcrypt(rounds));
+    }
+    if cost_prefix(cost).as_deref() != Some(cost) {
+        return Err(invalid());
+    }
+    // A PHC string needs a salt and a hash to parse; give it throwaway ones.
+    let parsed_from = format!("{cost}$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA");
+    let parsed = PasswordHash::new(&parsed_from).map_err(|_| invalid())?;
+    Ok(Cost::Argon2 {
+        algorithm: argon2::Algorithm::try_from(parsed.algorithm).map_err(|_| invalid())?,
+        version: parsed
+            .version
+            .map(argon2::Version::try_from)
+            .transpose()
+            .map_err(|_| invalid())?
+            .unwrap_or_default(),
+        params: argon2::Params::try_from(&parsed).map_err(|_| invalid())?,
+    })
+}
+
+/// Whether `cost` is a cost `passwords.cost` accepts (for `authgate check`): the reason
+/// when it is not.
+pub fn check_cost(cost: &str) -> Result<(), String> {
+    parse_cost(cost)
+        .map(|_| ())
+        .map_err(|HashError(reason)| reason)
+}
+
+/// A fresh hash of random bytes with the cost `cost` states.
+fn dummy_with_cost(cost: &str) -> Result<String, HashError> {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let plain = hex::encode(secret);
-    if is_bcrypt(phc) {
-        let cost: u32 = phc.get(4..6)?.parse().ok()?;
-        return bcrypt::hash(&plain, cost).ok();
+    match parse_cost(cost)? {
+        Cost::Bcrypt(rounds) => {
+            bcrypt::hash(&plain, rounds).map_err(|error| HashError(error.to_string()))
+        }
+        Cost::Argon2 {
+            algorithm,
+            version,
+            params,
+        } => {
+            let mut salt = [0u8; 16];
+            rand::rng().fill_bytes(&mut salt);
+            let salt =
+                SaltString::encode_b64(&salt).map_err(|error| HashError(error.to_string()))?;
+            Argon2::new(algorithm, version, params)
+                .hash_password(plain.as_bytes(), &salt)
+                .map(|hash| hash.to_string())
+                .map_err(|error| HashError(error.to_string()))
+        }
     }
-    let parsed = PasswordHash::new(phc).ok()?;
-    let algorithm = argon2::Algorithm::try_from(parsed.algorithm).ok()?;
-    let version = parsed
-        .version
-        .and_then(|v| argon2::Version::try_from(v).ok())
-        .unwrap_or_default();
-    let params = argon2::Params::try_from(&parsed).ok()?;
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).ok()?;
-    Argon2::new(algorithm, version, params)
-        .hash_password(plain.as_bytes(), &salt)
-        .ok()
-        .map(|hash| hash.to_string())
-}
-
-/// Remembers the cost of a real hash, making a matching dummy when it changed.
-fn remember_cost(phc: &str) {
-    let Some(prefix) = cost_prefix(phc) else {
-        return;
-    };
-    let known = MATCHING_DUMMY
-        .lock()
-        .map(|dummy| dummy.as_ref().is_some_and(|(known, _)| *known == prefix))
-        .unwrap_or(true);
-    if known {
-        return;
-    }
-    if let Some(dummy) = dummy_like(phc)
-        && let Ok(mut slot) = MATCHING_DUMMY.lock()
-    {
-        *slot = Some((prefix, dummy));
-    }
-}
-
-fn dummy_verify(plain: &str) {
-    let matching = MATCHING_DUMMY
-        .lock()
-        .ok()
-        .and_then(|dummy| dummy.as_ref().map(|(_, hash)| hash.clone()));
-    let dummy = matching.unwrap_or_else(|| default_dummy_hash().to_string());
-    if is_bcrypt(&dummy) {
-        let _ = bcrypt::verify(plain, &dummy);
-    } else {
-        let _ = verify_argon2(plain, &dummy);
-    }
-}
-
-/// Makes the default dummy hash now, so the first unknown user costs no more than the rest.
-pub fn warm_up() {
-    let _ = default_dummy_hash();
 }
 
 fn verify_argon2(plain: &str, phc: &str) -> Option<bool> {
@@ -125,21 +178,19 @@ fn is_bcrypt(phc: &str) -> bool {
         .any(|prefix| phc.starts_with(prefix))
 }
 
-/// True when `plain` matches `phc`. With no usable hash, a dummy verification of the same
-/// cost as the last real one runs and the answer is false.
-pub fn verify_password(plain: &str, phc: Option<&str>) -> bool {
+/// True when `plain` matches `phc`. With no usable hash, `dummy` is verified instead
+/// (the same cost as a real check when `passwords.cost` matches the stored hashes) and
+/// the answer is false.
+pub fn verify_password(plain: &str, phc: Option<&str>, dummy: &DummyHash) -> bool {
     let result = match phc {
         Some(phc) if is_bcrypt(phc) => bcrypt::verify(plain, phc).ok(),
         Some(phc) => verify_argon2(plain, phc),
         None => None,
     };
-    match (result, phc) {
-        (Some(matches), Some(phc)) => {
-            remember_cost(phc);
-            matches
-        }
-        _ => {
-            dummy_verify(plain);
+    match result {
+        Some(matches) => matches,
+        None => {
+            dummy.verify(plain);
             false
         }
     }

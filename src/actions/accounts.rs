@@ -4,8 +4,12 @@
 //! - a signed-in user who brings a new account gets it linked; an account linked to
 //!   someone else is refused (OAuthAccountNotLinked);
 //! - a new account whose email belongs to an existing user is refused
-//!   (OAuthAccountNotLinked) unless the provider sets `allowDangerousEmailAccountLinking`;
-//! - otherwise a new user is created and the account linked to it.
+//!   (OAuthAccountNotLinked) unless the provider sets `allowDangerousEmailAccountLinking`
+//!   AND asserts that the email is verified, AND the existing user's email was verified
+//!   too: an unverified email never links (the "nOAuth" takeover through an IdP that lets
+//!   anyone claim any address, and its pre-registration twin);
+//! - otherwise a new user is created and the account linked to it; a verified email is
+//!   recorded as `emailVerified`.
 
 use crate::providers::profile::UserProfile;
 use crate::store::{Account, Adapter, NewUser, StoreError, User};
@@ -27,12 +31,16 @@ pub enum LinkError {
     Store(#[from] StoreError),
 }
 
+/// Who a returning provider account signs in. `signed_in` is the user the browser is
+/// already signed in as; the caller has proven that this browser started the round trip.
+/// `now` (Unix seconds) stamps `emailVerified` on a new user.
 pub async fn resolve_user(
     store: &dyn Adapter,
     account: &Account,
     profile: &UserProfile,
     allow_email_linking: bool,
     signed_in: Option<&str>,
+    now: i64,
 ) -> Result<Resolved, LinkError> {
     let existing = store
         .get_user_by_account(&account.provider, &account.provider_account_id)
@@ -70,7 +78,11 @@ pub async fn resolve_user(
     if let Some(email) = &profile.email
         && let Some(user) = store.get_user_by_email(email).await?
     {
-        if !allow_email_linking {
+        // Both sides must vouch for the address: the provider now, and the existing user
+        // when it was created (or the address was confirmed). Otherwise a user that an
+        // attacker pre-created with someone else's unverified address would receive the
+        // owner's account.
+        if !allow_email_linking || !profile.email_verified || user.email_verified.is_none() {
             return Err(LinkError::NotLinked);
         }
         link(store, account, &user).await?;
@@ -85,7 +97,7 @@ pub async fn resolve_user(
             id: None,
             name: profile.name.clone(),
             email: profile.email.clone(),
-            email_verified: None,
+            email_verified: profile.email_verified.then_some(now),
             image: profile.image.clone(),
         })
         .await

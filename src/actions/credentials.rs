@@ -15,9 +15,9 @@ use serde_json::{Map, Value, json};
 use super::callbacks::{SignInDecision, default_token, run_sign_in};
 use super::issue::{SignInArguments, database_cookie, jwt_cookie};
 use super::pages::sign_in_page_url;
-use super::redirect::resolve_callback_url;
+use super::redirect::resolve_callback_url_off_workers;
 use super::session::store_failure;
-use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
+use super::{AuthRequest, AuthResponse, PendingEvent, off_workers, session_cookie_writes};
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
 use crate::error::ErrorCode;
@@ -115,6 +115,7 @@ fn authorize_with_script(
 
 /// The `lookup` query, then the password check against its `password_hash`.
 async fn authorize_with_lookup(
+    pipeline: &Pipeline,
     provider: &Provider,
     store: &SqlStore,
     credentials: &Map<String, Value>,
@@ -135,9 +136,10 @@ async fn authorize_with_lookup(
     let found = store.lookup_user(lookup, field).await?;
     let password = field(&config.password_field);
     let hash = found.as_ref().and_then(|user| user.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || {
-        // With no user or no hash, a dummy verification of the same cost runs.
-        crate::password::verify_password(&password, hash.as_deref())
+    let dummy = pipeline.password_dummy.clone();
+    let verified = off_workers(true, move || {
+        // With no user or no hash, the configured dummy of the same cost is verified.
+        crate::password::verify_password(&password, hash.as_deref(), &dummy)
     })
     .await
     .unwrap_or(false);
@@ -175,7 +177,7 @@ pub async fn callback(
             tracing::error!(provider = %provider.id, "a credentials lookup without a store");
             return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
         };
-        match authorize_with_lookup(provider, store, &credentials).await {
+        match authorize_with_lookup(pipeline, provider, store, &credentials).await {
             Ok(user) => user,
             Err(error) => return lookup_failure(request, pipeline, &error),
         }
@@ -208,7 +210,7 @@ fn lookup_failure(request: &AuthRequest, pipeline: &Pipeline, error: &StoreError
 /// After the user is known: the signIn callback, then the session.
 async fn sign_in(
     request: &AuthRequest,
-    pipeline: &Pipeline,
+    pipeline: &std::sync::Arc<Pipeline>,
     provider: &Provider,
     mut user: Map<String, Value>,
     credentials: Map<String, Value>,
@@ -226,24 +228,25 @@ async fn sign_in(
         "providerAccountId": account_id,
     });
     let user_value = Value::Object(user.clone());
-    match run_sign_in(
-        pipeline,
-        &[
-            ("user", user_value.clone()),
-            ("account", account.clone()),
-            ("profile", Value::Null),
-            ("email", Value::Null),
-            ("credentials", Value::Object(credentials)),
-        ],
-    ) {
-        SignInDecision::Allow => {}
-        SignInDecision::Deny => {
+    let arguments = [
+        ("user", user_value.clone()),
+        ("account", account.clone()),
+        ("profile", Value::Null),
+        ("email", Value::Null),
+        ("credentials", Value::Object(credentials)),
+    ];
+    let worker_pipeline = pipeline.clone();
+    let decision = off_workers(true, move || run_sign_in(&worker_pipeline, &arguments)).await;
+    match decision {
+        Ok(SignInDecision::Allow) => {}
+        Ok(SignInDecision::Deny) => {
             return AuthResponse::error_redirect(request, pipeline, ErrorCode::AccessDenied);
         }
-        SignInDecision::Redirect(url) => {
-            let url = resolve_callback_url(pipeline, &request.origin, Some(&url));
+        Ok(SignInDecision::Redirect(url)) => {
+            let url = resolve_callback_url_off_workers(pipeline, &request.origin, Some(&url)).await;
             return AuthResponse::redirect(request, url);
         }
+        Err(code) => return AuthResponse::error_redirect(request, pipeline, code),
     }
     let (cookie, max_age, user_value, is_new_user, mut events) =
         match (database_session, &pipeline.store) {
@@ -265,18 +268,26 @@ async fn sign_in(
                     profile: Value::Null,
                     is_new_user: false,
                 };
-                match jwt_cookie(request, pipeline, default_token(&user), arguments) {
+                let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
+                let token = default_token(&user);
+                let issued = off_workers(true, move || {
+                    jwt_cookie(&worker_request, &worker_pipeline, token, arguments)
+                })
+                .await
+                .and_then(|issued| issued);
+                match issued {
                     Ok((encoded, max_age)) => (encoded, max_age, user_value, false, Vec::new()),
                     Err(code) => return AuthResponse::error_redirect(request, pipeline, code),
                 }
             }
         };
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
-    let destination = resolve_callback_url(
+    let destination = resolve_callback_url_off_workers(
         pipeline,
         &request.origin,
         request.field("callbackUrl").or(callback_cookie),
-    );
+    )
+    .await;
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = session_cookie_writes(request, pipeline, Some(&cookie), max_age);
     if pipeline.script("events.signIn").is_some() {

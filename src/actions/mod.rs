@@ -22,7 +22,7 @@ use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
 use crate::session::chunks::{CookieWrite, plan_write};
 use crate::session::cookies::{CookiePolicy, CookieSpec};
-use crate::session::csrf::verify_token;
+use crate::session::csrf::{token_from_cookie, verify_token};
 
 /// Where the client reached authgate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +81,12 @@ impl AuthRequest {
     /// The cookie policy for this request's scheme.
     pub fn cookie_policy<'a>(&self, pipeline: &'a Pipeline) -> &'a CookiePolicy {
         pipeline.cookie_policy(self.origin.https)
+    }
+
+    /// The token of this request's CSRF cookie, when authgate made that cookie.
+    pub fn csrf_cookie_token(&self, pipeline: &Pipeline) -> Option<&str> {
+        let cookie = self.cookie(&self.cookie_policy(pipeline).csrf_token.name)?;
+        token_from_cookie(cookie, &pipeline.secret_refs())
     }
 
     /// Whether the submitted `csrfToken` matches this request's CSRF cookie.
@@ -188,6 +194,25 @@ impl AuthResponse {
         }
         self
     }
+}
+
+/// Runs CPU-bound work (Rhai scripts, password hashing) on the blocking pool and awaits
+/// it. Actions themselves run on the async workers, so their network and store awaits hold
+/// no thread; only their scripts hop here, and only when `uses_scripts` (work without a
+/// script is cheap and runs in place). A lost task (a panic in the work) is a
+/// Configuration error.
+pub async fn off_workers<T, F>(uses_scripts: bool, work: F) -> Result<T, ErrorCode>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    if !uses_scripts {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        tracing::error!(%error, "work on the blocking pool did not finish");
+        ErrorCode::Configuration
+    })
 }
 
 /// The cookie writes that store `token` (or clear it, for `None`) in the session cookie,

@@ -6,6 +6,7 @@
 //! session. Every failure ends on the error page with an Auth.js code.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,22 +17,24 @@ use serde_json::{Map, Value, json};
 use super::accounts::{LinkError, resolve_user, stable_user_id};
 use super::callbacks::{SignInDecision, default_token, run_sign_in};
 use super::issue::{SignInArguments, database_cookie, jwt_cookie};
-use super::redirect::resolve_callback_url;
+use super::redirect::resolve_callback_url_off_workers;
 use super::session::{SessionCookie, session_cookie, unix_now};
-use super::{AuthRequest, AuthResponse, Method, PendingEvent, SetCookie, session_cookie_writes};
+use super::{
+    AuthRequest, AuthResponse, Method, PendingEvent, SetCookie, off_workers, session_cookie_writes,
+};
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
 use crate::config::provider::{Check, RefreshMode};
 use crate::error::ErrorCode;
 use crate::pipeline::{Pipeline, Provider};
 use crate::providers::OAuthError;
-use crate::providers::checks::{CHECK_MAX_AGE_SECONDS, open, seal};
+use crate::providers::checks::{Binding, CHECK_MAX_AGE_SECONDS, browser_binding, open, seal};
 use crate::providers::http_client::request_json;
 use crate::providers::id_token::{Expected, issuer_matches, validate};
 use crate::providers::oauth_client::{
     AuthorizationRequest, TokenSet, authorization_url, exchange_code,
 };
-use crate::providers::profile::map_profile;
+use crate::providers::profile::{UserProfile, map_profile};
 use crate::session::cookies::CookieSpec;
 use crate::store::{Account, Adapter, StoreError};
 
@@ -100,6 +103,15 @@ fn clear_checks(request: &AuthRequest, pipeline: &Pipeline) -> Vec<SetCookie> {
         .collect()
 }
 
+/// The browser's binding: the hash of its CSRF token, which only authgate's host can set
+/// (`__Host-` on https). A request without a valid CSRF cookie has none.
+fn browser_of(request: &AuthRequest, pipeline: &Pipeline) -> Result<String, OAuthError> {
+    request
+        .csrf_cookie_token(pipeline)
+        .map(browser_binding)
+        .ok_or_else(|| OAuthError::Callback("no valid CSRF cookie binds the browser".into()))
+}
+
 /// The check cookies for a new round trip (state, PKCE verifier, nonce, as `checks`
 /// asks), and the PKCE challenge to send.
 fn seal_checks(
@@ -117,13 +129,16 @@ fn seal_checks(
         .map(String::as_str)
         .unwrap_or_default();
     let policy = request.cookie_policy(pipeline);
+    let browser = browser_of(request, pipeline)?;
     let sealed = |spec: &CookieSpec, value: &str| -> Result<SetCookie, OAuthError> {
+        let binding = Binding {
+            cookie_name: &spec.name,
+            provider: &provider.id,
+            browser: &browser,
+        };
         Ok(SetCookie {
             spec: spec.clone(),
-            value: Some(
-                seal(secret, &spec.name, &provider.id, value, now)
-                    .map_err(OAuthError::Configuration)?,
-            ),
+            value: Some(seal(secret, &binding, value, now).map_err(OAuthError::Configuration)?),
             max_age: Some(CHECK_MAX_AGE_SECONDS),
         })
     };
@@ -146,7 +161,7 @@ fn seal_checks(
 /// `POST /signin/<oauth or oidc provider>`.
 pub async fn sign_in(
     request: &AuthRequest,
-    pipeline: &Pipeline,
+    pipeline: &Arc<Pipeline>,
     provider: &Provider,
 ) -> AuthResponse {
     if !request.csrf_is_valid(pipeline) {
@@ -193,7 +208,8 @@ pub async fn sign_in(
         Err(error) => return fail(request, pipeline, &error),
     };
     if let Some(callback_url) = request.form.get("callbackUrl") {
-        let destination = resolve_callback_url(pipeline, &request.origin, Some(callback_url));
+        let destination =
+            resolve_callback_url_off_workers(pipeline, &request.origin, Some(callback_url)).await;
         cookies.push(SetCookie {
             spec: request.cookie_policy(pipeline).callback_url.clone(),
             value: Some(destination),
@@ -219,35 +235,27 @@ struct Verified {
     nonce: Option<String>,
 }
 
+/// Opens this browser's check cookies and matches the returned `state`. It needs no
+/// network, so a request that does not carry its own browser's round trip costs nothing
+/// more than decrypting a cookie.
 fn verify_round_trip(
     request: &AuthRequest,
     pipeline: &Pipeline,
     provider: &Provider,
     parameters: &BTreeMap<String, String>,
-    expected_issuer: Option<&str>,
-    iss_supported: bool,
 ) -> Result<Verified, OAuthError> {
     let secrets = pipeline.secret_refs();
     let now = pipeline.clock.unix_seconds();
     let policy = request.cookie_policy(pipeline);
     let checks = checks_of(provider);
-    // RFC 9207: a response naming another issuer is a mix-up attack.
-    match (parameters.get("iss"), expected_issuer) {
-        (Some(iss), Some(expected)) if !issuer_matches(expected, iss) => {
-            return Err(OAuthError::Callback(format!(
-                "iss parameter {iss} is not the issuer {expected}"
-            )));
-        }
-        (None, Some(_)) if iss_supported => {
-            return Err(OAuthError::Callback(
-                "the issuer sends an iss parameter, and this response has none".into(),
-            ));
-        }
-        _ => {}
-    }
-    let cookie = |spec: &CookieSpec| request.cookie(&spec.name);
+    let browser = browser_of(request, pipeline)?;
     let opened = |spec: &CookieSpec, label: &'static str| {
-        open(&secrets, &spec.name, label, cookie(spec), &provider.id, now)
+        let binding = Binding {
+            cookie_name: &spec.name,
+            provider: &provider.id,
+            browser: &browser,
+        };
+        open(&secrets, &binding, label, request.cookie(&spec.name), now)
             .map_err(|error| OAuthError::Callback(error.to_string()))
     };
     if checks.contains(&Check::State) {
@@ -273,6 +281,23 @@ fn verify_round_trip(
         pkce_verifier,
         nonce,
     })
+}
+
+/// RFC 9207: a response naming another issuer is a mix-up attack, and a response without
+/// `iss` from an issuer that announces it is suspect too.
+fn check_issuer(
+    parameters: &BTreeMap<String, String>,
+    endpoints: &crate::providers::discovery::Endpoints,
+) -> Result<(), OAuthError> {
+    match (parameters.get("iss"), endpoints.issuer.as_deref()) {
+        (Some(iss), Some(expected)) if !issuer_matches(expected, iss) => Err(OAuthError::Callback(
+            format!("iss parameter {iss} is not the issuer {expected}"),
+        )),
+        (None, Some(_)) if endpoints.iss_parameter_supported => Err(OAuthError::Callback(
+            "the issuer sends an iss parameter, and this response has none".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The provider's claims: a validated id_token for oidc, else userinfo.
@@ -402,24 +427,257 @@ async fn signed_in_user(
     }
 }
 
-/// `GET|POST /callback/<oauth or oidc provider>`.
-pub async fn callback(
+/// A cookie-less `form_post` response is a cross-site POST, which carries no SameSite=Lax
+/// cookie: it goes on as a top-level GET, which does.
+fn form_post_as_get(
     request: &AuthRequest,
     pipeline: &Pipeline,
     provider: &Provider,
-) -> AuthResponse {
-    if request.method == Method::Post
-        && check_specs(request, pipeline)
-            .iter()
-            .all(|spec| request.cookie(&spec.name).is_none())
+) -> Option<AuthResponse> {
+    let cookieless = check_specs(request, pipeline)
+        .iter()
+        .all(|spec| request.cookie(&spec.name).is_none());
+    if request.method != Method::Post || !cookieless {
+        return None;
+    }
+    let query = serde_urlencoded::to_string(&request.form).unwrap_or_default();
+    Some(AuthResponse::redirect(
+        request,
+        format!("{}?{query}", redirect_uri(request, provider)),
+    ))
+}
+
+/// What the provider said about the user, once the round trip checked out.
+struct ProviderAnswer {
+    tokens: TokenSet,
+    claims: Map<String, Value>,
+}
+
+/// The network half: discovery, the `iss` check, the code exchange, then the id_token
+/// (oidc) or userinfo (oauth). Runs only after `verify_round_trip` accepted the cookies.
+async fn provider_answer(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+    code: &str,
+    verified: Verified,
+) -> Result<ProviderAnswer, OAuthError> {
+    let parameters = callback_parameters(request);
+    let endpoints = provider.runtime.endpoints(&provider.config).await?;
+    check_issuer(parameters, endpoints)?;
+    let now = pipeline.clock.unix_seconds();
+    let tokens = exchange_code(
+        &provider.config,
+        endpoints,
+        &redirect_uri(request, provider),
+        code,
+        verified.pkce_verifier,
+        now,
+    )
+    .await?;
+    let mut claims = claims_of(
+        pipeline,
+        provider,
+        endpoints,
+        &tokens,
+        verified.nonce.as_deref(),
+    )
+    .await?;
+    // Apple posts the user's name once, as JSON in a `user` field. It is unsigned, so it
+    // is taken only from form_post providers and never replaces a claim of the provider.
+    if provider.config.response_mode == Some(crate::config::provider::ResponseMode::FormPost)
+        && !claims.contains_key("user")
+        && let Some(Ok(Value::Object(user))) = parameters
+            .get("user")
+            .map(|user| serde_json::from_str::<Value>(user))
     {
-        // A `form_post` response is a cross-site POST, which carries no SameSite=Lax
-        // cookie: go on as a top-level GET, which does.
-        let query = serde_urlencoded::to_string(&request.form).unwrap_or_default();
-        return AuthResponse::redirect(
-            request,
-            format!("{}?{query}", redirect_uri(request, provider)),
+        claims.insert("user".into(), Value::Object(user));
+    }
+    Ok(ProviderAnswer { tokens, claims })
+}
+
+/// The sign-in as the scripts saw it: the mapped profile, the account to store, and what
+/// `signIn` decided.
+struct Mapped {
+    profile: UserProfile,
+    account: Account,
+    account_json: Value,
+    claims_json: Value,
+    decision: SignInDecision,
+}
+
+/// Runs the `profile` script and the `signIn` callback, on the blocking pool.
+async fn map_and_decide(
+    pipeline: &Arc<Pipeline>,
+    provider: &Provider,
+    answer: &ProviderAnswer,
+) -> Result<Mapped, OAuthError> {
+    let (worker_pipeline, index, kind, id) = (
+        pipeline.clone(),
+        provider.index,
+        provider.kind,
+        provider.id.clone(),
+    );
+    let (claims, tokens) = (answer.claims.clone(), answer.tokens.clone());
+    let mapped = off_workers(true, move || {
+        let profile = map_profile(&worker_pipeline, index, &claims, &tokens_json(&tokens))?;
+        let account = Account {
+            user_id: String::new(),
+            kind: kind.as_str().to_string(),
+            provider: id,
+            provider_account_id: profile.id.clone(),
+            refresh_token: tokens.refresh_token.clone(),
+            access_token: Some(tokens.access_token.clone()),
+            expires_at: tokens.expires_at,
+            token_type: Some(tokens.token_type.clone()),
+            scope: tokens.scope.clone(),
+            id_token: tokens.id_token.clone(),
+            session_state: None,
+        };
+        let account_json = serde_json::to_value(&account).unwrap_or(Value::Null);
+        let claims_json = Value::Object(claims);
+        let decision = run_sign_in(
+            &worker_pipeline,
+            &[
+                ("user", profile.to_json()),
+                ("account", account_json.clone()),
+                ("profile", claims_json.clone()),
+                ("email", Value::Null),
+                ("credentials", Value::Null),
+            ],
         );
+        Ok(Mapped {
+            profile,
+            account,
+            account_json,
+            claims_json,
+            decision,
+        })
+    })
+    .await;
+    mapped.map_err(|_| OAuthError::Configuration("the sign-in scripts did not finish".into()))?
+}
+
+/// The user this sign-in is for, and the events it causes.
+struct SignedInUser {
+    user_json: Value,
+    is_new_user: bool,
+    events: Vec<PendingEvent>,
+}
+
+/// Applies the linking rules with a store, or derives the stable id without one. The
+/// browser binding was checked by `verify_round_trip`, so a signed-in user can only link
+/// a provider account from a round trip their own browser started.
+async fn user_of(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+    mapped: &Mapped,
+) -> Result<SignedInUser, AuthResponse> {
+    let Some(store) = &pipeline.store else {
+        let mut user = mapped.profile.to_json();
+        user["id"] = Value::String(stable_user_id(&provider.id, &mapped.profile.id));
+        return Ok(SignedInUser {
+            user_json: user,
+            is_new_user: false,
+            events: Vec::new(),
+        });
+    };
+    let signed_in = signed_in_user(request, pipeline, store.as_ref())
+        .await
+        .map_err(|error| store_error(request, pipeline, &error))?;
+    let allow = provider
+        .config
+        .allow_dangerous_email_account_linking
+        .unwrap_or(false);
+    let resolved = match resolve_user(
+        store.as_ref(),
+        &mapped.account,
+        &mapped.profile,
+        allow,
+        signed_in.as_deref(),
+        unix_now(pipeline),
+    )
+    .await
+    {
+        Ok(resolved) => resolved,
+        Err(LinkError::NotLinked) => {
+            return Err(refuse(request, pipeline, ErrorCode::OAuthAccountNotLinked));
+        }
+        Err(LinkError::Store(error)) => return Err(store_error(request, pipeline, &error)),
+    };
+    let user_json = serde_json::to_value(&resolved.user).unwrap_or(Value::Null);
+    let mut events = Vec::new();
+    if resolved.is_new_user && pipeline.script("events.createUser").is_some() {
+        events.push(PendingEvent {
+            script: "events.createUser".into(),
+            arguments: vec![("user", user_json.clone())],
+        });
+    }
+    if resolved.linked && pipeline.script("events.linkAccount").is_some() {
+        events.push(PendingEvent {
+            script: "events.linkAccount".into(),
+            arguments: vec![
+                ("user", user_json.clone()),
+                ("account", mapped.account_json.clone()),
+                ("profile", mapped.claims_json.clone()),
+            ],
+        });
+    }
+    Ok(SignedInUser {
+        user_json,
+        is_new_user: resolved.is_new_user,
+        events,
+    })
+}
+
+/// The session cookie value and its max-age: a database session row, or a JWT through
+/// the `jwt` callback (on the blocking pool).
+async fn issue_session(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    provider: &Provider,
+    tokens: &TokenSet,
+    arguments: SignInArguments,
+) -> Result<(String, u64), AuthResponse> {
+    let user_id = arguments.user["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let issued = match (pipeline.session_strategy, &pipeline.store) {
+        (SessionStrategy::Database, Some(store)) => {
+            return database_cookie(pipeline, store.as_ref(), &user_id)
+                .await
+                .map_err(|error| store_error(request, pipeline, &error));
+        }
+        (SessionStrategy::Database, None) => Err(ErrorCode::Configuration),
+        (SessionStrategy::Jwt, _) => {
+            let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
+            let (provider, tokens) = (provider.clone(), tokens.clone());
+            off_workers(true, move || {
+                jwt_session(
+                    &worker_request,
+                    &worker_pipeline,
+                    &provider,
+                    &tokens,
+                    arguments,
+                )
+            })
+            .await
+            .and_then(|issued| issued)
+        }
+    };
+    issued.map_err(|code| refuse(request, pipeline, code))
+}
+
+/// `GET|POST /callback/<oauth or oidc provider>`.
+pub async fn callback(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    provider: &Provider,
+) -> AuthResponse {
+    if let Some(response) = form_post_as_get(request, pipeline, provider) {
+        return response;
     }
     let parameters = callback_parameters(request);
     if let Some(error) = parameters.get("error") {
@@ -431,182 +689,51 @@ pub async fn callback(
         };
         return refuse(request, pipeline, code);
     }
-    let endpoints = match provider.runtime.endpoints(&provider.config).await {
-        Ok(endpoints) => endpoints,
-        Err(error) => return fail(request, pipeline, &error),
-    };
-    let verified = match verify_round_trip(
-        request,
-        pipeline,
-        provider,
-        parameters,
-        endpoints.issuer.as_deref(),
-        endpoints.iss_parameter_supported,
-    ) {
+    // The cookies first: a request that is not this browser's own round trip never
+    // reaches the network.
+    let verified = match verify_round_trip(request, pipeline, provider, parameters) {
         Ok(verified) => verified,
         Err(error) => return fail(request, pipeline, &error),
     };
     let Some(code) = parameters.get("code") else {
         return fail(request, pipeline, &OAuthError::Callback("no code".into()));
     };
-    let now = pipeline.clock.unix_seconds();
-    let tokens = match exchange_code(
-        &provider.config,
-        endpoints,
-        &redirect_uri(request, provider),
-        code,
-        verified.pkce_verifier,
-        now,
-    )
-    .await
-    {
-        Ok(tokens) => tokens,
+    let answer = match provider_answer(request, pipeline, provider, code, verified).await {
+        Ok(answer) => answer,
         Err(error) => return fail(request, pipeline, &error),
     };
-    let mut claims = match claims_of(
-        pipeline,
-        provider,
-        endpoints,
-        &tokens,
-        verified.nonce.as_deref(),
-    )
-    .await
-    {
-        Ok(claims) => claims,
+    let mapped = match map_and_decide(pipeline, provider, &answer).await {
+        Ok(mapped) => mapped,
         Err(error) => return fail(request, pipeline, &error),
     };
-    // Apple posts the user's name once, as JSON in a `user` field. It is unsigned, so it
-    // is taken only from form_post providers and never replaces a claim of the provider.
-    if provider.config.response_mode == Some(crate::config::provider::ResponseMode::FormPost)
-        && !claims.contains_key("user")
-        && let Some(Ok(Value::Object(user))) = parameters
-            .get("user")
-            .map(|user| serde_json::from_str::<Value>(user))
-    {
-        claims.insert("user".into(), Value::Object(user));
-    }
-    let profile = match map_profile(pipeline, provider.index, &claims, &tokens_json(&tokens)) {
-        Ok(profile) => profile,
-        Err(error) => return fail(request, pipeline, &error),
-    };
-    let account = Account {
-        user_id: String::new(),
-        kind: provider.kind.as_str().to_string(),
-        provider: provider.id.clone(),
-        provider_account_id: profile.id.clone(),
-        refresh_token: tokens.refresh_token.clone(),
-        access_token: Some(tokens.access_token.clone()),
-        expires_at: tokens.expires_at,
-        token_type: Some(tokens.token_type.clone()),
-        scope: tokens.scope.clone(),
-        id_token: tokens.id_token.clone(),
-        session_state: None,
-    };
-    let account_json = serde_json::to_value(&account).unwrap_or(Value::Null);
-    let claims_json = Value::Object(claims);
-    match run_sign_in(
-        pipeline,
-        &[
-            ("user", profile.to_json()),
-            ("account", account_json.clone()),
-            ("profile", claims_json.clone()),
-            ("email", Value::Null),
-            ("credentials", Value::Null),
-        ],
-    ) {
+    match &mapped.decision {
         SignInDecision::Allow => {}
-        SignInDecision::Deny => {
-            return refuse(request, pipeline, ErrorCode::AccessDenied);
-        }
+        SignInDecision::Deny => return refuse(request, pipeline, ErrorCode::AccessDenied),
         SignInDecision::Redirect(url) => {
-            let url = resolve_callback_url(pipeline, &request.origin, Some(&url));
+            let url = resolve_callback_url_off_workers(pipeline, &request.origin, Some(url)).await;
             let mut response = AuthResponse::redirect(request, url);
             response.cookies = clear_checks(request, pipeline);
             return response;
         }
     }
-    let mut events = Vec::new();
-    let (user_json, is_new_user) = match &pipeline.store {
-        Some(store) => {
-            let signed_in = match signed_in_user(request, pipeline, store.as_ref()).await {
-                Ok(signed_in) => signed_in,
-                Err(error) => return store_error(request, pipeline, &error),
-            };
-            let allow = provider
-                .config
-                .allow_dangerous_email_account_linking
-                .unwrap_or(false);
-            match resolve_user(
-                store.as_ref(),
-                &account,
-                &profile,
-                allow,
-                signed_in.as_deref(),
-            )
-            .await
-            {
-                Ok(resolved) => {
-                    let user_json = serde_json::to_value(&resolved.user).unwrap_or(Value::Null);
-                    if resolved.is_new_user && pipeline.script("events.createUser").is_some() {
-                        events.push(PendingEvent {
-                            script: "events.createUser".into(),
-                            arguments: vec![("user", user_json.clone())],
-                        });
-                    }
-                    if resolved.linked && pipeline.script("events.linkAccount").is_some() {
-                        events.push(PendingEvent {
-                            script: "events.linkAccount".into(),
-                            arguments: vec![
-                                ("user", user_json.clone()),
-                                ("account", account_json.clone()),
-                                ("profile", claims_json.clone()),
-                            ],
-                        });
-                    }
-                    (user_json, resolved.is_new_user)
-                }
-                Err(LinkError::NotLinked) => {
-                    return refuse(request, pipeline, ErrorCode::OAuthAccountNotLinked);
-                }
-                Err(LinkError::Store(error)) => return store_error(request, pipeline, &error),
-            }
-        }
-        None => {
-            let mut user = profile.to_json();
-            user["id"] = Value::String(stable_user_id(&provider.id, &profile.id));
-            (user, false)
-        }
+    let signed_in = match user_of(request, pipeline, provider, &mapped).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
     };
-    let issued = match (pipeline.session_strategy, &pipeline.store) {
-        (SessionStrategy::Database, Some(store)) => {
-            let user_id = user_json["id"].as_str().unwrap_or_default();
-            database_cookie(pipeline, store.as_ref(), user_id)
-                .await
-                .map_err(Issue::Store)
-        }
-        (SessionStrategy::Database, None) => Err(Issue::Code(ErrorCode::Configuration)),
-        (SessionStrategy::Jwt, _) => jwt_session(
-            request,
-            pipeline,
-            provider,
-            &tokens,
-            SignInArguments {
-                user: user_json.clone(),
-                account: account_json.clone(),
-                profile: claims_json.clone(),
-                is_new_user,
-            },
-        ),
+    let arguments = SignInArguments {
+        user: signed_in.user_json.clone(),
+        account: mapped.account_json.clone(),
+        profile: mapped.claims_json.clone(),
+        is_new_user: signed_in.is_new_user,
     };
-    let (cookie, max_age) = match issued {
-        Ok(issued) => issued,
-        Err(Issue::Code(code)) => {
-            return refuse(request, pipeline, code);
-        }
-        Err(Issue::Store(error)) => return store_error(request, pipeline, &error),
-    };
+    let (cookie, max_age) =
+        match issue_session(request, pipeline, provider, &answer.tokens, arguments).await {
+            Ok(issued) => issued,
+            Err(response) => return response,
+        };
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
-    let destination = resolve_callback_url(pipeline, &request.origin, callback_cookie);
+    let destination =
+        resolve_callback_url_off_workers(pipeline, &request.origin, callback_cookie).await;
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = clear_checks(request, pipeline);
     response.cookies.extend(session_cookie_writes(
@@ -615,18 +742,18 @@ pub async fn callback(
         Some(&cookie),
         max_age,
     ));
+    response.events = signed_in.events;
     if pipeline.script("events.signIn").is_some() {
-        events.push(PendingEvent {
+        response.events.push(PendingEvent {
             script: "events.signIn".into(),
             arguments: vec![
-                ("user", user_json),
-                ("account", account_json),
-                ("profile", claims_json),
-                ("isNewUser", json!(is_new_user)),
+                ("user", signed_in.user_json),
+                ("account", mapped.account_json),
+                ("profile", mapped.claims_json),
+                ("isNewUser", json!(signed_in.is_new_user)),
             ],
         });
     }
-    response.events = events;
     response
 }
 
@@ -636,11 +763,6 @@ fn store_error(request: &AuthRequest, pipeline: &Pipeline, error: &StoreError) -
     refuse(request, pipeline, error.code())
 }
 
-enum Issue {
-    Code(ErrorCode),
-    Store(StoreError),
-}
-
 /// The JWT a sign-in issues; with `refresh: auto` it carries the provider's tokens.
 fn jwt_session(
     request: &AuthRequest,
@@ -648,7 +770,7 @@ fn jwt_session(
     provider: &Provider,
     tokens: &TokenSet,
     arguments: SignInArguments,
-) -> Result<(String, u64), Issue> {
+) -> Result<(String, u64), ErrorCode> {
     let user_map = arguments.user.as_object().cloned().unwrap_or_default();
     let mut token = default_token(&user_map);
     if provider.config.refresh == Some(RefreshMode::Auto) {
@@ -658,5 +780,5 @@ fn jwt_session(
         token.insert("refresh_token".into(), json!(tokens.refresh_token));
         token.insert("expires_at".into(), json!(tokens.expires_at));
     }
-    jwt_cookie(request, pipeline, token, arguments).map_err(Issue::Code)
+    jwt_cookie(request, pipeline, token, arguments)
 }

@@ -3,11 +3,13 @@
 //! configured `url`. Strings with control characters, backslashes or a scheme other than
 //! http(s) never pass as "ours".
 
+use std::sync::Arc;
+
 use serde_json::json;
 use url::Url;
 
-use super::RequestOrigin;
 use super::callbacks::run_redirect;
+use super::{RequestOrigin, off_workers};
 use crate::pipeline::Pipeline;
 
 /// A path on our origin: starts with one `/`, and nothing a browser would read as another
@@ -35,6 +37,23 @@ fn same_origin(candidate: &str, origin: &str) -> Option<String> {
         return None;
     }
     (url.origin().ascii_serialization() == origin).then(|| url.to_string())
+}
+
+/// `resolve_callback_url` from an action on the async workers: a redirect script, when the
+/// config has one, runs on the blocking pool.
+pub async fn resolve_callback_url_off_workers(
+    pipeline: &Arc<Pipeline>,
+    origin: &RequestOrigin,
+    candidate: Option<&str>,
+) -> String {
+    let uses_scripts = pipeline.script("callbacks.redirect").is_some();
+    let (worker_pipeline, worker_origin) = (pipeline.clone(), origin.clone());
+    let candidate = candidate.map(str::to_string);
+    off_workers(uses_scripts, move || {
+        resolve_callback_url(&worker_pipeline, &worker_origin, candidate.as_deref())
+    })
+    .await
+    .unwrap_or_else(|_| origin.base_url.clone())
 }
 
 /// Where to send the user after an action, given the requested callbackUrl.

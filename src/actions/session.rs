@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value, json};
 
 use super::callbacks::{default_session, run_jwt, run_session};
-use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
+use super::{AuthRequest, AuthResponse, PendingEvent, off_workers, session_cookie_writes};
 use crate::config::model::SessionStrategy;
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
@@ -140,10 +140,11 @@ pub fn store_failure(error: &StoreError) -> AuthResponse {
     AuthResponse::json(error.status(), json!({ "error": error.code().as_str() }))
 }
 
-/// `GET /session`, or `POST /session` with `update` set to the submitted `data`.
+/// `GET /session`, or `POST /session` with `update` set to the submitted `data`. It runs
+/// on the async workers; the callbacks hop to the blocking pool when there are scripts.
 pub async fn handle(
     request: &AuthRequest,
-    pipeline: &Pipeline,
+    pipeline: &Arc<Pipeline>,
     update: Option<Value>,
 ) -> AuthResponse {
     let clear = |mut response: AuthResponse| {
@@ -158,7 +159,14 @@ pub async fn handle(
         }
         Some(Ok(SessionCookie::Jwt(mut token))) => {
             super::token_refresh::refresh_token_claims(pipeline, &mut token).await;
-            jwt_session(request, pipeline, token, update)
+            let uses_scripts = pipeline.script("callbacks.jwt").is_some()
+                || pipeline.script("callbacks.session").is_some();
+            let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
+            off_workers(uses_scripts, move || {
+                jwt_session(&worker_request, &worker_pipeline, token, update)
+            })
+            .await
+            .unwrap_or_else(|code| AuthResponse::json(500, json!({ "error": code.as_str() })))
         }
         Some(Ok(SessionCookie::Database { token, store })) => {
             database_session(request, pipeline, &token, store.as_ref(), update).await
@@ -230,7 +238,7 @@ fn jwt_session(
 /// forward at most once per `updateAge`, and run the session callback with the user.
 async fn database_session(
     request: &AuthRequest,
-    pipeline: &Pipeline,
+    pipeline: &Arc<Pipeline>,
     token: &str,
     store: &dyn Adapter,
     update: Option<Value>,
@@ -285,9 +293,15 @@ async fn database_session(
         arguments.push(("trigger", json!("update")));
         arguments.push(("newSession", data));
     }
-    let session_json = match run_session(pipeline, default, &arguments) {
-        Ok(session) => session,
-        Err(_) => return null_session(pipeline),
+    let worker_pipeline = pipeline.clone();
+    let uses_scripts = pipeline.script("callbacks.session").is_some();
+    let session_json = match off_workers(uses_scripts, move || {
+        run_session(&worker_pipeline, default, &arguments)
+    })
+    .await
+    {
+        Ok(Ok(session)) => session,
+        Ok(Err(_)) | Err(_) => return null_session(pipeline),
     };
     let mut response = AuthResponse::json(200, session_json.clone());
     if extended {
@@ -317,7 +331,7 @@ fn unix_to_system(seconds: i64) -> SystemTime {
 }
 
 /// `POST /session`: `{csrfToken, data}` with a valid CSRF token, else 400.
-pub async fn update(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
+pub async fn update(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthResponse {
     if !request.csrf_is_valid(pipeline) {
         return AuthResponse::json(400, json!({ "error": ErrorCode::MissingCSRF.as_str() }));
     }

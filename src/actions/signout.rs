@@ -2,16 +2,18 @@
 //! deleted), clear the session cookies, run the signOut event, and redirect to the
 //! validated callbackUrl.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
-use super::redirect::resolve_callback_url;
+use super::redirect::resolve_callback_url_off_workers;
 use super::session::{SessionCookie, session_cookie};
 use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
 use crate::store::Adapter;
 
-pub async fn sign_out(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
+pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthResponse {
     if !request.csrf_is_valid(pipeline) {
         return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
     }
@@ -37,11 +39,12 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Pipeline) -> AuthRespons
         _ => None,
     };
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
-    let destination = resolve_callback_url(
+    let destination = resolve_callback_url_off_workers(
         pipeline,
         &request.origin,
         request.field("callbackUrl").or(callback_cookie),
-    );
+    )
+    .await;
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = session_cookie_writes(request, pipeline, None, 0);
     if let (Some((name, value)), true) = (ended, pipeline.script("events.signOut").is_some()) {

@@ -26,6 +26,12 @@ pub struct Config {
     /// Trust `X-Forwarded-Host` / `X-Forwarded-Proto` from a proxy in front.
     #[serde(default)]
     pub trust_host: bool,
+    /// With `trustHost`: how many proxies in front of authgate append to
+    /// `X-Forwarded-Host` / `X-Forwarded-Proto`. The value that many places from the right
+    /// is used (the one the nearest trusted proxy wrote), never one a client put first.
+    #[serde(default = "default_proxy_hops")]
+    #[schemars(range(min = 1, max = 16))]
+    pub proxy_hops: usize,
     /// Sign-in providers, shown in this order.
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
@@ -47,11 +53,17 @@ pub struct Config {
     #[serde(default)]
     pub theme: ThemeConfig,
     #[serde(default)]
+    pub passwords: PasswordsConfig,
+    #[serde(default)]
     pub server: ServerConfig,
     #[serde(default)]
     pub logging: LoggingConfig,
     #[serde(default)]
     pub scripting: ScriptingConfig,
+}
+
+fn default_proxy_hops() -> usize {
+    1
 }
 
 fn default_base_path() -> String {
@@ -414,6 +426,15 @@ pub struct ServerConfig {
     /// How long in-flight requests may finish after SIGTERM.
     #[serde(default = "default_shutdown_timeout")]
     pub shutdown_timeout: Duration,
+    /// Largest `Cookie` header accepted, in bytes (all `Cookie` headers together); a
+    /// larger one is answered 431, as Node answers it. Changing it needs a restart.
+    #[serde(default = "default_max_cookie_header_bytes")]
+    #[schemars(range(min = 4096, max = 131072))]
+    pub max_cookie_header_bytes: usize,
+    /// The admin listener: detailed readiness (and, later, metrics), kept off the public
+    /// port.
+    #[serde(default)]
+    pub admin: AdminConfig,
 }
 
 impl Default for ServerConfig {
@@ -422,8 +443,64 @@ impl Default for ServerConfig {
             listen: default_listen(),
             workers: None,
             shutdown_timeout: default_shutdown_timeout(),
+            max_cookie_header_bytes: default_max_cookie_header_bytes(),
+            admin: AdminConfig::default(),
         }
     }
+}
+
+fn default_max_cookie_header_bytes() -> usize {
+    crate::session::cookie_header::DEFAULT_MAX_COOKIE_HEADER_BYTES
+}
+
+/// How stored password hashes are checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordsConfig {
+    /// The scheme and cost of the stored password hashes, as the start of their PHC
+    /// string: `$2b$12` for bcrypt cost 12, or `$argon2id$v=19$m=19456,t=2,p=1`. A sign-in
+    /// for a user that does not exist verifies a hash of this cost, so it takes as long as
+    /// a wrong password. Default: the argon2id cost `authgate hash-password` uses.
+    #[serde(default = "default_password_cost")]
+    pub cost: String,
+}
+
+impl Default for PasswordsConfig {
+    fn default() -> Self {
+        PasswordsConfig {
+            cost: default_password_cost(),
+        }
+    }
+}
+
+fn default_password_cost() -> String {
+    crate::password::DEFAULT_COST.to_string()
+}
+
+/// The admin listener, for operators only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdminConfig {
+    /// Address of the admin listener, loopback by default (port 0 picks a free port, which
+    /// is logged). Changing it needs a restart.
+    #[serde(default = "default_admin_listen")]
+    pub listen: String,
+    /// Set to `false` to run without the admin listener.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            listen: default_admin_listen(),
+            enabled: true,
+        }
+    }
+}
+
+fn default_admin_listen() -> String {
+    "127.0.0.1:3001".to_string()
 }
 
 fn default_listen() -> String {
@@ -526,4 +603,8 @@ fn default_max_collection_size() -> usize {
 
 fn default_script_timeout_ms() -> u64 {
     50
+}
+
+fn default_true() -> bool {
+    true
 }

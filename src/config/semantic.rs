@@ -8,7 +8,7 @@ use super::diagnostics::{Diagnostic, display_path, quoted};
 use super::load::SourceMap;
 use super::model::{Config, SameSite, SessionStrategy};
 use super::presets::Preset;
-use super::provider::{ProviderConfig, ProviderKind, RequiredField};
+use super::provider::{Check, ProviderConfig, ProviderKind, RequiredField};
 use super::values::Endpoint;
 use crate::session::cookies::CookiePolicy;
 
@@ -65,6 +65,7 @@ pub fn check_semantics(
     check_cookies(config, &mut checker);
     check_database(config, &mut checker);
     check_pages(config, &mut checker);
+    check_passwords(config, &mut checker);
     check_server(config, &mut checker);
     checker.diagnostics
 }
@@ -302,6 +303,7 @@ fn check_oauth_provider<'a>(
             }
         }
     }
+    check_round_trip_checks(provider, kind, base, checker);
     let endpoint = |name: &'static str, endpoint: &'a Option<Endpoint>| match endpoint {
         Some(Endpoint::Url(url)) => (name.to_string(), Some(url.as_str())),
         Some(Endpoint::Detailed(details)) => (format!("{name}/url"), details.url.as_deref()),
@@ -324,6 +326,38 @@ fn check_oauth_provider<'a>(
                 format!("expected an absolute http(s) URL, found{shown}"),
             );
         }
+    }
+}
+
+/// `checks`: a round trip needs `state` or `pkce` to be tied to the browser that started
+/// it, and `nonce` means something only in an OpenID Connect id_token. (Unknown names are
+/// refused by the schema.)
+fn check_round_trip_checks(
+    provider: &ProviderConfig,
+    kind: ProviderKind,
+    base: &str,
+    checker: &mut Checker<'_>,
+) {
+    let Some(checks) = &provider.checks else {
+        return;
+    };
+    let pointer = format!("{base}/checks");
+    if checks.contains(&Check::None) {
+        checker.error(
+            &pointer,
+            "`none` turns every check off; list `state` and `pkce` (and `nonce` for oidc)",
+        );
+    } else if !checks.contains(&Check::State) && !checks.contains(&Check::Pkce) {
+        checker.error(
+            &pointer,
+            "expected `state` or `pkce` (or both): without them a sign-in cannot be tied to the browser that started it",
+        );
+    }
+    if checks.contains(&Check::Nonce) && kind != ProviderKind::Oidc {
+        checker.error(
+            &pointer,
+            "`nonce` is checked in an OpenID Connect id_token; this provider is `type: oauth`",
+        );
     }
 }
 
@@ -604,6 +638,12 @@ fn check_pages(config: &Config, checker: &mut Checker<'_>) {
                 ),
             );
         }
+    }
+}
+
+fn check_passwords(config: &Config, checker: &mut Checker<'_>) {
+    if let Err(error) = crate::password::check_cost(&config.passwords.cost) {
+        checker.error("/passwords/cost", error);
     }
 }
 

@@ -15,6 +15,7 @@ use super::origin::request_origin;
 use super::responses::{cookie, no_store};
 use crate::actions::{AuthRequest, AuthResponse, Body, Method, PendingEvent, RequestOrigin};
 use crate::pipeline::Pipeline;
+use crate::session::cookie_header::read_cookies;
 
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -61,6 +62,22 @@ fn parse_query(query: &str) -> BTreeMap<String, String> {
     fields
 }
 
+/// The request's cookies that authgate reads under the policy for its scheme (see
+/// `session::cookie_header`: exact raw names, linear, bounded).
+pub fn request_cookies(
+    request: &HttpRequest,
+    pipeline: &Pipeline,
+    https: bool,
+) -> Vec<(String, String)> {
+    read_cookies(
+        request
+            .headers()
+            .get_all(header::COOKIE)
+            .map(HeaderValue::as_bytes),
+        pipeline.cookie_policy(https),
+    )
+}
+
 /// Builds the action request from actix's request and its (already bounded) body.
 pub fn auth_request(
     request: &HttpRequest,
@@ -104,15 +121,8 @@ pub fn auth_request(
     } else {
         (parse_form(body)?, None)
     };
-    let mut cookies: Vec<(String, String)> = Vec::new();
-    if let Ok(parsed) = request.cookies() {
-        for cookie in parsed.iter() {
-            if !cookies.iter().any(|(name, _)| name == cookie.name()) {
-                cookies.push((cookie.name().to_string(), cookie.value().to_string()));
-            }
-        }
-    }
     let origin = request_origin(request, pipeline);
+    let cookies = request_cookies(request, pipeline, origin.https);
     Ok(AuthRequest {
         method,
         query: parse_query(request.query_string()),
@@ -143,7 +153,7 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
         builder.insert_header((header::LOCATION, value));
     }
     for set in &response.cookies {
-        let mut built = cookie(&set.spec, set.value.clone().unwrap_or_default());
+        let mut built = cookie(&set.spec, set.value.as_deref().unwrap_or_default());
         match (&set.value, set.max_age) {
             (None, _) => built.make_removal(),
             (Some(_), Some(seconds)) => {
@@ -162,10 +172,35 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
     spawn_events(response.events, pipeline.clone());
     match response.body {
         Body::Json(value) => builder.json(value),
-        Body::Html(html) => builder.content_type("text/html; charset=utf-8").body(html),
+        Body::Html(html) => {
+            page_security_headers(&mut builder);
+            builder.content_type("text/html; charset=utf-8").body(html)
+        }
         Body::Text(text) => builder.content_type("text/plain; charset=utf-8").body(text),
         Body::Empty => builder.finish(),
     }
+}
+
+/// The policy of every built-in page: inline styles and provider logos only, no script,
+/// no framing, no plugins, and no Referer (a page URL can carry a callbackUrl or an error).
+const PAGE_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     img-src 'self' data: https:; base-uri 'none'; frame-ancestors 'none'";
+
+fn page_security_headers(builder: &mut actix_web::HttpResponseBuilder) {
+    builder
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_CONTENT_SECURITY_POLICY),
+        ))
+        .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .insert_header((
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ));
 }
 
 /// Runs event scripts on the blocking pool, after the response; failures are logged.

@@ -1,7 +1,7 @@
 //! Routes `{basePath}/<action>[/<provider>]` to its handler. The base path is read from the
 //! request's pipeline snapshot, so a reload that changes it takes effect at once.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -88,20 +88,11 @@ pub async fn dispatch(
             None => return responses::unknown_action(method.as_str()),
         },
     };
+    // Actions run here, on the async worker: their store and provider calls hold no
+    // thread, and they send their scripts to the blocking pool themselves.
     let response = match (method.as_str(), name, provider) {
-        // Actions that run scripts go off the async workers (see `off_workers`).
-        ("GET", "session", None) => {
-            return off_workers(auth, pipeline, |auth, pipeline| async move {
-                actions::session::handle(&auth, &pipeline, None).await
-            })
-            .await;
-        }
-        ("POST", "session", None) => {
-            return off_workers(auth, pipeline, |auth, pipeline| async move {
-                actions::session::update(&auth, &pipeline).await
-            })
-            .await;
-        }
+        ("GET", "session", None) => actions::session::handle(&auth, &pipeline, None).await,
+        ("POST", "session", None) => actions::session::update(&auth, &pipeline).await,
         ("GET", "signin", None) => {
             let (token, cookie) = page_csrf(&auth, &pipeline);
             with_cookie(actions::pages::sign_in(&auth, &pipeline, &token), cookie)
@@ -115,8 +106,12 @@ pub async fn dispatch(
             }
         }
         ("POST", "callback", Some(provider)) if provider.kind == ProviderKind::Credentials => {
-            let provider = provider.clone();
-            return credentials_callback(auth, pipeline, provider).await;
+            // Password hashing is CPU-bound: at most one credentials check per core.
+            let Ok(_slot) = credentials_slots().acquire().await else {
+                return HttpResponse::ServiceUnavailable()
+                    .json(json!({ "error": "Configuration" }));
+            };
+            actions::credentials::callback(&auth, &pipeline, provider).await
         }
         ("POST", "signin", Some(provider))
             if matches!(provider.kind, ProviderKind::Oauth | ProviderKind::Oidc) =>
@@ -126,22 +121,13 @@ pub async fn dispatch(
         (_, "callback", Some(provider))
             if matches!(provider.kind, ProviderKind::Oauth | ProviderKind::Oidc) =>
         {
-            let provider = provider.clone();
-            return off_workers(auth, pipeline, |auth, pipeline| async move {
-                actions::oauth::callback(&auth, &pipeline, &provider).await
-            })
-            .await;
+            actions::oauth::callback(&auth, &pipeline, provider).await
         }
         ("GET", "signout", None) => {
             let (token, cookie) = page_csrf(&auth, &pipeline);
             with_cookie(actions::pages::sign_out(&auth, &pipeline, &token), cookie)
         }
-        ("POST", "signout", None) => {
-            return off_workers(auth, pipeline, |auth, pipeline| async move {
-                actions::signout::sign_out(&auth, &pipeline).await
-            })
-            .await;
-        }
+        ("POST", "signout", None) => actions::signout::sign_out(&auth, &pipeline).await,
         ("GET", "error", None) => actions::pages::error(&auth, &pipeline),
         ("GET", "jwks", None) => jwks(&pipeline),
         (method, _, _) => return responses::unknown_action(method),
@@ -162,42 +148,6 @@ pub async fn well_known_jwks(live: web::Data<LiveConfig>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("cache-control", "public, max-age=300"))
         .json(pipeline.session_keys.jwks().clone())
-}
-
-/// Credentials checks hash passwords: at most one per core at a time.
-async fn credentials_callback(
-    auth: AuthRequest,
-    pipeline: Arc<Pipeline>,
-    provider: crate::pipeline::Provider,
-) -> HttpResponse {
-    let Ok(_slot) = credentials_slots().acquire().await else {
-        return HttpResponse::ServiceUnavailable().json(json!({ "error": "Configuration" }));
-    };
-    off_workers(auth, pipeline, |auth, pipeline| async move {
-        actions::credentials::callback(&auth, &pipeline, &provider).await
-    })
-    .await
-}
-
-/// Runs an action on the blocking pool. Actions run Rhai scripts, which are CPU-bound
-/// (bounded by their budget, but a `verify_password` alone takes ~30 ms), and must not
-/// hold up the single-threaded HTTP workers. The action's own awaits (store, provider
-/// calls) are driven from there by this worker's runtime, whose thread keeps driving its
-/// I/O while it waits for the answer.
-async fn off_workers<F, Fut>(auth: AuthRequest, pipeline: Arc<Pipeline>, action: F) -> HttpResponse
-where
-    F: FnOnce(AuthRequest, Arc<Pipeline>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = AuthResponse>,
-{
-    let runtime = tokio::runtime::Handle::current();
-    let worker_pipeline = pipeline.clone();
-    match web::block(move || runtime.block_on(action(auth, worker_pipeline))).await {
-        Ok(response) => http_response(response, &pipeline),
-        Err(error) => {
-            tracing::error!(%error, "action did not finish");
-            HttpResponse::InternalServerError().json(json!({ "error": "Configuration" }))
-        }
-    }
 }
 
 #[cfg(test)]

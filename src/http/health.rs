@@ -1,5 +1,7 @@
-//! `/healthz` (the process answers) and `/readyz` (a configuration is being served, with the
-//! generation and the last reload's result; diagnostic headlines never carry secrets).
+//! `/healthz` (the process answers) and `/readyz` (a configuration is being served). The
+//! public `/readyz` tells only the status and the generation; the admin listener's adds the
+//! providers, the store and the last reload's result (diagnostic headlines never carry
+//! secrets).
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -11,7 +13,19 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
+/// The public readiness: nothing an outsider could use to map the deployment.
 pub async fn readyz(live: web::Data<LiveConfig>) -> HttpResponse {
+    let pipeline = live.snapshot();
+    let mut response = HttpResponse::Ok();
+    no_store(&mut response);
+    response.json(json!({
+        "status": "ready",
+        "generation": pipeline.generation,
+    }))
+}
+
+/// The operators' readiness, on the admin listener only.
+pub async fn admin_readyz(live: web::Data<LiveConfig>) -> HttpResponse {
     let pipeline = live.snapshot();
     let status = live.status();
     let mut response = HttpResponse::Ok();

@@ -1,8 +1,11 @@
 //! The HTTP edge: the only module that knows actix-web. It routes `{basePath}/<action>` to
 //! one handler module per action, each working on one pipeline snapshot, and serves the
-//! operational endpoints `/healthz` and `/readyz`.
+//! operational endpoints `/healthz` and `/readyz` (status and generation only). A second,
+//! loopback listener (`server.admin`) serves the operators' view: readiness with the
+//! providers, the store and the last reload's diagnostics.
 
 mod auth_request;
+mod cookie_limit;
 mod csrf;
 mod dispatch;
 mod health;
@@ -30,14 +33,27 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .default_service(web::to(dispatch::dispatch));
 }
 
-/// Runs the server until SIGTERM/SIGINT, then drains in-flight requests.
+/// Registers the admin listener's routes.
+pub fn configure_admin(config: &mut web::ServiceConfig) {
+    config
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::admin_readyz));
+}
+
+/// Runs the server (and the admin listener, when enabled) until SIGTERM/SIGINT, then
+/// drains in-flight requests.
 pub async fn serve(live: Arc<LiveConfig>) -> std::io::Result<()> {
     let settings = live.running_settings().clone();
     let data = web::Data::from(live);
+    let cookie_limit = settings.max_cookie_header_bytes;
+    let public_data = data.clone();
     let mut server = HttpServer::new(move || {
         App::new()
-            .app_data(data.clone())
+            .app_data(public_data.clone())
             .app_data(web::PayloadConfig::new(auth_request::MAX_BODY_BYTES))
+            .wrap(from_fn(move |request, next| {
+                cookie_limit::limit_cookie_header(cookie_limit, request, next)
+            }))
             .wrap(from_fn(request_log::log_request))
             .configure(configure)
     })
@@ -49,5 +65,27 @@ pub async fn serve(live: Arc<LiveConfig>) -> std::io::Result<()> {
     for address in server.addrs() {
         tracing::info!(%address, "listening");
     }
-    server.run().await
+    let Some(admin_listen) = settings.admin_listen.clone() else {
+        return server.run().await;
+    };
+    let admin = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(from_fn(request_log::log_request))
+            .configure(configure_admin)
+    })
+    .workers(1)
+    .shutdown_timeout(settings.shutdown_timeout)
+    .bind(admin_listen.as_str())
+    .map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("cannot listen on server.admin.listen {admin_listen}: {error}"),
+        )
+    })?;
+    for address in admin.addrs() {
+        tracing::info!(%address, "admin listening");
+    }
+    let (public, admin) = tokio::join!(server.run(), admin.run());
+    public.and(admin)
 }

@@ -1,6 +1,7 @@
 //! The public origin a response's URLs are built on: the configured `url`, or, with
 //! `trustHost: true` behind a proxy, the request's `X-Forwarded-Host`/`X-Forwarded-Proto`
-//! (falling back to `Host` and the connection's scheme), as Auth.js does. Header values are checked strictly, so a
+//! (falling back to `Host` and the connection's scheme), as Auth.js does, taking the value
+//! the nearest trusted proxy appended (`proxyHops`), never the client-supplied first one. Header values are checked strictly, so a
 //! forged header cannot inject anything but a plain host name into a URL.
 
 use actix_web::HttpRequest;
@@ -15,13 +16,28 @@ fn is_plain_host(host: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
-fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+/// The value of a header that each proxy appends to (`X-Forwarded-*`), as the nearest of
+/// `hops` trusted proxies wrote it: `hops` places from the right, over every line of the
+/// header. Values further left came from the client and are never used; with fewer
+/// values than hops, the leftmost one is the outermost proxy's.
+fn forwarded_value<'a>(request: &'a HttpRequest, name: &str, hops: usize) -> Option<&'a str> {
+    let values: Vec<&str> = request
+        .headers()
+        .get_all(name)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let index = values.len().saturating_sub(hops.max(1));
+    values.get(index).copied()
+}
+
+fn host_header(request: &HttpRequest) -> Option<&str> {
     request
         .headers()
-        .get(name)
+        .get("host")
         .and_then(|value| value.to_str().ok())
-        // A proxy chain appends; the first value is the client-facing one.
-        .map(|value| value.split(',').next().unwrap_or_default().trim())
+        .map(str::trim)
 }
 
 /// Where the client reached authgate.
@@ -40,9 +56,11 @@ pub struct RequestOrigin {
 /// The origin this request's URLs and cookies are built for.
 pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrigin {
     if pipeline.config.trust_host {
-        let host = header(request, "x-forwarded-host").or_else(|| header(request, "host"));
+        let hops = pipeline.config.proxy_hops;
+        let host =
+            forwarded_value(request, "x-forwarded-host", hops).or_else(|| host_header(request));
         let scheme = request.connection_info().scheme().to_string();
-        let proto = header(request, "x-forwarded-proto").unwrap_or(&scheme);
+        let proto = forwarded_value(request, "x-forwarded-proto", hops).unwrap_or(&scheme);
         if let Some(host) = host.filter(|host| is_plain_host(host))
             && matches!(proto, "http" | "https")
         {

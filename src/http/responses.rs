@@ -6,6 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
 use crate::config::model::SameSite;
+use crate::session::cookie_header::encode_value;
 use crate::session::cookies::CookieSpec;
 
 /// Marks a response as never cacheable, as Auth.js does for `/csrf` and `/session`.
@@ -19,9 +20,10 @@ pub fn no_store(builder: &mut HttpResponseBuilder) -> &mut HttpResponseBuilder {
         .insert_header((header::EXPIRES, HeaderValue::from_static("0")))
 }
 
-/// A session-lifetime cookie with the policy's name and attributes.
-pub fn cookie(spec: &CookieSpec, value: String) -> Cookie<'static> {
-    let mut cookie = Cookie::build(spec.name.clone(), value)
+/// A session-lifetime cookie with the policy's name and attributes; the value is
+/// percent-encoded, so it cannot end early and add attributes.
+pub fn cookie(spec: &CookieSpec, value: &str) -> Cookie<'static> {
+    let mut cookie = Cookie::build(spec.name.clone(), encode_value(value))
         .path(spec.path.clone())
         .http_only(spec.http_only)
         .secure(spec.secure)

@@ -44,6 +44,9 @@ pub struct RestartSettings {
     pub shutdown_timeout: u64,
     pub log_level: String,
     pub log_format: crate::config::model::LogFormat,
+    pub max_cookie_header_bytes: usize,
+    /// The admin listener's address, when it is enabled.
+    pub admin_listen: Option<String>,
 }
 
 impl RestartSettings {
@@ -64,6 +67,12 @@ impl RestartSettings {
         }
         if self.log_format != running.log_format {
             changed.push("logging.format");
+        }
+        if self.max_cookie_header_bytes != running.max_cookie_header_bytes {
+            changed.push("server.maxCookieHeaderBytes");
+        }
+        if self.admin_listen != running.admin_listen {
+            changed.push("server.admin");
         }
         changed
     }
@@ -89,6 +98,8 @@ pub struct Pipeline {
     pub session_strategy: SessionStrategy,
     scripts: HashMap<String, CompiledScript>,
     pub scripts_runtime: ScriptRuntime,
+    /// What a password check for an unknown user verifies (`passwords.cost`).
+    pub password_dummy: crate::password::DummyHash,
     pub clock: Arc<dyn Clock>,
     pub restart_settings: RestartSettings,
     pub watched_files: BTreeSet<PathBuf>,
@@ -122,7 +133,14 @@ impl Pipeline {
         clock: Arc<dyn Clock>,
     ) -> Result<Pipeline, Diagnostics> {
         let config = loaded.config;
-        let runtime = ScriptRuntime::new(&config.scripting, clock.clone());
+        // Made per configuration (and remembered by cost), never from a request.
+        let password_dummy =
+            crate::password::DummyHash::for_cost(&config.passwords.cost).map_err(|error| {
+                let mut diagnostics = Diagnostics::default();
+                diagnostics.push(Diagnostic::error("passwords.cost", error.to_string()));
+                diagnostics
+            })?;
+        let runtime = ScriptRuntime::new(&config.scripting, clock.clone(), password_dummy.clone());
         let engine = runtime.engine();
         let mut diagnostics = loaded.diagnostics;
         let mut scripts = HashMap::new();
@@ -200,12 +218,6 @@ impl Pipeline {
             });
         }
         let base_path = config.base_path.trim_end_matches('/').to_string();
-        if providers
-            .iter()
-            .any(|p| p.kind == ProviderKind::Credentials)
-        {
-            crate::password::warm_up();
-        }
         Ok(Pipeline {
             generation,
             base_url,
@@ -221,11 +233,18 @@ impl Pipeline {
                 shutdown_timeout: config.server.shutdown_timeout.seconds(),
                 log_level: config.logging.level.clone(),
                 log_format: config.logging.format,
+                max_cookie_header_bytes: config.server.max_cookie_header_bytes,
+                admin_listen: config
+                    .server
+                    .admin
+                    .enabled
+                    .then(|| config.server.admin.listen.clone()),
             },
             providers,
             provider_index,
             scripts,
             scripts_runtime: runtime,
+            password_dummy,
             clock,
             watched_files: loaded.watched_files,
             warnings: diagnostics,

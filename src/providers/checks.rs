@@ -1,10 +1,17 @@
 //! The check cookies of an authorization round trip (state, PKCE verifier, nonce). Each is
 //! a JWE (`dir`, A256GCM, the key derived from the secret and the cookie's name, as Auth.js
-//! derives it) holding the value, the provider it belongs to and a 15-minute expiry, so a
-//! cookie is useless for another provider, after its time, or when tampered with.
+//! derives it) holding the value, the provider it belongs to, the browser that started the
+//! round trip and a 15-minute expiry, so a cookie is useless for another provider, in
+//! another browser, after its time, or when tampered with.
+//!
+//! The browser is named by the SHA-256 of its CSRF token. On https that token lives in the
+//! host-only `__Host-` cookie, which a sibling subdomain cannot set: a flow an attacker
+//! started and planted through a parent-domain cookie carries the attacker's binding and
+//! fails in the victim's browser.
 
 use josekit::jwe::{self, Dir, JweHeader};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::session::keys::derive_encryption_key;
 
@@ -15,7 +22,25 @@ pub const CHECK_MAX_AGE_SECONDS: u64 = 15 * 60;
 struct Sealed {
     value: String,
     provider: String,
+    /// `browser_binding` of the CSRF token of the browser that started the round trip.
+    browser: String,
     exp: u64,
+}
+
+/// What a check cookie is bound to.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<'a> {
+    /// The cookie's name; it also derives the key.
+    pub cookie_name: &'a str,
+    pub provider: &'a str,
+    /// `browser_binding` of the browser's CSRF token.
+    pub browser: &'a str,
+}
+
+/// The binding of a browser: the hex SHA-256 of its (verified) CSRF token. The token
+/// itself never goes into another cookie.
+pub fn browser_binding(csrf_token: &str) -> String {
+    hex::encode(Sha256::digest(csrf_token.as_bytes()))
 }
 
 /// Why a check cookie was refused.
@@ -27,6 +52,8 @@ pub enum CheckError {
     Unreadable(&'static str),
     #[error("the {0} cookie belongs to another provider")]
     OtherProvider(&'static str),
+    #[error("the {0} cookie was started in another browser")]
+    OtherBrowser(&'static str),
     #[error("the {0} cookie has expired")]
     Expired(&'static str),
 }
@@ -35,36 +62,30 @@ fn key(secret: &str, cookie_name: &str) -> Result<Vec<u8>, String> {
     derive_encryption_key(secret, cookie_name, "A256GCM")
 }
 
-/// Seals `value` for `provider` with the newest secret.
-pub fn seal(
-    secret: &str,
-    cookie_name: &str,
-    provider: &str,
-    value: &str,
-    now: u64,
-) -> Result<String, String> {
+/// Seals `value` for `binding` with the newest secret.
+pub fn seal(secret: &str, binding: &Binding, value: &str, now: u64) -> Result<String, String> {
     let payload = serde_json::to_vec(&Sealed {
         value: value.to_string(),
-        provider: provider.to_string(),
+        provider: binding.provider.to_string(),
+        browser: binding.browser.to_string(),
         exp: now + CHECK_MAX_AGE_SECONDS,
     })
     .map_err(|error| error.to_string())?;
     let mut header = JweHeader::new();
     header.set_content_encryption("A256GCM");
     let encrypter = Dir
-        .encrypter_from_bytes(key(secret, cookie_name)?)
+        .encrypter_from_bytes(key(secret, binding.cookie_name)?)
         .map_err(|error| error.to_string())?;
     jwe::serialize_compact(&payload, &header, &encrypter).map_err(|error| error.to_string())
 }
 
-/// Opens a check cookie with any of the secrets; the value when it is for `provider` and
-/// not expired.
+/// Opens a check cookie with any of the secrets; the value when it matches `binding`
+/// (provider and browser) and has not expired.
 pub fn open(
     secrets: &[&str],
-    cookie_name: &str,
+    binding: &Binding,
     label: &'static str,
     sealed: Option<&str>,
-    provider: &str,
     now: u64,
 ) -> Result<String, CheckError> {
     let sealed = sealed
@@ -74,7 +95,7 @@ pub fn open(
         .iter()
         .find_map(|secret| {
             let decrypter = Dir
-                .decrypter_from_bytes(key(secret, cookie_name).ok()?)
+                .decrypter_from_bytes(key(secret, binding.cookie_name).ok()?)
                 .ok()?;
             let (payload, header) = jwe::deserialize_compact(sealed, &decrypter).ok()?;
             (header.content_encryption() == Some("A256GCM")).then_some(payload)
@@ -82,8 +103,11 @@ pub fn open(
         .ok_or(CheckError::Unreadable(label))?;
     let sealed: Sealed =
         serde_json::from_slice(&payload).map_err(|_| CheckError::Unreadable(label))?;
-    if sealed.provider != provider {
+    if sealed.provider != binding.provider {
         return Err(CheckError::OtherProvider(label));
+    }
+    if !crate::text::constant_time_eq(&sealed.browser, binding.browser) {
+        return Err(CheckError::OtherBrowser(label));
     }
     if sealed.exp <= now {
         return Err(CheckError::Expired(label));

@@ -4,59 +4,90 @@ use super::*;
 
 const SECRET: &str = "check-secret-0123456789abcdef0123456789abcdef";
 
+const BROWSER: &str = "browser-a";
+
+fn binding<'a>(cookie_name: &'a str, provider: &'a str, browser: &'a str) -> Binding<'a> {
+    Binding {
+        cookie_name,
+        provider,
+        browser,
+    }
+}
+
 #[test]
-fn sealed_checks_open_only_for_their_provider_cookie_and_time() {
-    let sealed = seal(SECRET, "authjs.state", "github", "s-123", 1_000).unwrap();
-    let open_as = |secrets: &[&str], cookie: &str, provider: &str, now: u64| {
-        open(secrets, cookie, "state", Some(&sealed), provider, now)
-    };
-    assert_eq!(
-        open_as(&[SECRET], "authjs.state", "github", 1_000),
-        Ok("s-123".into())
-    );
-    assert_eq!(
-        open_as(
-            &["other-secret-0123456789abcdef0123456789", SECRET],
-            "authjs.state",
-            "github",
-            1_001
-        ),
-        Ok("s-123".into()),
-        "a rotated secret still opens it"
-    );
-    assert_eq!(
-        open_as(&[SECRET], "authjs.state", "gitlab", 1_000),
-        Err(CheckError::OtherProvider("state"))
-    );
-    assert_eq!(
-        open_as(&[SECRET], "authjs.nonce", "github", 1_000),
-        Err(CheckError::Unreadable("state")),
-        "a cookie moved to another name does not decrypt"
-    );
-    assert_eq!(
-        open_as(
+fn sealed_checks_open_only_for_their_provider_browser_cookie_and_time() {
+    let sealed = seal(
+        SECRET,
+        &binding("authjs.state", "github", BROWSER),
+        "s-123",
+        1_000,
+    )
+    .unwrap();
+    let other_secret = "other-secret-0123456789abcdef0123456789";
+    type Case<'a> = (&'a [&'a str], Binding<'a>, u64, Result<String, CheckError>);
+    let cases: [Case; 6] = [
+        (
             &[SECRET],
-            "authjs.state",
-            "github",
-            1_000 + CHECK_MAX_AGE_SECONDS
+            binding("authjs.state", "github", BROWSER),
+            1_000,
+            Ok("s-123".into()),
         ),
-        Err(CheckError::Expired("state"))
-    );
+        (
+            &[other_secret, SECRET],
+            binding("authjs.state", "github", BROWSER),
+            1_001,
+            Ok("s-123".into()),
+        ),
+        (
+            &[SECRET],
+            binding("authjs.state", "gitlab", BROWSER),
+            1_000,
+            Err(CheckError::OtherProvider("state")),
+        ),
+        (
+            &[SECRET],
+            binding("authjs.state", "github", "browser-b"),
+            1_000,
+            Err(CheckError::OtherBrowser("state")),
+        ),
+        (
+            &[SECRET],
+            binding("authjs.nonce", "github", BROWSER),
+            1_000,
+            Err(CheckError::Unreadable("state")),
+        ),
+        (
+            &[SECRET],
+            binding("authjs.state", "github", BROWSER),
+            1_000 + CHECK_MAX_AGE_SECONDS,
+            Err(CheckError::Expired("state")),
+        ),
+    ];
+    for (secrets, binding, now, expected) in cases {
+        assert_eq!(
+            open(secrets, &binding, "state", Some(&sealed), now),
+            expected,
+            "{binding:?} at {now}"
+        );
+    }
+    let github = binding("authjs.state", "github", BROWSER);
     assert_eq!(
-        open(&[SECRET], "authjs.state", "state", None, "github", 1_000),
+        open(&[SECRET], &github, "state", None, 1_000),
         Err(CheckError::Missing("state"))
     );
     let mut tampered = sealed.clone();
     tampered.insert(tampered.len() / 2, 'x');
     assert_eq!(
-        open(
-            &[SECRET],
-            "authjs.state",
-            "state",
-            Some(&tampered),
-            "github",
-            1_000
-        ),
+        open(&[SECRET], &github, "state", Some(&tampered), 1_000),
         Err(CheckError::Unreadable("state"))
     );
+}
+
+#[test]
+fn a_browser_binding_is_the_hash_of_the_csrf_token_not_the_token() {
+    let binding = browser_binding("token-1");
+    assert_eq!(binding.len(), 64);
+    assert!(!binding.contains("token-1"));
+    assert_ne!(binding, browser_binding("token-2"));
+    assert_eq!(binding, browser_binding("token-1"));
 }

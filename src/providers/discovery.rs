@@ -1,7 +1,9 @@
 //! Where a provider's endpoints are: configured URLs, else the issuer's discovery document
 //! (`<issuer>/.well-known/openid-configuration`), fetched once per pipeline (a reload
 //! fetches again). The issuer's JWKS is cached too and fetched again when an id_token
-//! names a key id it does not hold.
+//! names a key id it does not hold. A failed discovery or JWKS fetch is remembered for
+//! `FAILURE_MEMORY`, so a flood of callbacks against an unreachable issuer waits on the
+//! network once, not once per request.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +18,26 @@ use crate::config::ProviderConfig;
 
 /// Least time between two JWKS fetches caused by unknown key ids.
 const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+/// How long a failed discovery or JWKS fetch answers for the next callers.
+pub const FAILURE_MEMORY: Duration = Duration::from_secs(10);
+
+/// The last failure of a fetch, answered again while it is recent.
+#[derive(Default)]
+struct RecentFailure(std::sync::Mutex<Option<(Instant, OAuthError)>>);
+
+impl RecentFailure {
+    fn recent(&self) -> Option<OAuthError> {
+        let slot = self.0.lock().ok()?;
+        let (at, error) = slot.as_ref()?;
+        (at.elapsed() < FAILURE_MEMORY).then(|| error.clone())
+    }
+
+    fn remember(&self, error: &OAuthError) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((Instant::now(), error.clone()));
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
@@ -38,7 +60,9 @@ struct CachedJwks {
 #[derive(Default)]
 pub struct ProviderRuntime {
     endpoints: OnceCell<Endpoints>,
+    discovery_failure: RecentFailure,
     jwks: Mutex<Option<CachedJwks>>,
+    jwks_failure: RecentFailure,
 }
 
 impl std::fmt::Debug for ProviderRuntime {
@@ -111,9 +135,24 @@ async fn resolve(config: &ProviderConfig) -> Result<Endpoints, OAuthError> {
 }
 
 impl ProviderRuntime {
-    /// The endpoints, discovered on first use. A failed discovery is not cached.
+    /// The endpoints, discovered on first use. A failed discovery is answered again for
+    /// `FAILURE_MEMORY`, then tried anew; callers waiting meanwhile get the same failure.
     pub async fn endpoints(&self, config: &ProviderConfig) -> Result<&Endpoints, OAuthError> {
-        self.endpoints.get_or_try_init(|| resolve(config)).await
+        if let Some(endpoints) = self.endpoints.get() {
+            return Ok(endpoints);
+        }
+        self.endpoints
+            .get_or_try_init(|| async {
+                if let Some(error) = self.discovery_failure.recent() {
+                    return Err(error);
+                }
+                let resolved = resolve(config).await;
+                if let Err(error) = &resolved {
+                    self.discovery_failure.remember(error);
+                }
+                resolved
+            })
+            .await
     }
 
     /// The issuer's keys; fetched again when `kid` is not among them (key rotation), at
@@ -138,21 +177,33 @@ impl ProviderRuntime {
                 return Ok(cached.keys.clone());
             }
         }
-        let document = get_json(uri, None, &[])
-            .await
-            .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))?;
-        let map = document
-            .as_object()
-            .cloned()
-            .ok_or_else(|| OAuthError::Provider(format!("JWKS at {uri} is not an object")))?;
-        let keys = Arc::new(
-            JwkSet::from_map(map)
-                .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))?,
-        );
+        if let Some(error) = self.jwks_failure.recent() {
+            return Err(error);
+        }
+        let keys = match fetch_jwks(uri).await {
+            Ok(keys) => keys,
+            Err(error) => {
+                self.jwks_failure.remember(&error);
+                return Err(error);
+            }
+        };
         *cache = Some(CachedJwks {
             keys: keys.clone(),
             fetched: Instant::now(),
         });
         Ok(keys)
     }
+}
+
+async fn fetch_jwks(uri: &str) -> Result<Arc<JwkSet>, OAuthError> {
+    let document = get_json(uri, None, &[])
+        .await
+        .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))?;
+    let map = document
+        .as_object()
+        .cloned()
+        .ok_or_else(|| OAuthError::Provider(format!("JWKS at {uri} is not an object")))?;
+    JwkSet::from_map(map)
+        .map(Arc::new)
+        .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))
 }

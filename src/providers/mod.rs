@@ -14,7 +14,7 @@ pub mod profile;
 pub mod refresh;
 
 /// Why an OAuth step failed; the message is for the log only.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum OAuthError {
     /// The provider (or our configuration of it) cannot be used: Configuration.
     #[error("provider configuration: {0}")]

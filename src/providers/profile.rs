@@ -1,6 +1,7 @@
 //! From a provider's claims (userinfo or id_token) to the user authgate signs in: the
 //! provider's `profile` script when it has one, else Auth.js's default mapping
-//! (`sub`/`id`, `name`, `email`, `picture`).
+//! (`sub`/`id`, `name`, `email`, `picture`). Whether the provider vouches for the email
+//! (`emailVerified`) decides whether it may ever link to an existing user.
 
 use serde_json::{Map, Value};
 
@@ -14,6 +15,10 @@ pub struct UserProfile {
     pub name: Option<String>,
     pub email: Option<String>,
     pub image: Option<String>,
+    /// The provider asserts that the user controls `email`: the profile script returned
+    /// `emailVerified: true`, or (without one in its result) the claims carry
+    /// `email_verified: true` for this very email.
+    pub email_verified: bool,
 }
 
 impl UserProfile {
@@ -42,14 +47,24 @@ fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A profile from a mapping result (`#{id, name, email, image}`).
+/// A profile from a mapping result (`#{id, name, email, image, emailVerified}`); without
+/// `emailVerified`, the email counts as unverified.
 pub fn from_map(map: &Map<String, Value>) -> Option<UserProfile> {
     Some(UserProfile {
         id: id_text(map.get("id"))?,
         name: text(map, "name"),
         email: text(map, "email"),
         image: text(map, "image"),
+        email_verified: map.get("emailVerified") == Some(&Value::Bool(true)),
     })
+}
+
+/// OpenID Connect's `email_verified` for `email`: `true` (or the string `"true"`, which
+/// some providers send) on a claim set whose `email` is that same address.
+fn claims_verify_email(claims: &Map<String, Value>, email: Option<&str>) -> bool {
+    let asserted = matches!(claims.get("email_verified"), Some(Value::Bool(true)))
+        || claims.get("email_verified").and_then(Value::as_str) == Some("true");
+    asserted && email.is_some() && claims.get("email").and_then(Value::as_str) == email
 }
 
 /// Auth.js's default mapping of standard claims.
@@ -59,6 +74,7 @@ pub fn default_profile(claims: &Map<String, Value>) -> Option<UserProfile> {
         name: text(claims, "name").or_else(|| text(claims, "preferred_username")),
         email: text(claims, "email"),
         image: text(claims, "picture").or_else(|| text(claims, "image")),
+        email_verified: claims_verify_email(claims, text(claims, "email").as_deref()),
     })
 }
 
@@ -84,10 +100,14 @@ pub fn map_profile(
             ],
         )
         .map_err(|error| OAuthError::Configuration(error.to_string()))?;
-    result
-        .as_object()
-        .and_then(from_map)
-        .ok_or_else(|| OAuthError::Configuration(format!("{name} must return a map with an `id`")))
+    let mapped = result.as_object();
+    let mut profile = mapped.and_then(from_map).ok_or_else(|| {
+        OAuthError::Configuration(format!("{name} must return a map with an `id`"))
+    })?;
+    if !mapped.is_some_and(|map| map.contains_key("emailVerified")) {
+        profile.email_verified = claims_verify_email(claims, profile.email.as_deref());
+    }
+    Ok(profile)
 }
 
 #[cfg(test)]

@@ -31,7 +31,11 @@ fn within_budget() -> Result<(), Box<EvalAltResult>> {
 }
 
 /// Registers every helper on `engine`.
-pub fn register_helpers(engine: &mut Engine, clock: Arc<dyn Clock>) {
+pub fn register_helpers(
+    engine: &mut Engine,
+    clock: Arc<dyn Clock>,
+    password_dummy: password::DummyHash,
+) {
     engine.register_fn("now", move || clock.unix_seconds() as i64);
     engine.register_fn("sha256", |text: ImmutableString| {
         hex::encode(Sha256::digest(text.as_bytes()))
@@ -73,19 +77,20 @@ pub fn register_helpers(engine: &mut Engine, clock: Arc<dyn Clock>) {
     engine.register_fn("log_warn", |text: ImmutableString| {
         tracing::warn!(target: "authgate::script", "{text}");
     });
+    let dummy = password_dummy.clone();
     engine.register_fn(
         "verify_password",
-        |plain: ImmutableString, hash: ImmutableString| -> Result<bool, Box<EvalAltResult>> {
+        move |plain: ImmutableString, hash: ImmutableString| -> Result<bool, Box<EvalAltResult>> {
             within_budget()?;
-            Ok(password::verify_password(&plain, Some(&hash)))
+            Ok(password::verify_password(&plain, Some(&hash), &dummy))
         },
     );
-    // A user that does not exist still costs one hash verification.
+    // A user that does not exist still costs one hash verification, of the configured cost.
     engine.register_fn(
         "verify_password",
-        |plain: ImmutableString, _hash: ()| -> Result<bool, Box<EvalAltResult>> {
+        move |plain: ImmutableString, _hash: ()| -> Result<bool, Box<EvalAltResult>> {
             within_budget()?;
-            Ok(password::verify_password(&plain, None))
+            Ok(password::verify_password(&plain, None, &password_dummy))
         },
     );
     engine.register_fn(

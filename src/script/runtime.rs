@@ -60,9 +60,14 @@ impl std::fmt::Debug for ScriptRuntime {
 }
 
 impl ScriptRuntime {
-    pub fn new(limits: &ScriptingConfig, clock: Arc<dyn Clock>) -> Self {
+    /// A runtime whose `verify_password(plain, ())` verifies `password_dummy`.
+    pub fn new(
+        limits: &ScriptingConfig,
+        clock: Arc<dyn Clock>,
+        password_dummy: crate::password::DummyHash,
+    ) -> Self {
         let mut engine = sandboxed_engine(limits);
-        register_helpers(&mut engine, clock);
+        register_helpers(&mut engine, clock, password_dummy);
         engine.on_progress(|operations| {
             if operations % CLOCK_CHECK_EVERY != 0 {
                 return None;

@@ -6,10 +6,15 @@ use crate::config::{LoadedScript, ScriptOrigin};
 use crate::script::compile_script;
 use serde_json::json;
 
+fn dummy() -> crate::password::DummyHash {
+    crate::password::DummyHash::for_cost("$2b$04").unwrap()
+}
+
 fn runtime() -> ScriptRuntime {
     ScriptRuntime::new(
         &ScriptingConfig::default(),
         Arc::new(ManualClock::at_unix_seconds(1_700_000_000)),
+        dummy(),
     )
 }
 
@@ -105,7 +110,7 @@ fn a_loop_over_password_hashing_stops_near_its_budget() {
         timeout_ms: 50,
         ..ScriptingConfig::default()
     };
-    let runtime = ScriptRuntime::new(&limits, Arc::new(ManualClock::at_unix_seconds(0)));
+    let runtime = ScriptRuntime::new(&limits, Arc::new(ManualClock::at_unix_seconds(0)), dummy());
     let script = compiled(&runtime, "loop { verify_password(\"x\", ()); }");
     let started = Instant::now();
     let error = runtime.call(&script, &[]).unwrap_err();
@@ -124,7 +129,7 @@ fn wall_clock_budget_stops_slow_scripts() {
         timeout_ms: 20,
         ..ScriptingConfig::default()
     };
-    let runtime = ScriptRuntime::new(&limits, Arc::new(ManualClock::at_unix_seconds(0)));
+    let runtime = ScriptRuntime::new(&limits, Arc::new(ManualClock::at_unix_seconds(0)), dummy());
     let script = compiled(&runtime, "let i = 0; loop { i += 1; }");
     let started = Instant::now();
     let error = runtime.call(&script, &[]).unwrap_err();

@@ -10,8 +10,8 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 const ESTIMATED_EMPTY_COOKIE_BYTES: usize = 160;
 /// Largest value written in one cookie.
 pub const CHUNK_SIZE: usize = MAX_COOKIE_BYTES - ESTIMATED_EMPTY_COOKIE_BYTES;
-/// Most chunks read back (64 × ~3.9 KB is far more than any honest session).
-const MAX_CHUNKS: usize = 64;
+/// Most chunks read back or cleared (64 × ~3.9 KB is far more than any honest session).
+pub const MAX_CHUNKS: usize = 64;
 
 /// One cookie to set (`Some`) or expire (`None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +20,19 @@ pub struct CookieWrite {
     pub value: Option<String>,
 }
 
-fn chunk_index(name: &str, cookie: &str) -> Option<usize> {
-    cookie.strip_prefix(name)?.strip_prefix('.')?.parse().ok()
+/// The index of `cookie` as a chunk of `name`: only the names authgate writes count
+/// (`name.0` to `name.63`, plain decimal), so `name.01`, `name.+1` or `name.99999` are
+/// someone else's cookies, never read and never cleared.
+pub fn chunk_index(name: &str, cookie: &str) -> Option<usize> {
+    let digits = cookie.strip_prefix(name)?.strip_prefix('.')?;
+    let canonical = !digits.is_empty()
+        && digits.len() <= 2
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    if !canonical {
+        return None;
+    }
+    digits.parse().ok().filter(|index| *index < MAX_CHUNKS)
 }
 
 /// The value stored under `name`, whole or in chunks: `None` when absent, `Some(Err)` when

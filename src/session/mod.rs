@@ -3,6 +3,7 @@
 //! session tokens. Nothing here knows HTTP frameworks; handlers in `http/` use it.
 
 pub mod chunks;
+pub mod cookie_header;
 pub mod cookies;
 pub mod csrf;
 pub mod jwt;

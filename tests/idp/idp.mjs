@@ -58,15 +58,19 @@ const jwks = {
   ],
 };
 
+// A login `unverified-<name>` claims `<name>@example.com` without having verified it, as
+// a self-registration IdP allows: authgate must never link on such an email.
 function findAccount(_ctx, id) {
   const login = String(id);
+  const unverified = login.startsWith('unverified-');
+  const name = unverified ? login.slice('unverified-'.length) : login;
   return {
     accountId: login,
     async claims(_use, _scope, _claims, _rejected) {
       return {
         sub: login,
-        email: `${login}@example.com`,
-        email_verified: true,
+        email: `${name}@example.com`,
+        email_verified: !unverified,
         name: `User ${login}`,
         picture: `https://example.com/${login}.png`,
       };

@@ -185,6 +185,27 @@ fn schema_errors_name_the_path_and_point_at_the_line() {
             expected: "error: providers[0].checks: expected a list, found a string `pkce`\n  --> <dir>/authgate.yaml:6:13",
         },
         Case {
+            name: "oauth_checks_without_state_or_pkce_and_with_nonce_are_refused",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: acme\n    type: oauth\n    clientId: a\n    authorization: https://idp.example/authorize\n    token: https://idp.example/token\n    checks: [nonce]\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].checks: expected `state` or `pkce` (or both): without them a sign-in cannot be tied to the browser that started it\n  --> <dir>/authgate.yaml:9:13\nerror: providers[0].checks: `nonce` is checked in an OpenID Connect id_token; this provider is `type: oauth`\n  --> <dir>/authgate.yaml:9:13",
+        },
+        Case {
+            name: "checks_none_is_refused",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: acme\n    type: oidc\n    clientId: a\n    issuer: https://idp.example\n    checks: [none]\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].checks: `none` turns every check off; list `state` and `pkce` (and `nonce` for oidc)\n  --> <dir>/authgate.yaml:8:13",
+        },
+        Case {
+            name: "unknown_check_name_suggests_the_right_one",
+            config: "url: http://a.example\n{secret}\nproviders:\n  - id: acme\n    type: oidc\n    clientId: a\n    issuer: https://idp.example\n    checks: [pkce, stat]\n",
+            files: &[],
+            env: &[],
+            expected: "error: providers[0].checks[1]: expected one of `pkce`, `state`, `nonce`, `none`, found `stat`, did you mean `state`?\n  --> <dir>/authgate.yaml:8:20",
+        },
+        Case {
             name: "script_field_must_be_text_or_a_file_reference",
             config: "url: http://a.example\n{secret}\ncallbacks:\n  jwt: 42\n",
             files: &[],

@@ -349,7 +349,7 @@ async fn a_reload_to_an_unreachable_database_keeps_the_running_one() {
     );
     let failed = eventually(Duration::from_secs(20), || async {
         let status: Value = crate::support::client()
-            .get(server.url("/readyz"))
+            .get(server.admin_url("/readyz"))
             .send()
             .await
             .ok()?

@@ -95,7 +95,8 @@ async fn csrf_token_comes_with_a_double_submit_cookie_and_no_cache_headers() {
         .next()
         .unwrap()
         .to_string();
-    assert!(value.starts_with(&format!("{token}|")), "{value}");
+    // Written as Auth.js writes it: the `|` percent-encoded.
+    assert!(value.starts_with(&format!("{token}%7C")), "{value}");
 
     // The same valid cookie keeps its token and is not set again.
     let again = client()
@@ -229,12 +230,12 @@ async fn a_custom_base_path_moves_every_action() {
 }
 
 #[tokio::test]
-async fn health_and_readiness_report_the_served_generation() {
+async fn public_readiness_tells_only_status_and_generation_and_the_admin_view_the_rest() {
     let (_dir, server) = start(PROVIDERS);
     let http = client();
     let health = http.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let ready: Value = http
+    let public: Value = http
         .get(server.url("/readyz"))
         .send()
         .await
@@ -242,13 +243,34 @@ async fn health_and_readiness_report_the_served_generation() {
         .json()
         .await
         .unwrap();
-    assert_eq!(ready["status"], "ready");
-    assert_eq!(ready["generation"], 1);
-    assert_eq!(ready["reload"]["lastReload"], Value::Null);
     assert_eq!(
-        ready["summary"],
+        public,
+        serde_json::json!({"status": "ready", "generation": 1})
+    );
+    let admin_url = server.admin_url("/readyz");
+    assert!(admin_url.starts_with("http://127.0.0.1:"), "{admin_url}");
+    let admin: Value = http
+        .get(admin_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(admin["status"], "ready");
+    assert_eq!(admin["generation"], 1);
+    assert_eq!(admin["reload"]["lastReload"], Value::Null);
+    assert_eq!(
+        admin["summary"],
         "2 providers (github, password), session strategy jwt, store none"
     );
+    // The admin listener serves nothing of the Auth.js protocol.
+    let providers = http
+        .get(server.admin_url("/api/auth/providers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(providers.status(), 404);
 }
 
 #[tokio::test]
@@ -306,8 +328,39 @@ async fn github_signin_url(server: &Server, headers: &[(&str, &str)]) -> String 
 async fn forwarded_host_is_used_only_when_trusted_and_plain() {
     let (_trusting_dir, trusting) = start(&format!("trustHost: true\n{PROVIDERS}"));
     let (_strict_dir, strict) = start(PROVIDERS);
+    let (_two_hops_dir, two_hops) = start(&format!("trustHost: true\nproxyHops: 2\n{PROVIDERS}"));
     let configured = |server: &Server| format!("{}/api/auth/signin/github", server.base);
     let cases = [
+        (
+            "a client-supplied first value is passed over for the one the proxy appended",
+            &trusting,
+            vec![
+                ("x-forwarded-host", "evil.example, auth.example.com"),
+                ("x-forwarded-proto", "http, https"),
+            ],
+            "https://auth.example.com/api/auth/signin/github".to_string(),
+        ),
+        (
+            "a second header line from the proxy wins over the client's line",
+            &trusting,
+            vec![
+                ("x-forwarded-host", "evil.example"),
+                ("x-forwarded-host", "auth.example.com"),
+            ],
+            "http://auth.example.com/api/auth/signin/github".to_string(),
+        ),
+        (
+            "with two trusted hops the outer proxy's value is used",
+            &two_hops,
+            vec![
+                (
+                    "x-forwarded-host",
+                    "evil.example, auth.example.com, internal.example",
+                ),
+                ("x-forwarded-proto", "http, https, http"),
+            ],
+            "https://auth.example.com/api/auth/signin/github".to_string(),
+        ),
         (
             "trusted proxy headers build the URL",
             &trusting,

@@ -29,7 +29,7 @@ async fn provider_name(server: &Server, id: &str) -> Option<String> {
 
 async fn readyz(server: &Server) -> Value {
     client()
-        .get(server.url("/readyz"))
+        .get(server.admin_url("/readyz"))
         .send()
         .await
         .expect("readyz answers")

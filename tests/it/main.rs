@@ -8,6 +8,7 @@ mod credentials_flow;
 mod database_session_clock;
 mod database_sessions;
 mod examples_and_presets;
+mod hostile_requests;
 mod http_endpoints;
 mod jwt_keys;
 mod live_reload;

@@ -292,13 +292,15 @@ async fn a_provider_error_maps_to_access_denied() {
 }
 
 /// A store whose database already holds a user with `email`; its id.
-async fn user_with_email(db: &TestDatabase, email: &str) -> String {
+/// A store user with `email`, its address verified (at some time) or not.
+async fn user_with_email(db: &TestDatabase, email: &str, verified: bool) -> String {
     use authgate::store::{Adapter, NewUser};
     let store = db.store().await;
     let user = store
         .create_user(NewUser {
             email: Some(email.into()),
             name: Some("Existing".into()),
+            email_verified: verified.then_some(1_700_000_000),
             ..NewUser::default()
         })
         .await
@@ -314,7 +316,7 @@ fn database_extra(db: &TestDatabase) -> String {
 #[tokio::test]
 async fn an_existing_email_is_not_linked_without_opt_in() {
     let db = TestDatabase::new(Backend::Sqlite).await;
-    user_with_email(&db, "ada@example.com").await;
+    user_with_email(&db, "ada@example.com", true).await;
     let setup = setup(&["idp"], "", &database_extra(&db), 3600);
     let browser = Browser::new(&setup.server);
     let landed = sign_in(&browser, &setup.idp, "idp", "ada").await;
@@ -325,7 +327,7 @@ async fn an_existing_email_is_not_linked_without_opt_in() {
 #[tokio::test]
 async fn an_existing_email_is_linked_when_the_provider_opts_in() {
     let db = TestDatabase::new(Backend::Sqlite).await;
-    let existing = user_with_email(&db, "ada@example.com").await;
+    let existing = user_with_email(&db, "ada@example.com", true).await;
     let setup = setup(
         &["idp"],
         "    allowDangerousEmailAccountLinking: true\n",
@@ -335,6 +337,121 @@ async fn an_existing_email_is_linked_when_the_provider_opts_in() {
     let browser = Browser::new(&setup.server);
     sign_in(&browser, &setup.idp, "idp", "ada").await;
     assert_eq!(browser.session().await["user"]["id"], existing.as_str());
+}
+
+#[tokio::test]
+async fn email_linking_needs_a_verified_email_on_both_sides() {
+    // (existing user verified, IdP login, linked?)
+    let cases = [
+        (true, "ada", true),
+        // nOAuth: the IdP lets anyone claim ada@example.com without verifying it.
+        (true, "unverified-ada", false),
+        // Pre-registration: someone created the user with an address they never proved.
+        (false, "ada", false),
+    ];
+    for (existing_verified, login, linked) in cases {
+        let db = TestDatabase::new(Backend::Sqlite).await;
+        let existing = user_with_email(&db, "ada@example.com", existing_verified).await;
+        let setup = setup(
+            &["idp"],
+            "    allowDangerousEmailAccountLinking: true\n",
+            &database_extra(&db),
+            3600,
+        );
+        let browser = Browser::new(&setup.server);
+        let landed = sign_in(&browser, &setup.idp, "idp", login).await;
+        let case = format!("existing verified: {existing_verified}, login {login}");
+        if linked {
+            assert_eq!(
+                browser.session().await["user"]["id"],
+                existing.as_str(),
+                "{case}"
+            );
+        } else {
+            assert_eq!(
+                error_of(&landed).as_deref(),
+                Some("OAuthAccountNotLinked"),
+                "{case}"
+            );
+            assert_eq!(browser.session().await, Value::Null, "{case}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn users_created_from_a_verified_profile_record_when_it_was_verified() {
+    use authgate::store::Adapter;
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let setup = setup(&["idp"], "", &database_extra(&db), 3600);
+    for (login, verified) in [("ada", true), ("unverified-bob", false)] {
+        let browser = Browser::new(&setup.server);
+        sign_in(&browser, &setup.idp, "idp", login).await;
+        let id = browser.session().await["user"]["id"].clone();
+        let store = db.store().await;
+        let user = store.get_user(id.as_str().unwrap()).await.unwrap().unwrap();
+        store.close().await;
+        assert_eq!(user.email_verified.is_some(), verified, "{login}");
+    }
+}
+
+#[tokio::test]
+async fn a_flow_planted_from_another_browser_fails_and_links_nothing() {
+    use authgate::store::Adapter;
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let setup = setup(&["idp", "other"], "", &database_extra(&db), 3600);
+    // The victim is signed in.
+    let victim = Browser::new(&setup.server);
+    sign_in(&victim, &setup.idp, "idp", "ada").await;
+    let victim_id = victim.session().await["user"]["id"].clone();
+    assert!(victim_id.is_string());
+    // The attacker starts a round trip in its own browser and authenticates as itself.
+    let attacker = Browser::new(&setup.server);
+    let authorization = start_sign_in(&attacker, "other", "/home").await;
+    let callback = authorize(&attacker, &setup.idp, &authorization, "mallory").await;
+    // A sibling subdomain plants the attacker's check cookies in the victim's browser,
+    // which then follows the attacker's callback URL.
+    let base: url::Url = setup.server.base.parse().unwrap();
+    let attacker_cookies = attacker.cookie_header();
+    let planted: Vec<&str> = attacker_cookies
+        .split("; ")
+        .filter(|pair| {
+            [
+                "authjs.state=",
+                "authjs.pkce.code_verifier=",
+                "authjs.nonce=",
+            ]
+            .iter()
+            .any(|name| pair.starts_with(name))
+        })
+        .collect();
+    assert!(!planted.is_empty(), "{attacker_cookies}");
+    for pair in planted {
+        victim.jar.add_cookie_str(&format!("{pair}; Path=/"), &base);
+    }
+    let response = victim.http.get(&callback).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(error_of(&location).as_deref(), Some("OAuthCallback"));
+    // Still the victim, and mallory's account is linked to nobody.
+    assert_eq!(victim.session().await["user"]["id"], victim_id);
+    let store = db.store().await;
+    let accounts = store
+        .get_accounts_of_user(victim_id.as_str().unwrap())
+        .await
+        .unwrap();
+    let linked: Vec<(String, String)> = accounts
+        .into_iter()
+        .map(|a| (a.provider, a.provider_account_id))
+        .collect();
+    assert_eq!(linked, vec![("idp".to_string(), "ada".to_string())]);
+    assert!(
+        store
+            .get_user_by_account("other", "mallory")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
 }
 
 #[tokio::test]

@@ -184,7 +184,7 @@ async fn reload_under_load_never_fails_a_request_nor_mixes_generations() {
     );
 
     let ready: Value = client()
-        .get(server.url("/readyz"))
+        .get(server.admin_url("/readyz"))
         .send()
         .await
         .unwrap()

@@ -73,7 +73,7 @@ pub fn free_port() -> u16 {
 /// A minimal valid config listening on `port`.
 pub fn base_config(port: u16, extra: &str) -> String {
     format!(
-        "url: http://127.0.0.1:{port}\nsecret: {SECRET}\nserver:\n  listen: 127.0.0.1:{port}\n  workers: 2\n{extra}"
+        "url: http://127.0.0.1:{port}\nsecret: {SECRET}\nserver:\n  listen: 127.0.0.1:{port}\n  workers: 2\n  admin:\n    listen: 127.0.0.1:0\n{extra}"
     )
 }
 
@@ -127,6 +127,27 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A URL on the admin listener, whose port (0 in `base_config`) the log reports.
+    pub fn admin_url(&self, path: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            let address = log
+                .lines()
+                .find(|line| line.contains("admin listening"))
+                .and_then(|line| line.split("address=").nth(1))
+                .and_then(|rest| rest.split_whitespace().next());
+            if let Some(address) = address {
+                return format!("http://{address}{path}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the admin listener is not in the log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn log(&self) -> String {

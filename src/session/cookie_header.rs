@@ -1,0 +1,113 @@
+//! Reading the `Cookie` request header, the way an internet-facing server must: in one pass
+//! over its bytes, looking at no more than `MAX_COOKIE_PAIRS` pairs, and keeping only the
+//! cookies authgate itself sets. A name counts only when its raw bytes are exactly one of
+//! the policy's names: it is never percent-decoded or trimmed, so a sibling subdomain
+//! cannot plant `__%48ost-authjs.csrf-token` and have it read as the host-only
+//! `__Host-authjs.csrf-token`. Values are percent-decoded, as Auth.js writes them (`%7C`).
+//! It also encodes the values authgate writes, so no value can add cookie attributes.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
+
+use super::chunks::chunk_index;
+use super::cookies::CookiePolicy;
+
+/// Most `name=value` pairs looked at. Browsers keep about 180 cookies per domain, so an
+/// honest request never has more; the rest of a longer header is ignored.
+pub const MAX_COOKIE_PAIRS: usize = 200;
+
+/// Default limit on the `Cookie` header's total size (Node answers 431 over 16 KiB).
+pub const DEFAULT_MAX_COOKIE_HEADER_BYTES: usize = 16 * 1024;
+
+/// What `encodeURIComponent` leaves alone; everything else in a value is `%XX`, as the
+/// `cookie` package that Auth.js uses writes it.
+const COOKIE_VALUE_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+impl CookiePolicy {
+    /// Whether `name` (raw, byte for byte) is a cookie authgate reads under this policy:
+    /// one of its six cookies, or a chunk of the session token that authgate could have
+    /// written.
+    pub fn reads(&self, name: &str) -> bool {
+        self.specs().iter().any(|(_, spec)| spec.name == name)
+            || chunk_index(&self.session_token.name, name).is_some()
+    }
+}
+
+fn without_leading_whitespace(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| *b != b' ' && *b != b'\t')
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+fn without_trailing_whitespace(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| *b != b' ' && *b != b'\t')
+        .map_or(0, |last| last + 1);
+    &bytes[..end]
+}
+
+/// A cookie value as the browser sent it: surrounding double quotes dropped (RFC 6265
+/// allows them), then percent-decoded.
+fn decode_value(raw: &[u8]) -> String {
+    let raw = without_trailing_whitespace(raw);
+    let raw = match raw {
+        [b'"', inner @ .., b'"'] => inner,
+        other => other,
+    };
+    String::from_utf8_lossy(&percent_decode(raw).collect::<Vec<u8>>()).into_owned()
+}
+
+/// The cookies of `policy` found in the `Cookie` header values, in order, the first of
+/// each name winning (browsers send the most specific cookie first). Work is linear in the
+/// header's length; at most `MAX_COOKIE_PAIRS` pairs are looked at.
+pub fn read_cookies<'a>(
+    header_values: impl IntoIterator<Item = &'a [u8]>,
+    policy: &CookiePolicy,
+) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut pairs_seen = 0;
+    for header in header_values {
+        for pair in header.split(|byte| *byte == b';') {
+            if pairs_seen == MAX_COOKIE_PAIRS {
+                return found;
+            }
+            pairs_seen += 1;
+            // The separator is `; `: its space is not part of the name.
+            let pair = without_leading_whitespace(pair);
+            let Some(equals) = pair.iter().position(|byte| *byte == b'=') else {
+                continue;
+            };
+            let Ok(name) = std::str::from_utf8(&pair[..equals]) else {
+                continue;
+            };
+            // `found` holds at most the policy's names (6 + 64 chunks), so this stays linear.
+            if !policy.reads(name) || found.iter().any(|(known, _)| known == name) {
+                continue;
+            }
+            found.push((name.to_string(), decode_value(&pair[equals + 1..])));
+        }
+    }
+    found
+}
+
+/// A value as authgate writes it into `Set-Cookie`: every byte outside
+/// `encodeURIComponent`'s unreserved set is `%XX`, so a `;` or a space in a callback URL
+/// can never end the value and start an attribute.
+pub fn encode_value(value: &str) -> String {
+    utf8_percent_encode(value, COOKIE_VALUE_ENCODE).to_string()
+}
+
+#[cfg(test)]
+#[path = "cookie_header_tests.rs"]
+mod tests;
