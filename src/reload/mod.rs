@@ -57,6 +57,8 @@ pub struct ReloadStatus {
 pub enum ReloadOutcome {
     Applied { generation: u64 },
     Failed(Diagnostics),
+    /// The files changed while they were read: nothing was swapped or counted.
+    Discarded,
 }
 
 /// Why the server could not start.
@@ -168,6 +170,17 @@ impl LiveConfig {
 
     /// Rebuilds from disk and swaps the result in when, and only when, it is complete.
     pub fn reload(&self, trigger: &str) -> ReloadOutcome {
+        self.reload_unless_changed(trigger, || false)
+    }
+
+    /// `reload`, except that a pipeline built while its files changed (`changed_meanwhile`
+    /// answers after the build, before the swap) is thrown away: it may hold half of a
+    /// write, and the watcher loads again once the files settle.
+    pub fn reload_unless_changed(
+        &self,
+        trigger: &str,
+        changed_meanwhile: impl FnOnce() -> bool,
+    ) -> ReloadOutcome {
         // One rebuild at a time, so generations are swapped in the order they were built.
         let _guard = self
             .reload_lock
@@ -190,6 +203,10 @@ impl LiveConfig {
                 format!("{error}; keeping the running database"),
             )]),
         });
+        if built.is_ok() && changed_meanwhile() {
+            tracing::warn!(trigger, "configuration files changed while they were read; not swapping");
+            return ReloadOutcome::Discarded;
+        }
         match built {
             Ok(pipeline) => {
                 self.last_generation.store(generation, Ordering::SeqCst);

@@ -19,3 +19,4 @@ mod reload_under_load;
 mod schema_files;
 mod session_attacks;
 mod store_conformance;
+mod torn_write_reload;
