@@ -45,7 +45,7 @@ fn request(pipeline: &Pipeline) -> AuthRequest {
         query: BTreeMap::new(),
         form: BTreeMap::new(),
         json: None,
-        cookies: vec![(name, token)],
+        cookies: vec![(name, token)].into(),
         redirect_as_json_header: false,
         origin: RequestOrigin {
             origin: "http://127.0.0.1:3000".into(),
@@ -73,7 +73,7 @@ fn session_read(c: &mut Criterion) {
         );
         let name = &pipeline.cookies.session_token.name;
         let keys = pipeline.session_keys.for_cookie(name).expect("keys");
-        let token = &request.cookies[0].1;
+        let token = &request.cookies.found[0].1;
         c.bench_function(&format!("josekit decode only ({label})"), |b| {
             b.iter(|| decode(keys, token, pipeline.clock.now()).expect("valid"))
         });

@@ -7,8 +7,20 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-/// `line` with each control character (CR, LF, ESC, C1, …) written as `\u{XX}`; a final
-/// newline, the formatter's own, is kept.
+/// Characters that could forge or hide a line: controls (CR, LF, ESC, DEL, C1), the
+/// Unicode line and paragraph separators, and the bidirectional overrides.
+fn needs_escape(character: char) -> bool {
+    character.is_control()
+        || matches!(
+            character,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `line` with each such character written as `\uXXXX`, which is also a valid escape inside
+/// a JSON string (the `json` format stays parseable); a final newline, the formatter's own,
+/// is kept.
 pub fn escape_log_line(line: &str) -> String {
     let (body, newline) = match line.strip_suffix('\n') {
         Some(body) => (body, "\n"),
@@ -16,8 +28,8 @@ pub fn escape_log_line(line: &str) -> String {
     };
     let mut escaped = String::with_capacity(line.len());
     for character in body.chars() {
-        if character.is_control() {
-            let _ = write!(escaped, "\\u{{{:x}}}", u32::from(character));
+        if needs_escape(character) {
+            let _ = write!(escaped, "\\u{:04x}", u32::from(character));
         } else {
             escaped.push(character);
         }
@@ -54,15 +66,31 @@ mod tests {
             ("plain line\n", "plain line\n"),
             (
                 "error=x\r\nINFO forged line\n",
-                "error=x\\u{d}\\u{a}INFO forged line\n",
+                "error=x\\u000d\\u000aINFO forged line\n",
             ),
-            ("bell\u{7} esc\u{1b}[31m\n", "bell\\u{7} esc\\u{1b}[31m\n"),
-            ("c1\u{85}next\n", "c1\\u{85}next\n"),
-            ("tab\there", "tab\\u{9}here"),
+            ("bell\u{7} esc\u{1b}[31m\n", "bell\\u0007 esc\\u001b[31m\n"),
+            ("del\u{7f} c1\u{85}next\n", "del\\u007f c1\\u0085next\n"),
+            ("tab\there", "tab\\u0009here"),
+            ("ls\u{2028}rlo\u{202e}\n", "ls\\u2028rlo\\u202e\n"),
             ("ünïcödé stays\n", "ünïcödé stays\n"),
         ];
         for (line, expected) in cases {
             assert_eq!(escape_log_line(line), expected, "{line:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn an_escaped_json_line_still_parses_to_the_same_text() {
+        let message = "x\u{7f}\u{85}\r\n\u{2028}\u{1b}[31m";
+        let line = format!("{}\n", serde_json::json!({ "error": message }));
+        let escaped = escape_log_line(&line);
+        let parsed: serde_json::Value = serde_json::from_str(escaped.trim_end()).unwrap();
+        assert_eq!(parsed["error"], message);
+        assert!(!escaped.trim_end().chars().any(needs_escape));
     }
 }

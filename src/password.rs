@@ -99,7 +99,7 @@ enum Cost {
 fn parse_cost(cost: &str) -> Result<Cost, HashError> {
     let invalid = || {
         HashError(format!(
-            "expected the start of a bcrypt or argon2 hash such as `$2b$12` or `{DEFAULT_COST}`, found `{cost}`"
+            "expected the start of a bcrypt hash (`$2b$04` to `$2b${MAX_BCRYPT_COST}`) or an argon2 hash (at most m={MAX_ARGON2_MEMORY_KIB}, t={MAX_ARGON2_PASSES}, p={MAX_ARGON2_LANES}) such as `{DEFAULT_COST}`, found `{cost}`"
         ))
     };
     if is_bcrypt(cost) {
@@ -107,7 +107,7 @@ fn parse_cost(cost: &str) -> Result<Cost, HashError> {
             .get(4..)
             .filter(|digits| digits.len() == 2 && digits.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|digits| digits.parse().ok())
-            .filter(|rounds| (4..=31).contains(rounds))
+            .filter(|rounds| (4..=MAX_BCRYPT_COST).contains(rounds))
             .ok_or_else(invalid)?;
         return Ok(Cost::Bcrypt(rounds));
     }
@@ -125,8 +125,26 @@ fn parse_cost(cost: &str) -> Result<Cost, HashError> {
             .transpose()
             .map_err(|_| invalid())?
             .unwrap_or_default(),
-        params: argon2::Params::try_from(&parsed).map_err(|_| invalid())?,
+        params: argon2::Params::try_from(&parsed)
+            .ok()
+            .filter(argon2_within_limits)
+            .ok_or_else(invalid)?,
     })
+}
+
+/// The costliest bcrypt accepted: cost 15 already takes seconds per check.
+const MAX_BCRYPT_COST: u32 = 15;
+/// The costliest argon2 accepted: 1 GiB of memory, 10 passes, 16 lanes. Beyond that one
+/// check could exhaust the machine (a typo in `passwords.cost` or a hash in the database
+/// with `m=4294967295` would abort the process on allocation).
+const MAX_ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
+const MAX_ARGON2_PASSES: u32 = 10;
+const MAX_ARGON2_LANES: u32 = 16;
+
+fn argon2_within_limits(params: &argon2::Params) -> bool {
+    params.m_cost() <= MAX_ARGON2_MEMORY_KIB
+        && params.t_cost() <= MAX_ARGON2_PASSES
+        && params.p_cost() <= MAX_ARGON2_LANES
 }
 
 /// Whether `cost` is a cost `passwords.cost` accepts (for `authgate check`): the reason
@@ -163,13 +181,25 @@ fn dummy_with_cost(cost: &str) -> Result<String, HashError> {
     }
 }
 
+/// `None` for a hash that is not argon2, or whose cost is over the limits (it counts as
+/// no usable hash, so the dummy is verified instead).
 fn verify_argon2(plain: &str, phc: &str) -> Option<bool> {
     let parsed = PasswordHash::new(phc).ok()?;
+    if !argon2::Params::try_from(&parsed).is_ok_and(|params| argon2_within_limits(&params)) {
+        return None;
+    }
     Some(
         Argon2::default()
             .verify_password(plain.as_bytes(), &parsed)
             .is_ok(),
     )
+}
+
+/// A stored bcrypt hash whose cost is at most `MAX_BCRYPT_COST`.
+fn bcrypt_within_limits(phc: &str) -> bool {
+    phc.get(4..6)
+        .and_then(|digits| digits.parse::<u32>().ok())
+        .is_some_and(|cost| cost <= MAX_BCRYPT_COST)
 }
 
 fn is_bcrypt(phc: &str) -> bool {
@@ -183,7 +213,9 @@ fn is_bcrypt(phc: &str) -> bool {
 /// the answer is false.
 pub fn verify_password(plain: &str, phc: Option<&str>, dummy: &DummyHash) -> bool {
     let result = match phc {
-        Some(phc) if is_bcrypt(phc) => bcrypt::verify(plain, phc).ok(),
+        Some(phc) if is_bcrypt(phc) => bcrypt_within_limits(phc)
+            .then(|| bcrypt::verify(plain, phc).ok())
+            .flatten(),
         Some(phc) => verify_argon2(plain, phc),
         None => None,
     };

@@ -49,7 +49,13 @@ fn costs_are_checked_before_use() {
     let cases = [
         ("$2b$12", true),
         ("$2y$04", true),
-        ("$2b$31", true),
+        ("$2b$15", true),
+        ("$2b$16", false),
+        ("$2b$31", false),
+        ("$argon2id$v=19$m=1048576,t=10,p=16", true),
+        ("$argon2id$v=19$m=4294967295,t=1,p=1", false),
+        ("$argon2id$v=19$m=19456,t=4294967295,p=1", false),
+        ("$argon2id$v=19$m=19456,t=2,p=64", false),
         ("$2b$3", false),
         ("$2b$32", false),
         ("$2b$1x", false),
@@ -72,4 +78,17 @@ fn missing_or_garbage_hashes_never_verify() {
     assert!(!verify_password("anything", None, &dummy));
     assert!(!verify_password("anything", Some("not-a-hash"), &dummy));
     assert!(!verify_password("", Some(""), &dummy));
+}
+
+#[test]
+fn stored_hashes_over_the_cost_limits_are_not_run() {
+    let dummy = DummyHash::for_cost("$2b$04").unwrap();
+    // Either would take hours, or abort on allocation, if it were run.
+    let cases = [
+        "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+    ];
+    for hash in cases {
+        assert!(!verify_password("pw", Some(hash), &dummy), "{hash}");
+    }
 }

@@ -8,7 +8,10 @@
 //! Password hashing is CPU-bound, so the script and the verification run on the blocking
 //! pool; the store calls are async.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use serde_json::{Map, Value, json};
 
@@ -113,12 +116,41 @@ fn authorize_with_script(
     }
 }
 
+/// Password checks are CPU- and memory-bound (an argon2 verification takes about 30 ms and
+/// 19 MiB): at most one per core runs at a time.
+fn password_check_slots() -> &'static Arc<Semaphore> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        Arc::new(Semaphore::new(
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
+        ))
+    })
+}
+
+/// Longest a credentials sign-in waits for a password check slot before it is refused.
+const PASSWORD_CHECK_WAIT: Duration = Duration::from_secs(5);
+
+/// A slot for one password check. The permit is moved into the blocking work, so it is
+/// held until the hashing ends, even when the client hung up and the request was dropped.
+async fn password_check_slot() -> Option<OwnedSemaphorePermit> {
+    tokio::time::timeout(
+        PASSWORD_CHECK_WAIT,
+        password_check_slots().clone().acquire_owned(),
+    )
+    .await
+    .ok()?
+    .ok()
+}
+
 /// The `lookup` query, then the password check against its `password_hash`.
 async fn authorize_with_lookup(
     pipeline: &Pipeline,
     provider: &Provider,
     store: &SqlStore,
     credentials: &Map<String, Value>,
+    slot: OwnedSemaphorePermit,
 ) -> Result<Option<Map<String, Value>>, StoreError> {
     let (Some(lookup), Some(config)) = (&provider.lookup, &provider.config.lookup) else {
         return Err(StoreError::Other(format!(
@@ -138,6 +170,7 @@ async fn authorize_with_lookup(
     let hash = found.as_ref().and_then(|user| user.password_hash.clone());
     let dummy = pipeline.password_dummy.clone();
     let verified = off_workers(true, move || {
+        let _slot = slot;
         // With no user or no hash, the configured dummy of the same cost is verified.
         crate::password::verify_password(&password, hash.as_deref(), &dummy)
     })
@@ -172,26 +205,28 @@ pub async fn callback(
         return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
     }
     let credentials = submitted_credentials(request);
+    let Some(slot) = password_check_slot().await else {
+        tracing::warn!(provider = %provider.id, "no password check slot within {PASSWORD_CHECK_WAIT:?}");
+        return AuthResponse::json(503, json!({ "error": ErrorCode::Configuration.as_str() }));
+    };
     let user = if provider.lookup.is_some() {
         let Some(store) = &pipeline.store else {
             tracing::error!(provider = %provider.id, "a credentials lookup without a store");
             return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
         };
-        match authorize_with_lookup(pipeline, provider, store, &credentials).await {
+        match authorize_with_lookup(pipeline, provider, store, &credentials, slot).await {
             Ok(user) => user,
             Err(error) => return lookup_failure(request, pipeline, &error),
         }
     } else {
         let (worker_pipeline, worker_provider, worker_credentials) =
             (pipeline.clone(), provider.clone(), credentials.clone());
-        tokio::task::spawn_blocking(move || {
+        off_workers(true, move || {
+            let _slot = slot;
             authorize_with_script(&worker_pipeline, &worker_provider, &worker_credentials)
         })
         .await
-        .unwrap_or_else(|error| {
-            tracing::error!(%error, "authorize did not finish");
-            None
-        })
+        .unwrap_or(None)
     };
     let Some(user) = user else {
         return failure(request, pipeline);
@@ -251,7 +286,16 @@ async fn sign_in(
     let (cookie, max_age, user_value, is_new_user, mut events) =
         match (database_session, &pipeline.store) {
             (true, Some(store)) => {
-                match database_sign_in(pipeline, store.as_ref(), provider, &user, &account_id).await
+                let browser = request.browser_binding(pipeline);
+                match database_sign_in(
+                    pipeline,
+                    store.as_ref(),
+                    provider,
+                    &user,
+                    &account_id,
+                    browser,
+                )
+                .await
                 {
                     Ok(issued) => issued,
                     Err(response) => return response(request, pipeline),
@@ -317,6 +361,7 @@ async fn database_sign_in(
     provider: &Provider,
     user: &Map<String, Value>,
     account_id: &str,
+    browser: Option<String>,
 ) -> Result<Issued, Refusal> {
     let unavailable =
         |error: StoreError| -> Refusal { Box::new(move |_, _| store_failure(&error)) };
@@ -372,7 +417,7 @@ async fn database_sign_in(
             (created, true)
         }
     };
-    let (cookie, max_age) = database_cookie(pipeline, store, &stored.id)
+    let (cookie, max_age) = database_cookie(pipeline, store, &stored.id, browser)
         .await
         .map_err(unavailable)?;
     Ok((cookie, max_age, user_json(&stored), is_new_user, events))

@@ -1,6 +1,7 @@
 //! Issuing a session after a successful sign-in, shared by every sign-in path: a JWT
 //! through the `jwt` callback (`trigger: "signIn"`), or a database session row. Each
-//! returns the cookie value and its max-age in seconds.
+//! returns the cookie value and its max-age in seconds. Either records the browser it was
+//! issued to, so that only that browser's session may link another account.
 
 use serde_json::{Map, Value, json};
 
@@ -43,6 +44,7 @@ pub fn jwt_cookie(
         Ok(Some(token)) => token,
         Ok(None) | Err(_) => return Err(ErrorCode::AccessDenied),
     };
+    let token = with_browser_claim(token, request.browser_binding(pipeline));
     let max_age = token_max_age(pipeline);
     let name = &request.cookie_policy(pipeline).session_token.name;
     let keys = pipeline
@@ -56,11 +58,29 @@ pub fn jwt_cookie(
     Ok((encoded, max_age.as_secs()))
 }
 
-/// Opens a database session for `user_id`, valid for `session.maxAge`.
+/// The JWT claim holding the browser a session was issued to. authgate sets it after the
+/// `jwt` callback, so a script can neither drop nor forge it.
+pub const BROWSER_CLAIM: &str = "bnd";
+
+/// `token` with the browser claim set to `browser` (or removed).
+pub fn with_browser_claim(
+    mut token: Map<String, Value>,
+    browser: Option<String>,
+) -> Map<String, Value> {
+    token.remove(BROWSER_CLAIM);
+    if let Some(browser) = browser {
+        token.insert(BROWSER_CLAIM.into(), Value::String(browser));
+    }
+    token
+}
+
+/// Opens a database session for `user_id`, valid for `session.maxAge`, bound to the
+/// browser that signed in (`browser`, from its CSRF token).
 pub async fn database_cookie(
     pipeline: &Pipeline,
     store: &dyn Adapter,
     user_id: &str,
+    browser: Option<String>,
 ) -> Result<(String, u64), StoreError> {
     let max_age = seconds(pipeline.config.session.max_age.as_std());
     let session = store
@@ -68,6 +88,7 @@ pub async fn database_cookie(
             session_token: new_session_token(),
             user_id: user_id.to_string(),
             expires: unix_now(pipeline).saturating_add(max_age),
+            browser_binding: browser,
         })
         .await?;
     Ok((session.session_token, max_age.unsigned_abs()))

@@ -21,8 +21,9 @@ use serde_json::{Value, json};
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
 use crate::session::chunks::{CookieWrite, plan_write};
+use crate::session::cookie_header::RequestCookies;
 use crate::session::cookies::{CookiePolicy, CookieSpec};
-use crate::session::csrf::{token_from_cookie, verify_token};
+use crate::session::csrf::{browser_binding, token_from_cookie, verify_token};
 
 /// Where the client reached authgate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,18 +52,16 @@ pub struct AuthRequest {
     pub form: BTreeMap<String, String>,
     /// The JSON body, when there was one (`POST /session` sends `{csrfToken, data}`).
     pub json: Option<Value>,
-    pub cookies: Vec<(String, String)>,
+    pub cookies: RequestCookies,
     /// `X-Auth-Return-Redirect` was sent (the v5 client).
     pub redirect_as_json_header: bool,
     pub origin: RequestOrigin,
 }
 
 impl AuthRequest {
+    /// The value of cookie `name`, when it came exactly once.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies
-            .iter()
-            .find(|(cookie, _)| cookie == name)
-            .map(|(_, value)| value.as_str())
+        self.cookies.get(name)
     }
 
     /// A field from the form (or JSON body), else from the query.
@@ -87,6 +86,12 @@ impl AuthRequest {
     pub fn csrf_cookie_token(&self, pipeline: &Pipeline) -> Option<&str> {
         let cookie = self.cookie(&self.cookie_policy(pipeline).csrf_token.name)?;
         token_from_cookie(cookie, &pipeline.secret_refs())
+    }
+
+    /// This browser's binding (`session::csrf::browser_binding` of its CSRF token), when
+    /// it has a CSRF cookie authgate made.
+    pub fn browser_binding(&self, pipeline: &Pipeline) -> Option<String> {
+        self.csrf_cookie_token(pipeline).map(browser_binding)
     }
 
     /// Whether the submitted `csrfToken` matches this request's CSRF cookie.
@@ -224,19 +229,15 @@ pub fn session_cookie_writes(
     max_age: u64,
 ) -> Vec<SetCookie> {
     let spec = &request.cookie_policy(pipeline).session_token;
-    plan_write(
-        &spec.name,
-        token,
-        request.cookies.iter().map(|(name, _)| name.as_str()),
-    )
-    .into_iter()
-    .map(|CookieWrite { name, value }| SetCookie {
-        spec: CookieSpec {
-            name,
-            ..spec.clone()
-        },
-        max_age: value.as_ref().map(|_| max_age),
-        value,
-    })
-    .collect()
+    plan_write(&spec.name, token, request.cookies.names())
+        .into_iter()
+        .map(|CookieWrite { name, value }| SetCookie {
+            spec: CookieSpec {
+                name,
+                ..spec.clone()
+            },
+            max_age: value.as_ref().map(|_| max_age),
+            value,
+        })
+        .collect()
 }

@@ -13,10 +13,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::PkceCodeChallenge;
 use rand::RngCore;
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use super::accounts::{LinkError, resolve_user, stable_user_id};
 use super::callbacks::{SignInDecision, default_token, run_sign_in};
-use super::issue::{SignInArguments, database_cookie, jwt_cookie};
+use super::issue::{BROWSER_CLAIM, SignInArguments, database_cookie, jwt_cookie};
 use super::redirect::resolve_callback_url_off_workers;
 use super::session::{SessionCookie, session_cookie, unix_now};
 use super::{
@@ -37,6 +38,7 @@ use crate::providers::oauth_client::{
 use crate::providers::profile::{UserProfile, map_profile};
 use crate::session::cookies::CookieSpec;
 use crate::store::{Account, Adapter, StoreError};
+use crate::text::constant_time_eq;
 
 /// Query parameters of a sign-in that are never forwarded to the provider.
 const RESERVED: [&str; 10] = [
@@ -277,6 +279,24 @@ fn verify_round_trip(
     } else {
         None
     };
+    // Each round trip is answered once: replayed cookies make no second token request.
+    let mut key = Sha256::new();
+    for part in [
+        provider.id.as_str(),
+        parameters.get("state").map_or("", String::as_str),
+        pkce_verifier.as_deref().unwrap_or_default(),
+    ] {
+        key.update((part.len() as u64).to_be_bytes());
+        key.update(part.as_bytes());
+    }
+    if !provider
+        .runtime
+        .claim_round_trip(key.finalize().into(), now, now + CHECK_MAX_AGE_SECONDS)
+    {
+        return Err(OAuthError::Callback(
+            "this round trip was already answered".into(),
+        ));
+    }
     Ok(Verified {
         pkce_verifier,
         nonce,
@@ -404,15 +424,28 @@ fn tokens_json(tokens: &TokenSet) -> Value {
 /// The store user the request is already signed in as, if any (a new account is linked
 /// to it). A JWT's `sub` counts only under the JWT strategy and only when that user
 /// exists: under the database strategy JWTs carry credentials ids, not store ids.
+///
+/// Only a session issued to this very browser counts: one that a sibling subdomain
+/// planted (a parent-domain cookie holding the attacker's own session) carries another
+/// browser's binding, and the sign-in then goes on as if nobody were signed in, so the
+/// victim's provider account is never linked to the attacker's user.
 async fn signed_in_user(
     request: &AuthRequest,
     pipeline: &Pipeline,
     store: &dyn Adapter,
 ) -> Result<Option<String>, StoreError> {
+    let Some(browser) = request.browser_binding(pipeline) else {
+        return Ok(None);
+    };
+    let issued_here =
+        |bound: Option<&str>| bound.is_some_and(|bound| constant_time_eq(bound, &browser));
     match session_cookie(request, pipeline) {
         Some(Ok(SessionCookie::Jwt(token)))
             if pipeline.session_strategy == SessionStrategy::Jwt =>
         {
+            if !issued_here(token.get(BROWSER_CLAIM).and_then(Value::as_str)) {
+                return Ok(None);
+            }
             let Some(sub) = token.get("sub").and_then(Value::as_str) else {
                 return Ok(None);
             };
@@ -422,6 +455,7 @@ async fn signed_in_user(
             .get_session_and_user(&token)
             .await?
             .filter(|(session, _)| session.expires > unix_now(pipeline))
+            .filter(|(session, _)| issued_here(session.browser_binding.as_deref()))
             .map(|(_, user)| user.id)),
         _ => Ok(None),
     }
@@ -646,7 +680,8 @@ async fn issue_session(
         .to_string();
     let issued = match (pipeline.session_strategy, &pipeline.store) {
         (SessionStrategy::Database, Some(store)) => {
-            return database_cookie(pipeline, store.as_ref(), &user_id)
+            let browser = request.browser_binding(pipeline);
+            return database_cookie(pipeline, store.as_ref(), &user_id, browser)
                 .await
                 .map_err(|error| store_error(request, pipeline, &error));
         }

@@ -12,11 +12,12 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value, json};
 
 use super::callbacks::{default_session, run_jwt, run_session};
+use super::issue::{BROWSER_CLAIM, with_browser_claim};
 use super::{AuthRequest, AuthResponse, PendingEvent, off_workers, session_cookie_writes};
 use crate::config::model::SessionStrategy;
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
-use crate::session::chunks::read_value;
+use crate::session::chunks::{chunk_index, read_value};
 use crate::session::jwt::{decode, encode};
 use crate::store::{Adapter, SqlStore, StoreError};
 
@@ -71,9 +72,20 @@ pub fn session_cookie(
     pipeline: &Pipeline,
 ) -> Option<Result<SessionCookie, String>> {
     let name = &request.cookie_policy(pipeline).session_token.name;
+    // A session cookie that came twice (a sibling subdomain's parent-domain copy beside
+    // ours) is no session: neither copy can be told to be the one authgate issued here.
+    if request
+        .cookies
+        .ambiguous
+        .iter()
+        .any(|cookie| cookie == name || chunk_index(name, cookie).is_some())
+    {
+        return Some(Err("the session cookie came more than once".into()));
+    }
     let value = read_value(
         request
             .cookies
+            .found
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str())),
         name,
@@ -191,8 +203,13 @@ fn jwt_session(
         arguments.push(("trigger", json!("update")));
         arguments.push(("session", data.clone()));
     }
+    // The browser the session was issued to stays as it was, whatever the script does.
+    let browser = token
+        .get(BROWSER_CLAIM)
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let token = match run_jwt(pipeline, token, &arguments) {
-        Ok(Some(token)) => token,
+        Ok(Some(token)) => with_browser_claim(token, browser),
         Ok(None) => return clear(null_session(pipeline)),
         Err(_) => return null_session(pipeline),
     };

@@ -63,6 +63,7 @@ pub fn check_semantics(
     check_providers(config, presets, &mut checker);
     check_session(config, &mut checker);
     check_cookies(config, &mut checker);
+    check_csrf_cookie_binding(config, &mut checker);
     check_database(config, &mut checker);
     check_pages(config, &mut checker);
     check_passwords(config, &mut checker);
@@ -353,6 +354,12 @@ fn check_round_trip_checks(
             "expected `state` or `pkce` (or both): without them a sign-in cannot be tied to the browser that started it",
         );
     }
+    if checks.contains(&Check::Pkce) && !checks.contains(&Check::State) {
+        checker.warning(
+            &pointer,
+            "without `state`, a provider that ignores PKCE accepts an authorization code injected into a user's sign-in; add `state`",
+        );
+    }
     if checks.contains(&Check::Nonce) && kind != ProviderKind::Oidc {
         checker.error(
             &pointer,
@@ -447,6 +454,36 @@ fn is_cookie_name(name: &str) -> bool {
 
 /// A cookie setting to check: its pointer, its value, the rule, and what the rule expects.
 type CookieAttribute<'a> = (String, &'a str, fn(&str) -> bool, &'static str);
+
+/// The browser binding of sign-ins rests on a CSRF cookie that only this host can set:
+/// a `__Host-` cookie on https. Say so when the configuration gives that up.
+fn check_csrf_cookie_binding(config: &Config, checker: &mut Checker<'_>) {
+    let Ok(url) = url::Url::parse(&config.url) else {
+        return; // reported with `url`
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() == "http" {
+        if !loopback {
+            checker.warning(
+                "/url",
+                "on plain http any subdomain can set authgate's cookies; serve it over https",
+            );
+        }
+        return;
+    }
+    let csrf = CookiePolicy::new(&config.cookies, true).csrf_token;
+    if !csrf.name.starts_with("__Host-") || csrf.domain.is_some() || !csrf.secure {
+        checker.warning(
+            "/cookies",
+            "the CSRF cookie is not a `__Host-` cookie, so a sibling subdomain can set it and bind its own sign-ins to your users' browsers",
+        );
+    }
+}
 
 fn check_cookies(config: &Config, checker: &mut Checker<'_>) {
     let cookies = &config.cookies;
@@ -647,19 +684,42 @@ fn check_passwords(config: &Config, checker: &mut Checker<'_>) {
     }
 }
 
+/// `server.listen` and `server.admin.listen`: a socket address, or `localhost:<port>`.
+fn listen_address(listen: &str) -> Option<Option<SocketAddr>> {
+    if let Ok(address) = listen.parse::<SocketAddr>() {
+        return Some(Some(address));
+    }
+    listen
+        .strip_prefix("localhost:")
+        .and_then(|port| port.parse::<u16>().ok())
+        .map(|_| None)
+}
+
 fn check_server(config: &Config, checker: &mut Checker<'_>) {
-    let listen = &config.server.listen;
-    let valid = listen.parse::<SocketAddr>().is_ok()
-        || listen
-            .strip_prefix("localhost:")
-            .is_some_and(|port| port.parse::<u16>().is_ok());
-    if !valid {
-        checker.error(
-            "/server/listen",
-            format!(
-                "expected an address such as `127.0.0.1:3000` or `[::]:3000`, found{}",
-                checker.shown("/server/listen", listen)
-            ),
+    let admin = &config.server.admin;
+    for (pointer, listen) in [
+        ("/server/listen", &config.server.listen),
+        ("/server/admin/listen", &admin.listen),
+    ] {
+        if listen_address(listen).is_none() {
+            checker.error(
+                pointer,
+                format!(
+                    "expected an address such as `127.0.0.1:3000` or `[::]:3000`, found{}",
+                    checker.shown(pointer, listen)
+                ),
+            );
+        }
+    }
+    // `localhost:` is loopback; an address must be one.
+    if admin.enabled
+        && listen_address(&admin.listen)
+            .flatten()
+            .is_some_and(|address| !address.ip().is_loopback())
+    {
+        checker.warning(
+            "/server/admin/listen",
+            "the admin listener has no authentication; keep it on a loopback address or a private network",
         );
     }
     if tracing_subscriber::EnvFilter::try_new(&config.logging.level).is_err() {

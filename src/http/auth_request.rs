@@ -15,7 +15,7 @@ use super::origin::request_origin;
 use super::responses::{cookie, no_store};
 use crate::actions::{AuthRequest, AuthResponse, Body, Method, PendingEvent, RequestOrigin};
 use crate::pipeline::Pipeline;
-use crate::session::cookie_header::read_cookies;
+use crate::session::cookie_header::{RequestCookies, read_cookies};
 
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -64,11 +64,7 @@ fn parse_query(query: &str) -> BTreeMap<String, String> {
 
 /// The request's cookies that authgate reads under the policy for its scheme (see
 /// `session::cookie_header`: exact raw names, linear, bounded).
-pub fn request_cookies(
-    request: &HttpRequest,
-    pipeline: &Pipeline,
-    https: bool,
-) -> Vec<(String, String)> {
+pub fn request_cookies(request: &HttpRequest, pipeline: &Pipeline, https: bool) -> RequestCookies {
     read_cookies(
         request
             .headers()

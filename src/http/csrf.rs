@@ -14,10 +14,7 @@ pub fn get(request: &HttpRequest, pipeline: &Pipeline) -> HttpResponse {
     let https = request_origin(request, pipeline).https;
     let spec = &pipeline.cookie_policy(https).csrf_token;
     let cookies = request_cookies(request, pipeline, https);
-    let existing = cookies
-        .iter()
-        .find(|(name, _)| *name == spec.name)
-        .map(|(_, value)| value.as_str());
+    let existing = cookies.get(&spec.name);
     let issued = issue_token(existing, &pipeline.secret_refs());
     let mut response = HttpResponse::Ok();
     no_store(&mut response);

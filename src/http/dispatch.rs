@@ -1,12 +1,8 @@
 //! Routes `{basePath}/<action>[/<provider>]` to its handler. The base path is read from the
 //! request's pipeline snapshot, so a reload that changes it takes effect at once.
 
-use std::sync::OnceLock;
-
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
-use tokio::sync::Semaphore;
 
 use super::auth_request::{auth_request, http_response};
 use super::{csrf, providers, responses};
@@ -21,18 +17,6 @@ fn action_of<'a>(path: &'a str, base_path: &str) -> Option<&'a str> {
     let rest = path.strip_prefix(base_path)?;
     let rest = rest.strip_prefix('/')?;
     Some(rest.trim_end_matches('/'))
-}
-
-/// Password hashing is CPU-bound: at most one credentials check per core at a time.
-fn credentials_slots() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS.get_or_init(|| {
-        Semaphore::new(
-            std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(2),
-        )
-    })
 }
 
 /// The CSRF token for a page, and the cookie to set when it is new.
@@ -106,11 +90,6 @@ pub async fn dispatch(
             }
         }
         ("POST", "callback", Some(provider)) if provider.kind == ProviderKind::Credentials => {
-            // Password hashing is CPU-bound: at most one credentials check per core.
-            let Ok(_slot) = credentials_slots().acquire().await else {
-                return HttpResponse::ServiceUnavailable()
-                    .json(json!({ "error": "Configuration" }));
-            };
             actions::credentials::callback(&auth, &pipeline, provider).await
         }
         ("POST", "signin", Some(provider))

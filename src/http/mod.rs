@@ -76,13 +76,15 @@ pub async fn serve(live: Arc<LiveConfig>) -> std::io::Result<()> {
     })
     .workers(1)
     .shutdown_timeout(settings.shutdown_timeout)
-    .bind(admin_listen.as_str())
-    .map_err(|error| {
-        std::io::Error::new(
-            error.kind(),
-            format!("cannot listen on server.admin.listen {admin_listen}: {error}"),
-        )
-    })?;
+    .bind(admin_listen.as_str());
+    // The public server is what users need: a taken admin port is reported, not fatal.
+    let admin = match admin {
+        Ok(admin) => admin,
+        Err(error) => {
+            tracing::error!(address = %admin_listen, %error, "cannot listen on server.admin.listen; serving without the admin listener");
+            return server.run().await;
+        }
+    };
     for address in admin.addrs() {
         tracing::info!(%address, "admin listening");
     }

@@ -16,11 +16,19 @@ fn is_plain_host(host: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
-/// The value of a header that each proxy appends to (`X-Forwarded-*`), as the nearest of
-/// `hops` trusted proxies wrote it: `hops` places from the right, over every line of the
-/// header. Values further left came from the client and are never used; with fewer
-/// values than hops, the leftmost one is the outermost proxy's.
-fn forwarded_value<'a>(request: &'a HttpRequest, name: &str, hops: usize) -> Option<&'a str> {
+/// What a trusted proxy said in a header that each proxy appends to (`X-Forwarded-*`).
+enum Forwarded<'a> {
+    /// No such header: the proxy did not send it.
+    Absent,
+    /// The value the nearest of `hops` trusted proxies wrote: `hops` places from the
+    /// right, over every line of the header. Values further left came from the client.
+    Value(&'a str),
+    /// Fewer values than trusted hops: a proxy did not append, so the leftmost value may
+    /// be the client's. Nothing is taken from it.
+    Untrusted,
+}
+
+fn forwarded_value<'a>(request: &'a HttpRequest, name: &str, hops: usize) -> Forwarded<'a> {
     let values: Vec<&str> = request
         .headers()
         .get_all(name)
@@ -28,8 +36,13 @@ fn forwarded_value<'a>(request: &'a HttpRequest, name: &str, hops: usize) -> Opt
         .flat_map(|value| value.split(','))
         .map(str::trim)
         .collect();
-    let index = values.len().saturating_sub(hops.max(1));
-    values.get(index).copied()
+    if values.is_empty() {
+        return Forwarded::Absent;
+    }
+    match values.len().checked_sub(hops.max(1)) {
+        Some(index) => Forwarded::Value(values[index]),
+        None => Forwarded::Untrusted,
+    }
 }
 
 fn host_header(request: &HttpRequest) -> Option<&str> {
@@ -57,11 +70,24 @@ pub struct RequestOrigin {
 pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrigin {
     if pipeline.config.trust_host {
         let hops = pipeline.config.proxy_hops;
-        let host =
-            forwarded_value(request, "x-forwarded-host", hops).or_else(|| host_header(request));
-        let scheme = request.connection_info().scheme().to_string();
-        let proto = forwarded_value(request, "x-forwarded-proto", hops).unwrap_or(&scheme);
-        if let Some(host) = host.filter(|host| is_plain_host(host))
+        // The listener's own scheme, never `Forwarded`/`X-Forwarded-Proto` as actix's
+        // `connection_info` would read them.
+        let listener_scheme = if request.app_config().secure() {
+            "https"
+        } else {
+            "http"
+        };
+        let host = match forwarded_value(request, "x-forwarded-host", hops) {
+            Forwarded::Value(host) => Some(host),
+            Forwarded::Absent => host_header(request),
+            Forwarded::Untrusted => None,
+        };
+        let proto = match forwarded_value(request, "x-forwarded-proto", hops) {
+            Forwarded::Value(proto) => Some(proto),
+            Forwarded::Absent => Some(listener_scheme),
+            Forwarded::Untrusted => None,
+        };
+        if let (Some(host), Some(proto)) = (host.filter(|host| is_plain_host(host)), proto)
             && matches!(proto, "http" | "https")
         {
             let origin = format!("{proto}://{host}");

@@ -133,16 +133,20 @@ impl Pipeline {
         clock: Arc<dyn Clock>,
     ) -> Result<Pipeline, Diagnostics> {
         let config = loaded.config;
-        // Made per configuration (and remembered by cost), never from a request.
-        let password_dummy =
-            crate::password::DummyHash::for_cost(&config.passwords.cost).map_err(|error| {
-                let mut diagnostics = Diagnostics::default();
-                diagnostics.push(Diagnostic::error("passwords.cost", error.to_string()));
-                diagnostics
-            })?;
+        let mut diagnostics = loaded.diagnostics;
+        // Made per configuration (and remembered by cost), never from a request. A bad cost
+        // is already a semantic error.
+        let password_dummy = match crate::password::DummyHash::for_cost(&config.passwords.cost) {
+            Ok(dummy) => dummy,
+            Err(error) => {
+                if !diagnostics.has_errors() {
+                    diagnostics.push(Diagnostic::error("passwords.cost", error.to_string()));
+                }
+                return Err(diagnostics);
+            }
+        };
         let runtime = ScriptRuntime::new(&config.scripting, clock.clone(), password_dummy.clone());
         let engine = runtime.engine();
-        let mut diagnostics = loaded.diagnostics;
         let mut scripts = HashMap::new();
         for script in &loaded.scripts {
             match compile_script(engine, script) {

@@ -11,7 +11,8 @@
 
 use josekit::jwe::{self, Dir, JweHeader};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+pub use crate::session::csrf::browser_binding;
 
 use crate::session::keys::derive_encryption_key;
 
@@ -35,12 +36,6 @@ pub struct Binding<'a> {
     pub provider: &'a str,
     /// `browser_binding` of the browser's CSRF token.
     pub browser: &'a str,
-}
-
-/// The binding of a browser: the hex SHA-256 of its (verified) CSRF token. The token
-/// itself never goes into another cookie.
-pub fn browser_binding(csrf_token: &str) -> String {
-    hex::encode(Sha256::digest(csrf_token.as_bytes()))
 }
 
 /// Why a check cookie was refused.

@@ -63,6 +63,39 @@ pub struct ProviderRuntime {
     discovery_failure: RecentFailure,
     jwks: Mutex<Option<CachedJwks>>,
     jwks_failure: RecentFailure,
+    used_round_trips: UsedRoundTrips,
+}
+
+/// Round trips already answered, until their check cookies expire: a callback is taken
+/// once, so one set of check cookies cannot be replayed to make many token requests.
+#[derive(Default)]
+struct UsedRoundTrips(std::sync::Mutex<std::collections::HashMap<[u8; 32], u64>>);
+
+/// Most round trips remembered; past it the ones closest to expiry are forgotten first.
+const MAX_USED_ROUND_TRIPS: usize = 100_000;
+
+impl UsedRoundTrips {
+    fn claim(&self, key: [u8; 32], now: u64, expires: u64) -> bool {
+        let Ok(mut used) = self.0.lock() else {
+            return false;
+        };
+        if used.get(&key).is_some_and(|until| *until > now) {
+            return false;
+        }
+        if used.len() >= MAX_USED_ROUND_TRIPS {
+            used.retain(|_, until| *until > now);
+        }
+        if used.len() >= MAX_USED_ROUND_TRIPS
+            && let Some(oldest) = used
+                .iter()
+                .min_by_key(|(_, until)| **until)
+                .map(|(k, _)| *k)
+        {
+            used.remove(&oldest);
+        }
+        used.insert(key, expires);
+        true
+    }
 }
 
 impl std::fmt::Debug for ProviderRuntime {
@@ -153,6 +186,12 @@ impl ProviderRuntime {
                 resolved
             })
             .await
+    }
+
+    /// Marks a round trip (`key`, a hash of its check values) as answered until
+    /// `expires`; false when it already was.
+    pub fn claim_round_trip(&self, key: [u8; 32], now: u64, expires: u64) -> bool {
+        self.used_round_trips.claim(key, now, expires)
     }
 
     /// The issuer's keys; fetched again when `kid` is not among them (key rotation), at

@@ -55,7 +55,9 @@ pub struct ReloadStatus {
 /// The result of one reload.
 #[derive(Debug)]
 pub enum ReloadOutcome {
-    Applied { generation: u64 },
+    Applied {
+        generation: u64,
+    },
     Failed(Diagnostics),
     /// The files changed while they were read: nothing was swapped or counted.
     Discarded,
@@ -204,7 +206,10 @@ impl LiveConfig {
             )]),
         });
         if built.is_ok() && changed_meanwhile() {
-            tracing::warn!(trigger, "configuration files changed while they were read; not swapping");
+            tracing::warn!(
+                trigger,
+                "configuration files changed while they were read; not swapping"
+            );
             return ReloadOutcome::Discarded;
         }
         match built {

@@ -399,9 +399,9 @@ impl ConfigWatcher {
         // Same files as the decision, before the set follows the new pipeline; a pipeline
         // built while they changed is never swapped in.
         let watch_set = &self.watch_set;
-        let outcome = self.live.reload_unless_changed("file change", || {
-            watch_set.fingerprint() != fingerprint
-        });
+        let outcome = self
+            .live
+            .reload_unless_changed("file change", || watch_set.fingerprint() != fingerprint);
         let read_unchanged = !matches!(outcome, ReloadOutcome::Discarded)
             && self.watch_set.fingerprint() == fingerprint;
         resync(

@@ -36,7 +36,8 @@ pub fn chunk_index(name: &str, cookie: &str) -> Option<usize> {
 }
 
 /// The value stored under `name`, whole or in chunks: `None` when absent, `Some(Err)` when
-/// the chunks are not a contiguous `0..n` run of at most 64 (the caller clears them).
+/// the chunks are not a contiguous `0..n` run of at most 64, or come beside a whole cookie
+/// (the caller clears them).
 pub fn read_value<'a>(
     cookies: impl IntoIterator<Item = (&'a str, &'a str)>,
     name: &str,
@@ -53,7 +54,10 @@ pub fn read_value<'a>(
     if chunks.is_empty() {
         return whole.map(Ok);
     }
-    if chunks.len() > MAX_CHUNKS
+    // Whole and chunked at once: one of them was not written with the other (authgate
+    // expires the whole cookie when it chunks), so neither is trusted.
+    if whole.is_some()
+        || chunks.len() > MAX_CHUNKS
         || chunks
             .keys()
             .enumerate()

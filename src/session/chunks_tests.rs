@@ -82,3 +82,16 @@ fn every_written_cookie_fits_the_browser_limit() {
         );
     }
 }
+
+#[test]
+fn a_whole_cookie_beside_chunks_is_not_read() {
+    // A planted `name.0` (a parent-domain cookie) beside our whole cookie, or the reverse.
+    let jar = BTreeMap::from([
+        (NAME.to_string(), "ours".to_string()),
+        (format!("{NAME}.0"), "planted".to_string()),
+    ]);
+    assert_eq!(
+        read_value(jar.iter().map(|(k, v)| (k.as_str(), v.as_str())), NAME),
+        Some(Err(MalformedChunks))
+    );
+}

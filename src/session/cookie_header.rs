@@ -68,19 +68,61 @@ fn decode_value(raw: &[u8]) -> String {
     String::from_utf8_lossy(&percent_decode(raw).collect::<Vec<u8>>()).into_owned()
 }
 
-/// The cookies of `policy` found in the `Cookie` header values, in order, the first of
-/// each name winning (browsers send the most specific cookie first). Work is linear in the
-/// header's length; at most `MAX_COOKIE_PAIRS` pairs are looked at.
+/// The cookies of one request that authgate reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCookies {
+    /// Each of the policy's cookies that came exactly once, in order.
+    pub found: Vec<(String, String)>,
+    /// The policy's names that came more than once (a sibling subdomain can add a
+    /// parent-domain or longer-path cookie of the same name): none of their values is
+    /// trusted, and they are cleared where authgate would clear them.
+    pub ambiguous: Vec<String>,
+}
+
+impl RequestCookies {
+    /// The value of `name`, when it came exactly once.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.found
+            .iter()
+            .find(|(cookie, _)| cookie == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every name the request carried, ambiguous ones included (for clearing).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.found
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .chain(self.ambiguous.iter().map(String::as_str))
+    }
+
+    /// Whether `name` came more than once.
+    pub fn is_ambiguous(&self, name: &str) -> bool {
+        self.ambiguous.iter().any(|ambiguous| ambiguous == name)
+    }
+}
+
+impl From<Vec<(String, String)>> for RequestCookies {
+    fn from(found: Vec<(String, String)>) -> Self {
+        RequestCookies {
+            found,
+            ambiguous: Vec::new(),
+        }
+    }
+}
+
+/// The cookies of `policy` in the `Cookie` header values. Work is linear in the header's
+/// length; at most `MAX_COOKIE_PAIRS` pairs are looked at.
 pub fn read_cookies<'a>(
     header_values: impl IntoIterator<Item = &'a [u8]>,
     policy: &CookiePolicy,
-) -> Vec<(String, String)> {
-    let mut found: Vec<(String, String)> = Vec::new();
+) -> RequestCookies {
+    let mut cookies = RequestCookies::default();
     let mut pairs_seen = 0;
     for header in header_values {
         for pair in header.split(|byte| *byte == b';') {
             if pairs_seen == MAX_COOKIE_PAIRS {
-                return found;
+                return cookies;
             }
             pairs_seen += 1;
             // The separator is `; `: its space is not part of the name.
@@ -91,14 +133,24 @@ pub fn read_cookies<'a>(
             let Ok(name) = std::str::from_utf8(&pair[..equals]) else {
                 continue;
             };
-            // `found` holds at most the policy's names (6 + 64 chunks), so this stays linear.
-            if !policy.reads(name) || found.iter().any(|(known, _)| known == name) {
+            if !policy.reads(name) {
                 continue;
             }
-            found.push((name.to_string(), decode_value(&pair[equals + 1..])));
+            // Both lists hold at most the policy's names (6 + 64 chunks): still linear.
+            if cookies.ambiguous.iter().any(|known| known == name) {
+                continue;
+            }
+            if let Some(position) = cookies.found.iter().position(|(known, _)| known == name) {
+                cookies.found.remove(position);
+                cookies.ambiguous.push(name.to_string());
+                continue;
+            }
+            cookies
+                .found
+                .push((name.to_string(), decode_value(&pair[equals + 1..])));
         }
     }
-    found
+    cookies
 }
 
 /// A value as authgate writes it into `Set-Cookie`: every byte outside

@@ -8,7 +8,7 @@ fn https_policy() -> CookiePolicy {
 }
 
 fn read(header: &str) -> Vec<(String, String)> {
-    read_cookies([header.as_bytes()], &https_policy())
+    read_cookies([header.as_bytes()], &https_policy()).found
 }
 
 #[test]
@@ -42,12 +42,16 @@ fn only_raw_names_that_are_authgates_own_are_read() {
 }
 
 #[test]
-fn the_first_cookie_of_a_name_wins() {
-    let cookies = read("__Host-authjs.csrf-token=first; __Host-authjs.csrf-token=second");
-    assert_eq!(
-        cookies,
-        [("__Host-authjs.csrf-token".to_string(), "first".to_string())]
-    );
+fn a_name_that_comes_twice_is_ambiguous_and_never_read() {
+    let cases = [
+        "__Host-authjs.csrf-token=first; __Host-authjs.csrf-token=second",
+        "__Host-authjs.csrf-token=a; x=1; __Host-authjs.csrf-token=b; __Host-authjs.csrf-token=c",
+    ];
+    for header in cases {
+        let cookies = read_cookies([header.as_bytes()], &https_policy());
+        assert!(cookies.found.is_empty(), "{header}: {cookies:?}");
+        assert_eq!(cookies.ambiguous, ["__Host-authjs.csrf-token"], "{header}");
+    }
 }
 
 #[test]
@@ -94,7 +98,8 @@ fn header_values_are_read_in_order_across_several_headers() {
             b"__Secure-authjs.session-token.1=second; \xff\xfe=junk".as_slice(),
         ],
         &policy,
-    );
+    )
+    .found;
     assert_eq!(
         cookies,
         [

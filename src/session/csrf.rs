@@ -42,6 +42,12 @@ pub fn token_from_cookie<'a>(cookie_value: &'a str, secrets: &[&str]) -> Option<
     bool::from(valid).then_some(token)
 }
 
+/// The binding of a browser: the hex SHA-256 of its (verified) CSRF token. OAuth check
+/// cookies and sessions carry it; the token itself never goes into another cookie.
+pub fn browser_binding(csrf_token: &str) -> String {
+    hex::encode(Sha256::digest(csrf_token.as_bytes()))
+}
+
 /// Reuses the token of a valid cookie, or makes a new one signed with the newest secret.
 pub fn issue_token(cookie_value: Option<&str>, secrets: &[&str]) -> CsrfIssue {
     if let Some(token) = cookie_value.and_then(|value| token_from_cookie(value, secrets)) {

@@ -24,13 +24,22 @@ struct EmbeddedMigration {
 }
 
 /// Applied in order; a released migration is never edited (sqlx checks its checksum).
-const MIGRATIONS: &[EmbeddedMigration] = &[EmbeddedMigration {
-    version: 1,
-    description: "users accounts sessions verification_tokens",
-    sqlite: include_str!("migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("migrations/postgres/0001_init.sql"),
-    mysql: include_str!("migrations/mysql/0001_init.sql"),
-}];
+const MIGRATIONS: &[EmbeddedMigration] = &[
+    EmbeddedMigration {
+        version: 1,
+        description: "users accounts sessions verification_tokens",
+        sqlite: include_str!("migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("migrations/postgres/0001_init.sql"),
+        mysql: include_str!("migrations/mysql/0001_init.sql"),
+    },
+    EmbeddedMigration {
+        version: 2,
+        description: "session browser binding",
+        sqlite: include_str!("migrations/sqlite/0002_session_browser.sql"),
+        postgres: include_str!("migrations/postgres/0002_session_browser.sql"),
+        mysql: include_str!("migrations/mysql/0002_session_browser.sql"),
+    },
+];
 
 impl Dialect {
     /// The dialect a `database.url` selects, by its scheme.

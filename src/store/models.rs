@@ -85,6 +85,9 @@ pub struct Session {
     pub user_id: String,
     /// Unix seconds.
     pub expires: i64,
+    /// The browser the session was issued to: the hash of its CSRF token
+    /// (`providers::checks::browser_binding`), when it had one.
+    pub browser_binding: Option<String>,
 }
 
 /// An email sign-in token. The store only ever holds its hash with the secret.

@@ -62,10 +62,13 @@ statements! {
         session_state = COALESCE(?, session_state) \
         WHERE provider = ? AND provider_account_id = ?";
     delete_account = "DELETE FROM accounts WHERE provider = ? AND provider_account_id = ?";
-    insert_session = "INSERT INTO sessions (session_token, user_id, expires) VALUES (?, ?, ?)";
-    session_and_user = "SELECT s.user_id, s.expires, u.id, u.name, u.email, u.email_verified, \
-        u.image FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_token = ?";
-    session_by_token = "SELECT user_id, expires FROM sessions WHERE session_token = ?";
+    insert_session = "INSERT INTO sessions (session_token, user_id, expires, browser_binding) \
+        VALUES (?, ?, ?, ?)";
+    session_and_user = "SELECT s.user_id, s.expires, s.browser_binding, u.id, u.name, u.email, \
+        u.email_verified, u.image FROM sessions s JOIN users u ON u.id = s.user_id \
+        WHERE s.session_token = ?";
+    session_by_token = "SELECT user_id, expires, browser_binding FROM sessions \
+        WHERE session_token = ?";
     update_session = "UPDATE sessions SET expires = ? WHERE session_token = ?";
     delete_session = "DELETE FROM sessions WHERE session_token = ?";
     insert_verification_token = "INSERT INTO verification_tokens (identifier, token, expires) \
@@ -511,6 +514,7 @@ impl Adapter for SqlStore {
             .bind(token_digest(&session.session_token))
             .bind(session.user_id.clone())
             .bind(session.expires)
+            .bind(session.browser_binding.clone())
             .execute(&self.pool)
             .await
             .map_err(classify)?;
@@ -533,8 +537,9 @@ impl Adapter for SqlStore {
             session_token: session_token.to_string(),
             user_id: row.try_get(0).map_err(classify)?,
             expires: row.try_get(1).map_err(classify)?,
+            browser_binding: row.try_get(2).map_err(classify)?,
         };
-        let user = user_from(&row, 2).map_err(classify)?;
+        let user = user_from(&row, 3).map_err(classify)?;
         Ok(Some((session, user)))
     }
 
@@ -563,6 +568,7 @@ impl Adapter for SqlStore {
                 session_token: session_token.to_string(),
                 user_id: row.try_get(0)?,
                 expires: row.try_get(1)?,
+                browser_binding: row.try_get(2)?,
             })
         })
         .transpose()
@@ -583,6 +589,7 @@ impl Adapter for SqlStore {
             session_token: session_token.to_string(),
             user_id: row.try_get(0).map_err(classify)?,
             expires: row.try_get(1).map_err(classify)?,
+            browser_binding: row.try_get(2).map_err(classify)?,
         };
         let deleted = sqlx::query(self.statements.delete_session.clone())
             .bind(digest)

@@ -26,7 +26,7 @@ fn request(token: &str) -> AuthRequest {
         query: BTreeMap::new(),
         form: BTreeMap::new(),
         json: None,
-        cookies: vec![("authjs.session-token".into(), token.into())],
+        cookies: vec![("authjs.session-token".into(), token.into())].into(),
         redirect_as_json_header: false,
         origin: RequestOrigin {
             origin: "http://127.0.0.1".into(),
@@ -73,6 +73,7 @@ async fn database_sessions_extend_once_per_update_age_and_expire() {
             session_token: token.clone(),
             user_id: user.id.clone(),
             expires: start + 30 * DAY as i64,
+            browser_binding: None,
         })
         .await
         .unwrap();

@@ -249,6 +249,50 @@ async fn a_broken_session_clears_only_the_chunks_authgate_could_have_written() {
 }
 
 #[tokio::test]
+async fn a_session_cookie_that_comes_twice_is_no_session_and_is_cleared() {
+    let (_dir, server) = start("127.0.0.1:9", "");
+    let user = Browser::new(&server);
+    let csrf = user.csrf().await;
+    user.sign_in(&[
+        ("csrfToken", csrf.as_str()),
+        ("username", "ada"),
+        ("password", "pw"),
+    ])
+    .await;
+    let token = user.session_token().expect("a session");
+    let cases = [
+        (
+            "our cookie twice",
+            format!("authjs.session-token={token}; authjs.session-token={token}"),
+        ),
+        (
+            "a planted chunk beside the whole cookie",
+            format!("authjs.session-token={token}; authjs.session-token.0={token}"),
+        ),
+    ];
+    for (name, header) in cases {
+        let response = client()
+            .get(server.url("/api/auth/session"))
+            .header("cookie", header)
+            .send()
+            .await
+            .unwrap();
+        let cleared = set_cookies(&response);
+        assert!(
+            cleared
+                .iter()
+                .any(|c| c.starts_with("authjs.session-token=;")),
+            "{name}: {cleared:?}"
+        );
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            Value::Null,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_callback_url_cannot_add_attributes_to_the_cookie_that_carries_it() {
     let (_dir, server) = start("127.0.0.1:9", "");
     let browser = Browser::new(&server);
@@ -310,7 +354,7 @@ async fn request_data_cannot_forge_a_log_line() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let log = server.log();
-    assert!(log.contains("\\u{d}\\u{a}2099-01-01"), "{log}");
+    assert!(log.contains("\\u000d\\u000a2099-01-01"), "{log}");
     assert!(
         !log.lines().any(|line| line.starts_with("2099-01-01")),
         "a forged line:\n{log}"
@@ -318,6 +362,71 @@ async fn request_data_cannot_forge_a_log_line() {
     assert!(
         !log.contains('\u{1b}'),
         "an escape sequence reached the log"
+    );
+}
+
+/// `count` round trips started at `acme` by one attacker: each callback URL (code and
+/// state) with the cookies it needs.
+async fn attacker_round_trips(
+    server: &Server,
+    http: &reqwest::Client,
+    count: usize,
+) -> Vec<(String, String)> {
+    let response = http.get(server.url("/api/auth/csrf")).send().await.unwrap();
+    let csrf_cookie = set_cookie_value(&set_cookies(&response), "authjs.csrf-token").unwrap();
+    let csrf: Value = response.json().await.unwrap();
+    let csrf = csrf["csrfToken"].as_str().unwrap().to_string();
+    let mut round_trips = Vec::new();
+    for _ in 0..count {
+        let response = http
+            .post(server.url("/api/auth/signin/acme"))
+            .header("cookie", format!("authjs.csrf-token={csrf_cookie}"))
+            .form(&[("csrfToken", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let cookies = set_cookies(&response);
+        let authorization = response.headers()["location"].to_str().unwrap();
+        let state = url::Url::parse(authorization)
+            .unwrap()
+            .query_pairs()
+            .find(|(key, _)| key == "state")
+            .map(|(_, value)| value.into_owned())
+            .unwrap();
+        let mut header = format!("authjs.csrf-token={csrf_cookie}");
+        for name in ["authjs.state", "authjs.pkce.code_verifier"] {
+            let value = set_cookie_value(&cookies, name).unwrap();
+            header.push_str(&format!("; {name}={value}"));
+        }
+        round_trips.push((
+            server.url(&format!("/api/auth/callback/acme?code=bogus&state={state}")),
+            header,
+        ));
+    }
+    round_trips
+}
+
+#[tokio::test]
+async fn a_round_trips_cookies_are_answered_once() {
+    let (_dir, server) = start("127.0.0.1:9", "");
+    let http = client();
+    let (callback, cookies) = attacker_round_trips(&server, &http, 1).await.remove(0);
+    for _ in 0..3 {
+        let response = http
+            .get(&callback)
+            .header("cookie", cookies.clone())
+            .send()
+            .await
+            .unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.contains("error=OAuthCallback"), "{location}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = server.log();
+    assert_eq!(
+        log.matches("this round trip was already answered").count(),
+        2,
+        "{log}"
     );
 }
 
@@ -349,31 +458,14 @@ async fn a_flood_of_callbacks_against_a_silent_issuer_does_not_delay_sessions() 
     ])
     .await;
     assert_eq!(user.session().await["user"]["id"], "42");
-    // The attacker holds valid check cookies for acme, so each callback reaches the
-    // token endpoint, which never answers.
-    let attacker = Browser::new(&server);
-    let csrf = attacker.csrf().await;
-    let response = attacker
-        .http
-        .post(attacker.url("/signin/acme"))
-        .form(&[("csrfToken", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let authorization = response.headers()["location"].to_str().unwrap().to_string();
-    let state = url::Url::parse(&authorization)
-        .unwrap()
-        .query_pairs()
-        .find(|(key, _)| key == "state")
-        .map(|(_, value)| value.into_owned())
-        .unwrap();
-    let cookies = attacker.cookie_header();
-    let callback = attacker.url(&format!("/callback/acme?code=bogus&state={state}"));
+    // The attacker starts 600 round trips of its own (each callback is answered once), so
+    // each of its callbacks reaches the token endpoint, which never answers.
     let flooding = client();
-    let flood: Vec<_> = (0..600)
-        .map(|_| {
-            let (callback, cookies, flooding) =
-                (callback.clone(), cookies.clone(), flooding.clone());
+    let callbacks = attacker_round_trips(&server, &flooding, 600).await;
+    let flood: Vec<_> = callbacks
+        .into_iter()
+        .map(|(callback, cookies)| {
+            let flooding = flooding.clone();
             tokio::spawn(async move {
                 flooding
                     .get(callback)

@@ -350,6 +350,21 @@ async fn forwarded_host_is_used_only_when_trusted_and_plain() {
             "http://auth.example.com/api/auth/signin/github".to_string(),
         ),
         (
+            "fewer values than trusted hops means a proxy did not append: the configured url",
+            &two_hops,
+            vec![("x-forwarded-host", "evil.example")],
+            configured(&two_hops),
+        ),
+        (
+            "a client's Forwarded header does not set the scheme",
+            &trusting,
+            vec![
+                ("x-forwarded-host", "auth.example.com"),
+                ("forwarded", "proto=https"),
+            ],
+            "http://auth.example.com/api/auth/signin/github".to_string(),
+        ),
+        (
             "with two trusted hops the outer proxy's value is used",
             &two_hops,
             vec![

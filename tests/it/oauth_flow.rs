@@ -819,3 +819,47 @@ async fn a_session_whose_user_is_gone_does_not_block_the_next_sign_in() {
     assert!(second.is_string());
     assert_ne!(second, first.as_str());
 }
+
+#[tokio::test]
+async fn a_session_planted_from_another_browser_never_receives_a_linked_account() {
+    use authgate::store::Adapter;
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let setup = setup(&["idp", "other"], "", &database_extra(&db), 3600);
+    let attacker = Browser::new(&setup.server);
+    sign_in(&attacker, &setup.idp, "idp", "mallory").await;
+    let attacker_id = attacker.session().await["user"]["id"].clone();
+    assert!(attacker_id.is_string());
+    // A sibling subdomain plants the attacker's own, valid session cookie in the victim's
+    // browser, which then signs in with its own account at another provider.
+    let victim = Browser::new(&setup.server);
+    victim.csrf().await;
+    let base: url::Url = setup.server.base.parse().unwrap();
+    let token = attacker
+        .session_token()
+        .expect("the attacker's session cookie");
+    victim
+        .jar
+        .add_cookie_str(&format!("authjs.session-token={token}; Path=/"), &base);
+    let authorization = start_sign_in(&victim, "other", "/home").await;
+    let callback = authorize(&victim, &setup.idp, &authorization, "bob").await;
+    let response = victim.http.get(&callback).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    // bob's account belongs to a user of its own, and the attacker's user has only its own.
+    let store = db.store().await;
+    let bob = store
+        .get_user_by_account("other", "bob")
+        .await
+        .unwrap()
+        .expect("bob signed in as himself");
+    assert_ne!(Value::String(bob.id.clone()), attacker_id);
+    let linked: Vec<(String, String)> = store
+        .get_accounts_of_user(attacker_id.as_str().unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.provider, a.provider_account_id))
+        .collect();
+    assert_eq!(linked, vec![("idp".to_string(), "mallory".to_string())]);
+    store.close().await;
+    assert_eq!(victim.session().await["user"]["id"], bob.id.as_str());
+}

@@ -44,6 +44,7 @@ fn session(token: &str, user_id: &str, expires: i64) -> Session {
         session_token: token.into(),
         user_id: user_id.into(),
         expires,
+        browser_binding: None,
     }
 }
 
@@ -290,6 +291,37 @@ async fn sessions_are_found_with_their_user(store: &SqlStore, _: &TestDatabase) 
         .expect("found");
     assert_eq!(found, created);
     assert_eq!(found_user, user);
+}
+
+async fn a_sessions_browser_binding_is_kept_through_every_call(store: &SqlStore, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let binding = "ab".repeat(32);
+    let created = store
+        .create_session(Session {
+            browser_binding: Some(binding.clone()),
+            ..session("token-b", &user.id, NOW + 60)
+        })
+        .await
+        .unwrap();
+    let (found, _) = store
+        .get_session_and_user("token-b")
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(found, created);
+    let updated = store.update_session("token-b", NOW + 120).await.unwrap();
+    assert_eq!(
+        updated.and_then(|s| s.browser_binding).as_deref(),
+        Some(binding.as_str())
+    );
+    let deleted = store.delete_session("token-b").await.unwrap();
+    assert_eq!(
+        deleted.and_then(|s| s.browser_binding).as_deref(),
+        Some(binding.as_str())
+    );
 }
 
 async fn an_invalid_session_token_is_none(store: &SqlStore, _: &TestDatabase) {
@@ -739,6 +771,7 @@ conformance!(
     account_tokens_are_replaced_in_place,
     tokens_a_new_response_leaves_out_are_kept,
     sessions_are_found_with_their_user,
+    a_sessions_browser_binding_is_kept_through_every_call,
     an_invalid_session_token_is_none,
     update_session_moves_the_expiry,
     delete_session_removes_it,
