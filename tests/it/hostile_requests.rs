@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::credentials_flow::Browser;
-use crate::support::{ConfigDir, Server, base_config, client, free_port};
+use crate::support::{ConfigDir, Server, base_config, client, free_port, set_cookies};
 
 /// A credentials user (`ada`/`pw`, checked by script), an OAuth provider `acme` whose
 /// endpoints are at `idp` (an address that may never answer), a session callback, and
@@ -44,6 +44,19 @@ callbacks:
     )
 }
 
+/// A browser signed in as `ada` with the credentials provider.
+async fn signed_in_browser(server: &Server) -> Browser {
+    let user = Browser::new(server);
+    let csrf = user.csrf().await;
+    user.sign_in(&[
+        ("csrfToken", csrf.as_str()),
+        ("username", "ada"),
+        ("password", "pw"),
+    ])
+    .await;
+    user
+}
+
 fn start(idp: &str, extra: &str) -> (ConfigDir, Server) {
     start_with_server_settings(idp, extra, "")
 }
@@ -62,15 +75,6 @@ fn start_with_server_settings(
     let dir = ConfigDir::new(&text);
     let server = Server::start(&dir.config_path(), port);
     (dir, server)
-}
-
-fn set_cookies(response: &reqwest::Response) -> Vec<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|value| value.to_str().unwrap().to_string())
-        .collect()
 }
 
 /// The value of cookie `name` among `Set-Cookie` headers.
@@ -251,14 +255,7 @@ async fn a_broken_session_clears_only_the_chunks_authgate_could_have_written() {
 #[tokio::test]
 async fn a_session_cookie_that_comes_twice_is_no_session_and_is_cleared() {
     let (_dir, server) = start("127.0.0.1:9", "");
-    let user = Browser::new(&server);
-    let csrf = user.csrf().await;
-    user.sign_in(&[
-        ("csrfToken", csrf.as_str()),
-        ("username", "ada"),
-        ("password", "pw"),
-    ])
-    .await;
+    let user = signed_in_browser(&server).await;
     let token = user.session_token().expect("a session");
     let cases = [
         (
@@ -449,14 +446,7 @@ async fn a_flood_of_callbacks_against_a_silent_issuer_does_not_delay_sessions() 
     let idp = silent_server();
     let (_dir, server) = start(&idp, "");
     // A signed-in user, whose session read runs the session callback on the blocking pool.
-    let user = Browser::new(&server);
-    let csrf = user.csrf().await;
-    user.sign_in(&[
-        ("csrfToken", csrf.as_str()),
-        ("username", "ada"),
-        ("password", "pw"),
-    ])
-    .await;
+    let user = signed_in_browser(&server).await;
     assert_eq!(user.session().await["user"]["id"], "42");
     // The attacker starts 600 round trips of its own (each callback is answered once), so
     // each of its callbacks reaches the token endpoint, which never answers.

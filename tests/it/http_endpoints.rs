@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{ConfigDir, Server, base_config, client, free_port};
+use crate::support::{ConfigDir, Server, base_config, client, free_port, set_cookies};
 
 const PROVIDERS: &str = "providers:
   - use: github
@@ -51,15 +51,6 @@ async fn providers_endpoint_answers_in_the_auth_js_shape_in_config_order() {
     );
     let order: Vec<&String> = body.as_object().unwrap().keys().collect();
     assert_eq!(order, ["github", "password"]);
-}
-
-fn set_cookies(response: &reqwest::Response) -> Vec<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|value| value.to_str().unwrap().to_string())
-        .collect()
 }
 
 #[tokio::test]

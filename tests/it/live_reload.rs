@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{ConfigDir, Server, base_config, client, eventually, free_port};
+use crate::support::{
+    ConfigDir, Server, base_config, client, eventually, free_port, provider_name,
+};
 
 const RELOAD_DEADLINE: Duration = Duration::from_secs(2);
 
@@ -13,18 +15,6 @@ fn acme_preset(name: &str) -> String {
     format!(
         "id: acme\nname: {name}\ntype: oauth\nrequires: [clientId]\nauthorization: https://acme.example/authorize\ntoken: https://acme.example/token\n"
     )
-}
-
-async fn provider_name(server: &Server, id: &str) -> Option<String> {
-    let body: Value = client()
-        .get(server.url("/api/auth/providers"))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
-    body[id]["name"].as_str().map(str::to_string)
 }
 
 async fn readyz(server: &Server) -> Value {

@@ -309,6 +309,22 @@ async fn user_with_email(db: &TestDatabase, email: &str, verified: bool) -> Stri
     user.id
 }
 
+/// The (provider, account id) pairs linked to `user_id`, sorted.
+async fn linked_accounts(db: &TestDatabase, user_id: &Value) -> Vec<(String, String)> {
+    use authgate::store::Adapter;
+    let store = db.store().await;
+    let mut linked: Vec<(String, String)> = store
+        .get_accounts_of_user(user_id.as_str().unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.provider, a.provider_account_id))
+        .collect();
+    store.close().await;
+    linked.sort();
+    linked
+}
+
 fn database_extra(db: &TestDatabase) -> String {
     format!("database:\n  url: \"{}\"\n", db.url)
 }
@@ -434,16 +450,11 @@ async fn a_flow_planted_from_another_browser_fails_and_links_nothing() {
     assert_eq!(error_of(&location).as_deref(), Some("OAuthCallback"));
     // Still the victim, and mallory's account is linked to nobody.
     assert_eq!(victim.session().await["user"]["id"], victim_id);
+    assert_eq!(
+        linked_accounts(&db, &victim_id).await,
+        vec![("idp".to_string(), "ada".to_string())]
+    );
     let store = db.store().await;
-    let accounts = store
-        .get_accounts_of_user(victim_id.as_str().unwrap())
-        .await
-        .unwrap();
-    let linked: Vec<(String, String)> = accounts
-        .into_iter()
-        .map(|a| (a.provider, a.provider_account_id))
-        .collect();
-    assert_eq!(linked, vec![("idp".to_string(), "ada".to_string())]);
     assert!(
         store
             .get_user_by_account("other", "mallory")
@@ -469,19 +480,8 @@ async fn a_signed_in_user_links_a_second_account() {
     let callback = authorize(&browser, &setup.idp, &authorization, "bob").await;
     browser.http.get(&callback).send().await.unwrap();
     assert_eq!(browser.session().await["user"]["id"], first);
-    let store = db.store().await;
-    use authgate::store::Adapter;
-    let accounts = store
-        .get_accounts_of_user(first.as_str().unwrap())
-        .await
-        .unwrap();
-    let mut linked: Vec<(String, String)> = accounts
-        .into_iter()
-        .map(|a| (a.provider, a.provider_account_id))
-        .collect();
-    linked.sort();
     assert_eq!(
-        linked,
+        linked_accounts(&db, &first).await,
         vec![("idp".into(), "ada".into()), ("other".into(), "bob".into())]
     );
 }
@@ -852,14 +852,10 @@ async fn a_session_planted_from_another_browser_never_receives_a_linked_account(
         .unwrap()
         .expect("bob signed in as himself");
     assert_ne!(Value::String(bob.id.clone()), attacker_id);
-    let linked: Vec<(String, String)> = store
-        .get_accounts_of_user(attacker_id.as_str().unwrap())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| (a.provider, a.provider_account_id))
-        .collect();
-    assert_eq!(linked, vec![("idp".to_string(), "mallory".to_string())]);
     store.close().await;
+    assert_eq!(
+        linked_accounts(&db, &attacker_id).await,
+        vec![("idp".to_string(), "mallory".to_string())]
+    );
     assert_eq!(victim.session().await["user"]["id"], bob.id.as_str());
 }

@@ -39,6 +39,14 @@ fn account(user_id: &str, provider: &str, id: &str) -> Account {
     }
 }
 
+/// Uses the token `token` (hashed with the test secret) of `identifier` at `NOW`.
+async fn used(store: &SqlStore, identifier: &str, token: &str) -> Option<VerificationToken> {
+    store
+        .use_verification_token(identifier, &hashed(token), NOW)
+        .await
+        .unwrap()
+}
+
 fn session(token: &str, user_id: &str, expires: i64) -> Session {
     Session {
         session_token: token.into(),
@@ -480,19 +488,10 @@ async fn verification_tokens_are_used_once(store: &SqlStore, _: &TestDatabase) {
         .await
         .unwrap();
     assert_eq!(
-        store
-            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
-            .await
-            .unwrap(),
+        used(store, "ada@example.com", "token-1").await,
         Some(created)
     );
-    assert_eq!(
-        store
-            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(used(store, "ada@example.com", "token-1").await, None);
 }
 
 async fn expired_verification_tokens_are_refused_and_removed(store: &SqlStore, db: &TestDatabase) {
@@ -540,21 +539,9 @@ async fn verification_token_with_the_wrong_identifier_is_none(store: &SqlStore, 
         .create_verification_token(verification("ada@example.com", "token-1", NOW + 60))
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .use_verification_token("eve@example.com", &hashed("token-1"), NOW)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(used(store, "eve@example.com", "token-1").await, None);
     // The failed attempt did not consume it.
-    assert!(
-        store
-            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(used(store, "ada@example.com", "token-1").await.is_some());
 }
 
 async fn a_verification_token_hashed_with_another_secret_is_not_found(
@@ -586,13 +573,7 @@ async fn a_verification_token_hashed_with_another_secret_is_not_found(
         );
     }
     // None of the misses consumed it.
-    assert!(
-        store
-            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(used(store, "ada@example.com", "token-1").await.is_some());
 }
 
 async fn the_same_token_for_two_identifiers_is_independent(store: &SqlStore, _: &TestDatabase) {
@@ -604,28 +585,10 @@ async fn the_same_token_for_two_identifiers_is_independent(store: &SqlStore, _: 
         .create_verification_token(verification("eve@example.com", "token-1", NOW + 120))
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
-            .await
-            .unwrap(),
-        Some(ada)
-    );
+    assert_eq!(used(store, "ada@example.com", "token-1").await, Some(ada));
     // Using Ada's left Eve's, with its own expiry.
-    assert_eq!(
-        store
-            .use_verification_token("eve@example.com", &hashed("token-1"), NOW)
-            .await
-            .unwrap(),
-        Some(eve)
-    );
-    assert_eq!(
-        store
-            .use_verification_token("ada@example.com", &hashed("token-1"), NOW)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(used(store, "eve@example.com", "token-1").await, Some(eve));
+    assert_eq!(used(store, "ada@example.com", "token-1").await, None);
 }
 
 async fn concurrent_uses_of_a_verification_token_succeed_once(store: &SqlStore, _: &TestDatabase) {
@@ -684,13 +647,7 @@ async fn purge_removes_only_expired_rows(store: &SqlStore, _: &TestDatabase) {
     assert_eq!((purged.sessions, purged.verification_tokens), (1, 1));
     assert!(store.get_session_and_user("live").await.unwrap().is_some());
     assert!(store.get_session_and_user("old").await.unwrap().is_none());
-    assert!(
-        store
-            .use_verification_token("ada@example.com", &hashed("live"), NOW)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(used(store, "ada@example.com", "live").await.is_some());
 }
 
 async fn text_round_trips_unchanged(store: &SqlStore, _: &TestDatabase) {

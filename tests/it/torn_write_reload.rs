@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::credentials_flow::Browser;
-use crate::support::{ConfigDir, Server, base_config, client, eventually, free_port};
+use crate::support::{
+    ConfigDir, Server, base_config, eventually, free_port, provider_name, served_generation,
+};
 
 /// Longer than the debounce (200 ms, 600 ms at most): a pause this long used to get the
 /// half-written file loaded.
@@ -41,31 +41,6 @@ async fn sign_in_status(server: &Server, username: &str) -> u16 {
         .await
         .status()
         .as_u16()
-}
-
-/// The generation `/readyz` says is served.
-async fn served_generation(server: &Server) -> Option<u64> {
-    let ready: Value = client()
-        .get(server.url("/readyz"))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
-    ready["generation"].as_u64()
-}
-
-async fn provider_name(server: &Server, id: &str) -> Option<String> {
-    let providers: Value = client()
-        .get(server.url("/api/auth/providers"))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
-    providers[id]["name"].as_str().map(str::to_string)
 }
 
 /// Polls the server for as long as the writer pauses. Returns every moment it served

@@ -201,3 +201,29 @@ pub fn client() -> reqwest::Client {
         .build()
         .expect("http client")
 }
+
+/// The `Set-Cookie` headers of a response.
+pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .collect()
+}
+
+/// The JSON a GET of `url` answers, if it answers JSON.
+pub async fn get_json(url: String) -> Option<serde_json::Value> {
+    client().get(url).send().await.ok()?.json().await.ok()
+}
+
+/// The display name `/providers` gives provider `id`.
+pub async fn provider_name(server: &Server, id: &str) -> Option<String> {
+    let body = get_json(server.url("/api/auth/providers")).await?;
+    body[id]["name"].as_str().map(str::to_string)
+}
+
+/// The generation the public `/readyz` says is served.
+pub async fn served_generation(server: &Server) -> Option<u64> {
+    get_json(server.url("/readyz")).await?["generation"].as_u64()
+}
