@@ -134,10 +134,11 @@ fn parse_cost(cost: &str) -> Result<Cost, HashError> {
 
 /// The costliest bcrypt accepted: cost 15 already takes seconds per check.
 const MAX_BCRYPT_COST: u32 = 15;
-/// The costliest argon2 accepted: 1 GiB of memory, 10 passes, 16 lanes. Beyond that one
-/// check could exhaust the machine (a typo in `passwords.cost` or a hash in the database
-/// with `m=4294967295` would abort the process on allocation).
-const MAX_ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
+/// The costliest argon2 accepted: 256 MiB of memory (OWASP's settings use 7 to 46 MiB), 10
+/// passes, 16 lanes. Beyond that one check could exhaust the machine (a typo in
+/// `passwords.cost` or a hash in the database with `m=4294967295` would abort the process
+/// on allocation).
+const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
 const MAX_ARGON2_PASSES: u32 = 10;
 const MAX_ARGON2_LANES: u32 = 16;
 
@@ -195,11 +196,21 @@ fn verify_argon2(plain: &str, phc: &str) -> Option<bool> {
     )
 }
 
-/// A stored bcrypt hash whose cost is at most `MAX_BCRYPT_COST`.
+/// A stored bcrypt hash in its one canonical shape, `$2b$NN$` and 53 characters of salt
+/// and hash, whose cost is at most `MAX_BCRYPT_COST`. Anything else (`$2b$031$…`,
+/// `$2b$+31$…`, which the bcrypt crate would read as cost 31) is not run.
 fn bcrypt_within_limits(phc: &str) -> bool {
-    phc.get(4..6)
-        .and_then(|digits| digits.parse::<u32>().ok())
-        .is_some_and(|cost| cost <= MAX_BCRYPT_COST)
+    let bytes = phc.as_bytes();
+    let canonical = bytes.len() == 60
+        && bytes[4..6].iter().all(u8::is_ascii_digit)
+        && bytes[6] == b'$'
+        && bytes[7..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/'));
+    canonical
+        && phc[4..6]
+            .parse::<u32>()
+            .is_ok_and(|cost| cost <= MAX_BCRYPT_COST)
 }
 
 fn is_bcrypt(phc: &str) -> bool {

@@ -52,7 +52,8 @@ fn costs_are_checked_before_use() {
         ("$2b$15", true),
         ("$2b$16", false),
         ("$2b$31", false),
-        ("$argon2id$v=19$m=1048576,t=10,p=16", true),
+        ("$argon2id$v=19$m=262144,t=10,p=16", true),
+        ("$argon2id$v=19$m=262145,t=1,p=1", false),
         ("$argon2id$v=19$m=4294967295,t=1,p=1", false),
         ("$argon2id$v=19$m=19456,t=4294967295,p=1", false),
         ("$argon2id$v=19$m=19456,t=2,p=64", false),
@@ -87,6 +88,9 @@ fn stored_hashes_over_the_cost_limits_are_not_run() {
     let cases = [
         "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
         "$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+        // Forms the bcrypt crate reads as cost 31.
+        "$2b$031$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+        "$2b$+31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
     ];
     for hash in cases {
         assert!(!verify_password("pw", Some(hash), &dummy), "{hash}");

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod callbacks;
 pub mod credentials;
+pub mod csrf;
 pub mod issue;
 pub mod oauth;
 pub mod pages;
@@ -221,7 +222,8 @@ where
 }
 
 /// The cookie writes that store `token` (or clear it, for `None`) in the session cookie,
-/// chunked as needed and clearing stale chunks.
+/// chunked as needed and clearing stale chunks. Storing one also refreshes the CSRF
+/// cookie, which names the browser the session is bound to.
 pub fn session_cookie_writes(
     request: &AuthRequest,
     pipeline: &Pipeline,
@@ -229,6 +231,7 @@ pub fn session_cookie_writes(
     max_age: u64,
 ) -> Vec<SetCookie> {
     let spec = &request.cookie_policy(pipeline).session_token;
+    let csrf = token.and_then(|_| csrf::refreshed_csrf_cookie(request, pipeline));
     plan_write(&spec.name, token, request.cookies.names())
         .into_iter()
         .map(|CookieWrite { name, value }| SetCookie {
@@ -239,5 +242,6 @@ pub fn session_cookie_writes(
             max_age: value.as_ref().map(|_| max_age),
             value,
         })
+        .chain(csrf)
         .collect()
 }

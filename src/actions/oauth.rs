@@ -260,7 +260,7 @@ fn verify_round_trip(
         open(&secrets, &binding, label, request.cookie(&spec.name), now)
             .map_err(|error| OAuthError::Callback(error.to_string()))
     };
-    if checks.contains(&Check::State) {
+    let state = if checks.contains(&Check::State) {
         let expected = opened(&policy.state, "state")?;
         let returned = parameters
             .get("state")
@@ -268,7 +268,10 @@ fn verify_round_trip(
         if !crate::text::constant_time_eq(returned, &expected) {
             return Err(OAuthError::Callback("state mismatch".into()));
         }
-    }
+        Some(expected)
+    } else {
+        None
+    };
     let pkce_verifier = if checks.contains(&Check::Pkce) {
         Some(opened(&policy.pkce_code_verifier, "pkce")?)
     } else {
@@ -280,11 +283,13 @@ fn verify_round_trip(
         None
     };
     // Each round trip is answered once: replayed cookies make no second token request.
+    // The key is made of sealed values only, never of what the request says.
     let mut key = Sha256::new();
     for part in [
         provider.id.as_str(),
-        parameters.get("state").map_or("", String::as_str),
+        state.as_deref().unwrap_or_default(),
         pkce_verifier.as_deref().unwrap_or_default(),
+        nonce.as_deref().unwrap_or_default(),
     ] {
         key.update((part.len() as u64).to_be_bytes());
         key.update(part.as_bytes());

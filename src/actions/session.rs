@@ -20,6 +20,7 @@ use crate::pipeline::Pipeline;
 use crate::session::chunks::{chunk_index, read_value};
 use crate::session::jwt::{decode, encode};
 use crate::store::{Adapter, SqlStore, StoreError};
+use crate::text::constant_time_eq;
 
 /// How long a session token lives: `jwt.maxAge`, else `session.maxAge`.
 pub fn token_max_age(pipeline: &Pipeline) -> Duration {
@@ -102,11 +103,15 @@ pub fn session_cookie(
         let Some(keys) = pipeline.session_keys.for_cookie(name) else {
             return Some(Err("no keys for the session cookie".into()));
         };
-        Some(
-            decode(keys, &value, pipeline.clock.now())
-                .map(SessionCookie::Jwt)
-                .map_err(|error| error.to_string()),
-        )
+        let token = match decode(keys, &value, pipeline.clock.now()) {
+            Ok(token) => token,
+            Err(error) => return Some(Err(error.to_string())),
+        };
+        let bound = token.get(BROWSER_CLAIM).and_then(Value::as_str);
+        if !may_be_read_here(request, pipeline, bound) {
+            return Some(Err("the session was issued to another browser".into()));
+        }
+        Some(Ok(SessionCookie::Jwt(token)))
     } else {
         match &pipeline.store {
             Some(store) if pipeline.session_strategy == SessionStrategy::Database => {
@@ -117,6 +122,20 @@ pub fn session_cookie(
             }
             _ => Some(Err("a database session token, but sessions are JWTs".into())),
         }
+    }
+}
+
+/// Whether a session bound to `bound` may be read by this request: a session issued to
+/// another browser (a parent-domain cookie a sibling subdomain planted, holding the
+/// attacker's own session) reads as no session, so a victim is never signed into the
+/// attacker's account. A session without a binding (issued by Auth.js, or before
+/// authgate recorded it) is read, but never counts for linking.
+pub fn may_be_read_here(request: &AuthRequest, pipeline: &Pipeline, bound: Option<&str>) -> bool {
+    match bound {
+        None => true,
+        Some(bound) => request
+            .browser_binding(pipeline)
+            .is_some_and(|browser| constant_time_eq(bound, &browser)),
     }
 }
 
@@ -269,6 +288,10 @@ async fn database_session(
         Ok(None) => return clear(null_session(pipeline)),
         Err(error) => return store_failure(&error),
     };
+    if !may_be_read_here(request, pipeline, session.browser_binding.as_deref()) {
+        tracing::debug!("database session issued to another browser");
+        return clear(null_session(pipeline));
+    }
     let now = unix_now(pipeline);
     if session.expires <= now {
         if let Err(error) = store.delete_session(token).await {

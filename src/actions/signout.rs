@@ -38,6 +38,15 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRe
         }
         _ => None,
     };
+    // A session cookie that came twice names sessions none of which may be trusted, and
+    // one of them may be this user's own: revoke every database session they name.
+    if let Err(error) = revoke_ambiguous_sessions(request, pipeline).await {
+        tracing::error!(%error, "cannot delete the sessions of an ambiguous cookie at sign-out");
+        let mut response =
+            AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
+        response.cookies = session_cookie_writes(request, pipeline, None, 0);
+        return response;
+    }
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
     let destination = resolve_callback_url_off_workers(
         pipeline,
@@ -58,4 +67,22 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRe
         });
     }
     response
+}
+
+/// Deletes every database session a repeated session cookie names.
+async fn revoke_ambiguous_sessions(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+) -> Result<(), crate::store::StoreError> {
+    let Some(store) = &pipeline.store else {
+        return Ok(());
+    };
+    let name = &request.cookie_policy(pipeline).session_token.name;
+    for (cookie, value) in &request.cookies.ambiguous_values {
+        // Database tokens are never chunked and have no dots; JWTs have nothing to revoke.
+        if cookie == name && !value.contains('.') {
+            store.delete_session(value).await?;
+        }
+    }
+    Ok(())
 }

@@ -5,30 +5,17 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth_request::{auth_request, http_response};
-use super::{csrf, providers, responses};
-use crate::actions::{self, AuthRequest, AuthResponse, SetCookie};
+use super::{providers, responses};
+use crate::actions::{self, AuthResponse, SetCookie};
 use crate::config::ProviderKind;
 use crate::pipeline::Pipeline;
 use crate::reload::LiveConfig;
-use crate::session::csrf::issue_token;
 
 /// The Auth.js action named by `path`, if it lies under `base_path`.
 fn action_of<'a>(path: &'a str, base_path: &str) -> Option<&'a str> {
     let rest = path.strip_prefix(base_path)?;
     let rest = rest.strip_prefix('/')?;
     Some(rest.trim_end_matches('/'))
-}
-
-/// The CSRF token for a page, and the cookie to set when it is new.
-fn page_csrf(request: &AuthRequest, pipeline: &Pipeline) -> (String, Option<SetCookie>) {
-    let spec = &request.cookie_policy(pipeline).csrf_token;
-    let issued = issue_token(request.cookie(&spec.name), &pipeline.secret_refs());
-    let cookie = issued.new_cookie_value.map(|value| SetCookie {
-        spec: spec.clone(),
-        value: Some(value),
-        max_age: None,
-    });
-    (issued.token, cookie)
 }
 
 fn with_cookie(mut response: AuthResponse, cookie: Option<SetCookie>) -> AuthResponse {
@@ -51,10 +38,8 @@ pub async fn dispatch(
     if method != Method::GET && method != Method::POST {
         return responses::method_not_allowed();
     }
-    match (method.as_str(), action) {
-        ("GET", "csrf") => return csrf::get(&request, &pipeline),
-        ("GET", "providers") => return providers::get(&request, &pipeline),
-        _ => {}
+    if (method.as_str(), action) == ("GET", "providers") {
+        return providers::get(&request, &pipeline);
     }
     let auth = match auth_request(&request, &body, &pipeline) {
         Ok(auth) => auth,
@@ -75,10 +60,11 @@ pub async fn dispatch(
     // Actions run here, on the async worker: their store and provider calls hold no
     // thread, and they send their scripts to the blocking pool themselves.
     let response = match (method.as_str(), name, provider) {
+        ("GET", "csrf", None) => actions::csrf::get(&auth, &pipeline),
         ("GET", "session", None) => actions::session::handle(&auth, &pipeline, None).await,
         ("POST", "session", None) => actions::session::update(&auth, &pipeline).await,
         ("GET", "signin", None) => {
-            let (token, cookie) = page_csrf(&auth, &pipeline);
+            let (token, cookie) = actions::csrf::csrf_token(&auth, &pipeline);
             with_cookie(actions::pages::sign_in(&auth, &pipeline, &token), cookie)
         }
         ("POST", "signin", Some(provider)) if provider.kind == ProviderKind::Credentials => {
@@ -103,7 +89,7 @@ pub async fn dispatch(
             actions::oauth::callback(&auth, &pipeline, provider).await
         }
         ("GET", "signout", None) => {
-            let (token, cookie) = page_csrf(&auth, &pipeline);
+            let (token, cookie) = actions::csrf::csrf_token(&auth, &pipeline);
             with_cookie(actions::pages::sign_out(&auth, &pipeline, &token), cookie)
         }
         ("POST", "signout", None) => actions::signout::sign_out(&auth, &pipeline).await,

@@ -6,7 +6,6 @@
 
 mod auth_request;
 mod cookie_limit;
-mod csrf;
 mod dispatch;
 mod health;
 mod origin;

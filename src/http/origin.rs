@@ -29,13 +29,14 @@ enum Forwarded<'a> {
 }
 
 fn forwarded_value<'a>(request: &'a HttpRequest, name: &str, hops: usize) -> Forwarded<'a> {
-    let values: Vec<&str> = request
-        .headers()
-        .get_all(name)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .collect();
+    let mut values: Vec<&str> = Vec::new();
+    for line in request.headers().get_all(name) {
+        // A line that is not plain text could hide where the proxy's value starts.
+        let Ok(line) = line.to_str() else {
+            return Forwarded::Untrusted;
+        };
+        values.extend(line.split(',').map(str::trim));
+    }
     if values.is_empty() {
         return Forwarded::Absent;
     }

@@ -68,8 +68,17 @@ pub struct ProviderRuntime {
 
 /// Round trips already answered, until their check cookies expire: a callback is taken
 /// once, so one set of check cookies cannot be replayed to make many token requests.
+/// Every entry lives the same time, so the queue is in expiry order and both pruning and
+/// eviction take the front: O(1) per callback. It lives as long as the pipeline (a reload
+/// starts it anew; each instance has its own).
 #[derive(Default)]
-struct UsedRoundTrips(std::sync::Mutex<std::collections::HashMap<[u8; 32], u64>>);
+struct UsedRoundTrips(std::sync::Mutex<UsedRoundTripsInner>);
+
+#[derive(Default)]
+struct UsedRoundTripsInner {
+    keys: std::collections::HashSet<[u8; 32]>,
+    by_expiry: std::collections::VecDeque<(u64, [u8; 32])>,
+}
 
 /// Most round trips remembered; past it the ones closest to expiry are forgotten first.
 const MAX_USED_ROUND_TRIPS: usize = 100_000;
@@ -79,21 +88,17 @@ impl UsedRoundTrips {
         let Ok(mut used) = self.0.lock() else {
             return false;
         };
-        if used.get(&key).is_some_and(|until| *until > now) {
+        while let Some(&(until, oldest)) = used.by_expiry.front() {
+            if until > now && used.by_expiry.len() < MAX_USED_ROUND_TRIPS {
+                break;
+            }
+            used.by_expiry.pop_front();
+            used.keys.remove(&oldest);
+        }
+        if !used.keys.insert(key) {
             return false;
         }
-        if used.len() >= MAX_USED_ROUND_TRIPS {
-            used.retain(|_, until| *until > now);
-        }
-        if used.len() >= MAX_USED_ROUND_TRIPS
-            && let Some(oldest) = used
-                .iter()
-                .min_by_key(|(_, until)| **until)
-                .map(|(k, _)| *k)
-        {
-            used.remove(&oldest);
-        }
-        used.insert(key, expires);
+        used.by_expiry.push_back((expires, key));
         true
     }
 }
@@ -245,4 +250,48 @@ async fn fetch_jwks(uri: &str) -> Result<Arc<JwkSet>, OAuthError> {
     JwkSet::from_map(map)
         .map(Arc::new)
         .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_trip_is_claimed_once_until_it_expires() {
+        let used = UsedRoundTrips::default();
+        let key = [7u8; 32];
+        assert!(used.claim(key, 100, 1_000));
+        assert!(!used.claim(key, 500, 1_400), "a replay within its lifetime");
+        assert!(
+            used.claim(key, 1_000, 1_900),
+            "claimable again once expired"
+        );
+        assert!(used.claim([8u8; 32], 1_000, 1_900));
+    }
+
+    #[test]
+    fn a_full_table_forgets_the_oldest_round_trip_first() {
+        let used = UsedRoundTrips::default();
+        for index in 0..MAX_USED_ROUND_TRIPS as u64 {
+            let mut key = [0u8; 32];
+            key[..8].copy_from_slice(&index.to_be_bytes());
+            assert!(used.claim(key, 0, 1_000 + index));
+        }
+        let newest = {
+            let mut key = [0u8; 32];
+            key[..8].copy_from_slice(&(MAX_USED_ROUND_TRIPS as u64 - 1).to_be_bytes());
+            key
+        };
+        assert!(used.claim([0xff; 32], 0, 10_000_000));
+        assert!(
+            used.claim([0u8; 32], 0, 10_000_001),
+            "the oldest was forgotten"
+        );
+        assert!(
+            !used.claim(newest, 0, 10_000_002),
+            "the newest is still known"
+        );
+        let size = used.0.lock().map(|inner| inner.keys.len()).unwrap_or(0);
+        assert!(size <= MAX_USED_ROUND_TRIPS, "{size}");
+    }
 }

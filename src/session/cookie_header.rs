@@ -77,6 +77,8 @@ pub struct RequestCookies {
     /// parent-domain or longer-path cookie of the same name): none of their values is
     /// trusted, and they are cleared where authgate would clear them.
     pub ambiguous: Vec<String>,
+    /// Every value of those names (sign-out revokes every database session they name).
+    pub ambiguous_values: Vec<(String, String)>,
 }
 
 impl RequestCookies {
@@ -106,7 +108,7 @@ impl From<Vec<(String, String)>> for RequestCookies {
     fn from(found: Vec<(String, String)>) -> Self {
         RequestCookies {
             found,
-            ambiguous: Vec::new(),
+            ..RequestCookies::default()
         }
     }
 }
@@ -138,11 +140,16 @@ pub fn read_cookies<'a>(
             }
             // Both lists hold at most the policy's names (6 + 64 chunks): still linear.
             if cookies.ambiguous.iter().any(|known| known == name) {
+                let value = decode_value(&pair[equals + 1..]);
+                cookies.ambiguous_values.push((name.to_string(), value));
                 continue;
             }
             if let Some(position) = cookies.found.iter().position(|(known, _)| known == name) {
-                cookies.found.remove(position);
+                let first = cookies.found.remove(position);
                 cookies.ambiguous.push(name.to_string());
+                cookies.ambiguous_values.push(first);
+                let value = decode_value(&pair[equals + 1..]);
+                cookies.ambiguous_values.push((name.to_string(), value));
                 continue;
             }
             cookies

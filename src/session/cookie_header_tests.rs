@@ -51,6 +51,16 @@ fn a_name_that_comes_twice_is_ambiguous_and_never_read() {
         let cookies = read_cookies([header.as_bytes()], &https_policy());
         assert!(cookies.found.is_empty(), "{header}: {cookies:?}");
         assert_eq!(cookies.ambiguous, ["__Host-authjs.csrf-token"], "{header}");
+        let values: Vec<&str> = cookies
+            .ambiguous_values
+            .iter()
+            .map(|(_, value)| value.as_str())
+            .collect();
+        assert_eq!(
+            values.len(),
+            header.matches("csrf-token=").count(),
+            "{header}"
+        );
     }
 }
 

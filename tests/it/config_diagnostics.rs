@@ -444,7 +444,7 @@ fn hostile_values_are_masked_escaped_or_bounded() {
             config: "url: http://localhost\n{secret}\npasswords:\n  cost: \"$argon2id$v=19$m=4294967295,t=1,p=1\"\n",
             files: &[],
             env: &[],
-            expected: "error: passwords.cost: expected the start of a bcrypt hash (`$2b$04` to `$2b$15`) or an argon2 hash (at most m=1048576, t=10, p=16) such as `$argon2id$v=19$m=19456,t=2,p=1`, found `$argon2id$v=19$m=4294967295,t=1,p=1`\n  --> <dir>/authgate.yaml:4:9",
+            expected: "error: passwords.cost: expected the start of a bcrypt hash (`$2b$04` to `$2b$15`) or an argon2 hash (at most m=262144, t=10, p=16) such as `$argon2id$v=19$m=19456,t=2,p=1`, found `$argon2id$v=19$m=4294967295,t=1,p=1`\n  --> <dir>/authgate.yaml:4:9",
         },
         Case {
             name: "zero_script_limits_would_mean_unlimited_and_are_refused",

@@ -290,6 +290,36 @@ async fn a_session_cookie_that_comes_twice_is_no_session_and_is_cleared() {
 }
 
 #[tokio::test]
+async fn a_session_issued_to_another_browser_reads_as_no_session() {
+    let (_dir, server) = start("127.0.0.1:9", "");
+    // The attacker's own session, planted in a victim's browser that has its CSRF cookie.
+    let attacker = signed_in_browser(&server).await;
+    let token = attacker.session_token().expect("a session");
+    let victim = Browser::new(&server);
+    victim.csrf().await;
+    let base: url::Url = server.base.parse().unwrap();
+    victim
+        .jar
+        .add_cookie_str(&format!("authjs.session-token={token}; Path=/"), &base);
+    assert_eq!(victim.session().await, Value::Null);
+    // The browser it was issued to still reads it, and its CSRF cookie is kept alive.
+    let response = attacker
+        .http
+        .get(attacker.url("/session"))
+        .send()
+        .await
+        .unwrap();
+    let refreshed = set_cookies(&response);
+    assert!(
+        refreshed
+            .iter()
+            .any(|c| c.starts_with("authjs.csrf-token=") && c.contains("Max-Age=")),
+        "{refreshed:?}"
+    );
+    assert_eq!(response.json::<Value>().await.unwrap()["user"]["id"], "42");
+}
+
+#[tokio::test]
 async fn a_callback_url_cannot_add_attributes_to_the_cookie_that_carries_it() {
     let (_dir, server) = start("127.0.0.1:9", "");
     let browser = Browser::new(&server);
