@@ -161,6 +161,27 @@ impl From<Diagnostic> for Diagnostics {
 /// Longest value shown in a message, in characters.
 const MAX_SHOWN_CHARS: usize = 60;
 
+/// Whether `c` could forge or hide part of a one-line message: a control character
+/// (newline, escape), or a bidirectional override.
+fn is_unsafe_in_a_line(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character that could forge or hide a line escaped, whole: for
+/// messages that quote what another component said (a script compile error).
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unsafe_in_a_line(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Makes user text safe to put in a one-line message: control characters (newlines,
 /// escape sequences) are escaped, so a value cannot forge a diagnostic or a log line, and
 /// long text is cut.
@@ -171,13 +192,7 @@ pub fn sanitize(text: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+        out.push_str(&escape_controls(c.encode_utf8(&mut [0; 4])));
     }
     out
 }

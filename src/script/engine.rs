@@ -63,7 +63,12 @@ pub fn compile_script(
             );
             Err(Diagnostic::error(
                 script.name.clone(),
-                format!("script does not compile: {}", error.err_type()),
+                // Rhai quotes the offending source (a NUL, an escape sequence): escaped, so
+                // it cannot forge a line of `authgate check`'s output.
+                format!(
+                    "script does not compile: {}",
+                    crate::config::diagnostics::escape_controls(&error.err_type().to_string())
+                ),
             )
             .at(location))
         }

@@ -44,3 +44,17 @@ fn eval_is_not_available_to_scripts() {
     let engine = sandboxed_engine(&ScriptingConfig::default());
     assert!(compile_script(&engine, &script("eval(\"1\")")).is_err());
 }
+
+#[test]
+fn a_compile_error_quoting_a_control_character_stays_on_one_line() {
+    // Found by the yaml_config fuzz target (fuzz/regressions/yaml_config).
+    let engine = sandboxed_engine(&ScriptingConfig::default());
+    for code in ["n\0 ", "let x = \u{1b}[31m;", "a\nerror: forged"] {
+        let error = compile_script(&engine, &script(code)).unwrap_err();
+        assert!(
+            !error.message.chars().any(char::is_control),
+            "{code:?}: {:?}",
+            error.message
+        );
+    }
+}
