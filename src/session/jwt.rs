@@ -134,6 +134,30 @@ fn decode_encrypted(
     Err(last_error)
 }
 
+/// Latest time claim read: the end of year 9999, as seconds since the epoch.
+const MAX_TIME_CLAIM: f64 = 253_402_300_799.0;
+
+/// `iat`, `exp` and `nbf`, when present, are numbers of seconds from 0 to the year 9999.
+/// josekit turns them into a `Duration` and panics on what does not fit
+/// (`"iat": 1.8e22`), so a token signed elsewhere (Auth.js, another holder of the key)
+/// is refused before they are read. Found by the jwt_decode fuzz target.
+fn check_time_claims(claims: &Map<String, Value>) -> Result<(), TokenError> {
+    for name in ["iat", "exp", "nbf"] {
+        let Some(value) = claims.get(name) else {
+            continue;
+        };
+        let in_range = value.as_f64().is_some_and(|seconds| {
+            seconds.is_finite() && (0.0..=MAX_TIME_CLAIM).contains(&seconds)
+        });
+        if !in_range {
+            return Err(TokenError::Invalid(format!(
+                "`{name}` is not a time between 1970 and 9999"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Verifies (or decrypts) a token and checks its times; returns its claims.
 pub fn decode(
     keys: &TokenKeys,
@@ -147,6 +171,7 @@ pub fn decode(
         TokenKeys::Signed { verifiers, .. } => decode_signed(token, verifiers)?,
         TokenKeys::Encrypted { decrypters, .. } => decode_encrypted(token, decrypters)?,
     };
+    check_time_claims(payload.claims_set())?;
     if payload.expires_at().is_none() {
         return Err(TokenError::Invalid("no `exp` claim".into()));
     }

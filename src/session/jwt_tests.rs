@@ -310,3 +310,32 @@ fn asymmetric_keys_publish_only_public_parts_and_pick_by_kid() {
         "a foreign key with the same kid was accepted"
     );
 }
+
+#[test]
+fn validly_signed_tokens_with_impossible_times_are_refused_without_panicking() {
+    // Found by the jwt_decode fuzz target: josekit panics converting `iat: 1.8e22`.
+    let keys = symmetric(false, &[SECRET]);
+    let TokenKeys::Signed { signer, .. } = keys.for_cookie(COOKIE).unwrap() else {
+        panic!("signed keys expected");
+    };
+    let cases = [
+        json!({"sub": "1", "iat": 1.799_999_922_222_222e22, "exp": 1_900_000_000}),
+        json!({"sub": "1", "iat": 1_700_000_000, "exp": 1e300}),
+        json!({"sub": "1", "nbf": -5, "exp": 1_900_000_000}),
+        json!({"sub": "1", "exp": "1900000000"}),
+        json!({"sub": "1", "exp": 253_402_300_800u64}),
+    ];
+    for claims in cases {
+        // Signed as raw JSON: josekit's own payload type would refuse some of these.
+        let bytes = serde_json::to_vec(&claims).unwrap();
+        let token =
+            josekit::jws::serialize_compact(&bytes, &JwsHeader::new(), signer.as_ref()).unwrap();
+        assert!(
+            matches!(
+                decode(keys.for_cookie(COOKIE).unwrap(), &token, now()),
+                Err(TokenError::Invalid(_))
+            ),
+            "{claims}"
+        );
+    }
+}
