@@ -47,11 +47,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error. Path and message are escaped here, once for every diagnostic: whatever
+    /// they quote (a preset id, a script compile error) cannot forge a line of output.
     pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            path: path.into(),
-            message: message.into(),
+            path: escape_controls(&path.into()),
+            message: escape_controls(&message.into()),
             location: None,
         }
     }
@@ -81,7 +83,10 @@ impl Diagnostic {
         let place = self
             .location
             .as_ref()
-            .map(|location| format!(" ({}:{}:{})", location.file, location.line, location.column))
+            .map(|location| {
+                let file = escape_controls(&location.file);
+                format!(" ({file}:{}:{})", location.line, location.column)
+            })
             .unwrap_or_default();
         if self.path.is_empty() {
             format!("{kind}: {}{place}", self.message)
@@ -106,7 +111,9 @@ impl fmt::Display for Diagnostic {
             write!(
                 f,
                 "\n  --> {}:{}:{}",
-                location.file, location.line, location.column
+                escape_controls(&location.file),
+                location.line,
+                location.column
             )?;
         }
         Ok(())
@@ -234,6 +241,33 @@ mod tests {
         assert_eq!(display_path("/a~1b/c~0d"), "a/b.c~d");
         assert_eq!(display_path(""), "");
         assert_eq!(display_path("/a\nb"), "a\\nb");
+    }
+
+    #[test]
+    fn every_diagnostic_escapes_what_it_quotes() {
+        // Found by the yaml_config fuzz target: a preset id and a script compile error
+        // quoting raw control characters.
+        let diagnostic = Diagnostic::error(
+            "providers[0]\u{1b}[2J",
+            "preset id `fuzo\u{1}` does not match; Unexpected '\0'\nerror: forged",
+        )
+        .at(SourceLocation {
+            file: "providers.d/a\nb.yaml".into(),
+            line: 1,
+            column: 5,
+        });
+        for text in [diagnostic.to_string(), diagnostic.headline()] {
+            let forged = text
+                .chars()
+                .filter(|c| c.is_control() && *c != '\n')
+                .count();
+            assert_eq!(forged, 0, "{text:?}");
+            assert_eq!(
+                text.lines().count(),
+                if text.contains("-->") { 2 } else { 1 },
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

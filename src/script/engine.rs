@@ -63,12 +63,8 @@ pub fn compile_script(
             );
             Err(Diagnostic::error(
                 script.name.clone(),
-                // Rhai quotes the offending source (a NUL, an escape sequence): escaped, so
-                // it cannot forge a line of `authgate check`'s output.
-                format!(
-                    "script does not compile: {}",
-                    crate::config::diagnostics::escape_controls(&error.err_type().to_string())
-                ),
+                // Rhai quotes the offending source; `Diagnostic` escapes what it quotes.
+                format!("script does not compile: {}", error.err_type()),
             )
             .at(location))
         }
