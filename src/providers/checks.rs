@@ -86,6 +86,7 @@ pub fn open(
     let sealed = sealed
         .filter(|s| !s.is_empty())
         .ok_or(CheckError::Missing(label))?;
+    crate::session::jwe_shape::check(sealed).map_err(|_| CheckError::Unreadable(label))?;
     let payload = secrets
         .iter()
         .find_map(|secret| {

@@ -121,6 +121,7 @@ fn decode_encrypted(
     token: &str,
     decrypters: &[(&'static str, Box<dyn josekit::jwe::JweDecrypter>)],
 ) -> Result<JwtPayload, TokenError> {
+    super::jwe_shape::check(token).map_err(TokenError::Invalid)?;
     let enc =
         header_field(token, "enc").ok_or_else(|| TokenError::Invalid("no `enc` header".into()))?;
     let mut last_error = TokenError::Invalid(format!("content encryption `{enc}` is not accepted"));

@@ -6,6 +6,7 @@ pub mod chunks;
 pub mod cookie_header;
 pub mod cookies;
 pub mod csrf;
+pub mod jwe_shape;
 pub mod jwt;
 pub mod keys;
 pub mod tokens;

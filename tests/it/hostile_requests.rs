@@ -320,6 +320,47 @@ async fn a_session_issued_to_another_browser_reads_as_no_session() {
 }
 
 #[tokio::test]
+async fn jwe_cookies_with_a_short_iv_read_as_nothing_and_the_server_stays_up() {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let (_dir, server) = start("127.0.0.1:9", "jwt:\n  encryption: true\n");
+    // A JWE whose IV is one byte: OpenSSL's binding used to panic on it.
+    let forged = format!(
+        "{}..{}.{}.{}",
+        b64(br#"{"alg":"dir","enc":"A256GCM"}"#),
+        b64(&[1]),
+        b64(b"ciphertext"),
+        b64(&[0; 16])
+    );
+    let response = client()
+        .get(server.url("/api/auth/session"))
+        .header("cookie", format!("authjs.session-token={forged}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap(), Value::Null);
+    // The same as an OAuth check cookie, with this browser's own CSRF cookie.
+    let browser = Browser::new(&server);
+    browser.csrf().await;
+    let base: url::Url = server.base.parse().unwrap();
+    browser
+        .jar
+        .add_cookie_str(&format!("authjs.state={forged}; Path=/"), &base);
+    let response = browser
+        .http
+        .get(browser.url("/callback/acme?code=x&state=y"))
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("error=OAuthCallback"), "{location}");
+    let health = client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+}
+
+#[tokio::test]
 async fn a_callback_url_cannot_add_attributes_to_the_cookie_that_carries_it() {
     let (_dir, server) = start("127.0.0.1:9", "");
     let browser = Browser::new(&server);
