@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Position};
+use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString, NativeCallContext, Position};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
@@ -69,6 +69,35 @@ pub fn register_helpers(
         |value: Dynamic| -> Result<String, Box<EvalAltResult>> {
             let value: serde_json::Value = rhai::serde::from_dynamic(&value)?;
             Ok(value.to_string())
+        },
+    );
+    // Rhai's own `pad(len, string)` loops forever on an empty padding string, inside one
+    // native call the budget cannot interrupt (found by the rhai_script fuzz target). This
+    // one, registered globally, is found first.
+    engine.register_fn(
+        "pad",
+        |context: NativeCallContext,
+         text: &mut ImmutableString,
+         length: INT,
+         padding: ImmutableString|
+         -> Result<(), Box<EvalAltResult>> {
+            if padding.is_empty() {
+                return Err(script_error("pad: the padding string is empty"));
+            }
+            let limit = context.engine().max_string_size();
+            let Ok(length) = usize::try_from(length) else {
+                return Ok(());
+            };
+            if limit > 0 && length > limit {
+                return Err(script_error(format!(
+                    "pad: {length} characters is over the string limit of {limit}"
+                )));
+            }
+            let mut padded = text.to_string();
+            let missing = length.saturating_sub(padded.chars().count());
+            padded.extend(padding.chars().cycle().take(missing));
+            *text = padded.into();
+            Ok(())
         },
     );
     engine.register_fn("log_info", |text: ImmutableString| {

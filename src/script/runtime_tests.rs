@@ -137,3 +137,23 @@ fn wall_clock_budget_stops_slow_scripts() {
     assert!(error.message.contains("wall-clock"), "{}", error.message);
     assert!(started.elapsed() < Duration::from_millis(500));
 }
+
+#[test]
+fn padding_with_an_empty_string_fails_instead_of_looping_forever() {
+    // Found by the rhai_script fuzz target: Rhai's own `pad` never ends on "".
+    let runtime = runtime();
+    let cases = [
+        ("let s = \"\"; s.pad(3, \"\"); s", None),
+        ("let s = \"ab\"; s.pad(5, \"xy\"); s", Some("abxyx")),
+        ("let s = \"abc\"; s.pad(2, \"x\"); s", Some("abc")),
+        ("let s = \"a\"; s.pad(-1, \"x\"); s", Some("a")),
+    ];
+    for (code, expected) in cases {
+        let script = compiled(&runtime, code);
+        let result = runtime.call(&script, &[]);
+        match expected {
+            Some(expected) => assert_eq!(result.unwrap(), serde_json::json!(expected), "{code}"),
+            None => assert!(result.is_err(), "{code}"),
+        }
+    }
+}
