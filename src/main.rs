@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use authgate::clock::SystemClock;
 use authgate::config::model::LogFormat;
-use authgate::config::presets::{PresetOrigin, load_presets};
+use authgate::config::presets::load_presets;
 use authgate::config::schema::{SchemaKind, schema_text};
 use authgate::config::{ConfigSource, Diagnostics, ProcessEnvironment, ProviderConfig};
 use authgate::pipeline::build_pipeline;
@@ -113,7 +113,7 @@ fn main() -> ExitCode {
             print!("{}", schema_text(kind));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Providers => Ok(list_providers(&source)),
+        Command::Providers => Ok(list_providers()),
         Command::Keys {
             command: KeysCommand::Generate { alg, kid },
         } => generate_key(alg, kid),
@@ -166,25 +166,18 @@ fn check(source: &ConfigSource, verbose: bool) -> ExitCode {
     }
 }
 
-fn list_providers(source: &ConfigSource) -> ExitCode {
-    let (presets, diagnostics) = load_presets(Some(&source.user_presets_dir), &ProcessEnvironment);
-    println!(
-        "{:<24} {:<28} {:<12} {:<9} needs",
-        "preset", "name", "type", "from"
-    );
+fn list_providers() -> ExitCode {
+    let (presets, diagnostics) = load_presets(&ProcessEnvironment);
+    println!("{:<24} {:<28} {:<12} needs", "preset", "name", "type");
     for preset in presets.values() {
         let provider: ProviderConfig =
             serde_json::from_value(preset.value().clone()).unwrap_or_default();
         let needs: Vec<&str> = provider.requires.iter().map(|field| field.key()).collect();
         println!(
-            "{:<24} {:<28} {:<12} {:<9} {}",
+            "{:<24} {:<28} {:<12} {}",
             preset.id,
             provider.name.as_deref().unwrap_or(&preset.id),
             provider.kind.map(|kind| kind.as_str()).unwrap_or("-"),
-            match preset.origin {
-                PresetOrigin::BuiltIn => "built-in",
-                PresetOrigin::User => "user",
-            },
             if needs.is_empty() {
                 "-".to_string()
             } else {

@@ -28,6 +28,11 @@ impl SourceLocation {
             column: position.column,
         }
     }
+
+    /// `file:line:column`.
+    pub fn short(&self) -> String {
+        format!("{}:{}:{}", self.file, self.line, self.column)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

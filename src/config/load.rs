@@ -1,7 +1,8 @@
 //! Loading: `authgate.yaml` plus the presets, through every check, into a typed `Config`.
 //!
 //! The order is fixed: read and parse every file (positions kept) → expand `${ENV}` →
-//! validate each file against its JSON Schema → merge `use:` entries with their presets →
+//! validate each file against its JSON Schema → append the drop-in provider files to
+//! `providers` → merge `use:` entries with their presets →
 //! deserialize → semantic checks → read script sources. Every problem of a layer is
 //! reported together; a later layer runs only on input the earlier ones accepted.
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::diagnostics::{Diagnostic, Diagnostics, SourceLocation, display_path, quoted};
+use super::dropins::{DropIn, dropin_entry, dropin_files, load_dropins};
 use super::files::{ParsedFile, parse_yaml_file, read_text_file};
 use super::interpolate::Environment;
 use super::masking::is_secret_pointer;
@@ -29,21 +31,21 @@ use crate::text::did_you_mean;
 pub struct ConfigSource {
     /// `authgate.yaml`.
     pub config_path: PathBuf,
-    /// The user's preset directory; by default `providers.d/` beside the config file.
-    pub user_presets_dir: PathBuf,
+    /// The drop-in provider directory: `providers.d/` beside the config file.
+    pub providers_dir: PathBuf,
 }
 
 impl ConfigSource {
     pub fn new(config_path: impl Into<PathBuf>) -> Self {
         let config_path = config_path.into();
-        let user_presets_dir = config_path
+        let providers_dir = config_path
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default()
             .join("providers.d");
         ConfigSource {
             config_path,
-            user_presets_dir,
+            providers_dir,
         }
     }
 }
@@ -53,7 +55,9 @@ impl ConfigSource {
 pub struct ProviderSource {
     /// The preset it came from, if any.
     pub preset: Option<Arc<ParsedFile>>,
-    /// The entry as the user wrote it in `authgate.yaml`.
+    /// The drop-in file that holds the entry; `None` for an entry of `authgate.yaml`.
+    pub dropin: Option<Arc<ParsedFile>>,
+    /// The entry as the user wrote it.
     pub entry: Value,
 }
 
@@ -79,8 +83,10 @@ pub struct SourceMap<'a> {
 }
 
 impl SourceMap<'_> {
-    /// The place `pointer` was written: in the config, or in the preset a provider uses.
-    pub fn locate(&self, pointer: &str, prefer_key: bool) -> SourceLocation {
+    /// The file that wrote the value at `pointer` of the merged configuration, and the
+    /// pointer inside that file: the config, a drop-in file, or the preset an entry uses
+    /// (for a field the user did not write).
+    pub fn written_in(&self, pointer: &str) -> (&ParsedFile, String) {
         if let Some((index, rest)) = split_provider_pointer(pointer)
             && let Some(provider) = self.providers.get(index)
         {
@@ -88,10 +94,19 @@ impl SourceMap<'_> {
             if let (false, Some(preset)) = (written_by_user, &provider.preset)
                 && preset.document.value.pointer(rest).is_some()
             {
-                return preset.location(rest, prefer_key);
+                return (preset, rest.to_string());
+            }
+            if let Some(dropin) = &provider.dropin {
+                return (dropin, rest.to_string());
             }
         }
-        self.config.location(pointer, prefer_key)
+        (self.config, pointer.to_string())
+    }
+
+    /// The place `pointer` was written.
+    pub fn locate(&self, pointer: &str, prefer_key: bool) -> SourceLocation {
+        let (file, pointer) = self.written_in(pointer);
+        file.location(&pointer, prefer_key)
     }
 
     /// Whether the value at `pointer` must be hidden in messages.
@@ -99,14 +114,16 @@ impl SourceMap<'_> {
         if is_secret_pointer(pointer) || self.config.masked.contains(pointer) {
             return true;
         }
-        match split_provider_pointer(pointer) {
-            Some((index, rest)) => self
-                .providers
-                .get(index)
-                .and_then(|provider| provider.preset.as_ref())
-                .is_some_and(|preset| preset.masked.contains(rest)),
-            None => false,
-        }
+        let Some((index, rest)) = split_provider_pointer(pointer) else {
+            return false;
+        };
+        let Some(provider) = self.providers.get(index) else {
+            return false;
+        };
+        [&provider.preset, &provider.dropin]
+            .into_iter()
+            .flatten()
+            .any(|file| file.masked.contains(rest))
     }
 }
 
@@ -152,7 +169,8 @@ pub fn load_config(
             )
             .map_err(Diagnostics)
         });
-    let (presets, preset_errors) = load_presets(Some(&source.user_presets_dir), env);
+    let (presets, preset_errors) = load_presets(env);
+    let (dropins, dropin_errors) = load_dropins(&source.providers_dir, env);
 
     let config_file = match config_file {
         Ok((file, expansion_errors)) => {
@@ -171,13 +189,14 @@ pub fn load_config(
         }
     };
     diagnostics.extend(preset_errors);
+    diagnostics.extend(dropin_errors);
     let config_file = match config_file {
         Some(file) if !diagnostics.has_errors() => file,
         _ => return Err(diagnostics),
     };
 
     // An unknown preset is reported here; the semantic rules skip that entry.
-    let (merged, providers) = merge_presets(&config_file, &presets, &mut diagnostics);
+    let (merged, providers) = merge_presets(&config_file, &dropins, &presets, &mut diagnostics);
     let source_map = SourceMap {
         config: &config_file,
         providers: &providers,
@@ -201,11 +220,7 @@ pub fn load_config(
 
     diagnostics.extend(check_semantics(&config, &source_map, &presets));
     let mut watched_files = BTreeSet::from([source.config_path.clone()]);
-    for preset in presets.values() {
-        if let Some(path) = &preset.file.path {
-            watched_files.insert(path.clone());
-        }
-    }
+    watched_files.extend(dropins.iter().filter_map(|dropin| dropin.file.path.clone()));
     let scripts = collect_scripts(&config, &source_map, &mut watched_files, &mut diagnostics);
     let key_files = read_key_files(&config, &source_map, &mut watched_files, &mut diagnostics);
     // Semantic errors travel with the config, so that compiling can add the script
@@ -254,14 +269,14 @@ fn read_key_files(
 }
 
 /// Every file the configuration on disk refers to, read best-effort (no validation): the
-/// config, the user's presets, and each `{file: ...}` they name (scripts, keys), resolved
+/// config, the drop-in provider files, and each `{file: ...}` they name (scripts, keys), resolved
 /// against the file that names it. The watcher uses it, so that a file a failed reload
 /// could not find is noticed when it appears.
 pub fn referenced_files(source: &ConfigSource) -> BTreeSet<PathBuf> {
     let mut files = BTreeSet::from([source.config_path.clone()]);
     let mut documents = vec![source.config_path.clone()];
     documents.extend(
-        super::presets::user_preset_files(&source.user_presets_dir, &mut Vec::new())
+        dropin_files(&source.providers_dir, &mut Vec::new())
             .into_iter()
             .map(|(_, path)| path),
     );
@@ -291,19 +306,36 @@ pub fn referenced_files(source: &ConfigSource) -> BTreeSet<PathBuf> {
     files
 }
 
-/// Replaces every `use:` entry by its preset with the entry's fields laid over it.
+/// Appends the drop-in files to `providers`, then replaces every `use:` entry by its
+/// preset with the entry's fields laid over it.
 fn merge_presets(
     config_file: &ParsedFile,
+    dropins: &[DropIn],
     presets: &BTreeMap<String, Preset>,
     diagnostics: &mut Diagnostics,
 ) -> (Value, Vec<ProviderSource>) {
     let mut merged = config_file.document.value.clone();
     let mut sources = Vec::new();
-    let Some(Value::Array(entries)) = merged.get_mut("providers") else {
+    let Value::Object(root) = &mut merged else {
         return (merged, sources);
     };
+    let entries = root
+        .entry("providers")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Value::Array(entries) = entries else {
+        return (merged, sources);
+    };
+    let written_in_config = entries.len();
+    entries.extend(dropins.iter().map(dropin_entry));
     for (index, entry) in entries.iter_mut().enumerate() {
-        let written = entry.clone();
+        let dropin = index
+            .checked_sub(written_in_config)
+            .and_then(|position| dropins.get(position))
+            .map(|dropin| dropin.file.clone());
+        let written = match &dropin {
+            Some(file) => file.document.value.clone(),
+            None => entry.clone(),
+        };
         let preset_name = entry.get("use").and_then(Value::as_str).map(str::to_string);
         let mut preset_file = None;
         if let Some(name) = preset_name {
@@ -315,13 +347,17 @@ fn merge_presets(
                             .entry("id")
                             .or_insert_with(|| Value::String(preset.id.clone()));
                     }
-                    deep_merge(&mut base, written.clone());
+                    deep_merge(&mut base, entry.clone());
                     *entry = base;
                     preset_file = Some(preset.file.clone());
                 }
                 None => {
                     let pointer = format!("/providers/{index}/use");
-                    let masked = config_file.masked.contains(&pointer);
+                    let (file, in_file) = match &dropin {
+                        Some(file) => (file.as_ref(), "/use".to_string()),
+                        None => (config_file, pointer.clone()),
+                    };
+                    let masked = file.masked.contains(&in_file);
                     let mut message = if masked {
                         "unknown preset (value hidden)".to_string()
                     } else {
@@ -338,13 +374,14 @@ fn merge_presets(
                     }
                     diagnostics.push(
                         Diagnostic::error(display_path(&pointer), message)
-                            .at(config_file.location(&pointer, false)),
+                            .at(file.location(&in_file, false)),
                     );
                 }
             }
         }
         sources.push(ProviderSource {
             preset: preset_file,
+            dropin,
             entry: written,
         });
     }

@@ -3,6 +3,7 @@
 //! as `Diagnostics`; it never starts anything and never logs a secret.
 
 pub mod diagnostics;
+pub mod dropins;
 pub mod files;
 pub mod interpolate;
 pub mod load;

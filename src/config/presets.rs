@@ -1,35 +1,25 @@
-//! Provider presets: the `providers.d/` files built into the binary at compile time, and the
-//! user's `providers.d/` next to the config, whose files add presets or replace built-in
-//! ones with the same id. A preset is only a template: a provider is enabled by a
-//! `use: <id>` entry in `authgate.yaml`.
+//! Provider presets: the catalogue of `providers.d/` files built into the binary at compile
+//! time. A preset is only a template: a provider is enabled by a `use: <id>` entry, in
+//! `authgate.yaml` or in a drop-in file (`config::dropins`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
 use serde_json::Value;
 
 use super::diagnostics::Diagnostic;
-use super::files::{ParsedFile, parse_yaml_file, read_text_file};
+use super::files::{ParsedFile, parse_yaml_file};
 use super::interpolate::Environment;
 use super::schema::{SchemaKind, validate_against_schema};
 
 /// The presets shipped with authgate.
 static BUILTIN_PRESETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/providers.d");
 
-/// Where a preset came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PresetOrigin {
-    BuiltIn,
-    User,
-}
-
 /// One provider preset, validated against the provider schema.
 #[derive(Debug, Clone)]
 pub struct Preset {
     pub id: String,
-    pub origin: PresetOrigin,
     pub file: Arc<ParsedFile>,
 }
 
@@ -44,20 +34,20 @@ pub fn is_provider_script(pointer_in_provider: &str) -> bool {
     matches!(pointer_in_provider, "/profile" | "/authorize")
 }
 
-/// Whether a directory entry is a preset file.
-fn is_preset_file_name(name: &str) -> bool {
+/// Whether a directory entry is a provider file (a preset, or a drop-in).
+pub(crate) fn is_provider_file_name(name: &str) -> bool {
     !name.starts_with('.') && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
-fn file_stem(name: &str) -> &str {
-    name.trim_end_matches(".yaml").trim_end_matches(".yml")
+/// `github.yaml` → `github`.
+pub(crate) fn file_stem(name: &str) -> &str {
+    name.strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+        .unwrap_or(name)
 }
 
-/// Every preset, built-in first, then the user's (which win on the same id).
-pub fn load_presets(
-    user_dir: Option<&Path>,
-    env: &dyn Environment,
-) -> (BTreeMap<String, Preset>, Vec<Diagnostic>) {
+/// Every built-in preset, by id.
+pub fn load_presets(env: &dyn Environment) -> (BTreeMap<String, Preset>, Vec<Diagnostic>) {
     let mut presets = BTreeMap::new();
     let mut diagnostics = Vec::new();
 
@@ -65,7 +55,7 @@ pub fn load_presets(
         .files()
         .filter_map(|file| {
             let name = file.path().file_name()?.to_str()?;
-            is_preset_file_name(name).then_some((name.to_string(), file))
+            is_provider_file_name(name).then_some((name.to_string(), file))
         })
         .collect();
     builtin.sort_by(|a, b| a.0.cmp(&b.0));
@@ -81,75 +71,23 @@ pub fn load_presets(
             text.to_string(),
             &name,
             display,
-            None,
-            PresetOrigin::BuiltIn,
             env,
         );
     }
 
-    if let Some(dir) = user_dir {
-        for (name, path) in user_preset_files(dir, &mut diagnostics) {
-            let display = path.display().to_string();
-            match read_text_file(&path, &display) {
-                Ok(text) => add_preset(
-                    &mut presets,
-                    &mut diagnostics,
-                    text,
-                    &name,
-                    display,
-                    Some(path),
-                    PresetOrigin::User,
-                    env,
-                ),
-                Err(diagnostic) => diagnostics.push(diagnostic),
-            }
-        }
-    }
     (presets, diagnostics)
 }
 
-/// The `*.yaml` files of the user's preset directory, sorted by name.
-pub fn user_preset_files(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(error) => {
-            let message = if dir.is_file() {
-                "expected a directory of provider presets, found a file".to_string()
-            } else {
-                format!("cannot read directory: {error}")
-            };
-            diagnostics.push(Diagnostic::error(
-                "",
-                format!("{}: {message}", dir.display()),
-            ));
-            return Vec::new();
-        }
-    };
-    let mut files: Vec<(String, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let name = entry.file_name().to_str()?.to_string();
-            is_preset_file_name(&name).then(|| (name, entry.path()))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-#[allow(clippy::too_many_arguments)]
 fn add_preset(
     presets: &mut BTreeMap<String, Preset>,
     diagnostics: &mut Vec<Diagnostic>,
     text: String,
     file_name: &str,
     display: String,
-    path: Option<PathBuf>,
-    origin: PresetOrigin,
     env: &dyn Environment,
 ) {
     let (file, expansion_errors) =
-        match parse_yaml_file(text, &display, path, env, &is_provider_script) {
+        match parse_yaml_file(text, &display, None, env, &is_provider_script) {
             Ok(parsed) => parsed,
             Err(errors) => {
                 diagnostics.extend(errors);
@@ -189,7 +127,6 @@ fn add_preset(
         stem.clone(),
         Preset {
             id: stem,
-            origin,
             file: Arc::new(file),
         },
     );
@@ -200,7 +137,7 @@ pub fn builtin_preset_names() -> Vec<String> {
     let mut names: Vec<String> = BUILTIN_PRESETS
         .files()
         .filter_map(|file| file.path().file_name()?.to_str().map(str::to_string))
-        .filter(|name| is_preset_file_name(name))
+        .filter(|name| is_provider_file_name(name))
         .collect();
     names.sort();
     names
@@ -211,7 +148,7 @@ pub fn builtin_preset_names() -> Vec<String> {
 /// loading a large configuration.
 pub fn config_using_every_builtin_preset(url: &str, secret: &str) -> String {
     let env = std::collections::HashMap::<String, String>::new();
-    let (presets, _) = load_presets(None, &env);
+    let (presets, _) = load_presets(&env);
     let mut config = format!("url: {url}\nsecret: {secret}\nproviders:\n");
     for preset in presets.values() {
         config.push_str(&format!(

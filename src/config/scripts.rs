@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::diagnostics::{Diagnostic, Diagnostics, SourceLocation, display_path};
 use super::files::read_text_file;
-use super::load::{ProviderSource, SourceMap, split_provider_pointer};
+use super::load::SourceMap;
 use super::model::Config;
 use super::values::ScriptSource;
 
@@ -155,30 +155,15 @@ pub fn collect_scripts(
     scripts
 }
 
-/// The directory a relative path in the field at `pointer` is resolved against.
+/// The directory a relative path in the field at `pointer` is resolved against: that of
+/// the file that wrote the field (none for a built-in preset).
 fn declaring_directory(source_map: &SourceMap<'_>, pointer: &str) -> Option<PathBuf> {
-    if let Some((index, rest)) = split_provider_pointer(pointer)
-        && let Some(provider) = source_map.providers.get(index)
-        && provider.entry.pointer(rest).is_none()
-        && let Some(preset) = &provider.preset
-    {
-        return preset.directory();
-    }
-    source_map.config.directory()
+    source_map.written_in(pointer).0.directory()
 }
 
 /// Where the body of an inline script starts in its YAML file.
 fn inline_origin(source_map: &SourceMap<'_>, pointer: &str, code: &str) -> ScriptOrigin {
-    let (file, relative) = match split_provider_pointer(pointer) {
-        Some((index, rest)) => match source_map.providers.get(index) {
-            Some(ProviderSource {
-                preset: Some(preset),
-                entry,
-            }) if entry.pointer(rest).is_none() => (preset.as_ref(), rest.to_string()),
-            _ => (source_map.config, pointer.to_string()),
-        },
-        None => (source_map.config, pointer.to_string()),
-    };
+    let (file, relative) = source_map.written_in(pointer);
     let node = file.document.positions.get(&relative);
     let position = file.document.position_of(&relative, false);
     if node.is_some_and(|node| node.literal_block) {

@@ -129,6 +129,20 @@ fn check_secrets(config: &Config, checker: &mut Checker<'_>) {
     }
 }
 
+/// Where provider `index` got its id: its `id:` when the user wrote one, else the entry
+/// (the id came from its preset or its drop-in file's name).
+fn provider_id_pointer(source_map: &SourceMap<'_>, index: usize) -> String {
+    let written = source_map
+        .providers
+        .get(index)
+        .is_some_and(|p| p.entry.get("id").is_some());
+    if written {
+        format!("/providers/{index}/id")
+    } else {
+        format!("/providers/{index}")
+    }
+}
+
 fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker: &mut Checker<'_>) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (index, provider) in config.providers.iter().enumerate() {
@@ -150,22 +164,17 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
             Some(id) => {
                 if let Some(first) = seen.get(id) {
                     // Point at the user's entry, even when the id came from its preset.
-                    let written = checker
-                        .source_map
-                        .providers
-                        .get(index)
-                        .is_some_and(|p| p.entry.get("id").is_some());
-                    let location = if written {
-                        format!("{base}/id")
-                    } else {
-                        base.clone()
-                    };
+                    let location = provider_id_pointer(checker.source_map, index);
                     let shown = checker.shown(&format!("{base}/id"), id);
+                    let first_location = checker
+                        .source_map
+                        .locate(&provider_id_pointer(checker.source_map, *first), false);
                     checker.error_at(
                         &format!("{base}/id"),
                         &location,
                         format!(
-                            "duplicate provider id{shown} (already used by providers[{first}])"
+                            "duplicate provider id{shown} (already used by providers[{first}] at {})",
+                            first_location.short()
                         ),
                     );
                 } else {

@@ -53,7 +53,7 @@ struct WatchSet {
     /// Where the symlinked `files` point (a ConfigMap's `..data/...`): a write through the
     /// link is reported under this path.
     link_targets: BTreeSet<PathBuf>,
-    presets_dir: PathBuf,
+    providers_dir: PathBuf,
     directories: BTreeSet<PathBuf>,
 }
 
@@ -73,7 +73,7 @@ impl WatchSet {
             .map(|p| absolute(p))
             .collect();
         files.insert(absolute(&live.source().config_path));
-        let presets_dir = absolute(&live.source().user_presets_dir);
+        let providers_dir = absolute(&live.source().providers_dir);
         let mut link_targets = BTreeSet::new();
         let mut directories = BTreeSet::new();
         for file in &files {
@@ -90,13 +90,13 @@ impl WatchSet {
                 }
             }
         }
-        if presets_dir.is_dir() {
-            directories.insert(presets_dir.clone());
+        if providers_dir.is_dir() {
+            directories.insert(providers_dir.clone());
         }
         WatchSet {
             files,
             link_targets,
-            presets_dir,
+            providers_dir,
             directories,
         }
     }
@@ -111,7 +111,7 @@ impl WatchSet {
     fn fingerprint(&self) -> [u8; 32] {
         let mut hasher = Sha256::new();
         let mut files: BTreeSet<PathBuf> = self.files.clone();
-        if let Ok(entries) = std::fs::read_dir(&self.presets_dir) {
+        if let Ok(entries) = std::fs::read_dir(&self.providers_dir) {
             files.extend(entries.filter_map(Result::ok).map(|entry| entry.path()));
         }
         for file in &files {
@@ -140,8 +140,8 @@ impl WatchSet {
                     .and_then(|name| name.to_str())
                     .unwrap_or_default();
                 self.is_config_file(path)
-                    || path.parent() == Some(self.presets_dir.as_path())
-                    || path == &self.presets_dir
+                    || path.parent() == Some(self.providers_dir.as_path())
+                    || path == &self.providers_dir
                     || name.starts_with("..")
                     || path
                         .extension()

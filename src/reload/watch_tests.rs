@@ -29,7 +29,7 @@ fn watch_set_in(dir: &Path) -> WatchSet {
     WatchSet {
         files: BTreeSet::from([dir.join("authgate.yaml")]),
         link_targets: BTreeSet::new(),
-        presets_dir: dir.join("providers.d"),
+        providers_dir: dir.join("providers.d"),
         directories: BTreeSet::from([dir.to_path_buf()]),
     }
 }

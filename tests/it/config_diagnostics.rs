@@ -119,7 +119,7 @@ fn bad_yaml_and_bad_files_get_a_clear_diagnostic() {
             expected: "error: invalid YAML: mapping values are not allowed in this context\n  --> <dir>/authgate.yaml:4:22",
         },
         Case {
-            name: "preset_path_that_is_a_directory_is_reported",
+            name: "dropin_path_that_is_a_directory_is_reported",
             config: "url: http://localhost\n{secret}\n",
             files: &[("providers.d/acme.yaml/inner.txt", "x")],
             env: &[],
@@ -223,7 +223,7 @@ fn schema_errors_name_the_path_and_point_at_the_line() {
             expected: "error: callbacks.jwt.fiel: unknown property `fiel`, did you mean `file`?\n  --> <dir>/authgate.yaml:5:5\nerror: callbacks.jwt.file: required property is missing\n  --> <dir>/authgate.yaml:5:5",
         },
         Case {
-            name: "user_preset_schema_error_points_into_the_preset_file",
+            name: "dropin_schema_error_points_into_the_dropin_file",
             config: "url: http://localhost\n{secret}\n",
             files: &[(
                 "providers.d/acme.yaml",
@@ -291,7 +291,7 @@ fn semantic_rules_report_every_problem_together() {
             config: "url: http://localhost\n{secret}\nproviders:\n  - use: github\n    clientId: a\n    clientSecret: b\n  - use: github\n    clientId: c\n    clientSecret: d\n",
             files: &[],
             env: &[],
-            expected: "error: providers[1].id: duplicate provider id `github` (already used by providers[0])\n  --> <dir>/authgate.yaml:7:5",
+            expected: "error: providers[1].id: duplicate provider id `github` (already used by providers[0] at <dir>/authgate.yaml:4:5)\n  --> <dir>/authgate.yaml:7:5",
         },
         Case {
             name: "unknown_preset_suggests_a_near_name",
@@ -402,7 +402,7 @@ fn hostile_values_are_masked_escaped_or_bounded() {
             config: "url: http://localhost\n{secret}\nproviders:\n  - id: ${TENANT}\n    type: credentials\n    authorize: \"()\"\n  - id: ${TENANT}\n    type: credentials\n    authorize: \"()\"\n",
             files: &[],
             env: &[("TENANT", "tenant-hunter2")],
-            expected: "error: providers[1].id: duplicate provider id (value hidden) (already used by providers[0])\n  --> <dir>/authgate.yaml:7:9",
+            expected: "error: providers[1].id: duplicate provider id (value hidden) (already used by providers[0] at <dir>/authgate.yaml:4:9)\n  --> <dir>/authgate.yaml:7:9",
         },
         Case {
             name: "newlines_in_a_value_cannot_forge_a_diagnostic",
@@ -498,21 +498,67 @@ fn scripts_that_do_not_compile_point_inside_the_yaml() {
             expected: "error: callbacks.session.file: cannot load script `<dir>/nowhere.rhai`: file not found\n  --> <dir>/authgate.yaml:5:11",
         },
         Case {
-            name: "preset_profile_script_error_points_into_the_preset",
-            config: "url: http://localhost\n{secret}\nproviders:\n  - use: acme\n    clientId: a\n",
+            name: "dropin_profile_script_error_points_into_the_dropin",
+            config: "url: http://localhost\n{secret}\n",
             files: &[(
                 "providers.d/acme.yaml",
-                "id: acme\ntype: oauth\nauthorization: https://acme.example/authorize\ntoken: https://acme.example/token\nprofile: |\n  #{ id: profile.sub,, }\n",
+                "type: oauth\nclientId: a\nauthorization: https://acme.example/authorize\ntoken: https://acme.example/token\nprofile: |\n  #{ id: profile.sub,, }\n",
             )],
             env: &[],
             expected: "error: providers[0].profile: script does not compile: Expecting name of a property\n  --> <dir>/providers.d/acme.yaml:6:22",
         },
         Case {
-            name: "preset_id_must_match_its_file_name",
-            config: "url: http://localhost\n{secret}\n",
-            files: &[("providers.d/acme.yaml", "id: other\ntype: oauth\n")],
+            name: "dropin_with_the_id_of_a_config_provider_points_at_both",
+            config: "url: http://localhost\n{secret}\nproviders:\n  - use: github\n    clientId: a\n    clientSecret: b\n",
+            files: &[(
+                "providers.d/github.yaml",
+                "use: github\nclientId: c\nclientSecret: d\n",
+            )],
             env: &[],
-            expected: "error: id: preset id `other` does not match its file name `acme.yaml`\n  --> <dir>/providers.d/acme.yaml:1:5",
+            expected: "error: providers[1].id: duplicate provider id `github` (already used by providers[0] at <dir>/authgate.yaml:4:5)\n  --> <dir>/providers.d/github.yaml:1:1",
+        },
+        Case {
+            name: "two_dropins_with_one_id_point_at_both",
+            config: "url: http://localhost\n{secret}\n",
+            files: &[
+                (
+                    "providers.d/gl.yaml",
+                    "use: gitlab\nclientId: a\nclientSecret: b\n",
+                ),
+                (
+                    "providers.d/gl2.yaml",
+                    "id: gl\nuse: gitlab\nclientId: a\nclientSecret: b\n",
+                ),
+            ],
+            env: &[],
+            expected: "error: providers[1].id: duplicate provider id `gl` (already used by providers[0] at <dir>/providers.d/gl.yaml:1:1)\n  --> <dir>/providers.d/gl2.yaml:1:5",
+        },
+        Case {
+            name: "dropin_file_name_that_is_not_an_id_needs_an_id",
+            config: "url: http://localhost\n{secret}\n",
+            files: &[(
+                "providers.d/acme corp.yaml",
+                "use: github\nclientId: a\nclientSecret: b\n",
+            )],
+            env: &[],
+            expected: "error: id: the file name `acme corp.yaml` is not a provider id (letters, digits, `-` and `_`); set `id:`\n  --> <dir>/providers.d/acme corp.yaml:1:1",
+        },
+        Case {
+            name: "dropin_unknown_preset_points_into_the_dropin",
+            config: "url: http://localhost\n{secret}\n",
+            files: &[(
+                "providers.d/gh.yaml",
+                "use: githib\nclientId: a\nclientSecret: b\n",
+            )],
+            env: &[],
+            expected: "error: providers[0].use: unknown preset `githib`, did you mean `github`?\n  --> <dir>/providers.d/gh.yaml:1:6",
+        },
+        Case {
+            name: "dropin_missing_required_field_points_into_the_dropin",
+            config: "url: http://localhost\n{secret}\n",
+            files: &[("providers.d/github.yaml", "use: github\nclientId: a\n")],
+            env: &[],
+            expected: "error: providers[0].clientSecret: required by preset `github` and missing\n  --> <dir>/providers.d/github.yaml:1:1",
         },
     ]);
 }

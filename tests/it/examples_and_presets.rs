@@ -162,14 +162,14 @@ fn providers_command_lists_presets_with_what_they_need() {
         .find(|line| line.starts_with("github "))
         .expect("github listed");
     assert!(
-        github.contains("built-in") && github.contains("clientId, clientSecret"),
+        github.contains("GitHub") && github.contains("clientId, clientSecret"),
         "{github}"
     );
-    let acme = stdout
-        .lines()
-        .find(|line| line.starts_with("acme "))
-        .expect("user preset listed");
-    assert!(acme.contains("user"), "{acme}");
+    // Drop-in files are providers, not templates: they are not listed.
+    assert!(
+        !stdout.lines().any(|line| line.starts_with("acme ")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn readme_preset_table_lists_every_preset_with_its_required_fields() {
     use authgate::config::presets::load_presets;
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let env: HashMap<String, String> = HashMap::new();
-    let (presets, _) = load_presets(None, &env);
+    let (presets, _) = load_presets(&env);
     let mut missing = Vec::new();
     for preset in presets.values() {
         let provider: ProviderConfig = serde_json::from_value(preset.value().clone()).unwrap();

@@ -11,9 +11,10 @@ use crate::support::{
 
 const RELOAD_DEADLINE: Duration = Duration::from_secs(2);
 
-fn acme_preset(name: &str) -> String {
+/// A drop-in provider file defining `acme` in full.
+fn acme_dropin(name: &str) -> String {
     format!(
-        "id: acme\nname: {name}\ntype: oauth\nrequires: [clientId]\nauthorization: https://acme.example/authorize\ntoken: https://acme.example/token\n"
+        "name: {name}\ntype: oauth\nclientId: acme-client\nauthorization: https://acme.example/authorize\ntoken: https://acme.example/token\n"
     )
 }
 
@@ -72,17 +73,14 @@ fn generation(ready: &Value) -> u64 {
 
 fn start_with_acme() -> (ConfigDir, Server) {
     let port = free_port();
-    let dir = ConfigDir::new(&base_config(
-        port,
-        "providers:\n  - use: acme\n    clientId: acme-client\n",
-    ));
-    dir.write("providers.d/acme.yaml", &acme_preset("Acme One"));
+    let dir = ConfigDir::new(&base_config(port, ""));
+    dir.write("providers.d/acme.yaml", &acme_dropin("Acme One"));
     let server = Server::start(&dir.config_path(), port);
     (dir, server)
 }
 
 #[tokio::test]
-async fn preset_edit_is_served_bad_edit_is_refused_and_fix_is_served_again() {
+async fn dropin_edit_is_served_bad_edit_is_refused_and_fix_is_served_again() {
     let (dir, server) = start_with_acme();
     assert_eq!(
         provider_name(&server, "acme").await.as_deref(),
@@ -90,7 +88,7 @@ async fn preset_edit_is_served_bad_edit_is_refused_and_fix_is_served_again() {
     );
 
     // 1. A good edit is served within two seconds.
-    dir.replace("providers.d/acme.yaml", &acme_preset("Acme Two"));
+    dir.replace("providers.d/acme.yaml", &acme_dropin("Acme Two"));
     wait_for_provider_name(&server, "acme", "Acme Two").await;
     let ready = readyz(&server).await;
     let good = generation(&ready);
@@ -100,7 +98,7 @@ async fn preset_edit_is_served_bad_edit_is_refused_and_fix_is_served_again() {
     // 2. A bad edit is refused: the old providers keep being served, readyz says why.
     dir.replace(
         "providers.d/acme.yaml",
-        &acme_preset("Acme Broken").replace("type: oauth", "type: oauth2"),
+        &acme_dropin("Acme Broken").replace("type: oauth", "type: oauth2"),
     );
     let failed = wait_for_readyz(&server, "failed reload", last_result_is("failed")).await;
     assert_eq!(
@@ -122,14 +120,14 @@ async fn preset_edit_is_served_bad_edit_is_refused_and_fix_is_served_again() {
         ),
         "{headline}"
     );
-    assert!(headline.contains("acme.yaml:3:7"), "{headline}");
+    assert!(headline.contains("acme.yaml:2:7"), "{headline}");
     assert_eq!(
         provider_name(&server, "acme").await.as_deref(),
         Some("Acme Two")
     );
 
     // 3. The fix is served again.
-    dir.replace("providers.d/acme.yaml", &acme_preset("Acme Three"));
+    dir.replace("providers.d/acme.yaml", &acme_dropin("Acme Three"));
     wait_for_provider_name(&server, "acme", "Acme Three").await;
     let ready = readyz(&server).await;
     assert!(generation(&ready) > good, "{ready}");
@@ -151,7 +149,7 @@ async fn editing_the_config_file_in_place_adds_a_provider() {
         "authgate.yaml",
         &base_config(
             port,
-            "providers:\n  - use: acme\n    clientId: acme-client\n  - use: github\n    clientId: a\n    clientSecret: b\n",
+            "providers:\n  - use: github\n    clientId: a\n    clientSecret: b\n",
         ),
     );
     wait_for_provider_name(&server, "github", "GitHub").await;
@@ -176,11 +174,7 @@ async fn changed_listen_address_is_reported_as_needing_a_restart() {
         .parse::<u16>()
         .unwrap();
     let other = free_port();
-    let config = base_config(
-        port,
-        "providers:\n  - use: acme\n    clientId: acme-client\n",
-    )
-    .replace(
+    let config = base_config(port, "").replace(
         &format!("listen: 127.0.0.1:{port}"),
         &format!("listen: 127.0.0.1:{other}"),
     );

@@ -7,6 +7,7 @@ mod config_diagnostics;
 mod credentials_flow;
 mod database_session_clock;
 mod database_sessions;
+mod dropin_providers;
 mod examples_and_presets;
 mod hostile_requests;
 mod http_endpoints;

@@ -122,27 +122,20 @@ async fn half_written_config_is_never_served_while_its_writer_pauses() {
 }
 
 #[tokio::test]
-async fn preset_created_by_a_pausing_writer_is_loaded_only_once_closed() {
+async fn dropin_created_by_a_pausing_writer_is_loaded_only_once_closed() {
     let port = free_port();
-    let dir = ConfigDir::new(&base_config(
-        port,
-        "providers:\n  - use: github\n    clientId: a\n    clientSecret: b\n",
-    ));
+    let dir = ConfigDir::new(&base_config(port, ""));
     std::fs::create_dir(dir.path().join("providers.d")).unwrap();
     let server = Server::start(&dir.config_path(), port);
-    assert_eq!(
-        provider_name(&server, "github").await.as_deref(),
-        Some("GitHub")
-    );
+    assert_eq!(provider_name(&server, "ghe").await, None);
 
-    // `cat > providers.d/github.yaml`, typed slowly: the file is created and its first
-    // lines written (a valid preset replacing the built-in one); its name comes after a
-    // pause.
-    let mut writer = std::fs::File::create(dir.path().join("providers.d/github.yaml"))
-        .expect("create the preset");
+    // `cat > providers.d/ghe.yaml`, typed slowly: the file is created and its first lines
+    // written (already a valid provider); its name comes after a pause.
+    let mut writer =
+        std::fs::File::create(dir.path().join("providers.d/ghe.yaml")).expect("create the drop-in");
     writer
         .write_all(
-            b"id: github\ntype: oauth\nrequires: [clientId]\nauthorization: https://github.example/authorize\ntoken: https://github.example/token\n",
+            b"type: oauth\nclientId: a\nauthorization: https://github.example/authorize\ntoken: https://github.example/token\n",
         )
         .unwrap();
     let seen = changes_seen_while_the_writer_pauses(&server, None).await;
@@ -150,19 +143,18 @@ async fn preset_created_by_a_pausing_writer_is_loaded_only_once_closed() {
     drop(writer);
     assert!(
         seen.is_empty(),
-        "the half-written preset was loaded:\n{}\nlog:\n{}",
+        "the half-written drop-in was loaded:\n{}\nlog:\n{}",
         seen.join("\n"),
         server.log()
     );
 
     let served = eventually(RELOAD_DEADLINE, || async {
-        (provider_name(&server, "github").await.as_deref() == Some("GitHub Enterprise"))
-            .then_some(())
+        (provider_name(&server, "ghe").await.as_deref() == Some("GitHub Enterprise")).then_some(())
     })
     .await;
     assert!(
         served.is_some(),
-        "the complete preset was not served; log:\n{}",
+        "the complete drop-in was not served; log:\n{}",
         server.log()
     );
 }
