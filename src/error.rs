@@ -43,19 +43,41 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// An error on a request path: `code` may reach the client, `internal` only the log.
+/// Why an action failed: `code` is what the client sees (the Auth.js vocabulary), `internal`
+/// what the log sees, and `status` the HTTP status when the answer is JSON rather than a
+/// redirect to the error page. Actions build it where a step fails; `actions::failure`
+/// logs and renders it, in one place.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{code}: {internal}")]
 pub struct AuthError {
     pub code: ErrorCode,
     pub internal: String,
+    pub status: u16,
 }
 
 impl AuthError {
     pub fn new(code: ErrorCode, internal: impl Into<String>) -> Self {
+        let status = match code {
+            ErrorCode::Configuration => 500,
+            ErrorCode::AccessDenied | ErrorCode::Verification => 403,
+            ErrorCode::CredentialsSignin | ErrorCode::SessionRequired => 401,
+            _ => 400,
+        };
         AuthError {
             code,
             internal: internal.into(),
+            status,
         }
+    }
+
+    /// A misconfiguration or an internal failure.
+    pub fn configuration(internal: impl Into<String>) -> Self {
+        AuthError::new(ErrorCode::Configuration, internal)
+    }
+
+    /// This error with another HTTP status (for JSON answers).
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
     }
 }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use authgate::clock::ManualClock;
 use authgate::config::model::ScriptingConfig;
+use authgate::config::script_key::{Callback, ScriptKey};
 use authgate::config::{LoadedScript, ScriptOrigin};
 use authgate::password::{DEFAULT_COST, DummyHash};
 use authgate::script::{ScriptRuntime, compile_script};
@@ -96,7 +97,7 @@ fn variables() -> &'static [(&'static str, Value)] {
 fn compile_and_run(source: String) {
     let runtime = runtime();
     let script = LoadedScript {
-        name: "callbacks.jwt".into(),
+        key: ScriptKey::Callback(Callback::Jwt),
         code: source,
         origin: ScriptOrigin {
             file: "authgate.yaml".into(),

@@ -11,8 +11,16 @@
 //! - otherwise a new user is created and the account linked to it; a verified email is
 //!   recorded as `emailVerified`.
 
+use serde_json::Value;
+
+use super::AuthRequest;
+use super::issue::BROWSER_CLAIM;
+use super::session::{SessionCookie, session_cookie, unix_now};
+use crate::config::model::SessionStrategy;
+use crate::pipeline::Pipeline;
 use crate::providers::profile::UserProfile;
 use crate::store::{Account, Adapter, NewUser, StoreError, User};
+use crate::text::constant_time_eq;
 
 /// The outcome of a sign-in against the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +132,46 @@ async fn link(store: &dyn Adapter, account: &Account, user: &User) -> Result<(),
         Ok(_) => Ok(()),
         Err(StoreError::Conflict(_)) => Err(LinkError::NotLinked),
         Err(error) => Err(error.into()),
+    }
+}
+
+/// The store user the request is already signed in as, if any (a new account is linked
+/// to it). A JWT's `sub` counts only under the JWT strategy and only when that user
+/// exists: under the database strategy JWTs carry credentials ids, not store ids.
+///
+/// Only a session issued to this very browser counts: one that a sibling subdomain
+/// planted (a parent-domain cookie holding the attacker's own session) carries another
+/// browser's binding, and the sign-in then goes on as if nobody were signed in, so the
+/// victim's provider account is never linked to the attacker's user.
+pub async fn signed_in_user(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    store: &dyn Adapter,
+) -> Result<Option<String>, StoreError> {
+    let Some(browser) = request.browser_binding(pipeline) else {
+        return Ok(None);
+    };
+    let issued_here =
+        |bound: Option<&str>| bound.is_some_and(|bound| constant_time_eq(bound, &browser));
+    match session_cookie(request, pipeline) {
+        Some(Ok(SessionCookie::Jwt(token)))
+            if pipeline.session_strategy == SessionStrategy::Jwt =>
+        {
+            if !issued_here(token.get(BROWSER_CLAIM).and_then(Value::as_str)) {
+                return Ok(None);
+            }
+            let Some(sub) = token.get("sub").and_then(Value::as_str) else {
+                return Ok(None);
+            };
+            Ok(store.get_user(sub).await?.map(|user| user.id))
+        }
+        Some(Ok(SessionCookie::Database { token, store })) => Ok(store
+            .get_session_and_user(&token)
+            .await?
+            .filter(|(session, _)| session.expires > unix_now(pipeline))
+            .filter(|(session, _)| issued_here(session.browser_binding.as_deref()))
+            .map(|(_, user)| user.id)),
+        _ => Ok(None),
     }
 }
 

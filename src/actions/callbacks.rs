@@ -1,17 +1,15 @@
 //! The Auth.js callbacks, run as Rhai scripts with Auth.js's semantics: `signIn` answers
 //! true, false or a URL; `jwt` returns the token or `()` to end the session; `session`
 //! shapes what `/session` returns; `redirect` decides foreign callback URLs. Any script
-//! failure denies (never allows) and is logged with the script's file position.
+//! failure denies (never allows, `AccessDenied`) and is logged with the script's file
+//! position.
 
 use serde_json::{Map, Value};
 
+use crate::config::script_key::{Callback, ScriptKey};
+use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
 use crate::script::ScriptError;
-
-/// Why a callback could not be applied.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct CallbackFailure(pub String);
 
 fn log_failure(error: &ScriptError) {
     tracing::warn!(
@@ -21,34 +19,9 @@ fn log_failure(error: &ScriptError) {
     );
 }
 
-/// The variables each script sees; those a call does not give are `()`, so a script can
-/// always test `if account != () { ... }`.
-pub fn parameters_of(script: &str) -> &'static [&'static str] {
-    match script {
-        "callbacks.signIn" => &["user", "account", "profile", "email", "credentials"],
-        "callbacks.redirect" => &["url", "baseUrl"],
-        "callbacks.jwt" => &[
-            "token",
-            "user",
-            "account",
-            "profile",
-            "trigger",
-            "isNewUser",
-            "session",
-        ],
-        "callbacks.session" => &["session", "token", "user", "trigger", "newSession"],
-        "events.signIn" => &["user", "account", "profile", "isNewUser"],
-        "events.signOut" => &["token", "session"],
-        "events.createUser" | "events.updateUser" => &["user"],
-        "events.linkAccount" => &["user", "account", "profile"],
-        "events.session" => &["session", "token"],
-        _ => &[],
-    }
-}
-
-/// `given`, plus `()` for every parameter of `script` it lacks.
-pub fn with_defaults(script: &str, given: &[(&str, Value)]) -> Vec<(&'static str, Value)> {
-    parameters_of(script)
+/// `given`, plus `()` for every parameter of the script under `key` it lacks.
+pub fn with_defaults(key: ScriptKey, given: &[(&str, Value)]) -> Vec<(&'static str, Value)> {
+    key.parameters()
         .iter()
         .map(|name| {
             let value = given
@@ -61,20 +34,22 @@ pub fn with_defaults(script: &str, given: &[(&str, Value)]) -> Vec<(&'static str
         .collect()
 }
 
+/// Runs the callback, when one is configured.
 fn run(
     pipeline: &Pipeline,
-    name: &str,
+    callback: Callback,
     arguments: &[(&str, Value)],
-) -> Option<Result<Value, CallbackFailure>> {
-    let script = pipeline.script(name)?;
-    let arguments = with_defaults(name, arguments);
+) -> Option<Result<Value, AuthError>> {
+    let key = ScriptKey::Callback(callback);
+    let script = pipeline.script(key)?;
+    let arguments = with_defaults(key, arguments);
     Some(
         pipeline
             .scripts_runtime
             .call(script, &arguments)
             .map_err(|error| {
                 log_failure(&error);
-                CallbackFailure(error.to_string())
+                AuthError::new(ErrorCode::AccessDenied, error.to_string())
             }),
     )
 }
@@ -91,7 +66,7 @@ pub enum SignInDecision {
 /// `callbacks.signIn`: absent → allow; `true` → allow; a string → redirect; anything
 /// else, or a failure → deny.
 pub fn run_sign_in(pipeline: &Pipeline, arguments: &[(&str, Value)]) -> SignInDecision {
-    match run(pipeline, "callbacks.signIn", arguments) {
+    match run(pipeline, Callback::SignIn, arguments) {
         None => SignInDecision::Allow,
         Some(Ok(Value::Bool(true))) => SignInDecision::Allow,
         Some(Ok(Value::String(url))) => SignInDecision::Redirect(url),
@@ -111,21 +86,24 @@ pub fn run_jwt(
     pipeline: &Pipeline,
     token: Map<String, Value>,
     arguments: &[(&str, Value)],
-) -> Result<Option<Map<String, Value>>, CallbackFailure> {
-    if pipeline.script("callbacks.jwt").is_none() {
+) -> Result<Option<Map<String, Value>>, AuthError> {
+    if !pipeline.has_script(ScriptKey::Callback(Callback::Jwt)) {
         return Ok(Some(token));
     }
     let mut all = vec![("token", Value::Object(token))];
     all.extend(arguments.iter().map(|(name, value)| (*name, value.clone())));
-    match run(pipeline, "callbacks.jwt", &all) {
+    match run(pipeline, Callback::Jwt, &all) {
         Some(Ok(Value::Object(token))) => Ok(Some(token)),
         Some(Ok(Value::Null)) => Ok(None),
-        Some(Ok(other)) => Err(CallbackFailure(format!(
-            "callbacks.jwt must return the token map or (), returned {}",
-            type_name(&other)
-        ))),
+        Some(Ok(other)) => Err(AuthError::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "callbacks.jwt must return the token map or (), returned {}",
+                type_name(&other)
+            ),
+        )),
         Some(Err(failure)) => Err(failure),
-        None => Err(CallbackFailure("callbacks.jwt disappeared".into())),
+        None => Err(AuthError::configuration("callbacks.jwt disappeared")),
     }
 }
 
@@ -134,20 +112,23 @@ pub fn run_session(
     pipeline: &Pipeline,
     session: Value,
     arguments: &[(&str, Value)],
-) -> Result<Value, CallbackFailure> {
-    if pipeline.script("callbacks.session").is_none() {
+) -> Result<Value, AuthError> {
+    if !pipeline.has_script(ScriptKey::Callback(Callback::Session)) {
         return Ok(session);
     }
     let mut all = vec![("session", session)];
     all.extend(arguments.iter().map(|(name, value)| (*name, value.clone())));
-    match run(pipeline, "callbacks.session", &all) {
+    match run(pipeline, Callback::Session, &all) {
         Some(Ok(session @ Value::Object(_))) => Ok(session),
-        Some(Ok(other)) => Err(CallbackFailure(format!(
-            "callbacks.session must return the session map, returned {}",
-            type_name(&other)
-        ))),
+        Some(Ok(other)) => Err(AuthError::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "callbacks.session must return the session map, returned {}",
+                type_name(&other)
+            ),
+        )),
         Some(Err(failure)) => Err(failure),
-        None => Err(CallbackFailure("callbacks.session disappeared".into())),
+        None => Err(AuthError::configuration("callbacks.session disappeared")),
     }
 }
 
@@ -155,7 +136,7 @@ pub fn run_session(
 pub fn run_redirect(pipeline: &Pipeline, url: &Value, base_url: &Value) -> Option<String> {
     match run(
         pipeline,
-        "callbacks.redirect",
+        Callback::Redirect,
         &[("url", url.clone()), ("baseUrl", base_url.clone())],
     )? {
         Ok(Value::String(url)) => Some(url),

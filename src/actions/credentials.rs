@@ -1,7 +1,7 @@
 //! `POST /callback/<credentials provider>`: CSRF check, then the user is found by the
-//! `authorize` script or the declarative `lookup` query, then `signIn`, then a session:
-//! a JWT cookie (through the `jwt` callback), or a real database session when the strategy
-//! is `database` and `session.credentials: database`. Failures answer Auth.js's
+//! `authorize` script or the declarative `lookup` query; the shared sign-in pipeline
+//! (`sign_in`) does the rest, issuing a JWT cookie, or a real database session when the
+//! strategy is `database` and `session.credentials: database`. Failures answer Auth.js's
 //! `?error=CredentialsSignin&code=credentials` and never say whether the user exists: an
 //! unknown user costs one dummy password verification, like a known one.
 //!
@@ -15,32 +15,21 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use serde_json::{Map, Value, json};
 
-use super::callbacks::{SignInDecision, default_token, run_sign_in};
-use super::issue::{SignInArguments, database_cookie, jwt_cookie};
-use super::pages::sign_in_page_url;
-use super::redirect::resolve_callback_url_off_workers;
-use super::session::store_failure;
-use super::{AuthRequest, AuthResponse, PendingEvent, off_workers, session_cookie_writes};
+use super::sign_in::{Identity, SignIn, finish};
+use super::{AuthRequest, AuthResponse, failure, off_workers};
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
-use crate::error::ErrorCode;
+use crate::config::script_key::ProviderScript;
+use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::store::lookup::LookupUser;
-use crate::store::{Account, Adapter, NewUser, SqlStore, StoreError, User};
+use crate::store::{Account, SqlStore, StoreError};
 
 /// Fields of the form that are not credentials.
 const CONTROL_FIELDS: [&str; 3] = ["csrfToken", "callbackUrl", "json"];
 
 /// The budget of an `authorize` script: it may verify a password hash (~30 ms each).
 pub const AUTHORIZE_BUDGET: Duration = Duration::from_secs(2);
-
-fn failure(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
-    let mut url = sign_in_page_url(request, pipeline);
-    url.push_str(if url.contains('?') { "&" } else { "?" });
-    url.push_str("error=CredentialsSignin&code=credentials");
-    AuthResponse::redirect(request, url)
-        .with_v4_failure_status(request, ErrorCode::CredentialsSignin)
-}
 
 /// The user map `authorize` returned, with `id` a string when it has one; `None` for `()`,
 /// `false` or anything that is not a map.
@@ -94,11 +83,7 @@ fn authorize_with_script(
     provider: &Provider,
     credentials: &Map<String, Value>,
 ) -> Option<Map<String, Value>> {
-    let script_name = format!(
-        "providers[{}].authorize",
-        provider_position(pipeline, provider)
-    );
-    let Some(script) = pipeline.script(&script_name) else {
+    let Some(script) = pipeline.provider_script(provider, ProviderScript::Authorize) else {
         tracing::error!(provider = %provider.id, "credentials provider has no authorize script");
         return None;
     };
@@ -192,32 +177,54 @@ fn lookup_user_map(user: LookupUser) -> Map<String, Value> {
     map
 }
 
+/// `POST /callback/<credentials provider>`.
 pub async fn callback(
     request: &AuthRequest,
-    pipeline: &std::sync::Arc<Pipeline>,
+    pipeline: &Arc<Pipeline>,
     provider: &Provider,
 ) -> AuthResponse {
+    match checked_sign_in(request, pipeline, provider).await {
+        Ok(sign_in) => finish(request, pipeline, sign_in).await,
+        // Too many password checks at once: the server is busy, not the user wrong.
+        Err(error) if error.status == 503 => failure::json(error),
+        Err(error) => failure::redirect(request, pipeline, error),
+    }
+}
+
+/// The credentials half: the CSRF token, then the user from `authorize` or `lookup`.
+async fn checked_sign_in<'a>(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    provider: &'a Provider,
+) -> Result<SignIn<'a>, AuthError> {
     if provider.kind != ProviderKind::Credentials {
-        return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
+        return Err(AuthError::configuration(format!(
+            "{} is not a credentials provider",
+            provider.id
+        )));
     }
     if !request.csrf_is_valid(pipeline) {
-        tracing::info!(provider = %provider.id, "credentials sign-in without a valid CSRF token");
-        return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
+        return Err(AuthError::new(
+            ErrorCode::MissingCSRF,
+            format!(
+                "credentials sign-in with {} without a valid CSRF token",
+                provider.id
+            ),
+        ));
     }
     let credentials = submitted_credentials(request);
-    let Some(slot) = password_check_slot().await else {
-        tracing::warn!(provider = %provider.id, "no password check slot within {PASSWORD_CHECK_WAIT:?}");
-        return AuthResponse::json(503, json!({ "error": ErrorCode::Configuration.as_str() }));
-    };
+    let slot = password_check_slot().await.ok_or_else(|| {
+        AuthError::configuration(format!(
+            "no password check slot within {PASSWORD_CHECK_WAIT:?}"
+        ))
+        .with_status(503)
+    })?;
     let user = if provider.lookup.is_some() {
-        let Some(store) = &pipeline.store else {
-            tracing::error!(provider = %provider.id, "a credentials lookup without a store");
-            return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
-        };
-        match authorize_with_lookup(pipeline, provider, store, &credentials, slot).await {
-            Ok(user) => user,
-            Err(error) => return lookup_failure(request, pipeline, &error),
-        }
+        let store = pipeline
+            .store
+            .as_deref()
+            .ok_or_else(|| AuthError::configuration("a credentials lookup without a store"))?;
+        authorize_with_lookup(pipeline, provider, store, &credentials, slot).await?
     } else {
         let (worker_pipeline, worker_provider, worker_credentials) =
             (pipeline.clone(), provider.clone(), credentials.clone());
@@ -225,214 +232,54 @@ pub async fn callback(
             let _slot = slot;
             authorize_with_script(&worker_pipeline, &worker_provider, &worker_credentials)
         })
-        .await
-        .unwrap_or(None)
+        .await?
     };
-    let Some(user) = user else {
-        return failure(request, pipeline);
+    let mut user = user.ok_or_else(|| {
+        AuthError::new(
+            ErrorCode::CredentialsSignin,
+            format!("{} refused the credentials", provider.id),
+        )
+    })?;
+    let session = match (
+        pipeline.session_strategy,
+        pipeline.config.session.credentials,
+    ) {
+        (SessionStrategy::Database, Some(SessionStrategy::Database)) => SessionStrategy::Database,
+        _ => SessionStrategy::Jwt,
     };
-    sign_in(request, pipeline, provider, user, credentials).await
-}
-
-fn lookup_failure(request: &AuthRequest, pipeline: &Pipeline, error: &StoreError) -> AuthResponse {
-    tracing::error!(%error, "credentials lookup failed");
-    match error {
-        StoreError::Unavailable(_) => store_failure(error),
-        _ => AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration),
-    }
-}
-
-/// After the user is known: the signIn callback, then the session.
-async fn sign_in(
-    request: &AuthRequest,
-    pipeline: &std::sync::Arc<Pipeline>,
-    provider: &Provider,
-    mut user: Map<String, Value>,
-    credentials: Map<String, Value>,
-) -> AuthResponse {
-    let database_session = pipeline.session_strategy == SessionStrategy::Database
-        && pipeline.config.session.credentials == Some(SessionStrategy::Database);
-    let Some(account_id) = account_id(&user, database_session) else {
-        tracing::error!(provider = %provider.id, "for database sessions, authorize must return an `id` or an `email`");
-        return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
-    };
+    let account_id = account_id(&user, session == SessionStrategy::Database).ok_or_else(|| {
+        AuthError::configuration(format!(
+            "{}: for database sessions, authorize must return an `id` or an `email`",
+            provider.id
+        ))
+    })?;
     user.insert("id".into(), Value::String(account_id.clone()));
-    let account = json!({
-        "provider": provider.id,
-        "type": "credentials",
-        "providerAccountId": account_id,
-    });
-    let user_value = Value::Object(user.clone());
-    let arguments = [
-        ("user", user_value.clone()),
-        ("account", account.clone()),
-        ("profile", Value::Null),
-        ("email", Value::Null),
-        ("credentials", Value::Object(credentials)),
-    ];
-    let worker_pipeline = pipeline.clone();
-    let decision = off_workers(true, move || run_sign_in(&worker_pipeline, &arguments)).await;
-    match decision {
-        Ok(SignInDecision::Allow) => {}
-        Ok(SignInDecision::Deny) => {
-            return AuthResponse::error_redirect(request, pipeline, ErrorCode::AccessDenied);
-        }
-        Ok(SignInDecision::Redirect(url)) => {
-            let url = resolve_callback_url_off_workers(pipeline, &request.origin, Some(&url)).await;
-            return AuthResponse::redirect(request, url);
-        }
-        Err(code) => return AuthResponse::error_redirect(request, pipeline, code),
-    }
-    let (cookie, max_age, user_value, is_new_user, mut events) =
-        match (database_session, &pipeline.store) {
-            (true, Some(store)) => {
-                let browser = request.browser_binding(pipeline);
-                match database_sign_in(
-                    pipeline,
-                    store.as_ref(),
-                    provider,
-                    &user,
-                    &account_id,
-                    browser,
-                )
-                .await
-                {
-                    Ok(issued) => issued,
-                    Err(response) => return response(request, pipeline),
-                }
-            }
-            (true, None) => {
-                tracing::error!("database sessions without a store");
-                return AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
-            }
-            (false, _) => {
-                let arguments = SignInArguments {
-                    user: user_value.clone(),
-                    account: account.clone(),
-                    profile: Value::Null,
-                    is_new_user: false,
-                };
-                let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
-                let token = default_token(&user);
-                let issued = off_workers(true, move || {
-                    jwt_cookie(&worker_request, &worker_pipeline, token, arguments)
-                })
-                .await
-                .and_then(|issued| issued);
-                match issued {
-                    Ok((encoded, max_age)) => (encoded, max_age, user_value, false, Vec::new()),
-                    Err(code) => return AuthResponse::error_redirect(request, pipeline, code),
-                }
-            }
-        };
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
-    let destination = resolve_callback_url_off_workers(
-        pipeline,
-        &request.origin,
-        request.field("callbackUrl").or(callback_cookie),
-    )
-    .await;
-    let mut response = AuthResponse::redirect(request, destination);
-    response.cookies = session_cookie_writes(request, pipeline, Some(&cookie), max_age);
-    if pipeline.script("events.signIn").is_some() {
-        events.push(PendingEvent {
-            script: "events.signIn".into(),
-            arguments: vec![
-                ("user", user_value),
-                ("account", account),
-                ("profile", Value::Null),
-                ("isNewUser", json!(is_new_user)),
-            ],
-        });
-    }
-    response.events = events;
-    response
-}
-
-type Issued = (String, u64, Value, bool, Vec<PendingEvent>);
-type Refusal = Box<dyn FnOnce(&AuthRequest, &Pipeline) -> AuthResponse + Send>;
-
-/// Finds (or creates) the store user linked to this credentials identity and opens a
-/// database session for it. The user gets a store id; the credentials id becomes the
-/// account's `providerAccountId`.
-async fn database_sign_in(
-    pipeline: &Pipeline,
-    store: &dyn Adapter,
-    provider: &Provider,
-    user: &Map<String, Value>,
-    account_id: &str,
-    browser: Option<String>,
-) -> Result<Issued, Refusal> {
-    let unavailable =
-        |error: StoreError| -> Refusal { Box::new(move |_, _| store_failure(&error)) };
-    let mut events = Vec::new();
-    let (stored, is_new_user) = match store
-        .get_user_by_account(&provider.id, account_id)
-        .await
-        .map_err(unavailable)?
-    {
-        Some(stored) => (stored, false),
-        None => {
-            let text = |key: &str| user.get(key).and_then(Value::as_str).map(str::to_string);
-            let created = store
-                .create_user(NewUser {
-                    id: None,
-                    name: text("name"),
-                    email: text("email"),
-                    email_verified: None,
-                    image: text("image"),
-                })
-                .await;
-            let created = match created {
-                Ok(created) => created,
-                Err(StoreError::Conflict(reason)) => {
-                    // Another sign-in method owns this email: do not merge silently.
-                    tracing::info!(provider = %provider.id, %reason, "credentials user conflicts with an existing user");
-                    return Err(Box::new(|request, pipeline| {
-                        AuthResponse::error_redirect(
-                            request,
-                            pipeline,
-                            ErrorCode::OAuthAccountNotLinked,
-                        )
-                    }));
-                }
-                Err(error) => return Err(unavailable(error)),
-            };
-            store
-                .link_account(Account {
-                    user_id: created.id.clone(),
-                    kind: "credentials".into(),
-                    provider: provider.id.clone(),
-                    provider_account_id: account_id.to_string(),
-                    ..Account::default()
-                })
-                .await
-                .map_err(unavailable)?;
-            if pipeline.script("events.createUser").is_some() {
-                events.push(PendingEvent {
-                    script: "events.createUser".into(),
-                    arguments: vec![("user", user_json(&created))],
-                });
-            }
-            (created, true)
-        }
-    };
-    let (cookie, max_age) = database_cookie(pipeline, store, &stored.id, browser)
-        .await
-        .map_err(unavailable)?;
-    Ok((cookie, max_age, user_json(&stored), is_new_user, events))
-}
-
-fn user_json(user: &User) -> Value {
-    serde_json::to_value(user).unwrap_or(Value::Null)
-}
-
-fn provider_position(pipeline: &Pipeline, provider: &Provider) -> usize {
-    pipeline
-        .providers
-        .iter()
-        .position(|candidate| candidate.id == provider.id)
-        .unwrap_or_default()
+    Ok(SignIn {
+        provider,
+        user,
+        account_json: json!({
+            "provider": provider.id,
+            "type": "credentials",
+            "providerAccountId": account_id,
+        }),
+        account: Account {
+            kind: "credentials".into(),
+            provider: provider.id.clone(),
+            provider_account_id: account_id,
+            ..Account::default()
+        },
+        profile: Value::Null,
+        credentials: Value::Object(credentials),
+        identity: Identity::Credentials,
+        session,
+        token_claims: Map::new(),
+        callback_url: request
+            .field("callbackUrl")
+            .or(callback_cookie)
+            .map(str::to_string),
+        clear: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::AuthRequest;
 use super::callbacks::run_jwt;
 use super::session::{seconds, token_max_age, unix_now};
-use crate::error::ErrorCode;
+use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
 use crate::session::jwt::encode;
 use crate::session::tokens::new_session_token;
@@ -29,7 +29,7 @@ pub fn jwt_cookie(
     pipeline: &Pipeline,
     token: Map<String, Value>,
     arguments: SignInArguments,
-) -> Result<(String, u64), ErrorCode> {
+) -> Result<(String, u64), AuthError> {
     let token = match run_jwt(
         pipeline,
         token,
@@ -42,7 +42,13 @@ pub fn jwt_cookie(
         ],
     ) {
         Ok(Some(token)) => token,
-        Ok(None) | Err(_) => return Err(ErrorCode::AccessDenied),
+        Ok(None) => {
+            return Err(AuthError::new(
+                ErrorCode::AccessDenied,
+                "callbacks.jwt returned () at sign-in",
+            ));
+        }
+        Err(error) => return Err(error),
     };
     let token = with_browser_claim(token, request.browser_binding(pipeline));
     let max_age = token_max_age(pipeline);
@@ -50,10 +56,9 @@ pub fn jwt_cookie(
     let keys = pipeline
         .session_keys
         .for_cookie(name)
-        .ok_or(ErrorCode::Configuration)?;
+        .ok_or_else(|| AuthError::configuration(format!("no session key for cookie {name}")))?;
     let encoded = encode(keys, &token, pipeline.clock.now(), max_age).map_err(|error| {
-        tracing::error!(%error, "cannot encode the session token");
-        ErrorCode::Configuration
+        AuthError::configuration(format!("cannot encode the session token: {error}"))
     })?;
     Ok((encoded, max_age.as_secs()))
 }

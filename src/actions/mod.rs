@@ -7,11 +7,13 @@ pub mod accounts;
 pub mod callbacks;
 pub mod credentials;
 pub mod csrf;
+pub mod failure;
 pub mod issue;
 pub mod oauth;
 pub mod pages;
 pub mod redirect;
 pub mod session;
+pub mod sign_in;
 pub mod signout;
 pub mod token_refresh;
 
@@ -19,7 +21,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::error::ErrorCode;
+use crate::config::script_key::{Event, ScriptKey};
+use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
 use crate::session::chunks::{CookieWrite, plan_write};
 use crate::session::cookie_header::RequestCookies;
@@ -124,9 +127,21 @@ pub struct SetCookie {
 /// A script event to run after the response, its result ignored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingEvent {
-    /// The script's config path (`events.signIn`).
-    pub script: String,
+    pub event: Event,
     pub arguments: Vec<(&'static str, Value)>,
+}
+
+impl PendingEvent {
+    /// The event with `arguments`, when the configuration has a script for it.
+    pub fn if_configured(
+        pipeline: &Pipeline,
+        event: Event,
+        arguments: Vec<(&'static str, Value)>,
+    ) -> Option<PendingEvent> {
+        pipeline
+            .has_script(ScriptKey::Event(event))
+            .then_some(PendingEvent { event, arguments })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -207,7 +222,7 @@ impl AuthResponse {
 /// no thread; only their scripts hop here, and only when `uses_scripts` (work without a
 /// script is cheap and runs in place). A lost task (a panic in the work) is a
 /// Configuration error.
-pub async fn off_workers<T, F>(uses_scripts: bool, work: F) -> Result<T, ErrorCode>
+pub async fn off_workers<T, F>(uses_scripts: bool, work: F) -> Result<T, AuthError>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -216,8 +231,7 @@ where
         return Ok(work());
     }
     tokio::task::spawn_blocking(work).await.map_err(|error| {
-        tracing::error!(%error, "work on the blocking pool did not finish");
-        ErrorCode::Configuration
+        AuthError::configuration(format!("work on the blocking pool did not finish: {error}"))
     })
 }
 

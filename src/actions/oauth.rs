@@ -15,30 +15,23 @@ use rand::RngCore;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::accounts::{LinkError, resolve_user, stable_user_id};
-use super::callbacks::{SignInDecision, default_token, run_sign_in};
-use super::issue::{BROWSER_CLAIM, SignInArguments, database_cookie, jwt_cookie};
 use super::redirect::resolve_callback_url_off_workers;
-use super::session::{SessionCookie, session_cookie, unix_now};
-use super::{
-    AuthRequest, AuthResponse, Method, PendingEvent, SetCookie, off_workers, session_cookie_writes,
-};
+use super::sign_in::{Identity, SignIn, finish};
+use super::{AuthRequest, AuthResponse, Method, SetCookie, failure, off_workers};
 use crate::config::ProviderKind;
-use crate::config::model::SessionStrategy;
 use crate::config::provider::{Check, RefreshMode};
-use crate::error::ErrorCode;
+use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::providers::OAuthError;
 use crate::providers::checks::{Binding, CHECK_MAX_AGE_SECONDS, browser_binding, open, seal};
-use crate::providers::http_client::request_json;
 use crate::providers::id_token::{Expected, issuer_matches, validate};
 use crate::providers::oauth_client::{
     AuthorizationRequest, TokenSet, authorization_url, exchange_code,
 };
 use crate::providers::profile::{UserProfile, map_profile};
+use crate::providers::userinfo::fetch_userinfo;
 use crate::session::cookies::CookieSpec;
-use crate::store::{Account, Adapter, StoreError};
-use crate::text::constant_time_eq;
+use crate::store::Account;
 
 /// Query parameters of a sign-in that are never forwarded to the provider.
 const RESERVED: [&str; 10] = [
@@ -76,14 +69,9 @@ pub fn redirect_uri(request: &AuthRequest, provider: &Provider) -> String {
     format!("{}/callback/{}", request.origin.auth_url, provider.id)
 }
 
-fn fail(request: &AuthRequest, pipeline: &Pipeline, error: &OAuthError) -> AuthResponse {
-    tracing::warn!(%error, "oauth sign-in failed");
-    refuse(request, pipeline, error.code())
-}
-
-/// The error page with `code`; the round trip's check cookies are cleared.
-fn refuse(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -> AuthResponse {
-    let mut response = AuthResponse::error_redirect(request, pipeline, code);
+/// A failed round trip: the error page, and the check cookies cleared.
+fn refuse(request: &AuthRequest, pipeline: &Pipeline, error: AuthError) -> AuthResponse {
+    let mut response = failure::redirect(request, pipeline, error);
     response.cookies = clear_checks(request, pipeline);
     response
 }
@@ -166,27 +154,36 @@ pub async fn sign_in(
     pipeline: &Arc<Pipeline>,
     provider: &Provider,
 ) -> AuthResponse {
-    if !request.csrf_is_valid(pipeline) {
-        return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
+    match start(request, pipeline, provider).await {
+        Ok(response) => response,
+        Err(error) => refuse(request, pipeline, error),
     }
-    let endpoints = match provider.runtime.endpoints(&provider.config).await {
-        Ok(endpoints) => endpoints,
-        Err(error) => return fail(request, pipeline, &error),
-    };
+}
+
+/// Seals the round trip's checks and redirects to the authorization URL.
+async fn start(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    provider: &Provider,
+) -> Result<AuthResponse, AuthError> {
+    if !request.csrf_is_valid(pipeline) {
+        return Err(AuthError::new(
+            ErrorCode::MissingCSRF,
+            format!("sign-in with {} without a valid CSRF token", provider.id),
+        ));
+    }
+    let endpoints = provider.runtime.endpoints(&provider.config).await?;
     let state = random_token();
     let checks = checks_of(provider);
     let nonce = checks.contains(&Check::Nonce).then(random_token);
-    let (mut cookies, pkce_challenge) = match seal_checks(
+    let (mut cookies, pkce_challenge) = seal_checks(
         request,
         pipeline,
         provider,
         &checks,
         &state,
         nonce.as_deref(),
-    ) {
-        Ok(sealed) => sealed,
-        Err(error) => return fail(request, pipeline, &error),
-    };
+    )?;
     let extra: Vec<(String, String)> = request
         .query
         .iter()
@@ -204,11 +201,7 @@ pub async fn sign_in(
             nonce: nonce.as_deref(),
             extra: &extra,
         },
-    );
-    let url = match url {
-        Ok(url) => url,
-        Err(error) => return fail(request, pipeline, &error),
-    };
+    )?;
     if let Some(callback_url) = request.form.get("callbackUrl") {
         let destination =
             resolve_callback_url_off_workers(pipeline, &request.origin, Some(callback_url)).await;
@@ -220,7 +213,7 @@ pub async fn sign_in(
     }
     let mut response = AuthResponse::redirect(request, url.to_string());
     response.cookies = cookies;
-    response
+    Ok(response)
 }
 
 /// The parameters the provider sent back: the form for `form_post`, else the query.
@@ -353,60 +346,7 @@ async fn claims_of(
         };
         return validate(raw, &provider.runtime, endpoints, &expected).await;
     }
-    let url = endpoints
-        .userinfo
-        .as_deref()
-        .ok_or_else(|| OAuthError::Configuration("no userinfo endpoint".into()))?;
-    let details = match &provider.config.userinfo {
-        Some(crate::config::values::Endpoint::Detailed(details)) => Some(details),
-        _ => None,
-    };
-    let fetch = |url: &str, query: Vec<(String, String)>, method: http::Method| {
-        let client_id = provider.config.client_id.clone().unwrap_or_default();
-        let token_param = details.and_then(|d| d.token_param.clone());
-        let headers: Vec<(String, String)> = details
-            .map(|d| {
-                d.headers
-                    .iter()
-                    .map(|(name, value)| (name.clone(), value.replace("{clientId}", &client_id)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let url = url.to_string();
-        async move {
-            let mut parsed = url::Url::parse(&url)
-                .map_err(|error| OAuthError::Configuration(format!("userinfo URL: {error}")))?;
-            parsed.query_pairs_mut().extend_pairs(query.iter());
-            let bearer = match &token_param {
-                Some(name) => {
-                    parsed
-                        .query_pairs_mut()
-                        .append_pair(name, &tokens.access_token);
-                    None
-                }
-                None => Some(tokens.access_token.as_str()),
-            };
-            request_json(method, parsed.as_str(), bearer, &headers)
-                .await
-                .map_err(|error| OAuthError::Provider(format!("userinfo: {error}")))
-        }
-    };
-    let params: Vec<(String, String)> = details
-        .map(|d| d.params.clone().into_iter().collect())
-        .unwrap_or_default();
-    let method = match details.and_then(|d| d.method) {
-        Some(crate::config::values::HttpMethod::Post) => http::Method::POST,
-        _ => http::Method::GET,
-    };
-    let mut profile = match fetch(url, params, method).await? {
-        Value::Object(profile) => profile,
-        _ => return Err(OAuthError::Provider("userinfo is not a JSON object".into())),
-    };
-    for (name, include) in details.map(|d| d.include.clone()).unwrap_or_default() {
-        let document = fetch(&include, Vec::new(), http::Method::GET).await?;
-        profile.insert(name, document);
-    }
-    Ok(profile)
+    fetch_userinfo(&provider.config, endpoints, &tokens.access_token).await
 }
 
 fn tokens_json(tokens: &TokenSet) -> Value {
@@ -424,46 +364,6 @@ fn tokens_json(tokens: &TokenSet) -> Value {
         all.extend(known);
     }
     all
-}
-
-/// The store user the request is already signed in as, if any (a new account is linked
-/// to it). A JWT's `sub` counts only under the JWT strategy and only when that user
-/// exists: under the database strategy JWTs carry credentials ids, not store ids.
-///
-/// Only a session issued to this very browser counts: one that a sibling subdomain
-/// planted (a parent-domain cookie holding the attacker's own session) carries another
-/// browser's binding, and the sign-in then goes on as if nobody were signed in, so the
-/// victim's provider account is never linked to the attacker's user.
-async fn signed_in_user(
-    request: &AuthRequest,
-    pipeline: &Pipeline,
-    store: &dyn Adapter,
-) -> Result<Option<String>, StoreError> {
-    let Some(browser) = request.browser_binding(pipeline) else {
-        return Ok(None);
-    };
-    let issued_here =
-        |bound: Option<&str>| bound.is_some_and(|bound| constant_time_eq(bound, &browser));
-    match session_cookie(request, pipeline) {
-        Some(Ok(SessionCookie::Jwt(token)))
-            if pipeline.session_strategy == SessionStrategy::Jwt =>
-        {
-            if !issued_here(token.get(BROWSER_CLAIM).and_then(Value::as_str)) {
-                return Ok(None);
-            }
-            let Some(sub) = token.get("sub").and_then(Value::as_str) else {
-                return Ok(None);
-            };
-            Ok(store.get_user(sub).await?.map(|user| user.id))
-        }
-        Some(Ok(SessionCookie::Database { token, store })) => Ok(store
-            .get_session_and_user(&token)
-            .await?
-            .filter(|(session, _)| session.expires > unix_now(pipeline))
-            .filter(|(session, _)| issued_here(session.browser_binding.as_deref()))
-            .map(|(_, user)| user.id)),
-        _ => Ok(None),
-    }
 }
 
 /// A cookie-less `form_post` response is a cross-site POST, which carries no SameSite=Lax
@@ -535,179 +435,71 @@ async fn provider_answer(
     Ok(ProviderAnswer { tokens, claims })
 }
 
-/// The sign-in as the scripts saw it: the mapped profile, the account to store, and what
-/// `signIn` decided.
-struct Mapped {
-    profile: UserProfile,
-    account: Account,
-    account_json: Value,
-    claims_json: Value,
-    decision: SignInDecision,
-}
-
-/// Runs the `profile` script and the `signIn` callback, on the blocking pool.
-async fn map_and_decide(
+/// The profile mapped by the provider's `profile` script (or Auth.js's default), on the
+/// blocking pool.
+async fn mapped_profile(
     pipeline: &Arc<Pipeline>,
     provider: &Provider,
     answer: &ProviderAnswer,
-) -> Result<Mapped, OAuthError> {
-    let (worker_pipeline, index, kind, id) = (
-        pipeline.clone(),
-        provider.index,
-        provider.kind,
-        provider.id.clone(),
-    );
-    let (claims, tokens) = (answer.claims.clone(), answer.tokens.clone());
-    let mapped = off_workers(true, move || {
-        let profile = map_profile(&worker_pipeline, index, &claims, &tokens_json(&tokens))?;
-        let account = Account {
-            user_id: String::new(),
-            kind: kind.as_str().to_string(),
-            provider: id,
-            provider_account_id: profile.id.clone(),
-            refresh_token: tokens.refresh_token.clone(),
-            access_token: Some(tokens.access_token.clone()),
-            expires_at: tokens.expires_at,
-            token_type: Some(tokens.token_type.clone()),
-            scope: tokens.scope.clone(),
-            id_token: tokens.id_token.clone(),
-            session_state: None,
-        };
-        let account_json = serde_json::to_value(&account).unwrap_or(Value::Null);
-        let claims_json = Value::Object(claims);
-        let decision = run_sign_in(
-            &worker_pipeline,
-            &[
-                ("user", profile.to_json()),
-                ("account", account_json.clone()),
-                ("profile", claims_json.clone()),
-                ("email", Value::Null),
-                ("credentials", Value::Null),
-            ],
-        );
-        Ok(Mapped {
-            profile,
-            account,
-            account_json,
-            claims_json,
-            decision,
-        })
+) -> Result<UserProfile, AuthError> {
+    let (worker_pipeline, worker_provider) = (pipeline.clone(), provider.clone());
+    let (claims, tokens) = (answer.claims.clone(), tokens_json(&answer.tokens));
+    off_workers(true, move || {
+        map_profile(&worker_pipeline, &worker_provider, &claims, &tokens)
     })
-    .await;
-    mapped.map_err(|_| OAuthError::Configuration("the sign-in scripts did not finish".into()))?
+    .await?
+    .map_err(AuthError::from)
 }
 
-/// The user this sign-in is for, and the events it causes.
-struct SignedInUser {
-    user_json: Value,
-    is_new_user: bool,
-    events: Vec<PendingEvent>,
-}
-
-/// Applies the linking rules with a store, or derives the stable id without one. The
-/// browser binding was checked by `verify_round_trip`, so a signed-in user can only link
-/// a provider account from a round trip their own browser started.
-async fn user_of(
-    request: &AuthRequest,
-    pipeline: &Pipeline,
-    provider: &Provider,
-    mapped: &Mapped,
-) -> Result<SignedInUser, AuthResponse> {
-    let Some(store) = &pipeline.store else {
-        let mut user = mapped.profile.to_json();
-        user["id"] = Value::String(stable_user_id(&provider.id, &mapped.profile.id));
-        return Ok(SignedInUser {
-            user_json: user,
-            is_new_user: false,
-            events: Vec::new(),
-        });
-    };
-    let signed_in = signed_in_user(request, pipeline, store.as_ref())
-        .await
-        .map_err(|error| store_error(request, pipeline, &error))?;
-    let allow = provider
-        .config
-        .allow_dangerous_email_account_linking
-        .unwrap_or(false);
-    let resolved = match resolve_user(
-        store.as_ref(),
-        &mapped.account,
-        &mapped.profile,
-        allow,
-        signed_in.as_deref(),
-        unix_now(pipeline),
-    )
-    .await
-    {
-        Ok(resolved) => resolved,
-        Err(LinkError::NotLinked) => {
-            return Err(refuse(request, pipeline, ErrorCode::OAuthAccountNotLinked));
-        }
-        Err(LinkError::Store(error)) => return Err(store_error(request, pipeline, &error)),
-    };
-    let user_json = serde_json::to_value(&resolved.user).unwrap_or(Value::Null);
-    let mut events = Vec::new();
-    if resolved.is_new_user && pipeline.script("events.createUser").is_some() {
-        events.push(PendingEvent {
-            script: "events.createUser".into(),
-            arguments: vec![("user", user_json.clone())],
-        });
+/// The account a provider answer links, with the provider's tokens.
+fn account_of(provider: &Provider, profile: &UserProfile, tokens: &TokenSet) -> Account {
+    Account {
+        user_id: String::new(),
+        kind: provider.kind.as_str().to_string(),
+        provider: provider.id.clone(),
+        provider_account_id: profile.id.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        access_token: Some(tokens.access_token.clone()),
+        expires_at: tokens.expires_at,
+        token_type: Some(tokens.token_type.clone()),
+        scope: tokens.scope.clone(),
+        id_token: tokens.id_token.clone(),
+        session_state: None,
     }
-    if resolved.linked && pipeline.script("events.linkAccount").is_some() {
-        events.push(PendingEvent {
-            script: "events.linkAccount".into(),
-            arguments: vec![
-                ("user", user_json.clone()),
-                ("account", mapped.account_json.clone()),
-                ("profile", mapped.claims_json.clone()),
-            ],
-        });
-    }
-    Ok(SignedInUser {
-        user_json,
-        is_new_user: resolved.is_new_user,
-        events,
-    })
 }
 
-/// The session cookie value and its max-age: a database session row, or a JWT through
-/// the `jwt` callback (on the blocking pool).
-async fn issue_session(
-    request: &AuthRequest,
-    pipeline: &Arc<Pipeline>,
-    provider: &Provider,
-    tokens: &TokenSet,
-    arguments: SignInArguments,
-) -> Result<(String, u64), AuthResponse> {
-    let user_id = arguments.user["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let issued = match (pipeline.session_strategy, &pipeline.store) {
-        (SessionStrategy::Database, Some(store)) => {
-            let browser = request.browser_binding(pipeline);
-            return database_cookie(pipeline, store.as_ref(), &user_id, browser)
-                .await
-                .map_err(|error| store_error(request, pipeline, &error));
-        }
-        (SessionStrategy::Database, None) => Err(ErrorCode::Configuration),
-        (SessionStrategy::Jwt, _) => {
-            let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
-            let (provider, tokens) = (provider.clone(), tokens.clone());
-            off_workers(true, move || {
-                jwt_session(
-                    &worker_request,
-                    &worker_pipeline,
-                    &provider,
-                    &tokens,
-                    arguments,
-                )
-            })
-            .await
-            .and_then(|issued| issued)
-        }
+/// With `refresh: auto`, the JWT carries the provider's tokens, where automatic refresh
+/// finds and replaces them.
+fn refresh_claims(provider: &Provider, tokens: &TokenSet) -> Map<String, Value> {
+    let mut claims = Map::new();
+    if provider.config.refresh == Some(RefreshMode::Auto) {
+        claims.insert("provider".into(), json!(provider.id));
+        claims.insert("access_token".into(), json!(tokens.access_token));
+        claims.insert("refresh_token".into(), json!(tokens.refresh_token));
+        claims.insert("expires_at".into(), json!(tokens.expires_at));
+    }
+    claims
+}
+
+/// The provider's `error` parameter, as Auth.js maps it.
+fn provider_error(provider: &Provider, parameters: &BTreeMap<String, String>) -> Option<AuthError> {
+    let error = parameters.get("error")?;
+    let code = if error == "access_denied" {
+        ErrorCode::AccessDenied
+    } else {
+        ErrorCode::OAuthCallback
     };
-    issued.map_err(|code| refuse(request, pipeline, code))
+    Some(AuthError::new(
+        code,
+        format!(
+            "{} returned the error {error}: {}",
+            provider.id,
+            parameters
+                .get("error_description")
+                .map(String::as_str)
+                .unwrap_or("no description")
+        ),
+    ))
 }
 
 /// `GET|POST /callback/<oauth or oidc provider>`.
@@ -719,106 +511,49 @@ pub async fn callback(
     if let Some(response) = form_post_as_get(request, pipeline, provider) {
         return response;
     }
-    let parameters = callback_parameters(request);
-    if let Some(error) = parameters.get("error") {
-        tracing::info!(provider = %provider.id, error = %error, description = ?parameters.get("error_description"), "the provider returned an error");
-        let code = if error == "access_denied" {
-            ErrorCode::AccessDenied
-        } else {
-            ErrorCode::OAuthCallback
-        };
-        return refuse(request, pipeline, code);
+    match proven_sign_in(request, pipeline, provider).await {
+        Ok(sign_in) => finish(request, pipeline, sign_in).await,
+        Err(error) => refuse(request, pipeline, error),
     }
-    // The cookies first: a request that is not this browser's own round trip never
-    // reaches the network.
-    let verified = match verify_round_trip(request, pipeline, provider, parameters) {
-        Ok(verified) => verified,
-        Err(error) => return fail(request, pipeline, &error),
-    };
-    let Some(code) = parameters.get("code") else {
-        return fail(request, pipeline, &OAuthError::Callback("no code".into()));
-    };
-    let answer = match provider_answer(request, pipeline, provider, code, verified).await {
-        Ok(answer) => answer,
-        Err(error) => return fail(request, pipeline, &error),
-    };
-    let mapped = match map_and_decide(pipeline, provider, &answer).await {
-        Ok(mapped) => mapped,
-        Err(error) => return fail(request, pipeline, &error),
-    };
-    match &mapped.decision {
-        SignInDecision::Allow => {}
-        SignInDecision::Deny => return refuse(request, pipeline, ErrorCode::AccessDenied),
-        SignInDecision::Redirect(url) => {
-            let url = resolve_callback_url_off_workers(pipeline, &request.origin, Some(url)).await;
-            let mut response = AuthResponse::redirect(request, url);
-            response.cookies = clear_checks(request, pipeline);
-            return response;
-        }
-    }
-    let signed_in = match user_of(request, pipeline, provider, &mapped).await {
-        Ok(signed_in) => signed_in,
-        Err(response) => return response,
-    };
-    let arguments = SignInArguments {
-        user: signed_in.user_json.clone(),
-        account: mapped.account_json.clone(),
-        profile: mapped.claims_json.clone(),
-        is_new_user: signed_in.is_new_user,
-    };
-    let (cookie, max_age) =
-        match issue_session(request, pipeline, provider, &answer.tokens, arguments).await {
-            Ok(issued) => issued,
-            Err(response) => return response,
-        };
-    let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
-    let destination =
-        resolve_callback_url_off_workers(pipeline, &request.origin, callback_cookie).await;
-    let mut response = AuthResponse::redirect(request, destination);
-    response.cookies = clear_checks(request, pipeline);
-    response.cookies.extend(session_cookie_writes(
-        request,
-        pipeline,
-        Some(&cookie),
-        max_age,
-    ));
-    response.events = signed_in.events;
-    if pipeline.script("events.signIn").is_some() {
-        response.events.push(PendingEvent {
-            script: "events.signIn".into(),
-            arguments: vec![
-                ("user", signed_in.user_json),
-                ("account", mapped.account_json),
-                ("profile", mapped.claims_json),
-                ("isNewUser", json!(signed_in.is_new_user)),
-            ],
-        });
-    }
-    response
 }
 
-/// A browser is in the middle of a sign-in: it goes to the error page, as Auth.js sends it.
-fn store_error(request: &AuthRequest, pipeline: &Pipeline, error: &StoreError) -> AuthResponse {
-    tracing::error!(%error, "store call failed during an oauth sign-in");
-    refuse(request, pipeline, error.code())
-}
-
-/// The JWT a sign-in issues; with `refresh: auto` it carries the provider's tokens.
-fn jwt_session(
+/// The OAuth half of a callback: the provider's error, the check cookies (before any
+/// network I/O: a request that is not this browser's own round trip never reaches the
+/// network), the provider's answer, and the mapped profile.
+async fn proven_sign_in<'a>(
     request: &AuthRequest,
-    pipeline: &Pipeline,
-    provider: &Provider,
-    tokens: &TokenSet,
-    arguments: SignInArguments,
-) -> Result<(String, u64), ErrorCode> {
-    let user_map = arguments.user.as_object().cloned().unwrap_or_default();
-    let mut token = default_token(&user_map);
-    if provider.config.refresh == Some(RefreshMode::Auto) {
-        // Where automatic refresh finds and replaces the provider's tokens.
-        token.insert("provider".into(), json!(provider.id));
-        token.insert("access_token".into(), json!(tokens.access_token));
-        token.insert("refresh_token".into(), json!(tokens.refresh_token));
-        token.insert("expires_at".into(), json!(tokens.expires_at));
+    pipeline: &Arc<Pipeline>,
+    provider: &'a Provider,
+) -> Result<SignIn<'a>, AuthError> {
+    let parameters = callback_parameters(request);
+    if let Some(error) = provider_error(provider, parameters) {
+        return Err(error);
     }
-    jwt_cookie(request, pipeline, token, arguments)
+    let verified = verify_round_trip(request, pipeline, provider, parameters)?;
+    let code = parameters
+        .get("code")
+        .ok_or_else(|| OAuthError::Callback("no code".into()))?;
+    let answer = provider_answer(request, pipeline, provider, code, verified).await?;
+    let profile = mapped_profile(pipeline, provider, &answer).await?;
+    let account = account_of(provider, &profile, &answer.tokens);
+    let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
+    Ok(SignIn {
+        provider,
+        user: profile.to_json().as_object().cloned().unwrap_or_default(),
+        account_json: serde_json::to_value(&account).unwrap_or(Value::Null),
+        account,
+        profile: Value::Object(answer.claims),
+        credentials: Value::Null,
+        session: pipeline.session_strategy,
+        token_claims: refresh_claims(provider, &answer.tokens),
+        callback_url: callback_cookie.map(str::to_string),
+        clear: clear_checks(request, pipeline),
+        identity: Identity::ProviderAccount {
+            profile,
+            allow_email_linking: provider
+                .config
+                .allow_dangerous_email_account_linking
+                .unwrap_or(false),
+        },
+    })
 }

@@ -10,6 +10,7 @@ use url::Url;
 
 use super::callbacks::run_redirect;
 use super::{RequestOrigin, off_workers};
+use crate::config::script_key::{Callback, ScriptKey};
 use crate::pipeline::Pipeline;
 
 /// A path on our origin: starts with one `/`, and nothing a browser would read as another
@@ -46,7 +47,7 @@ pub async fn resolve_callback_url_off_workers(
     origin: &RequestOrigin,
     candidate: Option<&str>,
 ) -> String {
-    let uses_scripts = pipeline.script("callbacks.redirect").is_some();
+    let uses_scripts = pipeline.has_script(ScriptKey::Callback(Callback::Redirect));
     let (worker_pipeline, worker_origin) = (pipeline.clone(), origin.clone());
     let candidate = candidate.map(str::to_string);
     off_workers(uses_scripts, move || {

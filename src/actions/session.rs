@@ -15,6 +15,7 @@ use super::callbacks::{default_session, run_jwt, run_session};
 use super::issue::{BROWSER_CLAIM, with_browser_claim};
 use super::{AuthRequest, AuthResponse, PendingEvent, off_workers, session_cookie_writes};
 use crate::config::model::SessionStrategy;
+use crate::config::script_key::{Callback, Event, ScriptKey};
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
 use crate::session::chunks::{chunk_index, read_value};
@@ -190,14 +191,14 @@ pub async fn handle(
         }
         Some(Ok(SessionCookie::Jwt(mut token))) => {
             super::token_refresh::refresh_token_claims(pipeline, &mut token).await;
-            let uses_scripts = pipeline.script("callbacks.jwt").is_some()
-                || pipeline.script("callbacks.session").is_some();
+            let uses_scripts = pipeline.has_script(ScriptKey::Callback(Callback::Jwt))
+                || pipeline.has_script(ScriptKey::Callback(Callback::Session));
             let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
             off_workers(uses_scripts, move || {
                 jwt_session(&worker_request, &worker_pipeline, token, update)
             })
             .await
-            .unwrap_or_else(|code| AuthResponse::json(500, json!({ "error": code.as_str() })))
+            .unwrap_or_else(super::failure::json)
         }
         Some(Ok(SessionCookie::Database { token, store })) => {
             database_session(request, pipeline, &token, store.as_ref(), update).await
@@ -261,12 +262,11 @@ fn jwt_session(
     };
     let mut response = AuthResponse::json(200, session.clone());
     response.cookies = session_cookie_writes(request, pipeline, Some(&encoded), max_age.as_secs());
-    if pipeline.script("events.session").is_some() {
-        response.events.push(PendingEvent {
-            script: "events.session".into(),
-            arguments: vec![("session", session), ("token", Value::Object(token))],
-        });
-    }
+    response.events.extend(PendingEvent::if_configured(
+        pipeline,
+        Event::Session,
+        vec![("session", session), ("token", Value::Object(token))],
+    ));
     response
 }
 
@@ -334,7 +334,7 @@ async fn database_session(
         arguments.push(("newSession", data));
     }
     let worker_pipeline = pipeline.clone();
-    let uses_scripts = pipeline.script("callbacks.session").is_some();
+    let uses_scripts = pipeline.has_script(ScriptKey::Callback(Callback::Session));
     let session_json = match off_workers(uses_scripts, move || {
         run_session(&worker_pipeline, default, &arguments)
     })
@@ -348,12 +348,11 @@ async fn database_session(
         response.cookies =
             session_cookie_writes(request, pipeline, Some(token), max_age.unsigned_abs());
     }
-    if pipeline.script("events.session").is_some() {
-        response.events.push(PendingEvent {
-            script: "events.session".into(),
-            arguments: vec![("session", session_json), ("token", Value::Null)],
-        });
-    }
+    response.events.extend(PendingEvent::if_configured(
+        pipeline,
+        Event::Session,
+        vec![("session", session_json), ("token", Value::Null)],
+    ));
     response
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::redirect::resolve_callback_url_off_workers;
 use super::session::{SessionCookie, session_cookie};
 use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
+use crate::config::script_key::Event;
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
 use crate::store::Adapter;
@@ -56,15 +57,16 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRe
     .await;
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = session_cookie_writes(request, pipeline, None, 0);
-    if let (Some((name, value)), true) = (ended, pipeline.script("events.signOut").is_some()) {
+    if let Some((name, value)) = ended {
         let arguments = match name {
             "token" => vec![("token", value), ("session", Value::Null)],
             _ => vec![("token", Value::Null), ("session", value)],
         };
-        response.events.push(PendingEvent {
-            script: "events.signOut".into(),
+        response.events.extend(PendingEvent::if_configured(
+            pipeline,
+            Event::SignOut,
             arguments,
-        });
+        ));
     }
     response
 }

@@ -10,13 +10,15 @@ use super::diagnostics::{Diagnostic, Diagnostics, SourceLocation, display_path};
 use super::files::read_text_file;
 use super::load::SourceMap;
 use super::model::Config;
+use super::script_key::{Callback, Event, ProviderScript, ScriptKey};
 use super::values::ScriptSource;
 
 /// A Rhai script body and where its first character was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadedScript {
-    /// The config path of the field, such as `callbacks.jwt` or `providers[1].profile`.
-    pub name: String,
+    /// Where the script sits; its display form (`callbacks.jwt`, `providers[1].profile`)
+    /// names it in messages.
+    pub key: ScriptKey,
     pub code: String,
     pub origin: ScriptOrigin,
 }
@@ -69,47 +71,12 @@ pub fn collect_scripts(
     watched_files: &mut BTreeSet<PathBuf>,
     diagnostics: &mut Diagnostics,
 ) -> Vec<LoadedScript> {
-    let mut fields: Vec<(String, &ScriptSource)> = Vec::new();
-    let callbacks = &config.callbacks;
-    for (key, script) in [
-        ("signIn", &callbacks.sign_in),
-        ("redirect", &callbacks.redirect),
-        ("jwt", &callbacks.jwt),
-        ("session", &callbacks.session),
-    ] {
-        if let Some(script) = script {
-            fields.push((format!("/callbacks/{key}"), script));
-        }
-    }
-    let events = &config.events;
-    for (key, script) in [
-        ("signIn", &events.sign_in),
-        ("signOut", &events.sign_out),
-        ("createUser", &events.create_user),
-        ("updateUser", &events.update_user),
-        ("linkAccount", &events.link_account),
-        ("session", &events.session),
-    ] {
-        if let Some(script) = script {
-            fields.push((format!("/events/{key}"), script));
-        }
-    }
-    for (index, provider) in config.providers.iter().enumerate() {
-        for (key, script) in [
-            ("profile", &provider.profile),
-            ("authorize", &provider.authorize),
-        ] {
-            if let Some(script) = script {
-                fields.push((format!("/providers/{index}/{key}"), script));
-            }
-        }
-    }
-
     let mut scripts = Vec::new();
-    for (pointer, script) in fields {
+    for (key, script) in configured_scripts(config) {
+        let pointer = key.pointer();
         match script {
             ScriptSource::Inline(code) => scripts.push(LoadedScript {
-                name: display_path(&pointer),
+                key,
                 code: code.clone(),
                 origin: inline_origin(source_map, &pointer, code),
             }),
@@ -131,7 +98,7 @@ pub fn collect_scripts(
                 watched_files.insert(path.clone());
                 match read_text_file(&path, &display) {
                     Ok(code) => scripts.push(LoadedScript {
-                        name: display_path(&pointer),
+                        key,
                         code,
                         origin: ScriptOrigin {
                             file: display,
@@ -153,6 +120,50 @@ pub fn collect_scripts(
         }
     }
     scripts
+}
+
+/// The script source the configuration holds under `key`, if any.
+pub fn script_source(config: &Config, key: ScriptKey) -> Option<&ScriptSource> {
+    let (callbacks, events) = (&config.callbacks, &config.events);
+    match key {
+        ScriptKey::Callback(callback) => match callback {
+            Callback::SignIn => callbacks.sign_in.as_ref(),
+            Callback::Redirect => callbacks.redirect.as_ref(),
+            Callback::Jwt => callbacks.jwt.as_ref(),
+            Callback::Session => callbacks.session.as_ref(),
+        },
+        ScriptKey::Event(event) => match event {
+            Event::SignIn => events.sign_in.as_ref(),
+            Event::SignOut => events.sign_out.as_ref(),
+            Event::CreateUser => events.create_user.as_ref(),
+            Event::UpdateUser => events.update_user.as_ref(),
+            Event::LinkAccount => events.link_account.as_ref(),
+            Event::Session => events.session.as_ref(),
+        },
+        ScriptKey::Provider(index, script) => {
+            let provider = config.providers.get(index)?;
+            match script {
+                ProviderScript::Profile => provider.profile.as_ref(),
+                ProviderScript::Authorize => provider.authorize.as_ref(),
+            }
+        }
+    }
+}
+
+/// Every script the configuration holds, with its key.
+pub fn configured_scripts(config: &Config) -> Vec<(ScriptKey, &ScriptSource)> {
+    let callbacks = Callback::ALL.into_iter().map(ScriptKey::Callback);
+    let events = Event::ALL.into_iter().map(ScriptKey::Event);
+    let providers = (0..config.providers.len()).flat_map(|index| {
+        ProviderScript::ALL
+            .into_iter()
+            .map(move |script| ScriptKey::Provider(index, script))
+    });
+    callbacks
+        .chain(events)
+        .chain(providers)
+        .filter_map(|key| Some((key, script_source(config, key)?)))
+        .collect()
 }
 
 /// The directory a relative path in the field at `pointer` is resolved against: that of

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::origin::request_origin;
 use super::responses::{cookie, no_store};
 use crate::actions::{AuthRequest, AuthResponse, Body, Method, PendingEvent, RequestOrigin};
+use crate::config::ScriptKey;
 use crate::pipeline::Pipeline;
 use crate::session::cookie_header::{RequestCookies, read_cookies};
 
@@ -207,11 +208,11 @@ fn spawn_events(events: Vec<PendingEvent>, pipeline: Arc<Pipeline>) {
     actix_web::rt::spawn(async move {
         let _ = web::block(move || {
             for event in events {
-                let Some(script) = pipeline.script(&event.script) else {
+                let key = ScriptKey::Event(event.event);
+                let Some(script) = pipeline.script(key) else {
                     continue;
                 };
-                let arguments =
-                    crate::actions::callbacks::with_defaults(&event.script, &event.arguments);
+                let arguments = crate::actions::callbacks::with_defaults(key, &event.arguments);
                 if let Err(error) = pipeline.scripts_runtime.call(script, &arguments) {
                     tracing::warn!(script = %error.script, "{error}");
                 }

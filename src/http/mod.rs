@@ -56,8 +56,16 @@ pub async fn serve(live: Arc<LiveConfig>) -> std::io::Result<()> {
             .wrap(from_fn(request_log::log_request))
             .configure(configure)
     })
-    .shutdown_timeout(settings.shutdown_timeout)
-    .bind(settings.listen.as_str())?;
+    .shutdown_timeout(settings.shutdown_timeout);
+    // A socket handed over by the service manager (systemd socket activation, or any
+    // parent that sets LISTEN_FDS) is served instead of binding `server.listen`.
+    server = match listenfd::ListenFd::from_env().take_tcp_listener(0)? {
+        Some(listener) => {
+            tracing::info!("serving the socket passed in LISTEN_FDS instead of server.listen");
+            server.listen(listener)?
+        }
+        None => server.bind(settings.listen.as_str())?,
+    };
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
     }

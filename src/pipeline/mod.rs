@@ -10,6 +10,8 @@ use url::Url;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::model::{Config, SessionStrategy};
+use crate::config::script_key::{ProviderScript, ScriptKey};
+use crate::config::scripts::configured_scripts;
 use crate::config::semantic::effective_strategy;
 use crate::config::{Diagnostic, Diagnostics, LoadedConfig, ProviderConfig, ProviderKind};
 use crate::providers::discovery::ProviderRuntime;
@@ -30,7 +32,7 @@ pub struct Provider {
     pub config: ProviderConfig,
     /// A credentials `lookup`, prepared for the database's dialect.
     pub lookup: Option<PreparedLookup>,
-    /// Its position in `providers` (scripts are named `providers[<index>].<field>`).
+    /// Its position in the merged `providers` list, which keys its scripts.
     pub index: usize,
     /// Discovered endpoints and keys, cached for the pipeline's life.
     pub runtime: Arc<ProviderRuntime>,
@@ -96,7 +98,7 @@ pub struct Pipeline {
     /// The cookies for a request a trusted proxy says is https (with `trustHost`).
     https_cookies: CookiePolicy,
     pub session_strategy: SessionStrategy,
-    scripts: HashMap<String, CompiledScript>,
+    scripts: HashMap<ScriptKey, CompiledScript>,
     pub scripts_runtime: ScriptRuntime,
     /// What a password check for an unknown user verifies (`passwords.cost`).
     pub password_dummy: crate::password::DummyHash,
@@ -151,9 +153,21 @@ impl Pipeline {
         for script in &loaded.scripts {
             match compile_script(engine, script) {
                 Ok(compiled) => {
-                    scripts.insert(script.name.clone(), compiled);
+                    scripts.insert(script.key, compiled);
                 }
                 Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+        // A configured script the pipeline cannot find would read as "no script", which for
+        // `signIn` means allow: it is a build error, never a silent default.
+        if !diagnostics.has_errors() {
+            for (key, _) in configured_scripts(&config) {
+                if !scripts.contains_key(&key) {
+                    diagnostics.push(Diagnostic::error(
+                        key.to_string(),
+                        "the script is configured but was not loaded",
+                    ));
+                }
             }
         }
         // The semantic rules already reported an unusable `url`.
@@ -202,7 +216,7 @@ impl Pipeline {
             .and_then(|database| Dialect::of_url(database.url.expose()));
         let mut providers = Vec::new();
         let mut provider_index = HashMap::new();
-        for provider in &config.providers {
+        for (index, provider) in config.providers.iter().enumerate() {
             let (Some(id), Some(kind)) = (provider.id.clone(), provider.kind) else {
                 continue;
             };
@@ -217,7 +231,7 @@ impl Pipeline {
                 kind,
                 config: provider.clone(),
                 lookup,
-                index: providers.len(),
+                index,
                 runtime: Arc::default(),
             });
         }
@@ -272,9 +286,24 @@ impl Pipeline {
             .and_then(|index| self.providers.get(*index))
     }
 
-    /// A compiled script by its config path (`callbacks.jwt`, `providers[0].profile`).
-    pub fn script(&self, name: &str) -> Option<&CompiledScript> {
-        self.scripts.get(name)
+    /// The compiled script under `key`; `None` only when the configuration has none there
+    /// (compiling refuses a configured script it could not load).
+    pub fn script(&self, key: ScriptKey) -> Option<&CompiledScript> {
+        self.scripts.get(&key)
+    }
+
+    /// Whether a script is configured under `key`.
+    pub fn has_script(&self, key: ScriptKey) -> bool {
+        self.scripts.contains_key(&key)
+    }
+
+    /// A script of `provider`.
+    pub fn provider_script(
+        &self,
+        provider: &Provider,
+        script: ProviderScript,
+    ) -> Option<&CompiledScript> {
+        self.script(ScriptKey::Provider(provider.index, script))
     }
 
     pub fn script_count(&self) -> usize {

@@ -12,6 +12,7 @@ pub mod id_token;
 pub mod oauth_client;
 pub mod profile;
 pub mod refresh;
+pub mod userinfo;
 
 /// Why an OAuth step failed; the message is for the log only.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -35,5 +36,11 @@ impl OAuthError {
                 crate::error::ErrorCode::OAuthCallback
             }
         }
+    }
+}
+
+impl From<OAuthError> for crate::error::AuthError {
+    fn from(error: OAuthError) -> Self {
+        crate::error::AuthError::new(error.code(), error.to_string())
     }
 }

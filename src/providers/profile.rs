@@ -6,7 +6,8 @@
 use serde_json::{Map, Value};
 
 use super::OAuthError;
-use crate::pipeline::Pipeline;
+use crate::config::script_key::ProviderScript;
+use crate::pipeline::{Pipeline, Provider};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserProfile {
@@ -81,12 +82,11 @@ pub fn default_profile(claims: &Map<String, Value>) -> Option<UserProfile> {
 /// Runs the provider's `profile` script (given `profile` and `tokens`), or the default.
 pub fn map_profile(
     pipeline: &Pipeline,
-    provider_index: usize,
+    provider: &Provider,
     claims: &Map<String, Value>,
     tokens: &Value,
 ) -> Result<UserProfile, OAuthError> {
-    let name = format!("providers[{provider_index}].profile");
-    let Some(script) = pipeline.script(&name) else {
+    let Some(script) = pipeline.provider_script(provider, ProviderScript::Profile) else {
         return default_profile(claims)
             .ok_or_else(|| OAuthError::Callback("the profile has no `sub` or `id`".into()));
     };
@@ -102,7 +102,7 @@ pub fn map_profile(
         .map_err(|error| OAuthError::Configuration(error.to_string()))?;
     let mapped = result.as_object();
     let mut profile = mapped.and_then(from_map).ok_or_else(|| {
-        OAuthError::Configuration(format!("{name} must return a map with an `id`"))
+        OAuthError::Configuration(format!("{} must return a map with an `id`", script.name))
     })?;
     if !mapped.is_some_and(|map| map.contains_key("emailVerified")) {
         profile.email_verified = claims_verify_email(claims, profile.email.as_deref());

@@ -51,7 +51,7 @@ pub fn compile_script(
 ) -> Result<CompiledScript, Diagnostic> {
     match engine.compile(&script.code) {
         Ok(ast) => Ok(CompiledScript {
-            name: script.name.clone(),
+            name: script.key.to_string(),
             ast: Arc::new(ast),
             origin: script.origin.clone(),
         }),
@@ -62,7 +62,7 @@ pub fn compile_script(
                 position.position().unwrap_or(1),
             );
             Err(Diagnostic::error(
-                script.name.clone(),
+                script.key.to_string(),
                 // Rhai quotes the offending source; `Diagnostic` escapes what it quotes.
                 format!("script does not compile: {}", error.err_type()),
             )

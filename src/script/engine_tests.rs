@@ -2,10 +2,11 @@
 
 use super::*;
 use crate::config::ScriptOrigin;
+use crate::config::script_key::{Callback, ScriptKey};
 
 fn script(code: &str) -> LoadedScript {
     LoadedScript {
-        name: "callbacks.jwt".into(),
+        key: ScriptKey::Callback(Callback::Jwt),
         code: code.into(),
         origin: ScriptOrigin {
             file: "authgate.yaml".into(),

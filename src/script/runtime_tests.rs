@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::clock::ManualClock;
+use crate::config::script_key::{Callback, ScriptKey};
 use crate::config::{LoadedScript, ScriptOrigin};
 use crate::script::compile_script;
 use serde_json::json;
@@ -20,7 +21,7 @@ fn runtime() -> ScriptRuntime {
 
 fn compiled(runtime: &ScriptRuntime, code: &str) -> CompiledScript {
     let script = LoadedScript {
-        name: "callbacks.jwt".into(),
+        key: ScriptKey::Callback(Callback::Jwt),
         code: code.into(),
         origin: ScriptOrigin {
             file: "authgate.yaml".into(),

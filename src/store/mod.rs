@@ -56,6 +56,13 @@ impl StoreError {
     }
 }
 
+impl From<StoreError> for crate::error::AuthError {
+    fn from(error: StoreError) -> Self {
+        crate::error::AuthError::new(error.code(), format!("store: {error}"))
+            .with_status(error.status())
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// How many expired rows a purge removed.

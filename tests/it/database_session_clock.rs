@@ -15,7 +15,7 @@ use authgate::reload::LiveConfig;
 use authgate::store::{Adapter, NewUser, Session};
 
 use crate::support::databases::{Backend, TestDatabase};
-use crate::support::{ConfigDir, base_config, free_port};
+use crate::support::{ConfigDir, base_config, unbound_port};
 
 const START: u64 = 1_800_000_000;
 const DAY: u64 = 86_400;
@@ -40,7 +40,7 @@ fn request(token: &str) -> AuthRequest {
 #[tokio::test]
 async fn database_sessions_extend_once_per_update_age_and_expire() {
     let db = TestDatabase::new(Backend::Sqlite).await;
-    let port = free_port();
+    let port = unbound_port();
     let dir = ConfigDir::new(&base_config(
         port,
         &format!(

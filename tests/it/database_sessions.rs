@@ -8,9 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, Row};
 
-use crate::credentials_flow::Browser;
+use crate::support::Browser;
 use crate::support::databases::{Backend, OwnPostgres, TestDatabase};
-use crate::support::{ConfigDir, Server, base_config, eventually, free_port};
+use crate::support::{ConfigDir, Server, base_config, eventually, free_port, unbound_port};
 
 /// Database sessions for a credentials provider with one user, `ada` / `correct horse`.
 fn database_config(port: u16, url: &str, extra: &str) -> String {
@@ -311,8 +311,8 @@ async fn database_outage_answers_503_and_recovers_by_itself() {
 
 #[tokio::test]
 async fn an_unreachable_database_at_start_exits_with_code_3() {
-    let port = free_port();
-    let closed = free_port();
+    let port = unbound_port();
+    let closed = unbound_port();
     let url = format!("postgres://postgres@127.0.0.1:{closed}/postgres");
     let dir = ConfigDir::new(&database_config(port, &url, ""));
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_authgate"))
@@ -338,7 +338,7 @@ async fn a_reload_to_an_unreachable_database_keeps_the_running_one() {
     let csrf = browser.csrf().await;
     sign_in(&browser, &csrf, "correct horse").await;
 
-    let closed = free_port();
+    let closed = unbound_port();
     dir.replace(
         "authgate.yaml",
         &database_config(
@@ -407,7 +407,7 @@ async fn expired_rows_are_purged_periodically() {
 #[tokio::test]
 async fn migrate_command_creates_the_tables() {
     let db = TestDatabase::new(Backend::Postgres).await;
-    let dir = ConfigDir::new(&database_config(free_port(), &db.url, ""));
+    let dir = ConfigDir::new(&database_config(unbound_port(), &db.url, ""));
     let run = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_authgate"))
             .arg("--config")

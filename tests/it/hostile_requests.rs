@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::credentials_flow::Browser;
+use crate::support::Browser;
 use crate::support::{ConfigDir, Server, base_config, client, free_port, set_cookies};
 
 /// A credentials user (`ada`/`pw`, checked by script), an OAuth provider `acme` whose

@@ -5,7 +5,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::credentials_flow::{Browser, credentials_config};
+use crate::credentials_flow::credentials_config;
+use crate::support::Browser;
 use crate::support::{ConfigDir, Server, free_port};
 
 fn generated_key(alg: &str) -> (Value, String) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::{
-    ConfigDir, Server, base_config, client, eventually, free_port, provider_name,
+    ConfigDir, Server, base_config, client, eventually, free_port, provider_name, unbound_port,
 };
 
 const RELOAD_DEADLINE: Duration = Duration::from_secs(2);
@@ -173,7 +173,7 @@ async fn changed_listen_address_is_reported_as_needing_a_restart() {
         .unwrap()
         .parse::<u16>()
         .unwrap();
-    let other = free_port();
+    let other = unbound_port();
     let config = base_config(port, "").replace(
         &format!("listen: 127.0.0.1:{port}"),
         &format!("listen: 127.0.0.1:{other}"),

@@ -19,5 +19,6 @@ mod preset_profiles;
 mod reload_under_load;
 mod schema_files;
 mod session_attacks;
+mod sign_in_callback;
 mod store_conformance;
 mod torn_write_reload;

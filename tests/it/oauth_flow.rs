@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::credentials_flow::Browser;
+use crate::support::Browser;
 use crate::support::databases::{Backend, TestDatabase};
 use crate::support::idp::{
     CLIENT_SECRET, Idp, authorize, sign_in, start_sign_in, start_sign_in_with, walk,

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use authgate::config::ConfigSource;
 use authgate::config::presets::config_using_every_builtin_preset;
+use authgate::config::script_key::{ProviderScript, ScriptKey};
 use authgate::pipeline::build_pipeline;
 
 use crate::support::{ConfigDir, SECRET};
@@ -39,7 +40,8 @@ fn every_preset_profile_maps_its_documented_sample() {
                 continue;
             }
         };
-        let Some(script) = pipeline.script(&format!("providers[{index}].profile")) else {
+        let Some(script) = pipeline.script(ScriptKey::Provider(index, ProviderScript::Profile))
+        else {
             failures.push(format!("{}: the preset has no profile script", provider.id));
             continue;
         };

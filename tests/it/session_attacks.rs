@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::credentials_flow::{Browser, start};
+use crate::credentials_flow::start;
+use crate::support::Browser;
 
 async fn signed_in() -> (
     crate::support::ConfigDir,

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::credentials_flow::Browser;
+use crate::support::Browser;
 use crate::support::{
     ConfigDir, Server, base_config, eventually, free_port, provider_name, served_generation,
 };

@@ -120,7 +120,7 @@ impl OwnPostgres {
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
                 .expect("chmod");
         }
-        let port = super::free_port();
+        let port = super::unbound_port();
         let server = OwnPostgres { dir, port };
         server.resume();
         server

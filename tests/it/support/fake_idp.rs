@@ -70,7 +70,10 @@ async fn emails(request: actix_web::HttpRequest) -> HttpResponse {
 
 impl FakeIdp {
     pub fn start() -> FakeIdp {
-        let port = super::free_port();
+        // Bound here and served as is: the issuer's port is known before anyone else can
+        // take it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake idp");
+        let port = listener.local_addr().expect("fake idp address").port();
         let issuer = format!("http://127.0.0.1:{port}");
         let key = key_pair("k1");
         let mut public = key.to_public_key().expect("public key");
@@ -127,8 +130,8 @@ impl FakeIdp {
                         )
                 })
                 .workers(1)
-                .bind(("127.0.0.1", port))
-                .expect("bind fake idp")
+                .listen(listener)
+                .expect("serve fake idp")
                 .run();
                 ready.send(()).expect("ready");
                 server.await.expect("fake idp runs");

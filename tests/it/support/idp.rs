@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::credentials_flow::Browser;
+use crate::support::Browser;
 
 pub const CLIENT_SECRET: &str = "idp-client-secret-0123456789";
 
@@ -31,7 +31,7 @@ impl Idp {
             idp_dir().join("node_modules/oidc-provider").is_dir(),
             "the test IdP is not installed: run `npm ci --prefix tests/idp` (.ci/run does)"
         );
-        let port = super::free_port();
+        let port = super::unbound_port();
         let clients: Vec<Value> = clients
             .iter()
             .map(|(id, redirect)| {

@@ -1,16 +1,25 @@
-//! Helpers shared by the integration tests: throwaway config directories and a real
-//! authgate server process on a free loopback port.
+//! The one harness of the integration tests: throwaway config directories, real authgate
+//! server processes on loopback ports that stay bound from the moment a test picks them
+//! (no free-port race), the cookie-jar `Browser`, and polling waits.
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod databases;
 pub mod fake_idp;
 pub mod idp;
 
-use std::net::TcpListener;
+pub use browser::Browser;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use command_fds::{CommandFdExt, FdMapping};
 
 /// A secret long enough for every check.
 pub const SECRET: &str = "integration-secret-0123456789abcdef0123456789";
@@ -62,12 +71,36 @@ impl ConfigDir {
     }
 }
 
-/// A loopback port nobody listens on right now.
+/// Listeners bound by `free_port`, each waiting for the server `Server::start` runs on its
+/// port, which inherits it (LISTEN_FDS) instead of binding the port again.
+static RESERVED: Mutex<BTreeMap<u16, TcpListener>> = Mutex::new(BTreeMap::new());
+
+/// A loopback port for an authgate server, bound (port 0) and held until `Server::start`
+/// hands its socket to the server: no other process can take it in between.
 pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("bound address").port();
+    RESERVED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(port, listener);
+    port
+}
+
+/// A loopback port nobody listens on right now, for a peer that must bind it by itself
+/// or for a test that needs a closed port. Another process may take it meanwhile.
+pub fn unbound_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .expect("free port")
+}
+
+fn take_reserved(port: u16) -> Option<TcpListener> {
+    RESERVED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .remove(&port)
 }
 
 /// A minimal valid config listening on `port`.
@@ -75,6 +108,22 @@ pub fn base_config(port: u16, extra: &str) -> String {
     format!(
         "url: http://127.0.0.1:{port}\nsecret: {SECRET}\nserver:\n  listen: 127.0.0.1:{port}\n  workers: 2\n  admin:\n    listen: 127.0.0.1:0\n{extra}"
     )
+}
+
+/// Whether `GET /healthz` on `address` answers 200 within a second.
+fn healthz_answers(address: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(address) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    if stream
+        .write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
 }
 
 /// A running `authgate serve`, killed on drop.
@@ -104,8 +153,18 @@ impl Server {
         for (key, value) in env {
             command.env(key, value);
         }
+        command.env_remove("LISTEN_FDS").env_remove("LISTEN_PID");
+        if let Some(listener) = take_reserved(port) {
+            command
+                .env("LISTEN_FDS", "1")
+                .fd_mappings(vec![FdMapping {
+                    parent_fd: listener.into(),
+                    child_fd: 3,
+                }])
+                .expect("pass the listening socket");
+        }
         let child = command.spawn().expect("spawn authgate");
-        let server = Server {
+        let mut server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             log_path,
@@ -114,13 +173,18 @@ impl Server {
         server
     }
 
-    fn wait_until_healthy(&self) {
+    /// Polls `GET /healthz` until it answers 200; fails at once if the process exits.
+    fn wait_until_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
+        let address = self.base.trim_start_matches("http://").to_string();
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(self.base.trim_start_matches("http://")).is_ok() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("authgate exited ({status}); log:\n{}", self.log());
+            }
+            if healthz_answers(&address) {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
         panic!("authgate did not start; log:\n{}", self.log());
     }

@@ -1,0 +1,322 @@
+//! Finishing a sign-in, one path for every method (credentials, OAuth/OIDC, and email):
+//! the `signIn` callback → the user (found, created or linked in the store) → the session
+//! (a JWT through the `jwt` callback, or a database row) → the redirect → the events. What
+//! differs between methods is stated in [`SignIn`], never decided here by the method.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use super::accounts::{LinkError, resolve_user, signed_in_user, stable_user_id};
+use super::callbacks::{SignInDecision, default_token, run_sign_in};
+use super::issue::{SignInArguments, database_cookie, jwt_cookie};
+use super::redirect::resolve_callback_url_off_workers;
+use super::session::unix_now;
+use super::{
+    AuthRequest, AuthResponse, PendingEvent, SetCookie, failure, off_workers, session_cookie_writes,
+};
+use crate::config::model::SessionStrategy;
+use crate::config::script_key::Event;
+use crate::error::{AuthError, ErrorCode};
+use crate::pipeline::{Pipeline, Provider};
+use crate::providers::profile::UserProfile;
+use crate::store::{Account, Adapter, NewUser, StoreError, User};
+
+/// How the user of a sign-in is found.
+pub enum Identity {
+    /// A provider account (OAuth/OIDC): Auth.js's linking rules against the store (a
+    /// signed-in user links it; an email links only when verified on both sides), or,
+    /// without a store, a user id derived from the provider and the account id.
+    ProviderAccount {
+        profile: UserProfile,
+        allow_email_linking: bool,
+    },
+    /// A credentials identity: under a database session, the store user linked to this
+    /// account (created at its first sign-in); under a JWT, the user as it was checked.
+    Credentials,
+}
+
+/// One sign-in whose method has proven who the user is.
+pub struct SignIn<'a> {
+    pub provider: &'a Provider,
+    /// The user as the method knows it (`user` of the callbacks); `id` set.
+    pub user: Map<String, Value>,
+    /// The account stored for the user (its `user_id` is filled in here).
+    pub account: Account,
+    /// `account` as the scripts see it.
+    pub account_json: Value,
+    /// `profile` of the callbacks: the provider's claims, or `()`.
+    pub profile: Value,
+    /// `credentials` of the signIn callback: the submitted fields, or `()`.
+    pub credentials: Value,
+    pub identity: Identity,
+    /// The kind of session this sign-in issues.
+    pub session: SessionStrategy,
+    /// Claims added to a JWT session before the `jwt` callback (refresh: auto's tokens).
+    pub token_claims: Map<String, Value>,
+    /// Where the user asked to go, not yet checked.
+    pub callback_url: Option<String>,
+    /// Cookies cleared whatever the outcome (an OAuth round trip's checks).
+    pub clear: Vec<SetCookie>,
+}
+
+/// The user a sign-in resolved to, and the events resolving it caused.
+struct Resolved {
+    user: Value,
+    is_new_user: bool,
+    events: Vec<PendingEvent>,
+}
+
+/// Runs the rest of the sign-in and answers it; every failure is rendered by `failure`.
+pub async fn finish(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    sign_in: SignIn<'_>,
+) -> AuthResponse {
+    let clear = sign_in.clear.clone();
+    let mut response = match complete(request, pipeline, sign_in).await {
+        Ok(response) => response,
+        Err(error) => failure::redirect(request, pipeline, error),
+    };
+    response.cookies.splice(0..0, clear);
+    response
+}
+
+async fn complete(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    sign_in: SignIn<'_>,
+) -> Result<AuthResponse, AuthError> {
+    match decide(pipeline, &sign_in).await? {
+        SignInDecision::Allow => {}
+        SignInDecision::Deny => {
+            return Err(AuthError::new(
+                ErrorCode::AccessDenied,
+                format!(
+                    "callbacks.signIn denied a sign-in with {}",
+                    sign_in.provider.id
+                ),
+            ));
+        }
+        SignInDecision::Redirect(url) => {
+            let url = resolve_callback_url_off_workers(pipeline, &request.origin, Some(&url)).await;
+            return Ok(AuthResponse::redirect(request, url));
+        }
+    }
+    let resolved = resolve(request, pipeline, &sign_in).await?;
+    let arguments = SignInArguments {
+        user: resolved.user.clone(),
+        account: sign_in.account_json.clone(),
+        profile: sign_in.profile.clone(),
+        is_new_user: resolved.is_new_user,
+    };
+    let (cookie, max_age) = issue(request, pipeline, &sign_in, arguments).await?;
+    let destination = resolve_callback_url_off_workers(
+        pipeline,
+        &request.origin,
+        sign_in.callback_url.as_deref(),
+    )
+    .await;
+    let mut response = AuthResponse::redirect(request, destination);
+    response.cookies = session_cookie_writes(request, pipeline, Some(&cookie), max_age);
+    response.events = resolved.events;
+    response.events.extend(PendingEvent::if_configured(
+        pipeline,
+        Event::SignIn,
+        vec![
+            ("user", resolved.user),
+            ("account", sign_in.account_json),
+            ("profile", sign_in.profile),
+            ("isNewUser", json!(resolved.is_new_user)),
+        ],
+    ));
+    Ok(response)
+}
+
+/// The `signIn` callback, on the blocking pool.
+async fn decide(
+    pipeline: &Arc<Pipeline>,
+    sign_in: &SignIn<'_>,
+) -> Result<SignInDecision, AuthError> {
+    let arguments = [
+        ("user", Value::Object(sign_in.user.clone())),
+        ("account", sign_in.account_json.clone()),
+        ("profile", sign_in.profile.clone()),
+        ("email", Value::Null),
+        ("credentials", sign_in.credentials.clone()),
+    ];
+    let worker = pipeline.clone();
+    off_workers(true, move || run_sign_in(&worker, &arguments)).await
+}
+
+/// Who signs in, by the sign-in's `identity`.
+async fn resolve(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    sign_in: &SignIn<'_>,
+) -> Result<Resolved, AuthError> {
+    let store = pipeline.store.as_deref();
+    match (&sign_in.identity, store) {
+        (
+            Identity::ProviderAccount {
+                profile,
+                allow_email_linking,
+            },
+            Some(store),
+        ) => {
+            let signed_in = signed_in_user(request, pipeline, store).await?;
+            let resolved = resolve_user(
+                store,
+                &sign_in.account,
+                profile,
+                *allow_email_linking,
+                signed_in.as_deref(),
+                unix_now(pipeline),
+            )
+            .await
+            .map_err(|error| match error {
+                LinkError::NotLinked => AuthError::new(
+                    ErrorCode::OAuthAccountNotLinked,
+                    format!("{} account not linked", sign_in.provider.id),
+                ),
+                LinkError::Store(error) => error.into(),
+            })?;
+            let user = user_json(&resolved.user);
+            let mut events = Vec::new();
+            if resolved.is_new_user {
+                events.extend(PendingEvent::if_configured(
+                    pipeline,
+                    Event::CreateUser,
+                    vec![("user", user.clone())],
+                ));
+            }
+            if resolved.linked {
+                events.extend(PendingEvent::if_configured(
+                    pipeline,
+                    Event::LinkAccount,
+                    vec![
+                        ("user", user.clone()),
+                        ("account", sign_in.account_json.clone()),
+                        ("profile", sign_in.profile.clone()),
+                    ],
+                ));
+            }
+            Ok(Resolved {
+                user,
+                is_new_user: resolved.is_new_user,
+                events,
+            })
+        }
+        (Identity::ProviderAccount { profile, .. }, None) => {
+            let mut user = profile.to_json();
+            user["id"] = Value::String(stable_user_id(&sign_in.provider.id, &profile.id));
+            Ok(Resolved {
+                user,
+                is_new_user: false,
+                events: Vec::new(),
+            })
+        }
+        (Identity::Credentials, Some(store)) if sign_in.session == SessionStrategy::Database => {
+            credentials_user(pipeline, store, sign_in).await
+        }
+        (Identity::Credentials, _) => Ok(Resolved {
+            user: Value::Object(sign_in.user.clone()),
+            is_new_user: false,
+            events: Vec::new(),
+        }),
+    }
+}
+
+/// The store user linked to a credentials identity, created (and the account linked) at
+/// its first sign-in. An email another user owns is refused rather than merged.
+async fn credentials_user(
+    pipeline: &Pipeline,
+    store: &dyn Adapter,
+    sign_in: &SignIn<'_>,
+) -> Result<Resolved, AuthError> {
+    let account = &sign_in.account;
+    if let Some(user) = store
+        .get_user_by_account(&account.provider, &account.provider_account_id)
+        .await?
+    {
+        return Ok(Resolved {
+            user: user_json(&user),
+            is_new_user: false,
+            events: Vec::new(),
+        });
+    }
+    let text = |key: &str| {
+        sign_in
+            .user
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let created = store
+        .create_user(NewUser {
+            id: None,
+            name: text("name"),
+            email: text("email"),
+            email_verified: None,
+            image: text("image"),
+        })
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(reason) => AuthError::new(
+                ErrorCode::OAuthAccountNotLinked,
+                format!("credentials user conflicts with an existing user: {reason}"),
+            ),
+            error => error.into(),
+        })?;
+    store
+        .link_account(Account {
+            user_id: created.id.clone(),
+            ..account.clone()
+        })
+        .await?;
+    let user = user_json(&created);
+    Ok(Resolved {
+        events: PendingEvent::if_configured(
+            pipeline,
+            Event::CreateUser,
+            vec![("user", user.clone())],
+        )
+        .into_iter()
+        .collect(),
+        user,
+        is_new_user: true,
+    })
+}
+
+/// The session cookie value and its max-age.
+async fn issue(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    sign_in: &SignIn<'_>,
+    arguments: SignInArguments,
+) -> Result<(String, u64), AuthError> {
+    match (sign_in.session, &pipeline.store) {
+        (SessionStrategy::Database, Some(store)) => {
+            let user_id = arguments.user["id"].as_str().unwrap_or_default();
+            let browser = request.browser_binding(pipeline);
+            Ok(database_cookie(pipeline, store.as_ref(), user_id, browser).await?)
+        }
+        (SessionStrategy::Database, None) => Err(AuthError::configuration(
+            "database sessions without a store",
+        )),
+        (SessionStrategy::Jwt, _) => {
+            let user = arguments.user.as_object().cloned().unwrap_or_default();
+            let mut token = default_token(&user);
+            token.extend(sign_in.token_claims.clone());
+            let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
+            off_workers(true, move || {
+                jwt_cookie(&worker_request, &worker_pipeline, token, arguments)
+            })
+            .await?
+        }
+    }
+}
+
+fn user_json(user: &User) -> Value {
+    serde_json::to_value(user).unwrap_or(Value::Null)
+}
