@@ -8,6 +8,7 @@
 //! Password hashing is CPU-bound, so the script and the verification run on the blocking
 //! pool; the store calls are async.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use crate::config::script_key::ProviderScript;
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::store::lookup::LookupUser;
-use crate::store::{Account, SqlStore, StoreError};
+use crate::store::{Account, Adapter};
 
 /// Fields of the form that are not credentials.
 const CONTROL_FIELDS: [&str; 3] = ["csrfToken", "callbackUrl", "json"];
@@ -133,25 +134,25 @@ async fn password_check_slot() -> Option<OwnedSemaphorePermit> {
 async fn authorize_with_lookup(
     pipeline: &Pipeline,
     provider: &Provider,
-    store: &SqlStore,
+    store: &dyn Adapter,
     credentials: &Map<String, Value>,
     slot: OwnedSemaphorePermit,
-) -> Result<Option<Map<String, Value>>, StoreError> {
+) -> Result<Option<Map<String, Value>>, AuthError> {
     let (Some(lookup), Some(config)) = (&provider.lookup, &provider.config.lookup) else {
-        return Err(StoreError::Other(format!(
+        return Err(AuthError::configuration(format!(
             "provider {} has no prepared lookup",
             provider.id
         )));
     };
-    let field = |name: &str| {
-        credentials
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let found = store.lookup_user(lookup, field).await?;
-    let password = field(&config.password_field);
+    let fields: BTreeMap<String, String> = credentials
+        .iter()
+        .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_string())))
+        .collect();
+    let found = store.lookup_user(lookup, &fields).await?;
+    let password = fields
+        .get(&config.password_field)
+        .cloned()
+        .unwrap_or_default();
     let hash = found.as_ref().and_then(|user| user.password_hash.clone());
     let dummy = pipeline.password_dummy.clone();
     let verified = off_workers(true, move || {

@@ -196,12 +196,6 @@ impl AuthResponse {
         }
     }
 
-    /// A redirect to the error page with an Auth.js error code.
-    pub fn error_redirect(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -> Self {
-        AuthResponse::redirect(request, pages::error_page_url(request, pipeline, code))
-            .with_v4_failure_status(request, code)
-    }
-
     /// The v4 client (`json=true` without the v5 header) reads a failed sign-in from the
     /// status: 401 for CredentialsSignin, 403 for AccessDenied, as next-auth v4 answers.
     /// Without it, `signIn(..., {redirect: false})` would report `ok: true`.

@@ -95,10 +95,9 @@ pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> 
         let action = escape_html(&format!(
             "{}/{}/{}",
             request.origin.auth_url,
-            if provider.kind == ProviderKind::Credentials {
-                "callback"
-            } else {
-                "signin"
+            match provider.kind {
+                ProviderKind::Credentials => "callback",
+                ProviderKind::Oauth | ProviderKind::Oidc | ProviderKind::Email => "signin",
             },
             provider.id
         ));

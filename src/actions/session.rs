@@ -13,14 +13,14 @@ use serde_json::{Map, Value, json};
 
 use super::callbacks::{default_session, run_jwt, run_session};
 use super::issue::{BROWSER_CLAIM, with_browser_claim};
-use super::{AuthRequest, AuthResponse, PendingEvent, off_workers, session_cookie_writes};
+use super::{AuthRequest, AuthResponse, PendingEvent, failure, off_workers, session_cookie_writes};
 use crate::config::model::SessionStrategy;
 use crate::config::script_key::{Callback, Event, ScriptKey};
-use crate::error::ErrorCode;
+use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
 use crate::session::chunks::{chunk_index, read_value};
 use crate::session::jwt::{decode, encode};
-use crate::store::{Adapter, SqlStore, StoreError};
+use crate::store::Adapter;
 use crate::text::constant_time_eq;
 
 /// How long a session token lives: `jwt.maxAge`, else `session.maxAge`.
@@ -145,7 +145,10 @@ pub enum SessionCookie {
     /// A decoded, verified JWT's claims.
     Jwt(Map<String, Value>),
     /// A database session token, still to be looked up.
-    Database { token: String, store: Arc<SqlStore> },
+    Database {
+        token: String,
+        store: Arc<dyn Adapter>,
+    },
 }
 
 /// JWT cookies are issued by the `jwt` strategy, and by credentials sign-ins under the
@@ -164,12 +167,6 @@ fn null_session(pipeline: &Pipeline) -> AuthResponse {
         Value::Null
     };
     AuthResponse::json(200, empty)
-}
-
-/// The answer when the store failed: 503 while it is unreachable, with the Auth.js code.
-pub fn store_failure(error: &StoreError) -> AuthResponse {
-    tracing::error!(%error, "session store call failed");
-    AuthResponse::json(error.status(), json!({ "error": error.code().as_str() }))
 }
 
 /// `GET /session`, or `POST /session` with `update` set to the submitted `data`. It runs
@@ -256,8 +253,9 @@ fn jwt_session(
     let encoded = match encode(keys, &token, now, max_age) {
         Ok(encoded) => encoded,
         Err(error) => {
-            tracing::error!(%error, "cannot encode the session token");
-            return AuthResponse::json(500, json!({ "error": ErrorCode::Configuration.as_str() }));
+            return failure::json(AuthError::configuration(format!(
+                "cannot encode the session token: {error}"
+            )));
         }
     };
     let mut response = AuthResponse::json(200, session.clone());
@@ -286,7 +284,7 @@ async fn database_session(
     let (mut session, user) = match store.get_session_and_user(token).await {
         Ok(Some(found)) => found,
         Ok(None) => return clear(null_session(pipeline)),
-        Err(error) => return store_failure(&error),
+        Err(error) => return failure::json(error.into()),
     };
     if !may_be_read_here(request, pipeline, session.browser_binding.as_deref()) {
         tracing::debug!("database session issued to another browser");
@@ -315,7 +313,7 @@ async fn database_session(
                 extended = true;
             }
             Ok(None) => return clear(null_session(pipeline)),
-            Err(error) => return store_failure(&error),
+            Err(error) => return failure::json(error.into()),
         }
     }
     let refreshed = super::token_refresh::refresh_accounts(pipeline, store, &user.id).await;

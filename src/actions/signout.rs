@@ -8,15 +8,21 @@ use serde_json::{Value, json};
 
 use super::redirect::resolve_callback_url_off_workers;
 use super::session::{SessionCookie, session_cookie};
-use super::{AuthRequest, AuthResponse, PendingEvent, session_cookie_writes};
+use super::{AuthRequest, AuthResponse, PendingEvent, failure, session_cookie_writes};
 use crate::config::script_key::Event;
-use crate::error::ErrorCode;
+use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
-use crate::store::Adapter;
 
 pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthResponse {
     if !request.csrf_is_valid(pipeline) {
-        return AuthResponse::error_redirect(request, pipeline, ErrorCode::MissingCSRF);
+        return failure::redirect(
+            request,
+            pipeline,
+            AuthError::new(
+                ErrorCode::MissingCSRF,
+                "sign-out without a valid CSRF token",
+            ),
+        );
     }
     let ended = match session_cookie(request, pipeline) {
         Some(Ok(SessionCookie::Jwt(token))) => Some(("token", Value::Object(token))),
@@ -29,11 +35,7 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRe
                 Ok(None) => None,
                 Err(error) => {
                     // The row outlives the cookie: say so rather than pretend.
-                    tracing::error!(%error, "cannot delete the session at sign-out");
-                    let mut response =
-                        AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
-                    response.cookies = session_cookie_writes(request, pipeline, None, 0);
-                    return response;
+                    return signed_out_with_error(request, pipeline, error.into());
                 }
             }
         }
@@ -42,11 +44,7 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRe
     // A session cookie that came twice names sessions none of which may be trusted, and
     // one of them may be this user's own: revoke every database session they name.
     if let Err(error) = revoke_ambiguous_sessions(request, pipeline).await {
-        tracing::error!(%error, "cannot delete the sessions of an ambiguous cookie at sign-out");
-        let mut response =
-            AuthResponse::error_redirect(request, pipeline, ErrorCode::Configuration);
-        response.cookies = session_cookie_writes(request, pipeline, None, 0);
-        return response;
+        return signed_out_with_error(request, pipeline, error.into());
     }
     let callback_cookie = request.cookie(&request.cookie_policy(pipeline).callback_url.name);
     let destination = resolve_callback_url_off_workers(
@@ -68,6 +66,17 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRe
             arguments,
         ));
     }
+    response
+}
+
+/// The cookie is cleared, but a session row could not be deleted: the error page says so.
+fn signed_out_with_error(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    error: AuthError,
+) -> AuthResponse {
+    let mut response = failure::redirect(request, pipeline, error);
+    response.cookies = session_cookie_writes(request, pipeline, None, 0);
     response
 }
 

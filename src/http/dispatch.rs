@@ -1,14 +1,17 @@
 //! Routes `{basePath}/<action>[/<provider>]` to its handler. The base path is read from the
 //! request's pipeline snapshot, so a reload that changes it takes effect at once.
 
+use std::sync::Arc;
+
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth_request::{auth_request, http_response};
 use super::{providers, responses};
-use crate::actions::{self, AuthResponse, SetCookie};
+use crate::actions::{self, AuthRequest, AuthResponse, SetCookie};
 use crate::config::ProviderKind;
-use crate::pipeline::Pipeline;
+use crate::error::{AuthError, ErrorCode};
+use crate::pipeline::{Pipeline, Provider};
 use crate::reload::LiveConfig;
 
 /// The Auth.js action named by `path`, if it lies under `base_path`.
@@ -67,26 +70,11 @@ pub async fn dispatch(
             let (token, cookie) = actions::csrf::csrf_token(&auth, &pipeline);
             with_cookie(actions::pages::sign_in(&auth, &pipeline, &token), cookie)
         }
-        ("POST", "signin", Some(provider)) if provider.kind == ProviderKind::Credentials => {
-            if auth.csrf_is_valid(&pipeline) {
-                // Credentials are posted to /callback; /signin shows the form.
-                AuthResponse::redirect(&auth, actions::pages::sign_in_page_url(&auth, &pipeline))
-            } else {
-                AuthResponse::error_redirect(&auth, &pipeline, crate::error::ErrorCode::MissingCSRF)
+        (method, "signin" | "callback", Some(provider)) => {
+            match provider_action(&auth, &pipeline, method, name, provider).await {
+                Some(response) => response,
+                None => return responses::unknown_action(method),
             }
-        }
-        ("POST", "callback", Some(provider)) if provider.kind == ProviderKind::Credentials => {
-            actions::credentials::callback(&auth, &pipeline, provider).await
-        }
-        ("POST", "signin", Some(provider))
-            if matches!(provider.kind, ProviderKind::Oauth | ProviderKind::Oidc) =>
-        {
-            actions::oauth::sign_in(&auth, &pipeline, provider).await
-        }
-        (_, "callback", Some(provider))
-            if matches!(provider.kind, ProviderKind::Oauth | ProviderKind::Oidc) =>
-        {
-            actions::oauth::callback(&auth, &pipeline, provider).await
         }
         ("GET", "signout", None) => {
             let (token, cookie) = actions::csrf::csrf_token(&auth, &pipeline);
@@ -98,6 +86,50 @@ pub async fn dispatch(
         (method, _, _) => return responses::unknown_action(method),
     };
     http_response(response, &pipeline)
+}
+
+/// `signin/<id>` and `callback/<id>`, by the provider's kind: every kind is handled here,
+/// so a new kind does not compile until it says what its routes do. `None` for a route the
+/// kind does not have.
+async fn provider_action(
+    auth: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    method: &str,
+    name: &str,
+    provider: &Provider,
+) -> Option<AuthResponse> {
+    let response = match (provider.kind, method, name) {
+        (ProviderKind::Credentials, "POST", "signin") => {
+            if auth.csrf_is_valid(pipeline) {
+                // Credentials are posted to /callback; /signin shows the form.
+                AuthResponse::redirect(auth, actions::pages::sign_in_page_url(auth, pipeline))
+            } else {
+                actions::failure::redirect(
+                    auth,
+                    pipeline,
+                    AuthError::new(
+                        ErrorCode::MissingCSRF,
+                        "credentials sign-in without a CSRF token",
+                    ),
+                )
+            }
+        }
+        (ProviderKind::Credentials, "POST", "callback") => {
+            actions::credentials::callback(auth, pipeline, provider).await
+        }
+        (ProviderKind::Oauth | ProviderKind::Oidc, "POST", "signin") => {
+            actions::oauth::sign_in(auth, pipeline, provider).await
+        }
+        (ProviderKind::Oauth | ProviderKind::Oidc, _, "callback") => {
+            actions::oauth::callback(auth, pipeline, provider).await
+        }
+        // Email sign-in is validated and advertised but not served yet.
+        (ProviderKind::Email, _, _) => return None,
+        (ProviderKind::Credentials | ProviderKind::Oauth | ProviderKind::Oidc, _, _) => {
+            return None;
+        }
+    };
+    Some(response)
 }
 
 /// The public session-token keys (empty for symmetric keys).

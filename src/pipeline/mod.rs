@@ -19,7 +19,7 @@ use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
 use crate::session::keys::SessionKeys;
 use crate::store::lookup::PreparedLookup;
-use crate::store::{Dialect, SqlStore};
+use crate::store::{Adapter, Dialect};
 
 /// A provider ready to serve.
 #[derive(Debug, Clone)]
@@ -108,7 +108,7 @@ pub struct Pipeline {
     pub warnings: Diagnostics,
     /// The database, when one is configured and the pipeline is served (`authgate check`
     /// builds pipelines without connecting).
-    pub store: Option<Arc<SqlStore>>,
+    pub store: Option<Arc<dyn Adapter>>,
 }
 
 impl std::fmt::Debug for Pipeline {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::config::{ConfigSource, Diagnostic, Diagnostics, Environment};
 use crate::pipeline::{Pipeline, RestartSettings, build_pipeline_with_clock};
-use crate::store::{ConnectError, StoreRegistry};
+use crate::store::{Adapter, ConnectError, StoreRegistry};
 
 pub use watch::{WatcherHandle, spawn_watcher};
 
@@ -91,7 +91,8 @@ fn build_served_pipeline(
         .unwrap_or_default();
     pipeline.store = stores
         .store_for(pipeline.config.database.as_ref(), &config_dir)
-        .map_err(BuildError::Store)?;
+        .map_err(BuildError::Store)?
+        .map(|store| -> Arc<dyn Adapter> { store });
     Ok(pipeline)
 }
 

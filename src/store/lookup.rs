@@ -100,15 +100,15 @@ fn optional_column(row: &AnyRow, name: &str) -> Result<Option<String>, sqlx::Err
 }
 
 impl SqlStore {
-    /// Runs a lookup with `value(parameter)` bound for each parameter; the first row wins.
-    pub async fn lookup_user(
+    /// `Adapter::lookup_user` over the pool.
+    pub(super) async fn run_lookup(
         &self,
         lookup: &PreparedLookup,
-        value: impl Fn(&str) -> String,
+        fields: &std::collections::BTreeMap<String, String>,
     ) -> StoreResult<Option<LookupUser>> {
         let mut query = sqlx::query(lookup.sql.clone());
         for parameter in &lookup.parameters {
-            query = query.bind(value(parameter));
+            query = query.bind(fields.get(parameter).cloned().unwrap_or_default());
         }
         let row = query
             .fetch_optional(self.pool())

@@ -139,6 +139,15 @@ pub trait Adapter: Send + Sync {
         now: i64,
     ) -> StoreResult<Option<VerificationToken>>;
 
+    /// A credentials `lookup`: runs the operator's query with each of its parameters bound
+    /// to the field of that name (empty when absent; never spliced into the text); the first
+    /// row wins.
+    async fn lookup_user(
+        &self,
+        lookup: &lookup::PreparedLookup,
+        fields: &std::collections::BTreeMap<String, String>,
+    ) -> StoreResult<Option<lookup::LookupUser>>;
+
     /// Deletes sessions and verification tokens that expired at or before `now`.
     async fn purge_expired(&self, now: i64) -> StoreResult<Purged>;
     /// A round trip to the database.

@@ -4,7 +4,6 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use super::Adapter;
 use crate::reload::LiveConfig;
 
 /// Runs the purge every `database.purgeInterval` of the pipeline being served, until the

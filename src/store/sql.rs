@@ -350,6 +350,14 @@ impl SqlStore {
 
 #[async_trait]
 impl Adapter for SqlStore {
+    async fn lookup_user(
+        &self,
+        lookup: &super::lookup::PreparedLookup,
+        fields: &std::collections::BTreeMap<String, String>,
+    ) -> StoreResult<Option<super::lookup::LookupUser>> {
+        self.run_lookup(lookup, fields).await
+    }
+
     async fn create_user(&self, user: NewUser) -> StoreResult<User> {
         let user = User {
             id: user.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),

@@ -5,34 +5,13 @@ use serde_json::{Value, json};
 
 use crate::support::{Browser, ConfigDir, Server, base_config, free_port};
 
-/// A credentials provider with one user, `ada` / `correct horse`, plus `extra` config.
+/// `base.yaml` plus `credentials.yaml` (one user, `ada` / `correct horse`), plus `extra`.
 pub fn credentials_config(port: u16, extra: &str) -> String {
-    let hash = authgate::password::hash_password("correct horse").unwrap();
     base_config(
         port,
         &format!(
-            r#"providers:
-  - id: password
-    type: credentials
-    name: Password
-    credentials:
-      username: {{ label: Username }}
-      password: {{ label: Password, type: password }}
-    authorize: |
-      let users = #{{ ada: #{{ id: "42", name: "Ada", email: "ada@example.com", role: "admin", hash: "{hash}" }} }};
-      let user = users[credentials.username ?? ""];
-      let hash = if user != () {{ user.hash }} else {{ () }};
-      if verify_password(credentials.password ?? "", hash) {{ #{{ id: user.id, name: user.name, email: user.email, role: user.role }} }} else {{ () }}
-callbacks:
-  jwt: |
-    if user != () {{ token.role = user.role; }}
-    if trigger == "update" && session != () && session.name != () {{ token.name = session.name; }}
-    token
-  session: |
-    session.user.id = token.sub;
-    session.user.role = token.role;
-    session
-{extra}"#
+            "{}{extra}",
+            crate::support::fixture_config("credentials.yaml", port)
         ),
     )
 }

@@ -12,7 +12,7 @@ use authgate::actions::{AuthRequest, Method, RequestOrigin, session};
 use authgate::clock::{Clock, ManualClock};
 use authgate::config::ConfigSource;
 use authgate::reload::LiveConfig;
-use authgate::store::{Adapter, NewUser, Session};
+use authgate::store::{NewUser, Session};
 
 use crate::support::databases::{Backend, TestDatabase};
 use crate::support::{ConfigDir, base_config, unbound_port};

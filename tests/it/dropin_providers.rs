@@ -141,6 +141,12 @@ async fn a_dropin_reusing_a_config_id_is_refused_and_names_both_places() {
     ));
     let server = Server::start(&dir.config_path(), port);
     let before = crate::support::served_generation(&server).await.unwrap();
+    let use_line = std::fs::read_to_string(dir.config_path())
+        .unwrap()
+        .lines()
+        .position(|line| line.contains("- use: github"))
+        .unwrap()
+        + 1;
 
     dir.write("providers.d/github.yaml", GITHUB);
     let ready = eventually(RELOAD_DEADLINE, || async {
@@ -156,7 +162,7 @@ async fn a_dropin_reusing_a_config_id_is_refused_and_names_both_places() {
     assert!(
         error.contains("duplicate provider id `github`")
             && error.contains("already used by providers[0] at ")
-            && error.contains("authgate.yaml:9:5")
+            && error.contains(&format!("authgate.yaml:{use_line}:5"))
             && error.contains("providers.d/github.yaml:1:1"),
         "{error}"
     );

@@ -420,8 +420,11 @@ async fn request_data_cannot_forge_a_log_line() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let log = server.log();
+    let log = server
+        .log_when(Duration::from_secs(3), |log| {
+            log.contains("path=/api/auth/callback/acme")
+        })
+        .await;
     assert!(log.contains("\\u000d\\u000a2099-01-01"), "{log}");
     assert!(
         !log.lines().any(|line| line.starts_with("2099-01-01")),
@@ -489,8 +492,11 @@ async fn a_round_trips_cookies_are_answered_once() {
         let location = response.headers()["location"].to_str().unwrap().to_string();
         assert!(location.contains("error=OAuthCallback"), "{location}");
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let log = server.log();
+    let log = server
+        .log_when(Duration::from_secs(3), |log| {
+            log.matches("path=/api/auth/callback/acme").count() == 3
+        })
+        .await;
     assert_eq!(
         log.matches("this round trip was already answered").count(),
         2,

@@ -103,11 +103,19 @@ fn take_reserved(port: u16) -> Option<TcpListener> {
         .remove(&port)
 }
 
-/// A minimal valid config listening on `port`.
+/// A configuration from `tests/fixtures/configs/<name>`, with `{port}` replaced.
+pub fn fixture_config(name: &str, port: u16) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/configs")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("fixture {}: {error}", path.display()))
+        .replace("{port}", &port.to_string())
+}
+
+/// The minimal valid config (`base.yaml`) on `port`, followed by `extra`.
 pub fn base_config(port: u16, extra: &str) -> String {
-    format!(
-        "url: http://127.0.0.1:{port}\nsecret: {SECRET}\nserver:\n  listen: 127.0.0.1:{port}\n  workers: 2\n  admin:\n    listen: 127.0.0.1:0\n{extra}"
-    )
+    format!("{}{extra}", fixture_config("base.yaml", port))
 }
 
 /// Whether `GET /healthz` on `address` answers 200 within a second.
@@ -216,6 +224,16 @@ impl Server {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Polls the log until `condition` holds (or `timeout` passes), and returns it.
+    pub async fn log_when(&self, timeout: Duration, condition: impl Fn(&str) -> bool) -> String {
+        eventually(timeout, || async {
+            let log = self.log();
+            condition(&log).then_some(log)
+        })
+        .await
+        .unwrap_or_else(|| self.log())
     }
 
     pub fn pid(&self) -> i32 {
