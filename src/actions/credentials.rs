@@ -214,33 +214,7 @@ async fn checked_sign_in<'a>(
         ));
     }
     let credentials = submitted_credentials(request);
-    let slot = password_check_slot().await.ok_or_else(|| {
-        AuthError::configuration(format!(
-            "no password check slot within {PASSWORD_CHECK_WAIT:?}"
-        ))
-        .with_status(503)
-    })?;
-    let user = if provider.lookup.is_some() {
-        let store = pipeline
-            .store
-            .as_deref()
-            .ok_or_else(|| AuthError::configuration("a credentials lookup without a store"))?;
-        authorize_with_lookup(pipeline, provider, store, &credentials, slot).await?
-    } else {
-        let (worker_pipeline, worker_provider, worker_credentials) =
-            (pipeline.clone(), provider.clone(), credentials.clone());
-        off_workers(true, move || {
-            let _slot = slot;
-            authorize_with_script(&worker_pipeline, &worker_provider, &worker_credentials)
-        })
-        .await?
-    };
-    let mut user = user.ok_or_else(|| {
-        AuthError::new(
-            ErrorCode::CredentialsSignin,
-            format!("{} refused the credentials", provider.id),
-        )
-    })?;
+    let mut user = checked_user(pipeline, provider, &credentials).await?;
     let session = match (
         pipeline.session_strategy,
         pipeline.config.session.credentials,
@@ -280,6 +254,42 @@ async fn checked_sign_in<'a>(
             .or(callback_cookie)
             .map(str::to_string),
         clear: Vec::new(),
+    })
+}
+
+/// The user the submitted credentials prove, by the `lookup` query or the `authorize`
+/// script, holding one password check slot; a refusal is CredentialsSignin.
+async fn checked_user(
+    pipeline: &Arc<Pipeline>,
+    provider: &Provider,
+    credentials: &Map<String, Value>,
+) -> Result<Map<String, Value>, AuthError> {
+    let slot = password_check_slot().await.ok_or_else(|| {
+        AuthError::configuration(format!(
+            "no password check slot within {PASSWORD_CHECK_WAIT:?}"
+        ))
+        .with_status(503)
+    })?;
+    let user = if provider.lookup.is_some() {
+        let store = pipeline
+            .store
+            .as_deref()
+            .ok_or_else(|| AuthError::configuration("a credentials lookup without a store"))?;
+        authorize_with_lookup(pipeline, provider, store, credentials, slot).await?
+    } else {
+        let (worker_pipeline, worker_provider, worker_credentials) =
+            (pipeline.clone(), provider.clone(), credentials.clone());
+        off_workers(true, move || {
+            let _slot = slot;
+            authorize_with_script(&worker_pipeline, &worker_provider, &worker_credentials)
+        })
+        .await?
+    };
+    user.ok_or_else(|| {
+        AuthError::new(
+            ErrorCode::CredentialsSignin,
+            format!("{} refused the credentials", provider.id),
+        )
     })
 }
 

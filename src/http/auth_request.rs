@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -156,8 +156,11 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
             (Some(_), Some(seconds)) => {
                 let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
                 built.set_max_age(CookieDuration::seconds(seconds));
-                if let Some(expires) = actix_web::cookie::time::OffsetDateTime::now_utc()
-                    .checked_add(CookieDuration::seconds(seconds))
+                // `Expires` from the pipeline clock, like every time authgate states.
+                let now = i64::try_from(pipeline.clock.unix_seconds()).unwrap_or(i64::MAX);
+                if let Some(expires) = now
+                    .checked_add(seconds)
+                    .and_then(|at| OffsetDateTime::from_unix_timestamp(at).ok())
                 {
                     built.set_expires(expires);
                 }

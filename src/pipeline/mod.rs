@@ -13,10 +13,13 @@ use crate::config::model::{Config, SessionStrategy};
 use crate::config::script_key::{ProviderScript, ScriptKey};
 use crate::config::scripts::configured_scripts;
 use crate::config::semantic::effective_strategy;
-use crate::config::{Diagnostic, Diagnostics, LoadedConfig, ProviderConfig, ProviderKind};
+use crate::config::{
+    Diagnostic, Diagnostics, LoadedConfig, LoadedScript, ProviderConfig, ProviderKind,
+};
 use crate::providers::discovery::ProviderRuntime;
 use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
+use crate::session::keys::KeyFileText;
 use crate::session::keys::SessionKeys;
 use crate::store::lookup::PreparedLookup;
 use crate::store::{Adapter, Dialect};
@@ -52,6 +55,23 @@ pub struct RestartSettings {
 }
 
 impl RestartSettings {
+    /// The settings `config` asks for.
+    pub fn of(config: &Config) -> RestartSettings {
+        RestartSettings {
+            listen: config.server.listen.clone(),
+            workers: config.server.workers,
+            shutdown_timeout: config.server.shutdown_timeout.seconds(),
+            log_level: config.logging.level.clone(),
+            log_format: config.logging.format,
+            max_cookie_header_bytes: config.server.max_cookie_header_bytes,
+            admin_listen: config
+                .server
+                .admin
+                .enabled
+                .then(|| config.server.admin.listen.clone()),
+        }
+    }
+
     /// Names of the settings that differ, for "needs restart" reports.
     pub fn changed_from(&self, running: &RestartSettings) -> Vec<&'static str> {
         let mut changed = Vec::new();
@@ -148,28 +168,7 @@ impl Pipeline {
             }
         };
         let runtime = ScriptRuntime::new(&config.scripting, clock.clone(), password_dummy.clone());
-        let engine = runtime.engine();
-        let mut scripts = HashMap::new();
-        for script in &loaded.scripts {
-            match compile_script(engine, script) {
-                Ok(compiled) => {
-                    scripts.insert(script.key, compiled);
-                }
-                Err(diagnostic) => diagnostics.push(diagnostic),
-            }
-        }
-        // A configured script the pipeline cannot find would read as "no script", which for
-        // `signIn` means allow: it is a build error, never a silent default.
-        if !diagnostics.has_errors() {
-            for (key, _) in configured_scripts(&config) {
-                if !scripts.contains_key(&key) {
-                    diagnostics.push(Diagnostic::error(
-                        key.to_string(),
-                        "the script is configured but was not loaded",
-                    ));
-                }
-            }
-        }
+        let scripts = compile_scripts(&runtime, &config, &loaded.scripts, &mut diagnostics);
         // The semantic rules already reported an unusable `url`.
         let base_url = Url::parse(&config.url)
             .map(|url| url.as_str().trim_end_matches('/').to_string())
@@ -183,58 +182,18 @@ impl Pipeline {
             .into_iter()
             .map(str::to_string)
             .collect();
-        let session_keys = SessionKeys::new(
-            config.jwt.algorithm,
-            config.jwt.encryption,
-            &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+        let session_keys = session_keys(
+            &config,
+            &secrets,
             &loaded.key_files,
-            &[
-                cookies.session_token.name.as_str(),
-                https_cookies.session_token.name.as_str(),
-            ],
+            [&cookies, &https_cookies],
+            &mut diagnostics,
         );
-        let session_keys = match session_keys {
-            Ok(keys) => Some(keys),
-            // Key problems the semantic rules already named are not repeated.
-            Err(_) if diagnostics.has_errors() => None,
-            Err(error) => {
-                let path = match error.index {
-                    Some(index) => format!("jwt.keys[{index}]"),
-                    None => "jwt".to_string(),
-                };
-                diagnostics.push(Diagnostic::error(path, error.message));
-                None
-            }
-        };
         let (false, Some(session_keys)) = (diagnostics.has_errors(), session_keys) else {
             diagnostics.0.sort_by_key(|d| !d.is_error());
             return Err(diagnostics);
         };
-        let dialect = config
-            .database
-            .as_ref()
-            .and_then(|database| Dialect::of_url(database.url.expose()));
-        let mut providers = Vec::new();
-        let mut provider_index = HashMap::new();
-        for (index, provider) in config.providers.iter().enumerate() {
-            let (Some(id), Some(kind)) = (provider.id.clone(), provider.kind) else {
-                continue;
-            };
-            provider_index.insert(id.clone(), providers.len());
-            let lookup = match (&provider.lookup, dialect) {
-                (Some(lookup), Some(dialect)) => Some(PreparedLookup::new(&lookup.query, dialect)),
-                _ => None,
-            };
-            providers.push(Provider {
-                name: provider.name.clone().unwrap_or_else(|| id.clone()),
-                id,
-                kind,
-                config: provider.clone(),
-                lookup,
-                index,
-                runtime: Arc::default(),
-            });
-        }
+        let (providers, provider_index) = serving_providers(&config);
         let base_path = config.base_path.trim_end_matches('/').to_string();
         Ok(Pipeline {
             generation,
@@ -245,19 +204,7 @@ impl Pipeline {
             cookies,
             https_cookies,
             session_strategy: effective_strategy(&config),
-            restart_settings: RestartSettings {
-                listen: config.server.listen.clone(),
-                workers: config.server.workers,
-                shutdown_timeout: config.server.shutdown_timeout.seconds(),
-                log_level: config.logging.level.clone(),
-                log_format: config.logging.format,
-                max_cookie_header_bytes: config.server.max_cookie_header_bytes,
-                admin_listen: config
-                    .server
-                    .admin
-                    .enabled
-                    .then(|| config.server.admin.listen.clone()),
-            },
+            restart_settings: RestartSettings::of(&config),
             providers,
             provider_index,
             scripts,
@@ -348,6 +295,97 @@ impl Pipeline {
             self.session_strategy.as_str()
         )
     }
+}
+
+/// Every script compiled once, by key. A configured script the pipeline cannot find would
+/// read as "no script", which for `signIn` means allow: it is a build error instead.
+fn compile_scripts(
+    runtime: &ScriptRuntime,
+    config: &Config,
+    loaded: &[LoadedScript],
+    diagnostics: &mut Diagnostics,
+) -> HashMap<ScriptKey, CompiledScript> {
+    let mut scripts = HashMap::new();
+    for script in loaded {
+        match compile_script(runtime.engine(), script) {
+            Ok(compiled) => {
+                scripts.insert(script.key, compiled);
+            }
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    if !diagnostics.has_errors() {
+        for (key, _) in configured_scripts(config) {
+            if !scripts.contains_key(&key) {
+                diagnostics.push(Diagnostic::error(
+                    key.to_string(),
+                    "the script is configured but was not loaded",
+                ));
+            }
+        }
+    }
+    scripts
+}
+
+/// The token keys, for the session cookie's name under both cookie policies. Key problems
+/// the semantic rules already named are not repeated.
+fn session_keys(
+    config: &Config,
+    secrets: &[String],
+    key_files: &[KeyFileText],
+    policies: [&CookiePolicy; 2],
+    diagnostics: &mut Diagnostics,
+) -> Option<SessionKeys> {
+    let keys = SessionKeys::new(
+        config.jwt.algorithm,
+        config.jwt.encryption,
+        &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+        key_files,
+        &policies.map(|policy| policy.session_token.name.as_str()),
+    );
+    match keys {
+        Ok(keys) => Some(keys),
+        Err(_) if diagnostics.has_errors() => None,
+        Err(error) => {
+            let path = match error.index {
+                Some(index) => format!("jwt.keys[{index}]"),
+                None => "jwt".to_string(),
+            };
+            diagnostics.push(Diagnostic::error(path, error.message));
+            None
+        }
+    }
+}
+
+/// The providers in their order, and their positions by id. A provider's `index` is its
+/// position in the merged `providers` list, which keys its scripts.
+fn serving_providers(config: &Config) -> (Vec<Provider>, HashMap<String, usize>) {
+    let dialect = config
+        .database
+        .as_ref()
+        .and_then(|database| Dialect::of_url(database.url.expose()));
+    let mut providers = Vec::new();
+    let mut provider_index = HashMap::new();
+    for (index, provider) in config.providers.iter().enumerate() {
+        let (Some(id), Some(kind)) = (provider.id.clone(), provider.kind) else {
+            continue;
+        };
+        provider_index.insert(id.clone(), providers.len());
+        let lookup = match (&provider.lookup, dialect) {
+            (Some(lookup), Some(dialect)) => Some(PreparedLookup::new(&lookup.query, dialect)),
+            _ => None,
+        };
+        providers.push(Provider {
+            name: provider.name.clone().unwrap_or_else(|| id.clone()),
+            id,
+            kind,
+            config: provider.clone(),
+            lookup,
+            index,
+            runtime: Arc::default(),
+        });
+    }
+    (providers, provider_index)
 }
 
 /// Loads, checks and compiles in one step (`authgate check` and every reload), on the
