@@ -100,10 +100,12 @@ enum SchemaChoice {
 }
 
 fn main() -> ExitCode {
+    // Before anything else, while this is the only thread and no other descriptor is open.
+    let activation = authgate::http::socket_activation::take_passed_socket();
     let cli = Cli::parse();
     let source = ConfigSource::new(&cli.config);
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(source),
+        Command::Serve => serve(source, activation),
         Command::Check { verbose } => Ok(check(&source, verbose)),
         Command::Schema { which } => {
             let kind = match which {
@@ -281,7 +283,10 @@ fn init_tracing(level: &str, format: LogFormat) {
     }
 }
 
-fn serve(source: ConfigSource) -> anyhow::Result<ExitCode> {
+fn serve(
+    source: ConfigSource,
+    activation: authgate::http::socket_activation::Activation,
+) -> anyhow::Result<ExitCode> {
     let live = match LiveConfig::start(source, Arc::new(ProcessEnvironment), Arc::new(SystemClock))
     {
         Ok(live) => live,
@@ -300,6 +305,9 @@ fn serve(source: ConfigSource) -> anyhow::Result<ExitCode> {
     };
     let settings = live.running_settings().clone();
     init_tracing(&settings.log_level, settings.log_format);
+    if let Some(note) = &activation.note {
+        tracing::info!("{note}");
+    }
     let pipeline = live.snapshot();
     for warning in pipeline.warnings.iter() {
         tracing::warn!("{}", warning.headline());
@@ -319,7 +327,7 @@ fn serve(source: ConfigSource) -> anyhow::Result<ExitCode> {
                 tracing::warn!(%error, "cannot listen for SIGHUP; reload on signal is off")
             }
         }
-        authgate::http::serve(live)
+        authgate::http::serve(live, activation.listener)
             .await
             .with_context(|| format!("cannot serve on {}", settings.listen))
     })?;

@@ -41,7 +41,10 @@ fn run(
     arguments: &[(&str, Value)],
 ) -> Option<Result<Value, AuthError>> {
     let key = ScriptKey::Callback(callback);
-    let script = pipeline.script(key)?;
+    let script = match pipeline.script(key) {
+        Ok(script) => script?,
+        Err(error) => return Some(Err(error)),
+    };
     let arguments = with_defaults(key, arguments);
     Some(
         pipeline

@@ -84,7 +84,7 @@ fn authorize_with_script(
     provider: &Provider,
     credentials: &Map<String, Value>,
 ) -> Option<Map<String, Value>> {
-    let Some(script) = pipeline.provider_script(provider, ProviderScript::Authorize) else {
+    let Ok(Some(script)) = pipeline.provider_script(provider, ProviderScript::Authorize) else {
         tracing::error!(provider = %provider.id, "credentials provider has no authorize script");
         return None;
     };
@@ -186,7 +186,8 @@ pub async fn callback(
 ) -> AuthResponse {
     match checked_sign_in(request, pipeline, provider).await {
         Ok(sign_in) => finish(request, pipeline, sign_in).await,
-        // Too many password checks at once: the server is busy, not the user wrong.
+        // Too many password checks at once, or the store is down: the server is busy, not
+        // the user wrong, and the form can be sent again.
         Err(error) if error.status == 503 => failure::json(error),
         Err(error) => failure::redirect(request, pipeline, error),
     }
@@ -254,6 +255,7 @@ async fn checked_sign_in<'a>(
             .or(callback_cookie)
             .map(str::to_string),
         clear: Vec::new(),
+        retryable: true,
     })
 }
 

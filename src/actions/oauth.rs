@@ -19,6 +19,7 @@ use super::redirect::resolve_callback_url_off_workers;
 use super::sign_in::{Identity, SignIn, finish};
 use super::{AuthRequest, AuthResponse, Method, SetCookie, failure, off_workers};
 use crate::config::ProviderKind;
+use crate::config::diagnostics::quoted;
 use crate::config::provider::{Check, RefreshMode};
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
@@ -491,13 +492,15 @@ fn provider_error(provider: &Provider, parameters: &BTreeMap<String, String>) ->
     };
     Some(AuthError::new(
         code,
+        // Unauthenticated text: quoted and bounded, so it cannot pose as log fields.
         format!(
-            "{} returned the error {error}: {}",
+            "{} returned the error {} ({})",
             provider.id,
+            quoted(error),
             parameters
                 .get("error_description")
-                .map(String::as_str)
-                .unwrap_or("no description")
+                .map(|description| quoted(description))
+                .unwrap_or_else(|| "no description".into())
         ),
     ))
 }
@@ -548,6 +551,7 @@ async fn proven_sign_in<'a>(
         token_claims: refresh_claims(provider, &answer.tokens),
         callback_url: callback_cookie.map(str::to_string),
         clear: clear_checks(request, pipeline),
+        retryable: false,
         identity: Identity::ProviderAccount {
             profile,
             allow_email_linking: provider

@@ -58,6 +58,10 @@ pub struct SignIn<'a> {
     pub callback_url: Option<String>,
     /// Cookies cleared whatever the outcome (an OAuth round trip's checks).
     pub clear: Vec<SetCookie>,
+    /// The request can be sent again as it is (a credentials form; an OAuth callback
+    /// cannot, its code is spent): a store outage answers 503 for the client to retry,
+    /// instead of the error page.
+    pub retryable: bool,
 }
 
 /// The user a sign-in resolved to, and the events resolving it caused.
@@ -73,9 +77,10 @@ pub async fn finish(
     pipeline: &Arc<Pipeline>,
     sign_in: SignIn<'_>,
 ) -> AuthResponse {
-    let clear = sign_in.clear.clone();
+    let (clear, retryable) = (sign_in.clear.clone(), sign_in.retryable);
     let mut response = match complete(request, pipeline, sign_in).await {
         Ok(response) => response,
+        Err(error) if retryable && error.status == 503 => failure::json(error),
         Err(error) => failure::redirect(request, pipeline, error),
     };
     response.cookies.splice(0..0, clear);

@@ -159,28 +159,12 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
             );
             continue;
         };
-        match provider.id.as_deref() {
-            None => checker.error(&format!("{base}/id"), "required property is missing"),
-            Some(id) => {
-                if let Some(first) = seen.get(id) {
-                    // Point at the user's entry, even when the id came from its preset.
-                    let location = provider_id_pointer(checker.source_map, index);
-                    let shown = checker.shown(&format!("{base}/id"), id);
-                    let first_location = checker
-                        .source_map
-                        .locate(&provider_id_pointer(checker.source_map, *first), false);
-                    checker.error_at(
-                        &format!("{base}/id"),
-                        &location,
-                        format!(
-                            "duplicate provider id{shown} (already used by providers[{first}] at {})",
-                            first_location.short()
-                        ),
-                    );
-                } else {
-                    seen.insert(id, index);
-                }
-            }
+        check_unique_id(provider, index, &mut seen, checker);
+        if provider.use_preset.is_none() && !provider.requires.is_empty() {
+            checker.error(
+                &format!("{base}/requires"),
+                "`requires` belongs to preset templates; a provider states the fields itself (or says `use: <preset>`)",
+            );
         }
         if let Some(preset_name) = &provider.use_preset
             && let Some(preset) = presets.get(preset_name)
@@ -209,34 +193,7 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
                 }
             }
             ProviderKind::Credentials => {
-                if provider.authorize.is_none() && provider.lookup.is_none() {
-                    checker.error(
-                        &base,
-                        "a credentials provider needs an `authorize` script or a `lookup` query",
-                    );
-                }
-                if provider.authorize.is_some() && provider.lookup.is_some() {
-                    checker.error(
-                        &format!("{base}/lookup"),
-                        "set either `authorize` or `lookup`, not both",
-                    );
-                }
-                if provider.lookup.is_some() && config.database.is_none() {
-                    checker.error(
-                        &format!("{base}/lookup"),
-                        "a `lookup` query needs a `database` section",
-                    );
-                }
-                if let Some(lookup) = &provider.lookup {
-                    check_lookup(provider, lookup, &base, checker);
-                }
-                let strategy = effective_strategy(config);
-                if strategy == SessionStrategy::Database && config.session.credentials.is_none() {
-                    checker.error(
-                        &base,
-                        "a credentials provider with the `database` session strategy needs `session.credentials: jwt` (issue JWT cookies, as Auth.js does) or `session.credentials: database`",
-                    );
-                }
+                check_credentials_provider(config, provider, &base, checker)
             }
             ProviderKind::Email => {
                 for (field, value) in [("server", &provider.server), ("from", &provider.from)] {
@@ -252,6 +209,75 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
                 }
             }
         }
+    }
+}
+
+/// A provider's id is unique; a duplicate names both places.
+fn check_unique_id<'a>(
+    provider: &'a ProviderConfig,
+    index: usize,
+    seen: &mut HashMap<&'a str, usize>,
+    checker: &mut Checker<'_>,
+) {
+    let base = format!("/providers/{index}");
+    let Some(id) = provider.id.as_deref() else {
+        checker.error(&format!("{base}/id"), "required property is missing");
+        return;
+    };
+    let Some(first) = seen.get(id) else {
+        seen.insert(id, index);
+        return;
+    };
+    // Point at the user's entry, even when the id came from its preset.
+    let location = provider_id_pointer(checker.source_map, index);
+    let shown = checker.shown(&format!("{base}/id"), id);
+    let first_location = checker
+        .source_map
+        .locate(&provider_id_pointer(checker.source_map, *first), false);
+    checker.error_at(
+        &format!("{base}/id"),
+        &location,
+        format!(
+            "duplicate provider id{shown} (already used by providers[{first}] at {})",
+            first_location.short()
+        ),
+    );
+}
+
+/// A credentials provider: exactly one of `authorize` and `lookup`, and what each needs.
+fn check_credentials_provider(
+    config: &Config,
+    provider: &ProviderConfig,
+    base: &str,
+    checker: &mut Checker<'_>,
+) {
+    if provider.authorize.is_none() && provider.lookup.is_none() {
+        checker.error(
+            base,
+            "a credentials provider needs an `authorize` script or a `lookup` query",
+        );
+    }
+    if provider.authorize.is_some() && provider.lookup.is_some() {
+        checker.error(
+            &format!("{base}/lookup"),
+            "set either `authorize` or `lookup`, not both",
+        );
+    }
+    if provider.lookup.is_some() && config.database.is_none() {
+        checker.error(
+            &format!("{base}/lookup"),
+            "a `lookup` query needs a `database` section",
+        );
+    }
+    if let Some(lookup) = &provider.lookup {
+        check_lookup(provider, lookup, base, checker);
+    }
+    let strategy = effective_strategy(config);
+    if strategy == SessionStrategy::Database && config.session.credentials.is_none() {
+        checker.error(
+            base,
+            "a credentials provider with the `database` session strategy needs `session.credentials: jwt` (issue JWT cookies, as Auth.js does) or `session.credentials: database`",
+        );
     }
 }
 
@@ -288,12 +314,17 @@ fn check_oauth_provider<'a>(
     base: &str,
     checker: &mut Checker<'_>,
 ) {
-    if provider.client_id.is_none() && !provider.requires.contains(&RequiredField::ClientId) {
+    // A preset's `requires` names fields its user supplies; `check_preset_requirements`
+    // reports those. Without `use:`, nothing is exempt.
+    let from_preset = |field: &str| {
+        provider.use_preset.is_some() && provider.requires.iter().any(|r| r.key() == field)
+    };
+    if provider.client_id.is_none() && !from_preset(RequiredField::ClientId.key()) {
         checker.error(&format!("{base}/clientId"), "required property is missing");
     }
     let discovers = provider.issuer.is_some() || provider.well_known.is_some();
     if kind == ProviderKind::Oidc && !discovers {
-        if !provider.requires.contains(&RequiredField::Issuer) {
+        if !from_preset(RequiredField::Issuer.key()) {
             checker.error(
                 &format!("{base}/issuer"),
                 "required property is missing (an oidc provider discovers its endpoints from the issuer)",
@@ -304,8 +335,7 @@ fn check_oauth_provider<'a>(
             ("authorization", &provider.authorization),
             ("token", &provider.token),
         ] {
-            let required_by_preset = provider.requires.iter().any(|r| r.key() == field);
-            if endpoint.is_none() && !required_by_preset {
+            if endpoint.is_none() && !from_preset(field) {
                 checker.error(
                     &format!("{base}/{field}"),
                     "required property is missing (or set `issuer` to discover it)",
@@ -495,6 +525,14 @@ fn check_csrf_cookie_binding(config: &Config, checker: &mut Checker<'_>) {
 }
 
 fn check_cookies(config: &Config, checker: &mut Checker<'_>) {
+    if cookie_attributes_are_well_formed(config, checker) {
+        check_cookie_prefix_rules(config, checker);
+    }
+}
+
+/// Names, domains and paths that a `Set-Cookie` header can carry; false after reporting
+/// one that it cannot.
+fn cookie_attributes_are_well_formed(config: &Config, checker: &mut Checker<'_>) -> bool {
     let cookies = &config.cookies;
     let mut attributes: Vec<CookieAttribute<'_>> = Vec::new();
     if let Some(domain) = &cookies.domain {
@@ -546,12 +584,13 @@ fn check_cookies(config: &Config, checker: &mut Checker<'_>) {
             checker.error(&pointer, format!("expected {expected}, found{shown}"));
         }
     }
-    if malformed {
-        return;
-    }
+    !malformed
+}
 
-    // The rules browsers enforce, checked on the cookies authgate will really send: for
-    // the configured URL, and for https too when a proxy may tell us the request is https.
+/// The rules browsers enforce, checked on the cookies authgate will really send: for the
+/// configured URL, and for https too when a proxy may tell us the request is https.
+fn check_cookie_prefix_rules(config: &Config, checker: &mut Checker<'_>) {
+    let cookies = &config.cookies;
     let https = config.url.starts_with("https://");
     let mut variants = vec![https];
     if config.trust_host && !https {

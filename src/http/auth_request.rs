@@ -212,8 +212,13 @@ fn spawn_events(events: Vec<PendingEvent>, pipeline: Arc<Pipeline>) {
         let _ = web::block(move || {
             for event in events {
                 let key = ScriptKey::Event(event.event);
-                let Some(script) = pipeline.script(key) else {
-                    continue;
+                let script = match pipeline.script(key) {
+                    Ok(Some(script)) => script,
+                    Ok(None) => continue,
+                    Err(error) => {
+                        tracing::error!("{}", error.internal);
+                        continue;
+                    }
                 };
                 let arguments = crate::actions::callbacks::with_defaults(key, &event.arguments);
                 if let Err(error) = pipeline.scripts_runtime.call(script, &arguments) {

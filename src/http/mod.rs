@@ -12,6 +12,7 @@ mod origin;
 mod providers;
 mod request_log;
 mod responses;
+pub mod socket_activation;
 
 use std::sync::Arc;
 
@@ -41,7 +42,10 @@ pub fn configure_admin(config: &mut web::ServiceConfig) {
 
 /// Runs the server (and the admin listener, when enabled) until SIGTERM/SIGINT, then
 /// drains in-flight requests.
-pub async fn serve(live: Arc<LiveConfig>) -> std::io::Result<()> {
+pub async fn serve(
+    live: Arc<LiveConfig>,
+    passed_socket: Option<std::net::TcpListener>,
+) -> std::io::Result<()> {
     let settings = live.running_settings().clone();
     let data = web::Data::from(live);
     let cookie_limit = settings.max_cookie_header_bytes;
@@ -57,13 +61,10 @@ pub async fn serve(live: Arc<LiveConfig>) -> std::io::Result<()> {
             .configure(configure)
     })
     .shutdown_timeout(settings.shutdown_timeout);
-    // A socket handed over by the service manager (systemd socket activation, or any
-    // parent that sets LISTEN_FDS) is served instead of binding `server.listen`.
-    server = match listenfd::ListenFd::from_env().take_tcp_listener(0)? {
-        Some(listener) => {
-            tracing::info!("serving the socket passed in LISTEN_FDS instead of server.listen");
-            server.listen(listener)?
-        }
+    // A socket handed over by the service manager (`socket_activation`) is served
+    // instead of binding `server.listen`.
+    server = match passed_socket {
+        Some(listener) => server.listen(listener)?,
         None => server.bind(settings.listen.as_str())?,
     };
     if let Some(workers) = settings.workers {

@@ -11,11 +11,12 @@ use url::Url;
 use crate::clock::{Clock, SystemClock};
 use crate::config::model::{Config, SessionStrategy};
 use crate::config::script_key::{ProviderScript, ScriptKey};
-use crate::config::scripts::configured_scripts;
+use crate::config::scripts::{configured_scripts, script_source};
 use crate::config::semantic::effective_strategy;
 use crate::config::{
     Diagnostic, Diagnostics, LoadedConfig, LoadedScript, ProviderConfig, ProviderKind,
 };
+use crate::error::AuthError;
 use crate::providers::discovery::ProviderRuntime;
 use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
@@ -233,15 +234,23 @@ impl Pipeline {
             .and_then(|index| self.providers.get(*index))
     }
 
-    /// The compiled script under `key`; `None` only when the configuration has none there
-    /// (compiling refuses a configured script it could not load).
-    pub fn script(&self, key: ScriptKey) -> Option<&CompiledScript> {
-        self.scripts.get(&key)
+    /// The compiled script under `key`: `None` when the configuration has none there, and
+    /// an error when it has one that was not compiled. Compiling already refuses that case;
+    /// this keeps a missing script from ever reading as "no script" (for `signIn`: allow).
+    pub fn script(&self, key: ScriptKey) -> Result<Option<&CompiledScript>, AuthError> {
+        match (self.scripts.get(&key), script_source(&self.config, key)) {
+            (Some(script), _) => Ok(Some(script)),
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(AuthError::configuration(format!(
+                "{key} is configured but was not compiled"
+            ))),
+        }
     }
 
-    /// Whether a script is configured under `key`.
+    /// Whether the configuration has a script under `key` (compiled or not: running it
+    /// fails when it was not).
     pub fn has_script(&self, key: ScriptKey) -> bool {
-        self.scripts.contains_key(&key)
+        script_source(&self.config, key).is_some()
     }
 
     /// A script of `provider`.
@@ -249,7 +258,7 @@ impl Pipeline {
         &self,
         provider: &Provider,
         script: ProviderScript,
-    ) -> Option<&CompiledScript> {
+    ) -> Result<Option<&CompiledScript>, AuthError> {
         self.script(ScriptKey::Provider(provider.index, script))
     }
 

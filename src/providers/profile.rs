@@ -86,7 +86,10 @@ pub fn map_profile(
     claims: &Map<String, Value>,
     tokens: &Value,
 ) -> Result<UserProfile, OAuthError> {
-    let Some(script) = pipeline.provider_script(provider, ProviderScript::Profile) else {
+    let script = pipeline
+        .provider_script(provider, ProviderScript::Profile)
+        .map_err(|error| OAuthError::Configuration(error.internal))?;
+    let Some(script) = script else {
         return default_profile(claims)
             .ok_or_else(|| OAuthError::Callback("the profile has no `sub` or `id`".into()));
     };

@@ -199,129 +199,101 @@ impl SessionKeys {
         key_files: &[KeyFileText],
         cookie_names: &[&str],
     ) -> Result<SessionKeys, KeyError> {
-        let fail = |index: Option<usize>, message: String| KeyError { index, message };
         if algorithm.is_asymmetric() {
             if encryption {
-                return Err(fail(None, "`jwt.encryption` uses the secret and cannot be combined with an asymmetric `jwt.algorithm`".into()));
-            }
-            let mut verifiers = Vec::new();
-            let mut published = Vec::new();
-            let mut signer = None;
-            for (index, file) in key_files.iter().enumerate() {
-                let jwk =
-                    key_file_to_jwk(algorithm, &file.text).map_err(|m| fail(Some(index), m))?;
-                let mut public = jwk
-                    .to_public_key()
-                    .map_err(|e| fail(Some(index), e.to_string()))?;
-                let kid = file
-                    .kid
-                    .clone()
-                    .or_else(|| jwk.key_id().map(str::to_string))
-                    .unwrap_or_else(|| default_kid(&public));
-                public.set_key_id(kid.clone());
-                public.set_algorithm(algorithm_name(algorithm));
-                public.set_key_use("sig");
-                let verifier =
-                    verifier_for(algorithm, &public).map_err(|m| fail(Some(index), m))?;
-                if index == 0 {
-                    if !is_private(&jwk) {
-                        return Err(fail(
-                            Some(0),
-                            "the first key signs, so it must be a private key".into(),
-                        ));
-                    }
-                    signer = Some((
-                        signer_for(algorithm, &jwk).map_err(|m| fail(Some(0), m))?,
-                        kid.clone(),
-                    ));
-                }
-                published.push(Value::Object(public.as_ref().clone()));
-                verifiers.push(VerifyingKey {
-                    kid: Some(kid),
-                    verifier,
-                });
-            }
-            let Some((signer, signer_kid)) = signer else {
-                return Err(fail(
+                return Err(key_error(
                     None,
-                    format!(
-                        "algorithm `{}` needs at least one key file",
-                        algorithm_name(algorithm)
-                    ),
+                    "`jwt.encryption` uses the secret and cannot be combined with an asymmetric `jwt.algorithm`".into(),
                 ));
-            };
-            // Key files do not depend on the cookie name: every name shares one key set.
-            let shared = Arc::new(TokenKeys::Signed {
-                signer,
-                signer_kid: Some(signer_kid),
-                verifiers,
-            });
-            let by_cookie = cookie_names
-                .iter()
-                .map(|name| (name.to_string(), shared.clone()))
-                .collect();
-            return Ok(SessionKeys {
-                by_cookie,
-                jwks: json!({ "keys": published }),
-            });
+            }
+            return SessionKeys::from_key_files(algorithm, key_files, cookie_names);
         }
-
         if secrets.is_empty() {
-            return Err(fail(None, "no secret to derive session keys from".into()));
+            return Err(key_error(
+                None,
+                "no secret to derive session keys from".into(),
+            ));
         }
         let mut by_cookie = Vec::new();
         for name in cookie_names {
             let keys = if encryption {
-                let newest = derive_encryption_key(secrets[0], name, JWE_ENCRYPTIONS[0])
-                    .map_err(|m| fail(None, m))?;
-                let encrypter: Box<dyn JweEncrypter> = Box::new(
-                    Dir.encrypter_from_bytes(&newest)
-                        .map_err(|e| fail(None, e.to_string()))?,
-                );
-                let mut decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)> = Vec::new();
-                for secret in secrets {
-                    for enc in JWE_ENCRYPTIONS {
-                        let key =
-                            derive_encryption_key(secret, name, enc).map_err(|m| fail(None, m))?;
-                        let decrypter = Dir
-                            .decrypter_from_bytes(&key)
-                            .map_err(|e| fail(None, e.to_string()))?;
-                        decrypters.push((enc, Box::new(decrypter)));
-                    }
-                }
-                TokenKeys::Encrypted {
-                    encrypter,
-                    decrypters,
-                }
+                encrypted_keys(secrets, name)?
             } else {
-                let newest = derive_signing_key(secrets[0], name).map_err(|m| fail(None, m))?;
-                let signer: Box<dyn JwsSigner> = Box::new(
-                    HS512
-                        .signer_from_bytes(&newest)
-                        .map_err(|e| fail(None, e.to_string()))?,
-                );
-                let mut verifiers = Vec::new();
-                for secret in secrets {
-                    let key = derive_signing_key(secret, name).map_err(|m| fail(None, m))?;
-                    let verifier = HS512
-                        .verifier_from_bytes(&key)
-                        .map_err(|e| fail(None, e.to_string()))?;
-                    verifiers.push(VerifyingKey {
-                        kid: None,
-                        verifier: Box::new(verifier),
-                    });
-                }
-                TokenKeys::Signed {
-                    signer,
-                    signer_kid: None,
-                    verifiers,
-                }
+                signed_keys(secrets, name)?
             };
             by_cookie.push((name.to_string(), Arc::new(keys)));
         }
         Ok(SessionKeys {
             by_cookie,
             jwks: json!({ "keys": [] }),
+        })
+    }
+
+    /// Signing keys from PEM/JWK files (the first one signs), shared by every cookie name,
+    /// and their public JWKS.
+    fn from_key_files(
+        algorithm: JwtAlgorithm,
+        key_files: &[KeyFileText],
+        cookie_names: &[&str],
+    ) -> Result<SessionKeys, KeyError> {
+        let fail = key_error;
+        let mut verifiers = Vec::new();
+        let mut published = Vec::new();
+        let mut signer = None;
+        for (index, file) in key_files.iter().enumerate() {
+            let jwk = key_file_to_jwk(algorithm, &file.text).map_err(|m| fail(Some(index), m))?;
+            let mut public = jwk
+                .to_public_key()
+                .map_err(|e| fail(Some(index), e.to_string()))?;
+            let kid = file
+                .kid
+                .clone()
+                .or_else(|| jwk.key_id().map(str::to_string))
+                .unwrap_or_else(|| default_kid(&public));
+            public.set_key_id(kid.clone());
+            public.set_algorithm(algorithm_name(algorithm));
+            public.set_key_use("sig");
+            let verifier = verifier_for(algorithm, &public).map_err(|m| fail(Some(index), m))?;
+            if index == 0 {
+                if !is_private(&jwk) {
+                    return Err(fail(
+                        Some(0),
+                        "the first key signs, so it must be a private key".into(),
+                    ));
+                }
+                signer = Some((
+                    signer_for(algorithm, &jwk).map_err(|m| fail(Some(0), m))?,
+                    kid.clone(),
+                ));
+            }
+            published.push(Value::Object(public.as_ref().clone()));
+            verifiers.push(VerifyingKey {
+                kid: Some(kid),
+                verifier,
+            });
+        }
+        let Some((signer, signer_kid)) = signer else {
+            return Err(fail(
+                None,
+                format!(
+                    "algorithm `{}` needs at least one key file",
+                    algorithm_name(algorithm)
+                ),
+            ));
+        };
+        // Key files do not depend on the cookie name: every name shares one key set.
+        let shared = Arc::new(TokenKeys::Signed {
+            signer,
+            signer_kid: Some(signer_kid),
+            verifiers,
+        });
+        let by_cookie = cookie_names
+            .iter()
+            .map(|name| (name.to_string(), shared.clone()))
+            .collect();
+        Ok(SessionKeys {
+            by_cookie,
+            jwks: json!({ "keys": published }),
         })
     }
 
@@ -337,4 +309,61 @@ impl SessionKeys {
     pub fn jwks(&self) -> &Value {
         &self.jwks
     }
+}
+
+/// `dir` JWE keys for the cookie `name`: the newest secret encrypts; every secret, with each
+/// supported content encryption, decrypts.
+fn encrypted_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
+    let fail = key_error;
+    let newest =
+        derive_encryption_key(secrets[0], name, JWE_ENCRYPTIONS[0]).map_err(|m| fail(None, m))?;
+    let encrypter: Box<dyn JweEncrypter> = Box::new(
+        Dir.encrypter_from_bytes(&newest)
+            .map_err(|e| fail(None, e.to_string()))?,
+    );
+    let mut decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)> = Vec::new();
+    for secret in secrets {
+        for enc in JWE_ENCRYPTIONS {
+            let key = derive_encryption_key(secret, name, enc).map_err(|m| fail(None, m))?;
+            let decrypter = Dir
+                .decrypter_from_bytes(&key)
+                .map_err(|e| fail(None, e.to_string()))?;
+            decrypters.push((enc, Box::new(decrypter)));
+        }
+    }
+    Ok(TokenKeys::Encrypted {
+        encrypter,
+        decrypters,
+    })
+}
+
+/// HS512 keys for the cookie `name`: the newest secret signs; every secret verifies.
+fn signed_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
+    let fail = key_error;
+    let newest = derive_signing_key(secrets[0], name).map_err(|m| fail(None, m))?;
+    let signer: Box<dyn JwsSigner> = Box::new(
+        HS512
+            .signer_from_bytes(&newest)
+            .map_err(|e| fail(None, e.to_string()))?,
+    );
+    let mut verifiers = Vec::new();
+    for secret in secrets {
+        let key = derive_signing_key(secret, name).map_err(|m| fail(None, m))?;
+        let verifier = HS512
+            .verifier_from_bytes(&key)
+            .map_err(|e| fail(None, e.to_string()))?;
+        verifiers.push(VerifyingKey {
+            kid: None,
+            verifier: Box::new(verifier),
+        });
+    }
+    Ok(TokenKeys::Signed {
+        signer,
+        signer_kid: None,
+        verifiers,
+    })
+}
+
+fn key_error(index: Option<usize>, message: String) -> KeyError {
+    KeyError { index, message }
 }

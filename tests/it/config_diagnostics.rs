@@ -544,6 +544,16 @@ fn scripts_that_do_not_compile_point_inside_the_yaml() {
             expected: "error: id: the file name `acme corp.yaml` is not a provider id (letters, digits, `-` and `_`); set `id:`\n  --> <dir>/providers.d/acme corp.yaml:1:1",
         },
         Case {
+            name: "a_copied_template_in_the_dropins_is_not_exempt_from_required_fields",
+            config: "url: http://localhost\n{secret}\n",
+            files: &[(
+                "providers.d/kc.yaml",
+                "type: oidc\nrequires: [clientId, issuer]\n",
+            )],
+            env: &[],
+            expected: "error: providers[0].requires: `requires` belongs to preset templates; a provider states the fields itself (or says `use: <preset>`)\n  --> <dir>/providers.d/kc.yaml:2:11\nerror: providers[0].clientId: required property is missing\n  --> <dir>/providers.d/kc.yaml:1:1\nerror: providers[0].issuer: required property is missing (an oidc provider discovers its endpoints from the issuer)\n  --> <dir>/providers.d/kc.yaml:1:1",
+        },
+        Case {
             name: "dropin_unknown_preset_points_into_the_dropin",
             config: "url: http://localhost\n{secret}\n",
             files: &[(

@@ -298,6 +298,16 @@ async fn database_outage_answers_503_and_recovers_by_itself() {
     );
     // The cookie survived the outage.
     assert!(browser.session_token().is_some());
+    // A credentials sign-in can be sent again as it is: the outage answers 503, not the
+    // error page.
+    let other = Browser::new(&server);
+    let other_csrf = other.csrf().await;
+    let refused = sign_in(&other, &other_csrf, "correct horse").await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap(),
+        json!({"error": "Configuration"})
+    );
 
     postgres.resume();
     let recovered = eventually(Duration::from_secs(20), || async {

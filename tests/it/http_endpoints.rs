@@ -440,3 +440,42 @@ async fn csrf_cookie_follows_a_trusted_proxy_that_says_https() {
     let cookie = &set_cookies(&plain)[0];
     assert!(cookie.starts_with("authjs.csrf-token="), "{cookie}");
 }
+
+#[tokio::test]
+async fn a_passed_socket_is_taken_only_when_listen_pid_names_this_process() {
+    let cases = [
+        (
+            vec![("LISTEN_FDS", "1"), ("LISTEN_PID", "1")],
+            "LISTEN_PID does not name this process",
+        ),
+        (
+            vec![("LISTEN_FDS", "1")],
+            "LISTEN_PID does not name this process",
+        ),
+    ];
+    for (env, note) in cases {
+        let port = crate::support::unbound_port();
+        let dir = ConfigDir::new(&base_config(port, ""));
+        // Started directly: the variables are not meant for it, and it binds server.listen.
+        let server = Server::start_direct(&dir.config_path(), port, &env);
+        let log = server
+            .log_when(Duration::from_secs(3), |log| log.contains(note))
+            .await;
+        assert!(log.contains(note), "{env:?}: {log}");
+        assert!(
+            log.contains(&format!("listening address=127.0.0.1:{port}")),
+            "{log}"
+        );
+    }
+    // The harness passes each server its socket the way systemd does.
+    let (_dir, server) = start("");
+    let log = server
+        .log_when(Duration::from_secs(3), |log| {
+            log.contains("serving the socket passed in LISTEN_FDS")
+        })
+        .await;
+    assert!(
+        log.contains("serving the socket passed in LISTEN_FDS"),
+        "{log}"
+    );
+}

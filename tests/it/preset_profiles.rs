@@ -40,7 +40,7 @@ fn every_preset_profile_maps_its_documented_sample() {
                 continue;
             }
         };
-        let Some(script) = pipeline.script(ScriptKey::Provider(index, ProviderScript::Profile))
+        let Ok(Some(script)) = pipeline.script(ScriptKey::Provider(index, ProviderScript::Profile))
         else {
             failures.push(format!("{}: the preset has no profile script", provider.id));
             continue;

@@ -147,10 +147,40 @@ impl Server {
         Server::start_with_env(config, port, &[])
     }
 
+    /// Starts the binary with `env` added, handing it the port `free_port` holds.
     pub fn start_with_env(config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+        // Through `sh`, which sets LISTEN_PID to its own pid and then execs authgate under
+        // that same pid, as systemd does: authgate takes a passed socket only for itself.
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg("LISTEN_PID=$$ exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_authgate"));
+        if let Some(listener) = take_reserved(port) {
+            command
+                .env("LISTEN_FDS", "1")
+                .fd_mappings(vec![FdMapping {
+                    parent_fd: listener.into(),
+                    child_fd: 3,
+                }])
+                .expect("pass the listening socket");
+        }
+        Server::launch(command, config, port, env)
+    }
+
+    /// Starts the binary itself with exactly `env` added (no socket handed over).
+    pub fn start_direct(config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+        Server::launch(
+            Command::new(env!("CARGO_BIN_EXE_authgate")),
+            config,
+            port,
+            env,
+        )
+    }
+
+    fn launch(mut command: Command, config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
         let log_path = config.with_extension("log");
         let log = std::fs::File::create(&log_path).expect("log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_authgate"));
         command
             .arg("--config")
             .arg(config)
@@ -160,16 +190,6 @@ impl Server {
             .stderr(Stdio::from(log));
         for (key, value) in env {
             command.env(key, value);
-        }
-        command.env_remove("LISTEN_FDS").env_remove("LISTEN_PID");
-        if let Some(listener) = take_reserved(port) {
-            command
-                .env("LISTEN_FDS", "1")
-                .fd_mappings(vec![FdMapping {
-                    parent_fd: listener.into(),
-                    child_fd: 3,
-                }])
-                .expect("pass the listening socket");
         }
         let child = command.spawn().expect("spawn authgate");
         let mut server = Server {
