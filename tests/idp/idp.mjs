@@ -4,14 +4,15 @@
 //
 // config.json:
 //   {
-//     "port": 4010,                      // required; listens on 127.0.0.1:<port>
+//     "port": 0,                         // 127.0.0.1:<port>; 0 (the default) picks a free one
 //     "clients": [ { ...oidc-provider client metadata... } ],
 //     "accessTokenTtl": 3600,            // optional, seconds
 //     "idTokenTtl": 3600                 // optional, seconds
 //   }
 //
 // Prints exactly one line to stdout, `ready http://127.0.0.1:<port>`, once
-// listening; everything else (oidc-provider notices, errors) goes to stderr.
+// listening (with the port it bound); everything else (oidc-provider notices,
+// errors) goes to stderr.
 // See README.md in this directory for the HTTP conversation of a sign-in.
 
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -33,8 +34,8 @@ if (!configPath) {
 }
 
 const config = JSON.parse(readFileSync(configPath, 'utf8'));
-const port = Number(config.port);
-if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+const port = Number(config.port ?? 0);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`idp: config.port must be a TCP port number, got ${JSON.stringify(config.port)}`);
   process.exit(2);
 }
@@ -42,7 +43,15 @@ const clients = Array.isArray(config.clients) ? config.clients : [];
 const accessTokenTtl = Number(config.accessTokenTtl ?? 3600);
 const idTokenTtl = Number(config.idTokenTtl ?? 3600);
 
-const issuer = `http://127.0.0.1:${port}`;
+// Bound before the provider exists: with port 0 the issuer names the port the
+// kernel picked, and nothing else can take it in between.
+const server = createServer();
+server.on('error', (err) => {
+  console.error(`idp: ${err.message}`);
+  process.exit(1);
+});
+await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+const issuer = `http://127.0.0.1:${server.address().port}`;
 
 // Fresh signing keys for every run. The RSA key serves RS256 (the default
 // id_token_signed_response_alg) and PS256; the P-256 key serves ES256 for
@@ -188,16 +197,8 @@ provider.use(async (ctx, next) => {
 
 // ---------------------------------------------------------------------------
 
-const server = createServer(provider.callback());
-
-server.on('error', (err) => {
-  console.error(`idp: ${err.message}`);
-  process.exit(1);
-});
-
-server.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`ready ${issuer}\n`);
-});
+server.on('request', provider.callback());
+process.stdout.write(`ready ${issuer}\n`);
 
 function shutdown() {
   server.close(() => process.exit(0));

@@ -31,7 +31,6 @@ impl Idp {
             idp_dir().join("node_modules/oidc-provider").is_dir(),
             "the test IdP is not installed: run `npm ci --prefix tests/idp` (.ci/run does)"
         );
-        let port = super::unbound_port();
         let clients: Vec<Value> = clients
             .iter()
             .map(|(id, redirect)| {
@@ -49,7 +48,7 @@ impl Idp {
         let config = dir.path().join("idp.json");
         std::fs::write(
             &config,
-            json!({"port": port, "clients": clients, "accessTokenTtl": access_token_ttl})
+            json!({"port": 0, "clients": clients, "accessTokenTtl": access_token_ttl})
                 .to_string(),
         )
         .expect("write idp config");
