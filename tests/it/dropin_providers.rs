@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use crate::support::{ConfigDir, Server, base_config, client, eventually, free_port, get_json};
+use crate::support::{
+    Browser, ConfigDir, Server, base_config, client, eventually, free_port, get_json,
+};
 
 const RELOAD_DEADLINE: Duration = Duration::from_secs(3);
 
@@ -49,24 +51,12 @@ async fn wait_for_ids(server: &Server, expected: &[&str]) {
 
 /// `POST /signin/<id>` with a CSRF token: where the provider's sign-in redirects.
 async fn sign_in_location(server: &Server, id: &str) -> String {
-    let http = client();
-    let csrf = http
-        .get(server.url("/api/auth/csrf"))
-        .send()
-        .await
-        .expect("csrf answers");
-    let cookies: Vec<String> = crate::support::set_cookies(&csrf)
-        .into_iter()
-        .filter_map(|cookie| cookie.split(';').next().map(str::to_string))
-        .collect();
-    let token = csrf.json::<serde_json::Value>().await.expect("csrf json")["csrfToken"]
-        .as_str()
-        .expect("csrfToken")
-        .to_string();
-    let response = http
-        .post(server.url(&format!("/api/auth/signin/{id}")))
-        .header("cookie", cookies.join("; "))
-        .form(&[("csrfToken", token.as_str())])
+    let browser = Browser::new(server);
+    let csrf = browser.csrf().await;
+    let response = browser
+        .http
+        .post(browser.url(&format!("/signin/{id}")))
+        .form(&[("csrfToken", csrf.as_str())])
         .send()
         .await
         .expect("signin answers");
