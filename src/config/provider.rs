@@ -116,6 +116,14 @@ impl ProviderKind {
             ProviderKind::Credentials => "credentials",
         }
     }
+
+    /// Whether the provider hands out OAuth tokens (which `refresh` can rotate).
+    pub fn has_oauth_tokens(self) -> bool {
+        match self {
+            ProviderKind::Oauth | ProviderKind::Oidc => true,
+            ProviderKind::Email | ProviderKind::Credentials => false,
+        }
+    }
 }
 
 /// A provider field that a preset requires its user to set.

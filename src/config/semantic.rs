@@ -171,9 +171,7 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
         {
             check_preset_requirements(provider, preset, &base, checker);
         }
-        if provider.refresh.is_some()
-            && matches!(kind, ProviderKind::Credentials | ProviderKind::Email)
-        {
+        if provider.refresh.is_some() && !kind.has_oauth_tokens() {
             checker.error(
                 &format!("{base}/refresh"),
                 "only oauth and oidc providers have tokens to refresh",
