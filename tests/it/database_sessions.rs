@@ -325,7 +325,7 @@ async fn an_unreachable_database_at_start_exits_with_code_3() {
     let closed = unbound_port();
     let url = format!("postgres://postgres@127.0.0.1:{closed}/postgres");
     let dir = ConfigDir::new(&database_config(port, &url, ""));
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_authgate"))
+    let output = crate::support::cli()
         .arg("--config")
         .arg(dir.config_path())
         .output()
@@ -419,7 +419,7 @@ async fn migrate_command_creates_the_tables() {
     let db = TestDatabase::new(Backend::Postgres).await;
     let dir = ConfigDir::new(&database_config(unbound_port(), &db.url, ""));
     let run = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_authgate"))
+        crate::support::cli()
             .arg("--config")
             .arg(dir.config_path())
             .arg("migrate")

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use authgate::config::ConfigSource;
 use authgate::config::presets::config_using_every_builtin_preset;
@@ -106,7 +105,7 @@ fn every_builtin_preset_loads_with_placeholder_secrets() {
 #[test]
 fn check_command_exits_zero_with_a_summary_for_a_good_config() {
     let config = root().join("examples/quickstart/authgate.yaml");
-    let output = Command::new(env!("CARGO_BIN_EXE_authgate"))
+    let output = crate::support::cli()
         .arg("check")
         .arg("--config")
         .arg(&config)
@@ -131,7 +130,7 @@ fn check_command_exits_zero_with_a_summary_for_a_good_config() {
 fn check_command_exits_one_and_reports_every_problem() {
     let dir =
         crate::support::ConfigDir::new("url: nope\nsecret: short\nsession:\n  maxAge: forever\n");
-    let output = Command::new(env!("CARGO_BIN_EXE_authgate"))
+    let output = crate::support::cli()
         .arg("check")
         .arg("--config")
         .arg(dir.config_path())
@@ -149,7 +148,7 @@ fn check_command_exits_one_and_reports_every_problem() {
 
 #[test]
 fn providers_command_lists_presets_with_what_they_need() {
-    let output = Command::new(env!("CARGO_BIN_EXE_authgate"))
+    let output = crate::support::cli()
         .arg("providers")
         .arg("--config")
         .arg(root().join("examples/multi-provider/authgate.yaml"))

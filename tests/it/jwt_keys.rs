@@ -1,8 +1,6 @@
 //! Asymmetric session keys end to end: the JWKS endpoints publish only public keys, a
 //! sign-in works with ES256 tokens, and `authgate keys generate` makes usable keys.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 use crate::credentials_flow::credentials_config;
@@ -10,7 +8,7 @@ use crate::support::Browser;
 use crate::support::{ConfigDir, Server, free_port};
 
 fn generated_key(alg: &str) -> (Value, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_authgate"))
+    let output = crate::support::cli()
         .args(["keys", "generate", "--alg", alg, "--kid", "test-key"])
         .output()
         .expect("run keys generate");

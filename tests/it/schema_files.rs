@@ -1,7 +1,5 @@
 //! The committed schemas match the types, and `authgate schema` prints them.
 
-use std::process::Command;
-
 use authgate::config::schema::{SchemaKind, schema_text};
 
 fn committed(name: &str) -> String {
@@ -33,7 +31,7 @@ fn schema_command_prints_the_committed_schemas() {
         ("config", "authgate.schema.json"),
         ("provider", "provider.schema.json"),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_authgate"))
+        let output = crate::support::cli()
             .args(["schema", argument])
             .output()
             .expect("run authgate schema");

@@ -48,8 +48,7 @@ impl Idp {
         let config = dir.path().join("idp.json");
         std::fs::write(
             &config,
-            json!({"port": 0, "clients": clients, "accessTokenTtl": access_token_ttl})
-                .to_string(),
+            json!({"port": 0, "clients": clients, "accessTokenTtl": access_token_ttl}).to_string(),
         )
         .expect("write idp config");
         let mut child = Command::new("node")

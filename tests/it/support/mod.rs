@@ -134,6 +134,11 @@ fn healthz_answers(address: &str) -> bool {
     stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
 }
 
+/// The `authgate` binary, for one-shot commands (`check`, `schema`, `migrate`, ...).
+pub fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_authgate"))
+}
+
 /// A running `authgate serve`, killed on drop.
 pub struct Server {
     pub child: Child,
