@@ -43,7 +43,10 @@ fn run(
     let key = ScriptKey::Callback(callback);
     let script = match pipeline.script(key) {
         Ok(script) => script?,
-        Err(error) => return Some(Err(error)),
+        Err(error) => {
+            tracing::error!("{}", error.internal);
+            return Some(Err(error));
+        }
     };
     let arguments = with_defaults(key, arguments);
     Some(
