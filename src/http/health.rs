@@ -30,9 +30,11 @@ pub async fn admin_readyz(live: web::Data<LiveConfig>) -> HttpResponse {
     let status = live.status();
     let mut response = HttpResponse::Ok();
     no_store(&mut response);
+    // The generation comes from the same status snapshot as the last reload, so the two
+    // always agree: a reload swaps the pipeline a moment before it records its status.
     response.json(json!({
         "status": "ready",
-        "generation": pipeline.generation,
+        "generation": status.generation,
         "summary": pipeline.summary(),
         "reload": *status,
     }))
