@@ -158,6 +158,37 @@ impl Context<'_> {
         }
     }
 
+    /// `expected one of ...` for a value outside an enum, with a suggestion for a typo.
+    fn enum_message(&self, pointer: &str, instance: &Value, options: &Value) -> String {
+        let choices = match options {
+            Value::Array(items) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => quoted(text),
+                    other => format!("`{other}`"),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        };
+        let mut message = format!(
+            "expected one of {choices}, found{}",
+            self.shown(pointer, instance)
+        );
+        if message.ends_with("found") {
+            message.push_str(&format!(" {}", value_type(instance)));
+        }
+        if let (Value::String(text), Value::Array(items), false) =
+            (instance, options, self.is_masked(pointer))
+        {
+            let names = items.iter().filter_map(Value::as_str);
+            if let Some(suggestion) = did_you_mean(text, names) {
+                message.push_str(&format!(", did you mean `{suggestion}`?"));
+            }
+        }
+        message
+    }
+
     fn describe(&self, error: &ValidationError<'_>, out: &mut Vec<Located>) {
         let pointer = error.instance_path().as_str().to_string();
         let instance = error.instance();
@@ -178,66 +209,20 @@ impl Context<'_> {
                 let known = properties_at(self.schema, &pointer);
                 for name in unexpected {
                     let child = format!("{pointer}/{}", escape_pointer_segment(name));
-                    let mut message = format!("unknown property {}", quoted(name));
-                    if let Some(suggestion) = did_you_mean(name, known.iter().map(String::as_str)) {
-                        message.push_str(&format!(", did you mean `{suggestion}`?"));
-                    } else if !known.is_empty() && known.len() <= 8 {
-                        let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-                        message.push_str(&format!(", expected one of {}", list.join(", ")));
-                    }
-                    self.push(&child, true, message, out);
+                    self.push(&child, true, unknown_property(name, &known), out);
                 }
             }
             ValidationErrorKind::Type { kind } => {
-                let expected = match kind {
-                    TypeKind::Single(one) => type_name(&one.to_string()).to_string(),
-                    TypeKind::Multiple(many) => {
-                        let names: Vec<String> = many.iter().map(|t| t.to_string()).collect();
-                        // `null` only means "may be left out": not worth naming.
-                        names
-                            .iter()
-                            .filter(|name| names.len() == 1 || name.as_str() != "null")
-                            .map(|name| type_name(name).to_string())
-                            .collect::<Vec<_>>()
-                            .join(" or ")
-                    }
-                };
                 let message = format!(
-                    "expected {expected}, found {}{}",
+                    "expected {}, found {}{}",
+                    expected_types(kind),
                     value_type(instance),
                     self.shown(&pointer, instance)
                 );
                 self.push(&pointer, false, message, out);
             }
             ValidationErrorKind::Enum { options } => {
-                let choices = match options.as_ref() {
-                    Value::Array(items) => items
-                        .iter()
-                        .map(|item| match item {
-                            Value::String(text) => quoted(text),
-                            other => format!("`{other}`"),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    other => other.to_string(),
-                };
-                let mut message = format!(
-                    "expected one of {choices}, found{}",
-                    self.shown(&pointer, instance)
-                );
-                if message.ends_with("found") {
-                    message.push_str(&format!(" {}", value_type(instance)));
-                }
-                if let (Value::String(text), Value::Array(items), false) = (
-                    instance.as_ref(),
-                    options.as_ref(),
-                    self.is_masked(&pointer),
-                ) {
-                    let names = items.iter().filter_map(Value::as_str);
-                    if let Some(suggestion) = did_you_mean(text, names) {
-                        message.push_str(&format!(", did you mean `{suggestion}`?"));
-                    }
-                }
+                let message = self.enum_message(&pointer, instance, options);
                 self.push(&pointer, false, message, out);
             }
             ValidationErrorKind::Constant { expected_value } => {
@@ -394,6 +379,35 @@ impl Context<'_> {
             self.shown(pointer, instance)
         );
         self.push(pointer, false, message, out);
+    }
+}
+
+/// `unknown property `x``, with the likely intended name, or the short list of known ones.
+fn unknown_property(name: &str, known: &[String]) -> String {
+    let mut message = format!("unknown property {}", quoted(name));
+    if let Some(suggestion) = did_you_mean(name, known.iter().map(String::as_str)) {
+        message.push_str(&format!(", did you mean `{suggestion}`?"));
+    } else if !known.is_empty() && known.len() <= 8 {
+        let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+        message.push_str(&format!(", expected one of {}", list.join(", ")));
+    }
+    message
+}
+
+/// The JSON types a schema allowed, in words; `null` (which only means "may be left out")
+/// is not named beside another type.
+fn expected_types(kind: &TypeKind) -> String {
+    match kind {
+        TypeKind::Single(one) => type_name(&one.to_string()).to_string(),
+        TypeKind::Multiple(many) => {
+            let names: Vec<String> = many.iter().map(|t| t.to_string()).collect();
+            names
+                .iter()
+                .filter(|name| names.len() == 1 || name.as_str() != "null")
+                .map(|name| type_name(name).to_string())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{ConfigDir, Server, base_config, client, free_port, set_cookies};
+use crate::support::{ConfigDir, Server, base_config, client, free_port, get_json, set_cookies};
 
 const PROVIDERS: &str = "providers:
   - use: github
@@ -226,14 +226,7 @@ async fn public_readiness_tells_only_status_and_generation_and_the_admin_view_th
     let http = client();
     let health = http.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let public: Value = http
-        .get(server.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public = get_json(server.url("/readyz")).await.unwrap();
     assert_eq!(
         public,
         serde_json::json!({"status": "ready", "generation": 1})

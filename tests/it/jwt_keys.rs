@@ -96,15 +96,7 @@ async fn symmetric_configs_publish_an_empty_key_set() {
     let dir = ConfigDir::new(&credentials_config(port, "jwt:\n  encryption: true\n"));
     let server = Server::start(&dir.config_path(), port);
     let browser = Browser::new(&server);
-    let jwks: Value = browser
-        .http
-        .get(browser.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = browser.get_json("/jwks").await;
     assert_eq!(jwks, serde_json::json!({"keys": []}));
     let csrf = browser.csrf().await;
     browser

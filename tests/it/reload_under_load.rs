@@ -184,12 +184,7 @@ async fn reload_under_load_never_fails_a_request_nor_mixes_generations() {
         "too few generations observed: {versions:?}"
     );
 
-    let ready: Value = client()
-        .get(server.admin_url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let ready = crate::support::get_json(server.admin_url("/readyz"))
         .await
         .unwrap();
     let failed = ready["reload"]["reloadsFailed"].as_u64().unwrap();

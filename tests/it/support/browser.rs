@@ -33,28 +33,27 @@ impl Browser {
         format!("{}/api/auth{path}", self.base)
     }
 
-    pub async fn csrf(&self) -> String {
-        let body: Value = self
-            .http
-            .get(self.url("/csrf"))
+    /// `GET {basePath}<path>` with this browser's cookies, read as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        body["csrfToken"].as_str().unwrap().to_string()
+            .unwrap()
+    }
+
+    pub async fn csrf(&self) -> String {
+        self.get_json("/csrf").await["csrfToken"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub async fn session(&self) -> Value {
-        self.http
-            .get(self.url("/session"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.get_json("/session").await
     }
 
     pub async fn sign_in(&self, form: &[(&str, &str)]) -> reqwest::Response {
