@@ -47,6 +47,7 @@ fn request(pipeline: &Pipeline) -> AuthRequest {
         json: None,
         cookies: vec![(name, token)].into(),
         redirect_as_json_header: false,
+        client_ip: None,
         origin: RequestOrigin {
             origin: "http://127.0.0.1:3000".into(),
             base_url: "http://127.0.0.1:3000".into(),

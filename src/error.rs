@@ -17,6 +17,8 @@ pub enum ErrorCode {
     SessionRequired,
     MissingCSRF,
     UnknownAction,
+    /// Too many attempts from one address, IP or username (authgate's own code).
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -33,6 +35,7 @@ impl ErrorCode {
             ErrorCode::SessionRequired => "SessionRequired",
             ErrorCode::MissingCSRF => "MissingCSRF",
             ErrorCode::UnknownAction => "UnknownAction",
+            ErrorCode::RateLimited => "RateLimited",
         }
     }
 }
@@ -53,6 +56,8 @@ pub struct AuthError {
     pub code: ErrorCode,
     pub internal: String,
     pub status: u16,
+    /// Seconds before trying again is worth it (`Retry-After`), for RateLimited.
+    pub retry_after: Option<u64>,
 }
 
 impl AuthError {
@@ -61,18 +66,28 @@ impl AuthError {
             ErrorCode::Configuration => 500,
             ErrorCode::AccessDenied | ErrorCode::Verification => 403,
             ErrorCode::CredentialsSignin | ErrorCode::SessionRequired => 401,
+            ErrorCode::RateLimited => 429,
             _ => 400,
         };
         AuthError {
             code,
             internal: internal.into(),
             status,
+            retry_after: None,
         }
     }
 
     /// A misconfiguration or an internal failure.
     pub fn configuration(internal: impl Into<String>) -> Self {
         AuthError::new(ErrorCode::Configuration, internal)
+    }
+
+    /// Too many attempts: 429, worth retrying after `retry_after` seconds.
+    pub fn rate_limited(internal: impl Into<String>, retry_after: u64) -> Self {
+        AuthError {
+            retry_after: Some(retry_after.max(1)),
+            ..AuthError::new(ErrorCode::RateLimited, internal)
+        }
     }
 
     /// This error with another HTTP status (for JSON answers).

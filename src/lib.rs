@@ -16,12 +16,14 @@
 pub mod actions;
 pub mod clock;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod log_output;
 pub mod password;
 pub mod pipeline;
 pub mod providers;
+pub mod rate_limit;
 pub mod reload;
 pub mod script;
 pub mod session;

@@ -1,4 +1,5 @@
-//! Small text helpers for messages: "did you mean" suggestions.
+//! Small text helpers: "did you mean" suggestions, constant-time comparison, and the CSS
+//! colours a page or an email may put in a style attribute.
 
 /// The closest of `candidates` to `input`, when it is close enough to be a likely typo
 /// (case-insensitive edit distance of at most a third of the word, and at least 1).
@@ -19,6 +20,16 @@ pub fn did_you_mean<'a>(
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
+}
+
+/// A CSS colour that may go into a style attribute: `#rgb`…`#rrggbbaa` or a plain name.
+pub fn css_color(color: &str) -> Option<&str> {
+    let hex = color.strip_prefix('#').is_some_and(|digits| {
+        matches!(digits.len(), 3 | 4 | 6 | 8) && digits.chars().all(|c| c.is_ascii_hexdigit())
+    });
+    let name =
+        !color.is_empty() && color.len() <= 32 && color.chars().all(|c| c.is_ascii_alphabetic());
+    (hex || name).then_some(color)
 }
 
 /// Edit distance over chars where swapping two neighbours counts as one edit (optimal
@@ -69,5 +80,21 @@ mod tests {
         assert_eq!(did_you_mean("banana", names), None);
         assert_eq!(did_you_mean("fiel", ["file"]), Some("file"));
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn only_plain_colours_reach_a_style_attribute() {
+        let cases = [
+            ("#24292f", true),
+            ("#fff", true),
+            ("white", true),
+            ("#12345", false),
+            ("red;background:url(x)", false),
+            ("\"><script>", false),
+            ("", false),
+        ];
+        for (color, safe) in cases {
+            assert_eq!(css_color(color).is_some(), safe, "{color}");
+        }
     }
 }

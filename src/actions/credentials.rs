@@ -17,7 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use serde_json::{Map, Value, json};
 
 use super::sign_in::{Identity, SignIn, finish};
-use super::{AuthRequest, AuthResponse, failure, off_workers};
+use super::{AuthRequest, AuthResponse, failure, limits, off_workers};
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
 use crate::config::script_key::ProviderScript;
@@ -215,6 +215,7 @@ async fn checked_sign_in<'a>(
         ));
     }
     let credentials = submitted_credentials(request);
+    limits::credentials_attempt(request, pipeline, provider, &credentials)?;
     let mut user = checked_user(pipeline, provider, &credentials).await?;
     let session = match (
         pipeline.session_strategy,
@@ -247,6 +248,7 @@ async fn checked_sign_in<'a>(
         },
         profile: Value::Null,
         credentials: Value::Object(credentials),
+        email: Value::Null,
         identity: Identity::Credentials,
         session,
         token_claims: Map::new(),

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::pages::{error_page_url, sign_in_page_url};
+use super::pages::{error_page, error_page_url, sign_in_page_url};
 use super::{AuthRequest, AuthResponse};
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
@@ -18,20 +18,50 @@ fn log(error: &AuthError) {
     }
 }
 
-/// A browser flow's failure: Auth.js's redirect for its code.
+/// A browser flow's failure: Auth.js's redirect for its code. Too many attempts is no
+/// redirect but a 429 with `Retry-After`: the error page for a browser, `{url}` naming
+/// the error for a JSON client.
 pub fn redirect(request: &AuthRequest, pipeline: &Pipeline, error: AuthError) -> AuthResponse {
     log(&error);
     let url = match error.code {
-        // Auth.js sends a failed credentials check back to the form.
-        ErrorCode::CredentialsSignin => {
-            let mut url = sign_in_page_url(request, pipeline);
-            url.push_str(if url.contains('?') { "&" } else { "?" });
-            url.push_str("error=CredentialsSignin&code=credentials");
-            url
-        }
+        // Auth.js sends a failed credentials check back to the form, and v5 a failed
+        // email sign-in.
+        ErrorCode::CredentialsSignin => sign_in_page_with_error(
+            request,
+            pipeline,
+            "error=CredentialsSignin&code=credentials",
+        ),
+        ErrorCode::EmailSignin => sign_in_page_with_error(request, pipeline, "error=EmailSignin"),
+        ErrorCode::RateLimited => return too_many_attempts(request, pipeline, &error),
         code => error_page_url(request, pipeline, code),
     };
     AuthResponse::redirect(request, url).with_v4_failure_status(request, error.code)
+}
+
+fn sign_in_page_with_error(request: &AuthRequest, pipeline: &Pipeline, query: &str) -> String {
+    let mut url = sign_in_page_url(request, pipeline);
+    url.push_str(if url.contains('?') { "&" } else { "?" });
+    url.push_str(query);
+    url
+}
+
+fn too_many_attempts(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    error: &AuthError,
+) -> AuthResponse {
+    let mut response = if request.wants_json_redirect() {
+        AuthResponse::json(
+            error.status,
+            json!({ "url": error_page_url(request, pipeline, error.code) }),
+        )
+    } else {
+        let mut page = error_page(request, error.code);
+        page.status = error.status;
+        page
+    };
+    response.retry_after = error.retry_after;
+    response
 }
 
 /// A JSON endpoint's failure: `{"error": <code>}` with the error's status.

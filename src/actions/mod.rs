@@ -7,8 +7,10 @@ pub mod accounts;
 pub mod callbacks;
 pub mod credentials;
 pub mod csrf;
+pub mod email;
 pub mod failure;
 pub mod issue;
+pub mod limits;
 pub mod oauth;
 pub mod pages;
 pub mod redirect;
@@ -60,6 +62,8 @@ pub struct AuthRequest {
     /// `X-Auth-Return-Redirect` was sent (the v5 client).
     pub redirect_as_json_header: bool,
     pub origin: RequestOrigin,
+    /// The client's address: the connection's, or the one a trusted proxy reported.
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 impl AuthRequest {
@@ -161,6 +165,8 @@ pub struct AuthResponse {
     pub cookies: Vec<SetCookie>,
     pub no_store: bool,
     pub events: Vec<PendingEvent>,
+    /// `Retry-After` in seconds (a 429).
+    pub retry_after: Option<u64>,
 }
 
 impl AuthResponse {
@@ -172,6 +178,7 @@ impl AuthResponse {
             cookies: Vec::new(),
             no_store: true,
             events: Vec::new(),
+            retry_after: None,
         }
     }
 

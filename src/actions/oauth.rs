@@ -8,16 +8,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::PkceCodeChallenge;
-use rand::RngCore;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::redirect::resolve_callback_url_off_workers;
 use super::sign_in::{Identity, SignIn, finish};
-use super::{AuthRequest, AuthResponse, Method, SetCookie, failure, off_workers};
+use super::{AuthRequest, AuthResponse, Method, SetCookie, failure, limits, off_workers};
 use crate::config::ProviderKind;
 use crate::config::diagnostics::quoted;
 use crate::config::provider::{Check, RefreshMode};
@@ -32,6 +29,7 @@ use crate::providers::oauth_client::{
 use crate::providers::profile::{UserProfile, map_profile};
 use crate::providers::userinfo::fetch_userinfo;
 use crate::session::cookies::CookieSpec;
+use crate::session::tokens::random_token;
 use crate::store::Account;
 
 /// Query parameters of a sign-in that are never forwarded to the provider.
@@ -47,12 +45,6 @@ const RESERVED: [&str; 10] = [
     "client_id",
     "response_type",
 ];
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// The checks a provider runs: configured, else `[pkce, state]` plus `nonce` for oidc.
 pub fn checks_of(provider: &Provider) -> Vec<Check> {
@@ -173,6 +165,7 @@ async fn start(
             format!("sign-in with {} without a valid CSRF token", provider.id),
         ));
     }
+    limits::oauth_start(request, pipeline)?;
     let endpoints = provider.runtime.endpoints(&provider.config).await?;
     let state = random_token();
     let checks = checks_of(provider);
@@ -547,6 +540,7 @@ async fn proven_sign_in<'a>(
         account,
         profile: Value::Object(answer.claims),
         credentials: Value::Null,
+        email: Value::Null,
         session: pipeline.session_strategy,
         token_claims: refresh_claims(provider, &answer.tokens),
         callback_url: callback_cookie.map(str::to_string),

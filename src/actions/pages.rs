@@ -1,4 +1,4 @@
-//! The built-in pages (sign-in, sign-out, error), kept minimal and safe: every dynamic text
+//! The built-in pages (sign-in, sign-out, verify-request, error), kept minimal and safe: every dynamic text
 //! is HTML-escaped, every form carries the CSRF token. A configured `pages.*` URL replaces
 //! the built-in page.
 
@@ -6,6 +6,7 @@ use super::{AuthRequest, AuthResponse};
 use crate::config::ProviderKind;
 use crate::error::ErrorCode;
 use crate::pipeline::Pipeline;
+use crate::text::css_color;
 
 /// Escapes text for HTML bodies and attribute values.
 pub fn escape_html(text: &str) -> String {
@@ -87,6 +88,11 @@ pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> 
             "OAuthAccountNotLinked" => {
                 "To confirm your identity, sign in with the same account you used originally."
             }
+            "EmailSignin" => {
+                "The sign-in email could not be sent. Check the address and try again."
+            }
+            "Verification" => "The sign-in link is no longer valid. Ask for a new one.",
+            "RateLimited" => "Too many attempts. Wait a little, then try again.",
             _ => "Unable to sign in.",
         };
         body.push_str(&format!("<p class=\"error\">{message}</p>"));
@@ -102,6 +108,11 @@ pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> 
             provider.id
         ));
         body.push_str(&format!("<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"csrfToken\" value=\"{}\"><input type=\"hidden\" name=\"callbackUrl\" value=\"{}\">", escape_html(csrf_token), escape_html(callback_url)));
+        if provider.kind == ProviderKind::Email {
+            body.push_str(
+                "<label>Email<input name=\"email\" type=\"email\" autocomplete=\"email\" required placeholder=\"email@example.com\"></label>",
+            );
+        }
         if let (ProviderKind::Credentials, Some(fields)) =
             (provider.kind, &provider.config.credentials)
         {
@@ -126,16 +137,6 @@ pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> 
     AuthResponse::html(200, page("Sign in", &body))
 }
 
-/// A CSS colour we can put in a style attribute: `#rgb`…`#rrggbbaa` or a plain name.
-fn safe_color(color: &str) -> Option<&str> {
-    let hex = color.strip_prefix('#').is_some_and(|digits| {
-        matches!(digits.len(), 3 | 4 | 6 | 8) && digits.chars().all(|c| c.is_ascii_hexdigit())
-    });
-    let name =
-        !color.is_empty() && color.len() <= 32 && color.chars().all(|c| c.is_ascii_alphabetic());
-    (hex || name).then_some(color)
-}
-
 /// The provider's `style`: button colours, and its logo as an image (inline SVG becomes a
 /// data URL, so it renders as an image and never as markup).
 fn button_look(provider: &crate::pipeline::Provider) -> (String, String) {
@@ -147,11 +148,11 @@ fn button_look(provider: &crate::pipeline::Provider) -> (String, String) {
         .bg
         .as_deref()
         .or(style.brand_color.as_deref())
-        .and_then(safe_color)
+        .and_then(css_color)
     {
         css.push(format!("background:{bg}"));
     }
-    if let Some(text) = style.text.as_deref().and_then(safe_color) {
+    if let Some(text) = style.text.as_deref().and_then(css_color) {
         css.push(format!("color:{text}"));
     }
     let style_attribute = if css.is_empty() {
@@ -201,6 +202,7 @@ fn error_message(code: &str) -> (&'static str, u16) {
             403,
         ),
         "MissingCSRF" => ("The request could not be verified. Please try again.", 400),
+        "RateLimited" => ("Too many attempts. Wait a little, then try again.", 429),
         _ => ("Unable to sign in.", 400),
     }
 }
@@ -219,6 +221,15 @@ pub fn error(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
             format!("{url}{separator}error={}", encode_query(code)),
         );
     }
+    built_in_error_page(request, code)
+}
+
+/// The built-in error page for `code`, with its status.
+pub fn error_page(request: &AuthRequest, code: ErrorCode) -> AuthResponse {
+    built_in_error_page(request, code.as_str())
+}
+
+fn built_in_error_page(request: &AuthRequest, code: &str) -> AuthResponse {
     let (message, status) = error_message(code);
     let body = format!(
         "<p>{}</p><p><a href=\"{}/signin\">Sign in</a></p>",
@@ -226,6 +237,35 @@ pub fn error(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
         escape_html(&request.origin.auth_url)
     );
     AuthResponse::html(status, page("Error", &body))
+}
+
+/// Where a requested sign-in link sends the browser: `pages.verifyRequest`, else the
+/// built-in page, with Auth.js's `provider` and `type`.
+pub fn verify_request_url(request: &AuthRequest, pipeline: &Pipeline, provider: &str) -> String {
+    let base = custom_page(request, &pipeline.config.pages.verify_request)
+        .unwrap_or_else(|| format!("{}/verify-request", request.origin.auth_url));
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!(
+        "{base}{separator}provider={}&type=email",
+        encode_query(provider)
+    )
+}
+
+/// `GET /verify-request`: "check your email".
+pub fn verify_request(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
+    if let Some(url) = custom_page(request, &pipeline.config.pages.verify_request) {
+        return AuthResponse::redirect(request, url);
+    }
+    let host = url::Url::parse(&request.origin.base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let body = format!(
+        "<p>A sign-in link has been sent to your email address.</p><p><a href=\"{}\">{}</a></p>",
+        escape_html(&request.origin.base_url),
+        escape_html(&host)
+    );
+    AuthResponse::html(200, page("Check your email", &body))
 }
 
 #[cfg(test)]
@@ -238,21 +278,5 @@ mod tests {
             escape_html("<script>\"x\" & 'y'</script>"),
             "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
         );
-    }
-
-    #[test]
-    fn only_plain_colours_reach_a_style_attribute() {
-        let cases = [
-            ("#24292f", true),
-            ("#fff", true),
-            ("white", true),
-            ("#12345", false),
-            ("red;background:url(x)", false),
-            ("\"><script>", false),
-            ("", false),
-        ];
-        for (color, safe) in cases {
-            assert_eq!(safe_color(color).is_some(), safe, "{color}");
-        }
     }
 }

@@ -49,6 +49,8 @@ pub struct SignIn<'a> {
     pub profile: Value,
     /// `credentials` of the signIn callback: the submitted fields, or `()`.
     pub credentials: Value,
+    /// `email` of the signIn callback: `()` except where a link is requested.
+    pub email: Value,
     pub identity: Identity,
     /// The kind of session this sign-in issues.
     pub session: SessionStrategy,
@@ -92,21 +94,15 @@ async fn complete(
     pipeline: &Arc<Pipeline>,
     sign_in: SignIn<'_>,
 ) -> Result<AuthResponse, AuthError> {
-    match decide(pipeline, &sign_in).await? {
-        SignInDecision::Allow => {}
-        SignInDecision::Deny => {
-            return Err(AuthError::new(
-                ErrorCode::AccessDenied,
-                format!(
-                    "callbacks.signIn denied a sign-in with {}",
-                    sign_in.provider.id
-                ),
-            ));
-        }
-        SignInDecision::Redirect(url) => {
-            let url = resolve_callback_url_off_workers(pipeline, &request.origin, Some(&url)).await;
-            return Ok(AuthResponse::redirect(request, url));
-        }
+    let arguments = [
+        ("user", Value::Object(sign_in.user.clone())),
+        ("account", sign_in.account_json.clone()),
+        ("profile", sign_in.profile.clone()),
+        ("email", sign_in.email.clone()),
+        ("credentials", sign_in.credentials.clone()),
+    ];
+    if let Some(answer) = sign_in_gate(request, pipeline, &sign_in.provider.id, arguments).await? {
+        return Ok(answer);
     }
     let resolved = resolve(request, pipeline, &sign_in).await?;
     let arguments = SignInArguments {
@@ -138,20 +134,27 @@ async fn complete(
     Ok(response)
 }
 
-/// The `signIn` callback, on the blocking pool.
-async fn decide(
+/// The `signIn` callback (on the blocking pool) as a step of a request: `None` to go on,
+/// a redirect where the script sent the user, or AccessDenied when it refused. The email
+/// sign-in runs it once more before it sends a link.
+pub async fn sign_in_gate(
+    request: &AuthRequest,
     pipeline: &Arc<Pipeline>,
-    sign_in: &SignIn<'_>,
-) -> Result<SignInDecision, AuthError> {
-    let arguments = [
-        ("user", Value::Object(sign_in.user.clone())),
-        ("account", sign_in.account_json.clone()),
-        ("profile", sign_in.profile.clone()),
-        ("email", Value::Null),
-        ("credentials", sign_in.credentials.clone()),
-    ];
+    provider: &str,
+    arguments: [(&'static str, Value); 5],
+) -> Result<Option<AuthResponse>, AuthError> {
     let worker = pipeline.clone();
-    off_workers(true, move || run_sign_in(&worker, &arguments)).await
+    match off_workers(true, move || run_sign_in(&worker, &arguments)).await? {
+        SignInDecision::Allow => Ok(None),
+        SignInDecision::Deny => Err(AuthError::new(
+            ErrorCode::AccessDenied,
+            format!("callbacks.signIn denied a sign-in with {provider}"),
+        )),
+        SignInDecision::Redirect(url) => {
+            let url = resolve_callback_url_off_workers(pipeline, &request.origin, Some(&url)).await;
+            Ok(Some(AuthResponse::redirect(request, url)))
+        }
+    }
 }
 
 /// Who signs in, by the sign-in's `identity`.

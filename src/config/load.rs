@@ -69,6 +69,8 @@ pub struct LoadedConfig {
     pub scripts: Vec<LoadedScript>,
     /// The `jwt.keys` files, read.
     pub key_files: Vec<KeyFileText>,
+    /// Each email provider's `serverCaFile`, read, by the provider's position.
+    pub email_ca_files: BTreeMap<usize, String>,
     /// Files whose change should trigger a reload: the config, user presets, scripts.
     pub watched_files: BTreeSet<PathBuf>,
     /// Problems found by the semantic rules: warnings, and errors that make the
@@ -223,6 +225,8 @@ pub fn load_config(
     watched_files.extend(dropins.iter().filter_map(|dropin| dropin.file.path.clone()));
     let scripts = collect_scripts(&config, &source_map, &mut watched_files, &mut diagnostics);
     let key_files = read_key_files(&config, &source_map, &mut watched_files, &mut diagnostics);
+    let email_ca_files =
+        read_email_ca_files(&config, &source_map, &mut watched_files, &mut diagnostics);
     // Semantic errors travel with the config, so that compiling can add the script
     // errors and `check` reports them all together.
     Ok(LoadedConfig {
@@ -230,9 +234,48 @@ pub fn load_config(
         config,
         scripts,
         key_files,
+        email_ca_files,
         watched_files,
         diagnostics,
     })
+}
+
+/// Reads each email provider's `serverCaFile`, relative to the file that names it.
+fn read_email_ca_files(
+    config: &Config,
+    source_map: &SourceMap<'_>,
+    watched_files: &mut BTreeSet<PathBuf>,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<usize, String> {
+    let mut files = BTreeMap::new();
+    for (index, provider) in config.providers.iter().enumerate() {
+        let Some(file) = &provider.server_ca_file else {
+            continue;
+        };
+        let pointer = format!("/providers/{index}/serverCaFile");
+        let directory = source_map
+            .written_in(&pointer)
+            .0
+            .directory()
+            .or_else(|| source_map.config.directory())
+            .unwrap_or_default();
+        let path = directory.join(file);
+        let display = path.display().to_string();
+        watched_files.insert(path.clone());
+        match read_text_file(&path, &display) {
+            Ok(text) => {
+                files.insert(index, text);
+            }
+            Err(error) => diagnostics.push(
+                Diagnostic::error(
+                    display_path(&pointer),
+                    format!("cannot load the CA file `{display}`: {}", error.message),
+                )
+                .at(source_map.locate(&pointer, false)),
+            ),
+        }
+    }
+    files
 }
 
 /// Reads the `jwt.keys` files, relative to the config file.

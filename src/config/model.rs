@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::provider::ProviderConfig;
-use super::values::{Duration, ScriptSource, Secret, SecretString};
+use super::values::{Duration, Rate, ScriptSource, Secret, SecretString};
 
 /// The whole configuration of one authgate server.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -60,6 +60,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     #[serde(default)]
     pub scripting: ScriptingConfig,
+    #[serde(default)]
+    pub rate_limits: RateLimitsConfig,
 }
 
 fn default_proxy_hops() -> usize {
@@ -607,4 +609,95 @@ fn default_script_timeout_ms() -> u64 {
 
 fn default_true() -> bool {
     true
+}
+
+/// Limits on sign-in attempts, per process. Over a limit a request gets `429` with
+/// `Retry-After`. The client IP is the connection's, or with `trustHost` the one the
+/// nearest trusted proxy appended to `X-Forwarded-For`; IPv6 clients count per /64.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimitsConfig {
+    #[serde(default)]
+    pub email: EmailRateLimits,
+    #[serde(default)]
+    pub credentials: CredentialsRateLimits,
+    #[serde(default)]
+    pub oauth: OAuthRateLimits,
+}
+
+/// Sign-in links requested (`POST /signin/<email provider>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmailRateLimits {
+    /// Per normalised address.
+    #[serde(default = "default_email_per_address")]
+    pub per_address: Rate,
+    #[serde(default = "default_email_per_ip")]
+    pub per_ip: Rate,
+}
+
+impl Default for EmailRateLimits {
+    fn default() -> Self {
+        EmailRateLimits {
+            per_address: default_email_per_address(),
+            per_ip: default_email_per_ip(),
+        }
+    }
+}
+
+fn default_email_per_address() -> Rate {
+    Rate::new(5, Duration::from_seconds(3_600))
+}
+
+fn default_email_per_ip() -> Rate {
+    Rate::new(20, Duration::from_seconds(3_600))
+}
+
+/// Credentials submitted (`POST /callback/<credentials provider>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialsRateLimits {
+    /// Per username: the first field of the provider's `credentials` that is not of type
+    /// `password`, trimmed and lowercased.
+    #[serde(default = "default_credentials_per_username")]
+    pub per_username: Rate,
+    #[serde(default = "default_credentials_per_ip")]
+    pub per_ip: Rate,
+}
+
+impl Default for CredentialsRateLimits {
+    fn default() -> Self {
+        CredentialsRateLimits {
+            per_username: default_credentials_per_username(),
+            per_ip: default_credentials_per_ip(),
+        }
+    }
+}
+
+fn default_credentials_per_username() -> Rate {
+    Rate::new(10, Duration::from_seconds(900))
+}
+
+fn default_credentials_per_ip() -> Rate {
+    Rate::new(100, Duration::from_seconds(900))
+}
+
+/// OAuth/OIDC sign-ins started (`POST /signin/<oauth provider>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OAuthRateLimits {
+    #[serde(default = "default_oauth_per_ip")]
+    pub per_ip: Rate,
+}
+
+impl Default for OAuthRateLimits {
+    fn default() -> Self {
+        OAuthRateLimits {
+            per_ip: default_oauth_per_ip(),
+        }
+    }
+}
+
+fn default_oauth_per_ip() -> Rate {
+    Rate::new(30, Duration::from_seconds(60))
 }

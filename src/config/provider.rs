@@ -3,6 +3,8 @@
 //! `use: <preset>` only overrides some fields; what each provider type needs is checked
 //! after the preset has been merged in (see `semantic`).
 
+use std::path::PathBuf;
+
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -86,15 +88,62 @@ pub struct ProviderConfig {
     pub lookup: Option<CredentialsLookup>,
 
     // --- email ---
-    /// SMTP server URL, for example `smtp://127.0.0.1:2525` or `smtps://user:pass@host`.
+    /// SMTP server URL. `smtp://host:587` uses STARTTLS when the server offers it,
+    /// `smtp://host:587?tls=required` insists on it, `smtps://host:465` is TLS from the
+    /// start, and `smtp://host:25?tls=none` never encrypts. Credentials go in the URL,
+    /// percent-encoded: `smtp://user:${SMTP_PASSWORD}@host:587`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
-    /// Sender address of the sign-in email.
+    /// A PEM file of root certificates trusted for the SMTP server's TLS, besides the
+    /// system's (for a private CA). Relative to the YAML file that names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_ca_file: Option<PathBuf>,
+    /// How sign-in emails leave: `smtp` (the default) or `dev`, which logs each sign-in
+    /// link instead of sending it, for local work only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<EmailTransport>,
+    /// Allow the `dev` transport although `url` is https (anyone who reads the log can
+    /// then sign in as anyone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_dev_transport: Option<bool>,
+    /// Sender of the sign-in email: `auth@example.com` or `Example <auth@example.com>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// How long a sign-in link stays valid (default 24h).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_age: Option<Duration>,
+    /// The sign-in email, as templates; each part left out keeps the built-in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<EmailMessage>,
+    /// Rhai script deciding how a sign-in link is delivered. It gets `identifier`, `url`,
+    /// `expires`, `provider` and the rendered `message`, and returns `()` (send `message`),
+    /// a map `#{subject, text, html}` (send that instead), a map `#{http: #{url, method,
+    /// headers, body}}` (deliver by that HTTP request instead of email), or `false`
+    /// (refuse: EmailSignin).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_verification_request: Option<ScriptSource>,
+}
+
+/// How an email provider sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    Smtp,
+    Dev,
+}
+
+/// The sign-in email's templates (minijinja syntax). They see `url`, `host`, `email`,
+/// `expires` (RFC 3339), `provider` (its name) and `theme` (`brandColor`, `buttonText`).
+/// The HTML template escapes every value it prints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmailMessage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -71,15 +71,21 @@ impl Event {
 pub enum ProviderScript {
     Profile,
     Authorize,
+    SendVerificationRequest,
 }
 
 impl ProviderScript {
-    pub const ALL: [ProviderScript; 2] = [ProviderScript::Profile, ProviderScript::Authorize];
+    pub const ALL: [ProviderScript; 3] = [
+        ProviderScript::Profile,
+        ProviderScript::Authorize,
+        ProviderScript::SendVerificationRequest,
+    ];
 
     pub fn field(self) -> &'static str {
         match self {
             ProviderScript::Profile => "profile",
             ProviderScript::Authorize => "authorize",
+            ProviderScript::SendVerificationRequest => "sendVerificationRequest",
         }
     }
 }
@@ -132,6 +138,9 @@ impl ScriptKey {
             ScriptKey::Event(Event::Session) => &["session", "token"],
             ScriptKey::Provider(_, ProviderScript::Profile) => &["profile", "tokens"],
             ScriptKey::Provider(_, ProviderScript::Authorize) => &["credentials"],
+            ScriptKey::Provider(_, ProviderScript::SendVerificationRequest) => {
+                &["identifier", "url", "expires", "provider", "message"]
+            }
         }
     }
 }

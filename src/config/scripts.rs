@@ -145,6 +145,9 @@ pub fn script_source(config: &Config, key: ScriptKey) -> Option<&ScriptSource> {
             match script {
                 ProviderScript::Profile => provider.profile.as_ref(),
                 ProviderScript::Authorize => provider.authorize.as_ref(),
+                ProviderScript::SendVerificationRequest => {
+                    provider.send_verification_request.as_ref()
+                }
             }
         }
     }

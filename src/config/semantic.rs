@@ -193,19 +193,7 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
             ProviderKind::Credentials => {
                 check_credentials_provider(config, provider, &base, checker)
             }
-            ProviderKind::Email => {
-                for (field, value) in [("server", &provider.server), ("from", &provider.from)] {
-                    if value.is_none() {
-                        checker.error(&format!("{base}/{field}"), "required property is missing");
-                    }
-                }
-                if config.database.is_none() {
-                    checker.error(
-                        &base,
-                        "an email provider needs a `database` section to store verification tokens",
-                    );
-                }
-            }
+            ProviderKind::Email => check_email_provider(config, provider, &base, checker),
         }
     }
 }
@@ -240,6 +228,72 @@ fn check_unique_id<'a>(
             first_location.short()
         ),
     );
+}
+
+/// An email provider: a store for its tokens, a usable `from` and `server` (unless the
+/// `dev` transport logs instead), templates that compile, and the `dev` transport only
+/// where it cannot leak sign-in links from a production log.
+fn check_email_provider(
+    config: &Config,
+    provider: &ProviderConfig,
+    base: &str,
+    checker: &mut Checker<'_>,
+) {
+    use crate::config::provider::EmailTransport;
+    use crate::email::message::EmailTemplates;
+    use crate::email::smtp::SmtpServer;
+
+    match provider.from.as_deref() {
+        None => checker.error(&format!("{base}/from"), "required property is missing"),
+        Some(from) => {
+            if let Err(error) = from.parse::<lettre::message::Mailbox>() {
+                checker.error(
+                    &format!("{base}/from"),
+                    format!("not an email address ({error}); expected `auth@example.com` or `Example <auth@example.com>`"),
+                );
+            }
+        }
+    }
+    let dev = provider.transport == Some(EmailTransport::Dev);
+    match (provider.server.as_deref(), dev) {
+        (None, false) => checker.error(
+            &format!("{base}/server"),
+            "required property is missing (or set `transport: dev` for local work)",
+        ),
+        (Some(server), false) => match SmtpServer::parse(server) {
+            Err(error) => checker.error(&format!("{base}/server"), error),
+            Ok(server) if server.may_send_password_in_clear() => checker.warning(
+                &format!("{base}/server"),
+                "the SMTP password may cross the network in clear: use `smtps://` or add `?tls=required`",
+            ),
+            Ok(_) => {}
+        },
+        (_, true) => {
+            if config.url.starts_with("https://") && provider.force_dev_transport != Some(true) {
+                checker.error(
+                    &format!("{base}/transport"),
+                    "the `dev` transport logs sign-in links, so anyone who reads the log can sign in as anyone; it is refused when `url` is https (set `forceDevTransport: true` to allow it anyway)",
+                );
+            } else {
+                checker.warning(
+                    &format!("{base}/transport"),
+                    "the `dev` transport logs each sign-in link instead of sending it: for local work only",
+                );
+            }
+        }
+    }
+    if let Err(error) = EmailTemplates::new(provider.message.as_ref()) {
+        checker.error(
+            &format!("{base}/message/{}", error.field),
+            format!("the template does not compile: {}", error.message),
+        );
+    }
+    if config.database.is_none() {
+        checker.error(
+            base,
+            "an email provider needs a `database` section to store verification tokens",
+        );
+    }
 }
 
 /// A credentials provider: exactly one of `authorize` and `lookup`, and what each needs.

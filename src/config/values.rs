@@ -11,6 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The regular expression a duration string must match; diagnostics recognise it.
 pub const DURATION_PATTERN: &str = "^[0-9]+(s|m|h|d|w)?$";
+/// A rate (`5/1h`) or `off`.
+pub const RATE_PATTERN: &str = "^(off|[1-9][0-9]*/[0-9]+(s|m|h|d|w)?)$";
 
 /// A length of time written as `30d`, `24h`, `15m`, `900s`, `2w` or a number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,6 +109,85 @@ impl JsonSchema for Duration {
                 { "type": "integer", "minimum": 0 },
                 { "type": "string", "pattern": DURATION_PATTERN }
             ]
+        })
+    }
+}
+
+/// A rate limit: at most `max` attempts per `per`, refilled evenly (`5/1h` allows a burst
+/// of 5, then one more every 12 minutes), or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rate {
+    /// 0 when the limit is off.
+    max: u32,
+    per: Duration,
+}
+
+impl Rate {
+    pub const OFF: Rate = Rate {
+        max: 0,
+        per: Duration::from_seconds(0),
+    };
+
+    pub const fn new(max: u32, per: Duration) -> Rate {
+        Rate { max, per }
+    }
+
+    /// `(max, per)`, or `None` when the limit is off.
+    pub fn limit(self) -> Option<(u32, Duration)> {
+        (self.max > 0 && self.per.seconds() > 0).then_some((self.max, self.per))
+    }
+
+    /// Parses `5/1h`, `100/15m` or `off`.
+    pub fn parse(text: &str) -> Result<Rate, String> {
+        let text = text.trim();
+        if text == "off" {
+            return Ok(Rate::OFF);
+        }
+        let expected = || format!("expected a rate such as `5/1h` or `off`, found `{text}`");
+        let (max, per) = text.split_once('/').ok_or_else(expected)?;
+        let max: u32 = max.trim().parse().map_err(|_| expected())?;
+        let per = Duration::parse(per)?;
+        if max == 0 || per.seconds() == 0 {
+            return Err(format!(
+                "a rate needs at least 1 per a non-zero time; use `off` to turn it off, found `{text}`"
+            ));
+        }
+        Ok(Rate { max, per })
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.limit() {
+            Some((max, per)) => write!(f, "{max}/{per}"),
+            None => f.write_str("off"),
+        }
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Rate::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Rate {
+    fn schema_name() -> Cow<'static, str> {
+        "Rate".into()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "At most N attempts per duration, refilled evenly (`5/1h`, `100/15m`), or `off`.",
+            "type": "string",
+            "pattern": RATE_PATTERN
         })
     }
 }

@@ -11,7 +11,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::origin::request_origin;
+use super::origin::{client_ip, request_origin};
 use super::responses::{cookie, no_store};
 use crate::actions::{AuthRequest, AuthResponse, Body, Method, PendingEvent, RequestOrigin};
 use crate::config::ScriptKey;
@@ -133,6 +133,7 @@ pub fn auth_request(
             auth_url: origin.auth_url,
             https: origin.https,
         },
+        client_ip: client_ip(request, pipeline),
     })
 }
 
@@ -143,6 +144,9 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
     );
     if response.no_store {
         no_store(&mut builder);
+    }
+    if let Some(seconds) = response.retry_after {
+        builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
     }
     if let Some(location) = &response.location
         && let Ok(value) = HeaderValue::from_str(location)

@@ -82,6 +82,7 @@ pub async fn dispatch(
         }
         ("POST", "signout", None) => actions::signout::sign_out(&auth, &pipeline).await,
         ("GET", "error", None) => actions::pages::error(&auth, &pipeline),
+        ("GET", "verify-request", None) => actions::pages::verify_request(&auth, &pipeline),
         ("GET", "jwks", None) => jwks(&pipeline),
         (method, _, _) => return responses::unknown_action(method),
     };
@@ -123,9 +124,20 @@ async fn provider_action(
         (ProviderKind::Oauth | ProviderKind::Oidc, _, "callback") => {
             actions::oauth::callback(auth, pipeline, provider).await
         }
-        // Email sign-in is validated and advertised but not served yet.
-        (ProviderKind::Email, _, _) => return None,
-        (ProviderKind::Credentials | ProviderKind::Oauth | ProviderKind::Oidc, _, _) => {
+        (ProviderKind::Email, "POST", "signin") => {
+            actions::email::sign_in(auth, pipeline, provider).await
+        }
+        (ProviderKind::Email, "GET", "callback") => {
+            actions::email::callback(auth, pipeline, provider).await
+        }
+        (
+            ProviderKind::Credentials
+            | ProviderKind::Oauth
+            | ProviderKind::Oidc
+            | ProviderKind::Email,
+            _,
+            _,
+        ) => {
             return None;
         }
     };

@@ -4,6 +4,8 @@
 //! the nearest trusted proxy appended (`proxyHops`), never the client-supplied first one. Header values are checked strictly, so a
 //! forged header cannot inject anything but a plain host name into a URL.
 
+use std::net::IpAddr;
+
 use actix_web::HttpRequest;
 
 use crate::pipeline::Pipeline;
@@ -52,6 +54,35 @@ fn host_header(request: &HttpRequest) -> Option<&str> {
         .get("host")
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
+}
+
+/// The client's IP: with `trustHost`, the address the nearest trusted proxy appended to
+/// `X-Forwarded-For` (`proxyHops` places from the right, as for the forwarded host);
+/// otherwise, or when that value is missing or not an IP, the connection's peer.
+pub fn client_ip(request: &HttpRequest, pipeline: &Pipeline) -> Option<IpAddr> {
+    let peer = request.peer_addr().map(|address| address.ip());
+    if !pipeline.config.trust_host {
+        return peer;
+    }
+    match forwarded_value(request, "x-forwarded-for", pipeline.config.proxy_hops) {
+        Forwarded::Value(value) => parse_forwarded_ip(value).or(peer),
+        Forwarded::Absent | Forwarded::Untrusted => peer,
+    }
+}
+
+/// An `X-Forwarded-For` element: an IP, possibly with a port (`1.2.3.4:5678`,
+/// `[2001:db8::1]:443`).
+fn parse_forwarded_ip(value: &str) -> Option<IpAddr> {
+    if let Ok(ip) = value.parse() {
+        return Some(ip);
+    }
+    if let Ok(address) = value.parse::<std::net::SocketAddr>() {
+        return Some(address.ip());
+    }
+    value
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|inner| inner.parse().ok())
 }
 
 /// Where the client reached authgate.
@@ -114,6 +145,24 @@ pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrig
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_client_ips_may_carry_a_port() {
+        let cases = [
+            ("203.0.113.9", Some("203.0.113.9")),
+            ("203.0.113.9:5678", Some("203.0.113.9")),
+            ("2001:db8::1", Some("2001:db8::1")),
+            ("[2001:db8::1]:443", Some("2001:db8::1")),
+            ("[2001:db8::1]", Some("2001:db8::1")),
+            ("unknown", None),
+            ("evil.example", None),
+            ("", None),
+        ];
+        for (value, expected) in cases {
+            let expected: Option<IpAddr> = expected.map(|ip| ip.parse().unwrap());
+            assert_eq!(parse_forwarded_ip(value), expected, "{value}");
+        }
+    }
 
     #[test]
     fn only_plain_host_names_are_trusted() {

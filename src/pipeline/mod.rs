@@ -2,7 +2,7 @@
 //! scripts compiled once to shared ASTs, cookie policy computed. A request reads one
 //! `Pipeline` from start to end; a reload builds a new one and swaps it in whole.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,8 +16,10 @@ use crate::config::semantic::effective_strategy;
 use crate::config::{
     Diagnostic, Diagnostics, LoadedConfig, LoadedScript, ProviderConfig, ProviderKind,
 };
+use crate::email::sender::EmailSender;
 use crate::error::AuthError;
 use crate::providers::discovery::ProviderRuntime;
+use crate::rate_limit::RateLimiter;
 use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
 use crate::session::keys::KeyFileText;
@@ -40,6 +42,8 @@ pub struct Provider {
     pub index: usize,
     /// Discovered endpoints and keys, cached for the pipeline's life.
     pub runtime: Arc<ProviderRuntime>,
+    /// An email provider's sender (transport, `from`, templates).
+    pub email: Option<Arc<EmailSender>>,
 }
 
 /// Settings read once at start; a reload that changes them is reported as needing a restart.
@@ -130,6 +134,9 @@ pub struct Pipeline {
     /// The database, when one is configured and the pipeline is served (`authgate check`
     /// builds pipelines without connecting).
     pub store: Option<Arc<dyn Adapter>>,
+    /// The sign-in attempt limits, when the pipeline is served: one limiter for the life of
+    /// the server, so a reload does not reset the counts.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -190,11 +197,12 @@ impl Pipeline {
             [&cookies, &https_cookies],
             &mut diagnostics,
         );
+        let mut senders = email_senders(&config, &loaded.email_ca_files, &mut diagnostics);
         let (false, Some(session_keys)) = (diagnostics.has_errors(), session_keys) else {
             diagnostics.0.sort_by_key(|d| !d.is_error());
             return Err(diagnostics);
         };
-        let (providers, provider_index) = serving_providers(&config);
+        let (providers, provider_index) = serving_providers(&config, &mut senders);
         let base_path = config.base_path.trim_end_matches('/').to_string();
         Ok(Pipeline {
             generation,
@@ -215,6 +223,7 @@ impl Pipeline {
             watched_files: loaded.watched_files,
             warnings: diagnostics,
             store: None,
+            rate_limiter: None,
             config: Arc::new(config),
         })
     }
@@ -368,7 +377,10 @@ fn session_keys(
 
 /// The providers in their order, and their positions by id. A provider's `index` is its
 /// position in the merged `providers` list, which keys its scripts.
-fn serving_providers(config: &Config) -> (Vec<Provider>, HashMap<String, usize>) {
+fn serving_providers(
+    config: &Config,
+    senders: &mut HashMap<usize, Arc<EmailSender>>,
+) -> (Vec<Provider>, HashMap<String, usize>) {
     let dialect = config
         .database
         .as_ref()
@@ -392,9 +404,36 @@ fn serving_providers(config: &Config) -> (Vec<Provider>, HashMap<String, usize>)
             lookup,
             index,
             runtime: Arc::default(),
+            email: senders.remove(&index),
         });
     }
     (providers, provider_index)
+}
+
+/// The sender of each email provider, by position. A field that cannot be used is an
+/// error at that field (the semantic rules already reported missing ones).
+fn email_senders(
+    config: &Config,
+    ca_files: &BTreeMap<usize, String>,
+    diagnostics: &mut Diagnostics,
+) -> HashMap<usize, Arc<EmailSender>> {
+    let mut senders = HashMap::new();
+    for (index, provider) in config.providers.iter().enumerate() {
+        if provider.kind != Some(ProviderKind::Email) {
+            continue;
+        }
+        match EmailSender::build(provider, ca_files.get(&index).map(String::as_str)) {
+            Ok(sender) => {
+                senders.insert(index, Arc::new(sender));
+            }
+            Err(_) if diagnostics.has_errors() => {}
+            Err(error) => diagnostics.push(Diagnostic::error(
+                format!("providers[{index}].{}", error.field.replace('/', ".")),
+                error.message,
+            )),
+        }
+    }
+    senders
 }
 
 /// Loads, checks and compiles in one step (`authgate check` and every reload), on the

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::config::{ConfigSource, Diagnostic, Diagnostics, Environment};
 use crate::pipeline::{Pipeline, RestartSettings, build_pipeline_with_clock};
+use crate::rate_limit::LocalRateLimiter;
 use crate::store::{Adapter, ConnectError, StoreRegistry};
 
 pub use watch::{WatcherHandle, spawn_watcher};
@@ -81,6 +82,7 @@ fn build_served_pipeline(
     generation: u64,
     clock: Arc<dyn Clock>,
     stores: &StoreRegistry,
+    limiter: &Arc<LocalRateLimiter>,
 ) -> Result<Pipeline, BuildError> {
     let mut pipeline =
         build_pipeline_with_clock(source, env, generation, clock).map_err(BuildError::Config)?;
@@ -93,6 +95,7 @@ fn build_served_pipeline(
         .store_for(pipeline.config.database.as_ref(), &config_dir)
         .map_err(BuildError::Store)?
         .map(|store| -> Arc<dyn Adapter> { store });
+    pipeline.rate_limiter = Some(limiter.clone());
     Ok(pipeline)
 }
 
@@ -112,6 +115,8 @@ pub struct LiveConfig {
     reload_lock: Mutex<()>,
     last_generation: AtomicU64,
     stores: StoreRegistry,
+    /// The sign-in attempt counts, kept across reloads.
+    limiter: Arc<LocalRateLimiter>,
 }
 
 impl LiveConfig {
@@ -122,11 +127,13 @@ impl LiveConfig {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<LiveConfig>, StartError> {
         let stores = StoreRegistry::new().map_err(StartError::Runtime)?;
-        let pipeline = build_served_pipeline(&source, env.as_ref(), 1, clock.clone(), &stores)
-            .map_err(|error| match error {
-                BuildError::Config(diagnostics) => StartError::Config(diagnostics),
-                BuildError::Store(error) => StartError::Store(error),
-            })?;
+        let limiter = Arc::new(LocalRateLimiter::default());
+        let pipeline =
+            build_served_pipeline(&source, env.as_ref(), 1, clock.clone(), &stores, &limiter)
+                .map_err(|error| match error {
+                    BuildError::Config(diagnostics) => StartError::Config(diagnostics),
+                    BuildError::Store(error) => StartError::Store(error),
+                })?;
         let status = ReloadStatus {
             generation: 1,
             loaded_at: clock.unix_seconds(),
@@ -145,6 +152,7 @@ impl LiveConfig {
             reload_lock: Mutex::new(()),
             last_generation: AtomicU64::new(1),
             stores,
+            limiter,
         }))
     }
 
@@ -198,6 +206,7 @@ impl LiveConfig {
             generation,
             self.clock.clone(),
             &self.stores,
+            &self.limiter,
         )
         .map_err(|error| match error {
             BuildError::Config(diagnostics) => diagnostics,

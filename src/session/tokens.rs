@@ -5,11 +5,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
-/// A new session token (43 characters, no dots, so it is never mistaken for a JWT).
-pub fn new_session_token() -> String {
+/// 256 random bits as 43 base64url characters (no dots, so never mistaken for a JWT):
+/// session tokens, OAuth state and email sign-in tokens.
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new database session token.
+pub fn new_session_token() -> String {
+    random_token()
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ fn request(token: &str) -> AuthRequest {
         json: None,
         cookies: vec![("authjs.session-token".into(), token.into())].into(),
         redirect_as_json_header: false,
+        client_ip: None,
         origin: RequestOrigin {
             origin: "http://127.0.0.1".into(),
             base_url: "http://127.0.0.1".into(),

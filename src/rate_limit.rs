@@ -1,0 +1,210 @@
+//! Limits on sign-in attempts, behind a small interface ([`RateLimiter`]) so that a shared
+//! backend can replace the per-process one for several instances. The per-process one is
+//! governor's GCRA: a burst of `max`, refilled evenly over `per`.
+//!
+//! Keys are hashed with a per-process random key before they are held, so memory per key
+//! is fixed whatever the input. IPv6 clients count per /64, which one subscriber
+//! usually holds whole.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::config::values::Rate;
+
+/// What is being limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    EmailAddress,
+    EmailIp,
+    CredentialsUsername,
+    CredentialsIp,
+    OAuthIp,
+}
+
+impl Bucket {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::EmailAddress => "email per address",
+            Bucket::EmailIp => "email per IP",
+            Bucket::CredentialsUsername => "credentials per username",
+            Bucket::CredentialsIp => "credentials per IP",
+            Bucket::OAuthIp => "OAuth starts per IP",
+        }
+    }
+}
+
+/// An attempt over its limit: the next one is allowed after `retry_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    pub retry_after: Duration,
+}
+
+/// Counts one attempt under `key` in `bucket`, refusing it when over `rate`.
+pub trait RateLimiter: Send + Sync {
+    fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited>;
+}
+
+/// How many checks pass between two sweeps of idle keys.
+const SWEEP_EVERY: u64 = 4_096;
+
+type Limiter = DefaultKeyedRateLimiter<u64>;
+
+/// The per-process limiter. It lives as long as the server, across reloads; a reload
+/// that changes a bucket's rate starts that bucket afresh.
+pub struct LocalRateLimiter {
+    buckets: Mutex<HashMap<Bucket, (Rate, Arc<Limiter>)>>,
+    hasher: RandomState,
+    checks: AtomicU64,
+}
+
+impl Default for LocalRateLimiter {
+    fn default() -> Self {
+        LocalRateLimiter {
+            buckets: Mutex::new(HashMap::new()),
+            hasher: RandomState::new(),
+            checks: AtomicU64::new(0),
+        }
+    }
+}
+
+impl LocalRateLimiter {
+    fn limiter(
+        &self,
+        bucket: Bucket,
+        rate: Rate,
+        (max, per): (NonZeroU32, Duration),
+    ) -> Option<Arc<Limiter>> {
+        let mut buckets = self.buckets.lock().ok()?;
+        if let Some((current, limiter)) = buckets.get(&bucket)
+            && *current == rate
+        {
+            return Some(limiter.clone());
+        }
+        let period = per
+            .checked_div(max.get())
+            .filter(|period| !period.is_zero())?;
+        let quota = Quota::with_period(period)?.allow_burst(max);
+        let limiter = Arc::new(Limiter::keyed(quota));
+        buckets.insert(bucket, (rate, limiter.clone()));
+        Some(limiter)
+    }
+
+    fn sweep(&self) {
+        let Ok(buckets) = self.buckets.lock() else {
+            return;
+        };
+        for (_, limiter) in buckets.values() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+impl RateLimiter for LocalRateLimiter {
+    fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+        let Some((max, per)) = rate.limit() else {
+            return Ok(());
+        };
+        let Some(max) = NonZeroU32::new(max) else {
+            return Ok(());
+        };
+        let Some(limiter) = self.limiter(bucket, rate, (max, per.as_std())) else {
+            // A rate too fine for the clock (more than one per nanosecond) limits nothing.
+            return Ok(());
+        };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.sweep();
+        }
+        limiter
+            .check_key(&self.hasher.hash_one(key))
+            .map_err(|not_until| Limited {
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+            })
+    }
+}
+
+/// The key an IP is limited under: an IPv4 address, or an IPv6 /64 (an IPv4-mapped IPv6
+/// address counts as its IPv4 address).
+pub fn ip_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+            Some(ip) => ip.to_string(),
+            None => {
+                let segments = ip.segments();
+                format!(
+                    "{:x}:{:x}:{:x}:{:x}::/64",
+                    segments[0], segments[1], segments[2], segments[3]
+                )
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::values::Duration as ConfigDuration;
+
+    #[test]
+    fn a_burst_of_max_passes_then_attempts_wait() {
+        let limiter = LocalRateLimiter::default();
+        let rate = Rate::new(3, ConfigDuration::from_seconds(3_600));
+        for attempt in 1..=3 {
+            assert!(
+                limiter.check(Bucket::EmailAddress, "a@b.com", rate).is_ok(),
+                "attempt {attempt}"
+            );
+        }
+        let limited = limiter
+            .check(Bucket::EmailAddress, "a@b.com", rate)
+            .expect_err("the fourth attempt");
+        // One attempt comes back every 20 minutes.
+        assert!(
+            limited.retry_after > Duration::from_secs(1_190),
+            "{limited:?}"
+        );
+        assert!(
+            limited.retry_after <= Duration::from_secs(1_200),
+            "{limited:?}"
+        );
+        // Another key and another bucket have their own allowance.
+        assert!(limiter.check(Bucket::EmailAddress, "c@b.com", rate).is_ok());
+        assert!(limiter.check(Bucket::EmailIp, "a@b.com", rate).is_ok());
+    }
+
+    #[test]
+    fn an_off_rate_limits_nothing_and_a_changed_rate_starts_afresh() {
+        let limiter = LocalRateLimiter::default();
+        for _ in 0..100 {
+            assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", Rate::OFF).is_ok());
+        }
+        let one = Rate::new(1, ConfigDuration::from_seconds(60));
+        assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", one).is_ok());
+        assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", one).is_err());
+        let two = Rate::new(2, ConfigDuration::from_seconds(60));
+        assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", two).is_ok());
+    }
+
+    #[test]
+    fn ipv6_clients_count_per_slash_64() {
+        let cases = [
+            ("192.0.2.7", "192.0.2.7"),
+            ("::ffff:192.0.2.7", "192.0.2.7"),
+            ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+            ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ];
+        for (ip, key) in cases {
+            assert_eq!(ip_key(ip.parse().unwrap()), key, "{ip}");
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Email (passwordless) sign-in end to end: authgate sends through a real SMTP server
+//! (aiosmtpd on loopback), the test reads the message and follows its link like a user.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use authgate::store::Adapter;
+
+use crate::support::databases::{Backend, TestDatabase};
+use crate::support::smtp::{Mail, SmtpOptions, SmtpServer};
+use crate::support::{Browser, ConfigDir, Server, base_config, free_port, unbound_port};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A server on SQLite with one email provider (`provider` is its YAML after `type`), and
+/// the rate limits off unless `extra` sets them.
+struct EmailServer {
+    server: Server,
+    db: TestDatabase,
+    _dir: ConfigDir,
+}
+
+async fn email_server(provider: &str, extra: &str) -> EmailServer {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let port = free_port();
+    let limits = if extra.contains("rateLimits:") {
+        ""
+    } else {
+        "rateLimits:\n  email: {perAddress: \"off\", perIp: \"off\"}\n"
+    };
+    let config = base_config(
+        port,
+        &format!(
+            "database:\n  url: \"{}\"\n{limits}{extra}providers:\n  - id: email\n    type: email\n    from: \"Authgate <auth@example.com>\"\n{provider}",
+            db.url
+        ),
+    );
+    let dir = ConfigDir::new(&config);
+    let server = Server::start(&dir.config_path(), port);
+    EmailServer {
+        server,
+        db,
+        _dir: dir,
+    }
+}
+
+fn smtp_provider(smtp: &SmtpServer) -> String {
+    format!("    server: \"smtp://127.0.0.1:{}\"\n", smtp.port)
+}
+
+/// `POST /signin/email` from `browser` with `email` and any `extra` fields.
+async fn request_link(browser: &Browser, email: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let csrf = browser.csrf().await;
+    let mut form = vec![("csrfToken", csrf.as_str()), ("email", email)];
+    form.extend_from_slice(extra);
+    browser
+        .http
+        .post(browser.url("/signin/email"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Follows a sign-in link in `browser`; the redirect it answers.
+async fn follow(browser: &Browser, link: &str) -> String {
+    let response = browser.http.get(link).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND, "{link}");
+    location(&response)
+}
+
+async fn verification_tokens(db: &TestDatabase) -> i64 {
+    use sqlx::Row;
+    let mut connection = db.connection().await;
+    sqlx::query("SELECT COUNT(*) FROM verification_tokens")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_mailed_link_signs_in_once_and_verifies_the_email() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let app = email_server(&smtp_provider(&smtp), "").await;
+    let browser = Browser::new(&app.server);
+
+    let response = request_link(
+        &browser,
+        "  Ada@Example.COM ",
+        &[("callbackUrl", "/dashboard")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(
+        location(&response),
+        browser.url("/verify-request?provider=email&type=email")
+    );
+    let mail = smtp.wait_for_messages(1, WAIT).await.remove(0);
+    assert_eq!(mail.rcpt_tos, ["ada@example.com"]);
+    assert_eq!(mail.mail_from, "auth@example.com");
+    assert_eq!(mail.subject.as_deref(), Some("Sign in to 127.0.0.1"));
+    assert!(
+        mail.content_type
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("multipart/alternative")
+    );
+    let link = mail.link();
+    assert!(
+        link.starts_with(&browser.url("/callback/email?callbackUrl=")),
+        "{link}"
+    );
+    // The HTML part carries the same link, escaped for an attribute.
+    let html = mail.html.clone().unwrap_or_default();
+    let unescaped = html.replace("&#x2f;", "/").replace("&amp;", "&");
+    assert!(unescaped.contains(&format!("href=\"{link}\"")), "{html}");
+    assert_eq!(verification_tokens(&app.db).await, 1);
+
+    // The verify-request page answers.
+    let page = browser.http.get(location(&response)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Check your email"));
+
+    assert_eq!(follow(&browser, &link).await, app.server.url("/dashboard"));
+    let session = browser.session().await;
+    assert_eq!(session["user"]["email"], "ada@example.com", "{session}");
+    let store = app.db.store().await;
+    let user = store
+        .get_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .expect("the user");
+    assert!(user.email_verified.is_some(), "{user:?}");
+    assert_eq!(verification_tokens(&app.db).await, 0);
+
+    // The link is spent.
+    let again = Browser::new(&app.server);
+    assert_eq!(
+        follow(&again, &link).await,
+        again.url("/error?error=Verification")
+    );
+    assert_eq!(again.session().await, Value::Null);
+}
+
+#[tokio::test]
+async fn json_clients_get_the_verify_request_url() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let app = email_server(&smtp_provider(&smtp), "").await;
+    let browser = Browser::new(&app.server);
+    let response = request_link(&browser, "ada@example.com", &[("json", "true")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["url"],
+        browser.url("/verify-request?provider=email&type=email")
+    );
+    smtp.wait_for_messages(1, WAIT).await;
+}
+
+#[tokio::test]
+async fn a_link_for_another_address_or_a_wrong_token_is_refused_and_spends_nothing() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let app = email_server(&smtp_provider(&smtp), "").await;
+    let browser = Browser::new(&app.server);
+    request_link(&browser, "ada@example.com", &[]).await;
+    let link = smtp.wait_for_messages(1, WAIT).await.remove(0).link();
+    let error = browser.url("/error?error=Verification");
+    let attacks = [
+        link.replace("email=ada%40example.com", "email=eve%40example.com"),
+        link.replace("token=", "token=x"),
+        link.replace("email=ada%40example.com", "email="),
+        link.split("&token=").next().unwrap().to_string(),
+    ];
+    for attack in &attacks {
+        assert_eq!(follow(&browser, attack).await, error, "{attack}");
+    }
+    assert_eq!(browser.session().await, Value::Null);
+    // None of that spent the real link.
+    follow(&browser, &link).await;
+    assert_eq!(browser.session().await["user"]["email"], "ada@example.com");
+}
+
+#[tokio::test]
+async fn an_unreachable_smtp_server_is_email_signin_and_leaves_nothing_stored() {
+    let closed = unbound_port();
+    let app = email_server(&format!("    server: \"smtp://127.0.0.1:{closed}\"\n"), "").await;
+    let browser = Browser::new(&app.server);
+    let response = request_link(&browser, "ada@example.com", &[]).await;
+    assert_eq!(
+        location(&response),
+        browser.url("/signin?error=EmailSignin")
+    );
+    assert_eq!(verification_tokens(&app.db).await, 0);
+
+    // A server that refuses the recipient is the same failure.
+    let refusing = SmtpServer::start(SmtpOptions {
+        reject_rcpt: true,
+        ..SmtpOptions::default()
+    });
+    let app = email_server(&smtp_provider(&refusing), "").await;
+    let browser = Browser::new(&app.server);
+    let response = request_link(&browser, "ada@example.com", &[]).await;
+    assert_eq!(
+        location(&response),
+        browser.url("/signin?error=EmailSignin")
+    );
+    assert_eq!(verification_tokens(&app.db).await, 0);
+}
+
+#[tokio::test]
+async fn starttls_and_auth_are_used_against_a_server_that_requires_them() {
+    let smtp = SmtpServer::start(SmtpOptions {
+        starttls: true,
+        auth: Some(("mailer".into(), "s3cret:pass".into())),
+        ..SmtpOptions::default()
+    });
+    let ca = SmtpServer::cert_path();
+    let provider = |password: &str, ca_line: &str| {
+        format!(
+            "    server: \"smtp://mailer:{password}@127.0.0.1:{}?tls=required\"\n{ca_line}",
+            smtp.port
+        )
+    };
+    let trusted = format!("    serverCaFile: \"{}\"\n", ca.display());
+
+    let app = email_server(&provider("s3cret%3Apass", &trusted), "").await;
+    let browser = Browser::new(&app.server);
+    let response = request_link(&browser, "ada@example.com", &[]).await;
+    assert_eq!(
+        location(&response),
+        browser.url("/verify-request?provider=email&type=email")
+    );
+    let mail: Mail = smtp.wait_for_messages(1, WAIT).await.remove(0);
+    assert!(mail.tls, "the message went over STARTTLS");
+    assert_eq!(mail.authenticated_as.as_deref(), Some("mailer"));
+    // The log never shows the password.
+    assert!(!app.server.log().contains("s3cret"), "{}", app.server.log());
+
+    // A wrong password, or a certificate nobody trusts, sends nothing.
+    for provider in [provider("wrong", &trusted), provider("s3cret%3Apass", "")] {
+        let app = email_server(&provider, "").await;
+        let browser = Browser::new(&app.server);
+        let response = request_link(&browser, "ada@example.com", &[]).await;
+        assert_eq!(
+            location(&response),
+            browser.url("/signin?error=EmailSignin"),
+            "{provider}"
+        );
+        assert_eq!(verification_tokens(&app.db).await, 0);
+        assert!(!app.server.log().contains("s3cret"), "{}", app.server.log());
+    }
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn addresses_that_name_two_mailboxes_are_refused_and_variants_are_one_user() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let app = email_server(&smtp_provider(&smtp), "").await;
+    let browser = Browser::new(&app.server);
+    for attack in [
+        "\"a@b\"@evil.com",
+        "a@b@evil.com",
+        "a@b.com, c@evil.com",
+        "a＠evil.com",
+        "a@b.com\r\nBcc: c@evil.com",
+        "victim@example.com evil@evil.com",
+        "",
+    ] {
+        let response = request_link(&browser, attack, &[]).await;
+        assert_eq!(
+            location(&response),
+            browser.url("/signin?error=EmailSignin"),
+            "{attack:?}"
+        );
+    }
+    assert!(smtp.messages().is_empty(), "{:?}", smtp.messages());
+
+    for (index, variant) in ["ADA@example.com", "  ada@EXAMPLE.com\t"]
+        .iter()
+        .enumerate()
+    {
+        let browser = Browser::new(&app.server);
+        request_link(&browser, variant, &[]).await;
+        let mail = smtp.wait_for_messages(index + 1, WAIT).await.remove(index);
+        assert_eq!(mail.rcpt_tos, ["ada@example.com"]);
+        follow(&browser, &mail.link()).await;
+        let session = browser.session().await;
+        assert_eq!(session["user"]["email"], "ada@example.com", "{session}");
+    }
+    let store = app.db.store().await;
+    let user = store
+        .get_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let account = store
+        .get_user_by_account("email", "ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.id, user.id, "both links signed in the one user");
+}
