@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -47,9 +47,19 @@ pub struct Limited {
     pub retry_after: Duration,
 }
 
-/// Counts one attempt under `key` in `bucket`, refusing it when over `rate`.
+/// Attempt counts: every attempt (`check`), or only failures (`count_failure`, with
+/// `held_back` asked before each attempt), so that a user who signs in successfully is
+/// never slowed down by their own sign-ins.
 pub trait RateLimiter: Send + Sync {
+    /// Counts one attempt under `key` in `bucket`, refusing it when over `rate`.
     fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited>;
+
+    /// Counts one failure; the first failure over `rate` is refused, and holds `key` back
+    /// until the rate allows another.
+    fn count_failure(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited>;
+
+    /// Whether failures hold `key` back in `bucket` now. Counts nothing.
+    fn held_back(&self, bucket: Bucket, key: &str) -> Result<(), Limited>;
 }
 
 /// How many checks pass between two sweeps of idle keys.
@@ -61,6 +71,8 @@ type Limiter = DefaultKeyedRateLimiter<u64>;
 /// that changes a bucket's rate starts that bucket afresh.
 pub struct LocalRateLimiter {
     buckets: Mutex<HashMap<Bucket, (Rate, Arc<Limiter>)>>,
+    /// Keys that failed over their rate, and until when they are held back.
+    held: Mutex<HashMap<(Bucket, u64), Instant>>,
     hasher: RandomState,
     checks: AtomicU64,
 }
@@ -69,6 +81,7 @@ impl Default for LocalRateLimiter {
     fn default() -> Self {
         LocalRateLimiter {
             buckets: Mutex::new(HashMap::new()),
+            held: Mutex::new(HashMap::new()),
             hasher: RandomState::new(),
             checks: AtomicU64::new(0),
         }
@@ -98,18 +111,26 @@ impl LocalRateLimiter {
     }
 
     fn sweep(&self) {
-        let Ok(buckets) = self.buckets.lock() else {
-            return;
+        let limiters: Vec<Arc<Limiter>> = match self.buckets.lock() {
+            Ok(buckets) => buckets
+                .values()
+                .map(|(_, limiter)| limiter.clone())
+                .collect(),
+            Err(_) => return,
         };
-        for (_, limiter) in buckets.values() {
+        // Outside the lock: other requests keep counting meanwhile.
+        for limiter in limiters {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        if let Ok(mut held) = self.held.lock() {
+            let now = Instant::now();
+            held.retain(|_, until| *until > now);
+        }
     }
-}
 
-impl RateLimiter for LocalRateLimiter {
-    fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+    /// One count in `bucket` for `key`, sweeping idle keys now and then.
+    fn count(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
         let Some((max, per)) = rate.limit() else {
             return Ok(());
         };
@@ -128,6 +149,36 @@ impl RateLimiter for LocalRateLimiter {
             .map_err(|not_until| Limited {
                 retry_after: not_until.wait_time_from(DefaultClock::default().now()),
             })
+    }
+}
+
+impl RateLimiter for LocalRateLimiter {
+    fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+        self.count(bucket, key, rate)
+    }
+
+    fn count_failure(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+        let counted = self.count(bucket, key, rate);
+        if let (Err(limited), Ok(mut held)) = (counted, self.held.lock()) {
+            held.insert(
+                (bucket, self.hasher.hash_one(key)),
+                Instant::now() + limited.retry_after,
+            );
+        }
+        counted
+    }
+
+    fn held_back(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+        let Ok(held) = self.held.lock() else {
+            return Ok(());
+        };
+        match held.get(&(bucket, self.hasher.hash_one(key))) {
+            Some(until) => match until.checked_duration_since(Instant::now()) {
+                Some(retry_after) if !retry_after.is_zero() => Err(Limited { retry_after }),
+                _ => Ok(()),
+            },
+            None => Ok(()),
+        }
     }
 }
 
@@ -192,6 +243,30 @@ mod tests {
         assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", one).is_err());
         let two = Rate::new(2, ConfigDuration::from_seconds(60));
         assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", two).is_ok());
+    }
+
+    #[test]
+    fn only_failures_over_the_rate_hold_a_key_back() {
+        let limiter = LocalRateLimiter::default();
+        let rate = Rate::new(2, ConfigDuration::from_seconds(3_600));
+        let bucket = Bucket::CredentialsUsername;
+        for failure in 1..=2 {
+            assert!(
+                limiter.held_back(bucket, "ada").is_ok(),
+                "before failure {failure}"
+            );
+            assert!(
+                limiter.count_failure(bucket, "ada", rate).is_ok(),
+                "failure {failure}"
+            );
+        }
+        // The third failure is over the rate: refused, and ada is held back from now on.
+        assert!(limiter.held_back(bucket, "ada").is_ok());
+        assert!(limiter.count_failure(bucket, "ada", rate).is_err());
+        let held = limiter.held_back(bucket, "ada").expect_err("held back");
+        assert!(held.retry_after > Duration::from_secs(1_700), "{held:?}");
+        assert!(limiter.held_back(bucket, "bob").is_ok());
+        assert!(limiter.held_back(Bucket::EmailAddress, "ada").is_ok());
     }
 
     #[test]

@@ -216,7 +216,13 @@ async fn checked_sign_in<'a>(
     }
     let credentials = submitted_credentials(request);
     limits::credentials_attempt(request, pipeline, provider, &credentials)?;
-    let mut user = checked_user(pipeline, provider, &credentials).await?;
+    let mut user = match checked_user(pipeline, provider, &credentials).await {
+        Err(error) if error.code == ErrorCode::CredentialsSignin => {
+            limits::credentials_failure(pipeline, provider, &credentials)?;
+            return Err(error);
+        }
+        checked => checked?,
+    };
     let session = match (
         pipeline.session_strategy,
         pipeline.config.session.credentials,

@@ -19,7 +19,7 @@ use super::pages::verify_request_url;
 use super::redirect::resolve_callback_url_off_workers;
 use super::session::unix_now;
 use super::sign_in::{Identity, SignIn, finish, sign_in_gate};
-use super::{AuthRequest, AuthResponse, csrf, failure, limits, off_workers};
+use super::{AuthRequest, AuthResponse, RequestOrigin, csrf, failure, limits, off_workers};
 use crate::clock::rfc3339_utc;
 use crate::config::script_key::ProviderScript;
 use crate::email::address::normalize_address;
@@ -115,8 +115,9 @@ async fn send_link(
     let callback_url = request
         .field("callbackUrl")
         .or_else(|| request.cookie(&request.cookie_policy(pipeline).callback_url.name));
-    let callback_url =
-        resolve_callback_url_off_workers(pipeline, &request.origin, callback_url).await;
+    // Checked against the configured origin, where the link leads.
+    let configured = RequestOrigin::configured(pipeline);
+    let callback_url = resolve_callback_url_off_workers(pipeline, &configured, callback_url).await;
     let token = random_token();
     let now = unix_now(pipeline);
     let expires = now.saturating_add(i64::try_from(sender.max_age.as_secs()).unwrap_or(i64::MAX));
@@ -132,11 +133,8 @@ async fn send_link(
             expires,
         })
         .await?;
-    let link = sign_in_link(request, provider, &callback_url, &token, &address);
-    let delivered = deliver(
-        request, pipeline, provider, sender, &address, &link, expires,
-    )
-    .await;
+    let link = sign_in_link(pipeline, provider, &callback_url, &token, &address);
+    let delivered = deliver(pipeline, provider, sender, &address, &link, expires).await;
     if let Err(error) = delivered {
         // The link never left: its token goes too, so nothing is left to be guessed.
         if let Err(cleanup) = store.use_verification_token(&address, &hashed, now).await {
@@ -174,9 +172,11 @@ async fn callback_identity(
     Ok((user, account))
 }
 
-/// `{auth_url}/callback/<id>?callbackUrl&token&email`, as Auth.js writes it.
+/// `{url}{basePath}/callback/<id>?callbackUrl&token&email`, as Auth.js writes it, but on
+/// the configured `url` whatever host the request named: with `trustHost`, a forged
+/// `X-Forwarded-Host` would otherwise mail the victim a real token on the attacker's host.
 fn sign_in_link(
-    request: &AuthRequest,
+    pipeline: &Pipeline,
     provider: &Provider,
     callback_url: &str,
     token: &str,
@@ -187,17 +187,13 @@ fn sign_in_link(
         .append_pair("token", token)
         .append_pair("email", address)
         .finish();
-    format!(
-        "{}/callback/{}?{query}",
-        request.origin.auth_url,
-        url::form_urlencoded::byte_serialize(provider.id.as_bytes()).collect::<String>()
-    )
+    let id: String = url::form_urlencoded::byte_serialize(provider.id.as_bytes()).collect();
+    format!("{}?{query}", pipeline.action_url(&format!("callback/{id}")))
 }
 
 /// Renders the message and delivers it: by the transport, or as the provider's
 /// `sendVerificationRequest` script says.
 async fn deliver(
-    request: &AuthRequest,
     pipeline: &Arc<Pipeline>,
     provider: &Provider,
     sender: &EmailSender,
@@ -208,7 +204,7 @@ async fn deliver(
     let theme = &pipeline.config.theme;
     let context = MessageContext {
         url: link.to_string(),
-        host: url::Url::parse(&request.origin.base_url)
+        host: url::Url::parse(&pipeline.base_url)
             .ok()
             .and_then(|url| url.host_str().map(str::to_string))
             .unwrap_or_default(),
@@ -370,12 +366,7 @@ async fn verified_sign_in<'a>(
         profile: Value::Null,
         credentials: Value::Null,
         email: Value::Null,
-        identity: Identity::ProviderAccount {
-            profile,
-            // The link is the proof an OAuth provider's `email_verified` stands for; an
-            // existing user is still joined only when its own email was verified.
-            allow_email_linking: true,
-        },
+        identity: Identity::Email { profile },
         session: pipeline.session_strategy,
         token_claims: Map::new(),
         callback_url: request.query.get("callbackUrl").cloned(),

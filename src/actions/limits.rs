@@ -7,7 +7,7 @@ use super::AuthRequest;
 use crate::config::values::Rate;
 use crate::error::AuthError;
 use crate::pipeline::{Pipeline, Provider};
-use crate::rate_limit::{Bucket, ip_key};
+use crate::rate_limit::{Bucket, Limited, ip_key};
 
 /// Counts one attempt in each `(bucket, key, rate)`; the first over its limit refuses.
 /// Without a served limiter (`authgate check`) nothing is counted.
@@ -22,14 +22,18 @@ fn count(
         let Some(key) = key else {
             continue;
         };
-        if let Err(limited) = limiter.check(*bucket, key, *rate) {
-            return Err(AuthError::rate_limited(
-                format!("over the {} limit ({rate})", bucket.as_str()),
-                limited.retry_after.as_secs_f64().ceil() as u64,
-            ));
-        }
+        limiter
+            .check(*bucket, key, *rate)
+            .map_err(|limited| refused(*bucket, *rate, limited))?;
     }
     Ok(())
+}
+
+fn refused(bucket: Bucket, rate: Rate, limited: Limited) -> AuthError {
+    AuthError::rate_limited(
+        format!("over the {} limit ({rate})", bucket.as_str()),
+        limited.retry_after.as_secs_f64().ceil() as u64,
+    )
 }
 
 fn client_key(request: &AuthRequest) -> Option<String> {
@@ -56,16 +60,10 @@ pub fn email_request(
     )
 }
 
-/// Credentials submitted to `provider`. The username is the first declared field that is
-/// not a password, trimmed and lowercased.
-pub fn credentials_attempt(
-    request: &AuthRequest,
-    pipeline: &Pipeline,
-    provider: &Provider,
-    credentials: &Map<String, Value>,
-) -> Result<(), AuthError> {
-    let limits = &pipeline.config.rate_limits.credentials;
-    let username = provider
+/// The per-username key of a credentials sign-in: the first declared field that is not a
+/// password, trimmed and lowercased, under the provider's id.
+fn username_key(provider: &Provider, credentials: &Map<String, Value>) -> Option<String> {
+    provider
         .config
         .credentials
         .as_ref()
@@ -76,14 +74,50 @@ pub fn credentials_attempt(
         })
         .and_then(|(name, _)| credentials.get(name))
         .and_then(Value::as_str)
-        .map(|username| format!("{}\u{0}{}", provider.id, username.trim().to_lowercase()));
+        .map(|username| format!("{}\u{0}{}", provider.id, username.trim().to_lowercase()))
+}
+
+/// Credentials submitted to `provider`: counted per IP, and refused while failures hold
+/// the username back.
+pub fn credentials_attempt(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &Provider,
+    credentials: &Map<String, Value>,
+) -> Result<(), AuthError> {
+    let limits = &pipeline.config.rate_limits.credentials;
     count(
         pipeline,
-        &[
-            (Bucket::CredentialsIp, client_key(request), limits.per_ip),
-            (Bucket::CredentialsUsername, username, limits.per_username),
-        ],
-    )
+        &[(Bucket::CredentialsIp, client_key(request), limits.per_ip)],
+    )?;
+    let (Some(limiter), Some(username), Some(_)) = (
+        &pipeline.rate_limiter,
+        username_key(provider, credentials),
+        limits.per_username.limit(),
+    ) else {
+        return Ok(());
+    };
+    limiter
+        .held_back(Bucket::CredentialsUsername, &username)
+        .map_err(|limited| refused(Bucket::CredentialsUsername, limits.per_username, limited))
+}
+
+/// A failed credentials check, counted per username: only failures count, so signing in
+/// is never slowed by one's own sign-ins. The failure over the limit is refused too.
+pub fn credentials_failure(
+    pipeline: &Pipeline,
+    provider: &Provider,
+    credentials: &Map<String, Value>,
+) -> Result<(), AuthError> {
+    let rate = pipeline.config.rate_limits.credentials.per_username;
+    let (Some(limiter), Some(username)) =
+        (&pipeline.rate_limiter, username_key(provider, credentials))
+    else {
+        return Ok(());
+    };
+    limiter
+        .count_failure(Bucket::CredentialsUsername, &username, rate)
+        .map_err(|limited| refused(Bucket::CredentialsUsername, rate, limited))
 }
 
 /// An OAuth/OIDC sign-in started.

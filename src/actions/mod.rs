@@ -43,6 +43,21 @@ pub struct RequestOrigin {
     pub https: bool,
 }
 
+impl RequestOrigin {
+    /// The origin of the configured `url`, whatever host a request named.
+    pub fn configured(pipeline: &Pipeline) -> RequestOrigin {
+        let origin = url::Url::parse(&pipeline.base_url)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_else(|_| pipeline.base_url.clone());
+        RequestOrigin {
+            auth_url: format!("{}{}", pipeline.base_url, pipeline.base_path),
+            base_url: pipeline.base_url.clone(),
+            https: pipeline.base_url.starts_with("https://"),
+            origin,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Get,

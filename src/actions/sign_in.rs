@@ -34,6 +34,11 @@ pub enum Identity {
     /// A credentials identity: under a database session, the store user linked to this
     /// account (created at its first sign-in); under a JWT, the user as it was checked.
     Credentials,
+    /// An email address proven by a link (its `email` provider account). It signs in the
+    /// user it belongs to, by the linking rules above, but never links to the user the
+    /// browser is signed in as: a link is bound to no browser, so anyone could send a
+    /// signed-in victim their own link and have their address joined to the victim.
+    Email { profile: UserProfile },
 }
 
 /// One sign-in whose method has proven who the user is.
@@ -165,19 +170,25 @@ async fn resolve(
 ) -> Result<Resolved, AuthError> {
     let store = pipeline.store.as_deref();
     match (&sign_in.identity, store) {
-        (
-            Identity::ProviderAccount {
-                profile,
-                allow_email_linking,
-            },
-            Some(store),
-        ) => {
-            let signed_in = signed_in_user(request, pipeline, store).await?;
+        (Identity::ProviderAccount { profile, .. } | Identity::Email { profile }, Some(store)) => {
+            let (signed_in, allow_email_linking) = match &sign_in.identity {
+                Identity::ProviderAccount {
+                    allow_email_linking,
+                    ..
+                } => (
+                    signed_in_user(request, pipeline, store).await?,
+                    *allow_email_linking,
+                ),
+                // The link proved the address: what an OAuth provider's verified email
+                // stands for. An existing user is still joined only when its own email
+                // was verified.
+                _ => (None, true),
+            };
             let resolved = resolve_user(
                 store,
                 &sign_in.account,
                 profile,
-                *allow_email_linking,
+                allow_email_linking,
                 signed_in.as_deref(),
                 unix_now(pipeline),
             )
@@ -214,6 +225,9 @@ async fn resolve(
                 is_new_user: resolved.is_new_user,
                 events,
             })
+        }
+        (Identity::Email { .. }, None) => {
+            Err(AuthError::configuration("email sign-in without a store"))
         }
         (Identity::ProviderAccount { profile, .. }, None) => {
             let mut user = profile.to_json();

@@ -256,10 +256,11 @@ fn check_email_provider(
     }
     let dev = provider.transport == Some(EmailTransport::Dev);
     match (provider.server.as_deref(), dev) {
-        (None, false) => checker.error(
+        (None, false) if provider.send_verification_request.is_none() => checker.error(
             &format!("{base}/server"),
-            "required property is missing (or set `transport: dev` for local work)",
+            "required property is missing (or set `transport: dev` for local work, or deliver with a `sendVerificationRequest` script)",
         ),
+        (None, false) => {}
         (Some(server), false) => match SmtpServer::parse(server) {
             Err(error) => checker.error(&format!("{base}/server"), error),
             Ok(server) if server.may_send_password_in_clear() => checker.warning(
@@ -269,10 +270,12 @@ fn check_email_provider(
             Ok(_) => {}
         },
         (_, true) => {
-            if config.url.starts_with("https://") && provider.force_dev_transport != Some(true) {
+            let https = url::Url::parse(&config.url).is_ok_and(|url| url.scheme() == "https");
+            // Behind a proxy that says https, the public site is https whatever `url` says.
+            if (https || config.trust_host) && provider.force_dev_transport != Some(true) {
                 checker.error(
                     &format!("{base}/transport"),
-                    "the `dev` transport logs sign-in links, so anyone who reads the log can sign in as anyone; it is refused when `url` is https (set `forceDevTransport: true` to allow it anyway)",
+                    "the `dev` transport logs sign-in links, so anyone who reads the log can sign in as anyone; it is refused when `url` is https or `trustHost` is on (set `forceDevTransport: true` to allow it anyway)",
                 );
             } else {
                 checker.warning(

@@ -24,16 +24,19 @@ const MAX_LABEL: usize = 63;
 
 /// The normalised form of `input`: `local@domain`, lowercase ASCII.
 pub fn normalize_address(input: &str) -> Result<String, AddressError> {
-    let lowered = input.trim().to_lowercase();
-    if lowered.is_empty() {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
         return Err(AddressError("the address is empty"));
     }
-    let mut parts = lowered.split('@');
+    let mut parts = trimmed.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(AddressError("the address must have exactly one `@`"));
     };
+    // Checked before lowercasing, and lowercased by ASCII rules only: Unicode lowercasing
+    // would turn look-alikes such as the Kelvin sign into plain letters.
     check_local_part(local)?;
-    let domain = normalize_domain(domain)?;
+    let local = local.to_ascii_lowercase();
+    let domain = normalize_domain(&domain.to_lowercase())?;
     let address = format!("{local}@{domain}");
     if address.len() > MAX_ADDRESS {
         return Err(AddressError("the address is longer than 254 characters"));
@@ -154,6 +157,8 @@ mod tests {
             "",
             "   ",
             "a@example.com/x",
+            // The Kelvin sign lowercases to `k` under Unicode rules.
+            "\u{212A}@example.com",
             "a@example.com:25",
             "a@example.123",
         ];

@@ -20,6 +20,8 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3_600);
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Dev,
+    /// No `server`: only a `sendVerificationRequest` script delivers, by HTTP.
+    None,
 }
 
 /// An email provider's sender: its transport, its `from` and its templates.
@@ -71,6 +73,11 @@ impl EmailSender {
             .map_err(|error| SenderError::new("from", format!("not an email address: {error}")))?;
         let transport = match provider.transport.unwrap_or(EmailTransport::Smtp) {
             EmailTransport::Dev => Transport::Dev,
+            EmailTransport::Smtp
+                if provider.server.is_none() && provider.send_verification_request.is_some() =>
+            {
+                Transport::None
+            }
             EmailTransport::Smtp => {
                 let server = provider
                     .server
@@ -121,6 +128,11 @@ impl EmailSender {
                 return Ok(());
             }
             Transport::Smtp(transport) => transport,
+            Transport::None => {
+                return Err(
+                    "the provider has no `server` to send the message the script returned".into(),
+                );
+            }
         };
         let to: Mailbox = to
             .parse()

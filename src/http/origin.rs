@@ -57,16 +57,19 @@ fn host_header(request: &HttpRequest) -> Option<&str> {
 }
 
 /// The client's IP: with `trustHost`, the address the nearest trusted proxy appended to
-/// `X-Forwarded-For` (`proxyHops` places from the right, as for the forwarded host);
-/// otherwise, or when that value is missing or not an IP, the connection's peer.
+/// `X-Forwarded-For` (`proxyHops` places from the right, as for the forwarded host), or
+/// the connection's peer when no proxy sent the header; without `trustHost`, the peer.
+/// A trusted value that is not an IP, or fewer values than hops, gives none: falling
+/// back to the proxy's own address would put every client in one bucket.
 pub fn client_ip(request: &HttpRequest, pipeline: &Pipeline) -> Option<IpAddr> {
     let peer = request.peer_addr().map(|address| address.ip());
     if !pipeline.config.trust_host {
         return peer;
     }
     match forwarded_value(request, "x-forwarded-for", pipeline.config.proxy_hops) {
-        Forwarded::Value(value) => parse_forwarded_ip(value).or(peer),
-        Forwarded::Absent | Forwarded::Untrusted => peer,
+        Forwarded::Value(value) => parse_forwarded_ip(value),
+        Forwarded::Absent => peer,
+        Forwarded::Untrusted => None,
     }
 }
 
@@ -131,14 +134,12 @@ pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrig
             };
         }
     }
-    let origin = url::Url::parse(&pipeline.base_url)
-        .map(|url| url.origin().ascii_serialization())
-        .unwrap_or_else(|_| pipeline.base_url.clone());
+    let configured = crate::actions::RequestOrigin::configured(pipeline);
     RequestOrigin {
-        auth_url: format!("{}{}", pipeline.base_url, pipeline.base_path),
-        base_url: pipeline.base_url.clone(),
-        https: pipeline.base_url.starts_with("https://"),
-        origin,
+        origin: configured.origin,
+        base_url: configured.base_url,
+        auth_url: configured.auth_url,
+        https: configured.https,
     }
 }
 

@@ -311,3 +311,239 @@ async fn addresses_that_name_two_mailboxes_are_refused_and_variants_are_one_user
         .unwrap();
     assert_eq!(account.id, user.id, "both links signed in the one user");
 }
+
+#[tokio::test]
+async fn a_link_opened_in_another_browser_signs_that_browser_in() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let app = email_server(&smtp_provider(&smtp), "").await;
+    let laptop = Browser::new(&app.server);
+    request_link(&laptop, "ada@example.com", &[]).await;
+    let link = smtp.wait_for_messages(1, WAIT).await.remove(0).link();
+    // The phone never loaded a page of authgate: it gets its own CSRF cookie, which the
+    // session is bound to.
+    let phone = Browser::new(&app.server);
+    let response = phone.http.get(&link).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let cookies = crate::support::set_cookies(&response);
+    assert!(
+        cookies
+            .iter()
+            .any(|cookie| cookie.starts_with("authjs.csrf-token=")),
+        "{cookies:?}"
+    );
+    assert_eq!(phone.session().await["user"]["email"], "ada@example.com");
+    assert_eq!(laptop.session().await, Value::Null);
+}
+
+/// A loopback HTTP endpoint that answers `status` to one request and hands it over.
+async fn one_request_endpoint(status: u16) -> (u16, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let read = stream.read(&mut buffer).await.unwrap();
+            request.extend_from_slice(&buffer[..read]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|line| {
+                        line.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(str::to_string)
+                    })
+                    .and_then(|length| length.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if body.len() >= length || read == 0 {
+                    break;
+                }
+            }
+        }
+        let answer =
+            format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        stream.write_all(answer.as_bytes()).await.unwrap();
+        let _ = sender.send(String::from_utf8_lossy(&request).to_string());
+    });
+    (port, receiver)
+}
+
+#[tokio::test]
+async fn a_send_verification_request_script_delivers_by_http_instead_of_email() {
+    let (port, received) = one_request_endpoint(202).await;
+    let script = format!(
+        "    sendVerificationRequest: |\n      #{{ http: #{{ url: \"http://127.0.0.1:{port}/messages\", headers: #{{ \"x-api-key\": \"key-1\" }}, json: #{{ to: identifier, link: url, subject: message.subject }} }} }}\n"
+    );
+    let app = email_server(&script, "").await;
+    let browser = Browser::new(&app.server);
+    let response = request_link(&browser, "Ada@Example.com", &[]).await;
+    assert_eq!(
+        location(&response),
+        browser.url("/verify-request?provider=email&type=email")
+    );
+    let request = tokio::time::timeout(WAIT, received).await.unwrap().unwrap();
+    assert!(request.starts_with("POST /messages HTTP/1.1"), "{request}");
+    assert!(
+        request.to_ascii_lowercase().contains("x-api-key: key-1"),
+        "{request}"
+    );
+    let body: Value = serde_json::from_str(request.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["to"], "ada@example.com");
+    assert_eq!(body["subject"], "Sign in to 127.0.0.1");
+    let link = body["link"].as_str().unwrap();
+    follow(&browser, link).await;
+    assert_eq!(browser.session().await["user"]["email"], "ada@example.com");
+}
+
+#[tokio::test]
+async fn a_delivery_that_fails_or_is_refused_by_the_script_is_email_signin() {
+    let (port, _received) = one_request_endpoint(500).await;
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let cases = [
+        format!(
+            "    sendVerificationRequest: |\n      #{{ http: #{{ url: \"http://127.0.0.1:{port}/messages\", body: url }} }}\n"
+        ),
+        format!(
+            "{}    sendVerificationRequest: \"false\"\n",
+            smtp_provider(&smtp)
+        ),
+        format!(
+            "{}    sendVerificationRequest: |\n      throw \"no\";\n",
+            smtp_provider(&smtp)
+        ),
+    ];
+    for provider in cases {
+        let app = email_server(&provider, "").await;
+        let browser = Browser::new(&app.server);
+        let response = request_link(&browser, "ada@example.com", &[]).await;
+        assert_eq!(
+            location(&response),
+            browser.url("/signin?error=EmailSignin"),
+            "{provider}"
+        );
+        assert_eq!(verification_tokens(&app.db).await, 0, "{provider}");
+    }
+    assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_script_may_rewrite_the_message_and_templates_are_configurable() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let provider = format!(
+        "{}    message:\n      text: \"Your link: {{{{ url }}}}\"\n    sendVerificationRequest: |\n      #{{ subject: \"Welcome to \" + provider.name }}\n",
+        smtp_provider(&smtp)
+    );
+    let app = email_server(&provider, "").await;
+    let browser = Browser::new(&app.server);
+    request_link(&browser, "ada@example.com", &[]).await;
+    let mail = smtp.wait_for_messages(1, WAIT).await.remove(0);
+    assert_eq!(mail.subject.as_deref(), Some("Welcome to email"));
+    assert!(
+        mail.text
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("Your link: http://"),
+        "{mail:?}"
+    );
+    assert!(mail.html.is_some());
+}
+
+#[tokio::test]
+async fn the_email_example_signs_in_by_the_logged_link() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/email/authgate.yaml");
+    // A copy, so that its SQLite file lands in a temporary directory.
+    let dir = ConfigDir::new(&std::fs::read_to_string(example).unwrap());
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let server =
+        crate::support::Server::start_with_env(&dir.config_path(), port, &[("AUTHGATE_URL", &url)]);
+    assert!(
+        server.log().contains("dev` transport"),
+        "the start-up log warns: {}",
+        server.log()
+    );
+    let browser = Browser::new(&server);
+    let response = request_link(&browser, "grace@example.com", &[]).await;
+    assert_eq!(
+        location(&response),
+        browser.url("/verify-request?provider=email&type=email")
+    );
+    let log = server.log_when(WAIT, |log| log.contains("link=")).await;
+    let link = log
+        .split("link=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|link| link.trim_matches('"').to_string())
+        .unwrap_or_else(|| panic!("no link in the log: {log}"));
+    follow(&browser, &link).await;
+    assert_eq!(
+        browser.session().await["user"]["email"],
+        "grace@example.com"
+    );
+}
+
+#[tokio::test]
+async fn a_link_sent_to_a_signed_in_victim_never_joins_the_senders_address_to_the_victim() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let app = email_server(&smtp_provider(&smtp), "").await;
+    // The victim is signed in by their own link.
+    let victim = Browser::new(&app.server);
+    request_link(&victim, "victim@example.com", &[]).await;
+    let victim_link = smtp.wait_for_messages(1, WAIT).await.remove(0).link();
+    follow(&victim, &victim_link).await;
+    assert_eq!(
+        victim.session().await["user"]["email"],
+        "victim@example.com"
+    );
+    // The attacker asks for a link to their own address and makes the victim's browser
+    // open it (a top-level navigation carries the victim's cookies).
+    let attacker = Browser::new(&app.server);
+    request_link(&attacker, "eve@example.com", &[]).await;
+    let attacker_link = smtp.wait_for_messages(2, WAIT).await.remove(1).link();
+    follow(&victim, &attacker_link).await;
+    let store = app.db.store().await;
+    let victim_user = store
+        .get_user_by_email("victim@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let eve = store
+        .get_user_by_account("email", "eve@example.com")
+        .await
+        .unwrap()
+        .expect("eve's address is an account");
+    assert_ne!(
+        eve.id, victim_user.id,
+        "eve's address was joined to the victim"
+    );
+    assert_eq!(eve.email.as_deref(), Some("eve@example.com"));
+}
+
+#[tokio::test]
+async fn the_link_is_on_the_configured_url_whatever_host_the_request_named() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let app = email_server(&smtp_provider(&smtp), "trustHost: true\n").await;
+    let browser = Browser::new(&app.server);
+    let csrf = browser.csrf().await;
+    let response = browser
+        .http
+        .post(browser.url("/signin/email"))
+        .header("x-forwarded-host", "evil.example")
+        .form(&[("csrfToken", csrf.as_str()), ("email", "ada@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let mail = smtp.wait_for_messages(1, WAIT).await.remove(0);
+    assert!(
+        mail.link().starts_with(&browser.url("/callback/email?")),
+        "{}",
+        mail.link()
+    );
+    assert!(!mail.raw.contains("evil.example"), "{}", mail.raw);
+}

@@ -9,6 +9,7 @@ mod database_session_clock;
 mod database_sessions;
 mod dropin_providers;
 mod email_flow;
+mod email_link_expiry;
 mod examples_and_presets;
 mod hostile_requests;
 mod http_endpoints;

@@ -160,21 +160,35 @@ async fn submit(
 }
 
 #[tokio::test]
-async fn credentials_are_limited_per_username_whatever_the_password() {
+async fn failed_credentials_hold_a_username_back_and_successes_never_count() {
     let app =
         credentials_server("rateLimits:\n  credentials: {perUsername: 3/1h, perIp: \"off\"}\n");
     let browser = Browser::new(&app.server);
+    // Signing in is never slowed down by one's own sign-ins.
+    for attempt in 1..=5 {
+        let (status, location) = submit(&browser, "ada", "correct horse", None).await;
+        assert_eq!(status, StatusCode::FOUND, "sign-in {attempt}");
+        assert!(!location.contains("error"), "{location}");
+    }
     for username in ["ada", "ADA", " ada "] {
         let (status, location) = submit(&browser, username, "wrong", None).await;
         assert_eq!(status, StatusCode::FOUND, "{username}");
         assert!(location.contains("error=CredentialsSignin"), "{location}");
     }
-    // Even the right password waits now: guessing gains nothing.
-    let (status, _) = submit(&browser, "ada", "correct horse", None).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(browser.session().await, Value::Null);
+    // The failure over the limit is refused, and holds the username back: even the right
+    // password waits now, so guessing gains nothing.
+    assert_eq!(
+        submit(&browser, "ada", "wrong", None).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let fresh = Browser::new(&app.server);
+    assert_eq!(
+        submit(&fresh, "ada", "correct horse", None).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(fresh.session().await, Value::Null);
     // Another username is not held back.
-    let (status, location) = submit(&browser, "bob", "wrong", None).await;
+    let (status, location) = submit(&fresh, "bob", "wrong", None).await;
     assert_eq!(status, StatusCode::FOUND);
     assert!(location.contains("error=CredentialsSignin"), "{location}");
 }
