@@ -105,7 +105,7 @@ pub fn run_jwt(
             ErrorCode::AccessDenied,
             format!(
                 "callbacks.jwt must return the token map or (), returned {}",
-                type_name(&other)
+                crate::script::type_name(&other)
             ),
         )),
         Some(Err(failure)) => Err(failure),
@@ -130,7 +130,7 @@ pub fn run_session(
             ErrorCode::AccessDenied,
             format!(
                 "callbacks.session must return the session map, returned {}",
-                type_name(&other)
+                crate::script::type_name(&other)
             ),
         )),
         Some(Err(failure)) => Err(failure),
@@ -147,17 +147,6 @@ pub fn run_redirect(pipeline: &Pipeline, url: &Value, base_url: &Value) -> Optio
     )? {
         Ok(Value::String(url)) => Some(url),
         Ok(_) | Err(_) => None,
-    }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "()",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "a map",
     }
 }
 

@@ -205,15 +205,10 @@ async fn checked_sign_in<'a>(
             provider.id
         )));
     }
-    if !request.csrf_is_valid(pipeline) {
-        return Err(AuthError::new(
-            ErrorCode::MissingCSRF,
-            format!(
-                "credentials sign-in with {} without a valid CSRF token",
-                provider.id
-            ),
-        ));
-    }
+    request.require_csrf(
+        pipeline,
+        &format!("credentials sign-in with {}", provider.id),
+    )?;
     let credentials = submitted_credentials(request);
     limits::credentials_attempt(request, pipeline, provider, &credentials)?;
     let mut user = match checked_user(pipeline, provider, &credentials).await {

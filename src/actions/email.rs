@@ -82,15 +82,7 @@ async fn send_link(
     pipeline: &Arc<Pipeline>,
     provider: &Provider,
 ) -> Result<AuthResponse, AuthError> {
-    if !request.csrf_is_valid(pipeline) {
-        return Err(AuthError::new(
-            ErrorCode::MissingCSRF,
-            format!(
-                "email sign-in with {} without a valid CSRF token",
-                provider.id
-            ),
-        ));
-    }
+    request.require_csrf(pipeline, &format!("email sign-in with {}", provider.id))?;
     let (store, sender) = parts(pipeline, provider)?;
     let submitted = request
         .form

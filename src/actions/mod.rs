@@ -117,6 +117,19 @@ impl AuthRequest {
         self.csrf_cookie_token(pipeline).map(browser_binding)
     }
 
+    /// The CSRF check of a state-changing POST: MissingCSRF unless the submitted token
+    /// matches this request's cookie. `what` names the action for the log.
+    pub fn require_csrf(&self, pipeline: &Pipeline, what: &str) -> Result<(), AuthError> {
+        if self.csrf_is_valid(pipeline) {
+            Ok(())
+        } else {
+            Err(AuthError::new(
+                ErrorCode::MissingCSRF,
+                format!("{what} without a valid CSRF token"),
+            ))
+        }
+    }
+
     /// Whether the submitted `csrfToken` matches this request's CSRF cookie.
     pub fn csrf_is_valid(&self, pipeline: &Pipeline) -> bool {
         let cookie = self.cookie(&self.cookie_policy(pipeline).csrf_token.name);

@@ -159,12 +159,7 @@ async fn start(
     pipeline: &Arc<Pipeline>,
     provider: &Provider,
 ) -> Result<AuthResponse, AuthError> {
-    if !request.csrf_is_valid(pipeline) {
-        return Err(AuthError::new(
-            ErrorCode::MissingCSRF,
-            format!("sign-in with {} without a valid CSRF token", provider.id),
-        ));
-    }
+    request.require_csrf(pipeline, &format!("sign-in with {}", provider.id))?;
     limits::oauth_start(request, pipeline)?;
     let endpoints = provider.runtime.endpoints(&provider.config).await?;
     let state = random_token();

@@ -171,60 +171,7 @@ async fn resolve(
     let store = pipeline.store.as_deref();
     match (&sign_in.identity, store) {
         (Identity::ProviderAccount { profile, .. } | Identity::Email { profile }, Some(store)) => {
-            let (signed_in, allow_email_linking) = match &sign_in.identity {
-                Identity::ProviderAccount {
-                    allow_email_linking,
-                    ..
-                } => (
-                    signed_in_user(request, pipeline, store).await?,
-                    *allow_email_linking,
-                ),
-                // The link proved the address: what an OAuth provider's verified email
-                // stands for. An existing user is still joined only when its own email
-                // was verified.
-                _ => (None, true),
-            };
-            let resolved = resolve_user(
-                store,
-                &sign_in.account,
-                profile,
-                allow_email_linking,
-                signed_in.as_deref(),
-                unix_now(pipeline),
-            )
-            .await
-            .map_err(|error| match error {
-                LinkError::NotLinked => AuthError::new(
-                    ErrorCode::OAuthAccountNotLinked,
-                    format!("{} account not linked", sign_in.provider.id),
-                ),
-                LinkError::Store(error) => error.into(),
-            })?;
-            let user = user_json(&resolved.user);
-            let mut events = Vec::new();
-            if resolved.is_new_user {
-                events.extend(PendingEvent::if_configured(
-                    pipeline,
-                    Event::CreateUser,
-                    vec![("user", user.clone())],
-                ));
-            }
-            if resolved.linked {
-                events.extend(PendingEvent::if_configured(
-                    pipeline,
-                    Event::LinkAccount,
-                    vec![
-                        ("user", user.clone()),
-                        ("account", sign_in.account_json.clone()),
-                        ("profile", sign_in.profile.clone()),
-                    ],
-                ));
-            }
-            Ok(Resolved {
-                user,
-                is_new_user: resolved.is_new_user,
-                events,
-            })
+            linked_user(request, pipeline, store, sign_in, profile).await
         }
         (Identity::Email { .. }, None) => {
             Err(AuthError::configuration("email sign-in without a store"))
@@ -247,6 +194,70 @@ async fn resolve(
             events: Vec::new(),
         }),
     }
+}
+
+/// The store user a provider or email account signs in, by the linking rules, and the
+/// createUser/linkAccount events that caused.
+async fn linked_user(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    store: &dyn Adapter,
+    sign_in: &SignIn<'_>,
+    profile: &UserProfile,
+) -> Result<Resolved, AuthError> {
+    let (signed_in, allow_email_linking) = match &sign_in.identity {
+        Identity::ProviderAccount {
+            allow_email_linking,
+            ..
+        } => (
+            signed_in_user(request, pipeline, store).await?,
+            *allow_email_linking,
+        ),
+        // The link proved the address: what an OAuth provider's verified email stands
+        // for. An existing user is still joined only when its own email was verified.
+        Identity::Email { .. } | Identity::Credentials => (None, true),
+    };
+    let resolved = resolve_user(
+        store,
+        &sign_in.account,
+        profile,
+        allow_email_linking,
+        signed_in.as_deref(),
+        unix_now(pipeline),
+    )
+    .await
+    .map_err(|error| match error {
+        LinkError::NotLinked => AuthError::new(
+            ErrorCode::OAuthAccountNotLinked,
+            format!("{} account not linked", sign_in.provider.id),
+        ),
+        LinkError::Store(error) => error.into(),
+    })?;
+    let user = user_json(&resolved.user);
+    let mut events = Vec::new();
+    if resolved.is_new_user {
+        events.extend(PendingEvent::if_configured(
+            pipeline,
+            Event::CreateUser,
+            vec![("user", user.clone())],
+        ));
+    }
+    if resolved.linked {
+        events.extend(PendingEvent::if_configured(
+            pipeline,
+            Event::LinkAccount,
+            vec![
+                ("user", user.clone()),
+                ("account", sign_in.account_json.clone()),
+                ("profile", sign_in.profile.clone()),
+            ],
+        ));
+    }
+    Ok(Resolved {
+        user,
+        is_new_user: resolved.is_new_user,
+        events,
+    })
 }
 
 /// The store user linked to a credentials identity, created (and the account linked) at

@@ -101,19 +101,8 @@ pub fn delivery_from_script(result: Value, message: RenderedMessage) -> Result<D
         },
         other => Err(format!(
             "expected (), true, false or a map, found {}",
-            type_name(&other)
+            crate::script::type_name(&other)
         )),
-    }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "()",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "a map",
     }
 }
 

@@ -8,3 +8,16 @@ mod runtime;
 
 pub use engine::{CompiledScript, compile_script, sandboxed_engine};
 pub use runtime::{ScriptError, ScriptRuntime};
+
+/// How a script's result is named in messages: Rhai's words for its types.
+pub fn type_name(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "()",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "a map",
+    }
+}

@@ -193,6 +193,15 @@ async fn failed_credentials_hold_a_username_back_and_successes_never_count() {
     assert!(location.contains("error=CredentialsSignin"), "{location}");
 }
 
+/// A wrong password for ada from each forwarded-for value in turn; the statuses.
+async fn wrong_passwords_from(browser: &Browser, forwarded_for: [&str; 3]) -> Vec<StatusCode> {
+    let mut statuses = Vec::new();
+    for value in forwarded_for {
+        statuses.push(submit(browser, "ada", "wrong", Some(value)).await.0);
+    }
+    statuses
+}
+
 #[tokio::test]
 async fn the_client_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() {
     let limits = "rateLimits:\n  credentials: {perUsername: \"off\", perIp: 2/1h}\n";
@@ -200,19 +209,8 @@ async fn the_client_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() 
     // against the connection's address.
     let direct = credentials_server(limits);
     let browser = Browser::new(&direct.server);
-    let statuses = [
-        submit(&browser, "ada", "wrong", Some("203.0.113.1"))
-            .await
-            .0,
-        submit(&browser, "ada", "wrong", Some("203.0.113.2"))
-            .await
-            .0,
-        submit(&browser, "ada", "wrong", Some("203.0.113.3"))
-            .await
-            .0,
-    ];
     assert_eq!(
-        statuses,
+        wrong_passwords_from(&browser, ["203.0.113.1", "203.0.113.2", "203.0.113.3"]).await,
         [
             StatusCode::FOUND,
             StatusCode::FOUND,
@@ -231,19 +229,16 @@ async fn the_client_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() 
         );
     }
     // A client that writes its own values first still counts under the proxy's one.
-    let statuses = [
-        submit(&browser, "ada", "wrong", Some("198.51.100.1, 203.0.113.9"))
-            .await
-            .0,
-        submit(&browser, "ada", "wrong", Some("198.51.100.2, 203.0.113.9"))
-            .await
-            .0,
-        submit(&browser, "ada", "wrong", Some("198.51.100.3, 203.0.113.9"))
-            .await
-            .0,
-    ];
     assert_eq!(
-        statuses,
+        wrong_passwords_from(
+            &browser,
+            [
+                "198.51.100.1, 203.0.113.9",
+                "198.51.100.2, 203.0.113.9",
+                "198.51.100.3, 203.0.113.9"
+            ]
+        )
+        .await,
         [
             StatusCode::FOUND,
             StatusCode::FOUND,
