@@ -170,8 +170,29 @@ async fn resolve(
 ) -> Result<Resolved, AuthError> {
     let store = pipeline.store.as_deref();
     match (&sign_in.identity, store) {
-        (Identity::ProviderAccount { profile, .. } | Identity::Email { profile }, Some(store)) => {
-            linked_user(request, pipeline, store, sign_in, profile).await
+        (
+            Identity::ProviderAccount {
+                profile,
+                allow_email_linking,
+            },
+            Some(store),
+        ) => {
+            let signed_in = signed_in_user(request, pipeline, store).await?;
+            let linking = Linking {
+                signed_in: signed_in.as_deref(),
+                allow_email_linking: *allow_email_linking,
+            };
+            linked_user(pipeline, store, sign_in, profile, linking).await
+        }
+        // The link proved the address: what an OAuth provider's verified email stands
+        // for. An existing user is still joined only when its own email was verified, and
+        // the browser's signed-in user never is (see `Identity::Email`).
+        (Identity::Email { profile }, Some(store)) => {
+            let linking = Linking {
+                signed_in: None,
+                allow_email_linking: true,
+            };
+            linked_user(pipeline, store, sign_in, profile, linking).await
         }
         (Identity::Email { .. }, None) => {
             Err(AuthError::configuration("email sign-in without a store"))
@@ -196,33 +217,28 @@ async fn resolve(
     }
 }
 
+/// Who an account may be linked to: the browser's signed-in user, and whether a verified
+/// email may join an existing user.
+struct Linking<'a> {
+    signed_in: Option<&'a str>,
+    allow_email_linking: bool,
+}
+
 /// The store user a provider or email account signs in, by the linking rules, and the
 /// createUser/linkAccount events that caused.
 async fn linked_user(
-    request: &AuthRequest,
     pipeline: &Pipeline,
     store: &dyn Adapter,
     sign_in: &SignIn<'_>,
     profile: &UserProfile,
+    linking: Linking<'_>,
 ) -> Result<Resolved, AuthError> {
-    let (signed_in, allow_email_linking) = match &sign_in.identity {
-        Identity::ProviderAccount {
-            allow_email_linking,
-            ..
-        } => (
-            signed_in_user(request, pipeline, store).await?,
-            *allow_email_linking,
-        ),
-        // The link proved the address: what an OAuth provider's verified email stands
-        // for. An existing user is still joined only when its own email was verified.
-        Identity::Email { .. } | Identity::Credentials => (None, true),
-    };
     let resolved = resolve_user(
         store,
         &sign_in.account,
         profile,
-        allow_email_linking,
-        signed_in.as_deref(),
+        linking.allow_email_linking,
+        linking.signed_in,
         unix_now(pipeline),
     )
     .await
