@@ -154,6 +154,52 @@ async fn a_mailed_link_signs_in_once_and_verifies_the_email() {
 }
 
 #[tokio::test]
+async fn the_sign_in_page_form_asks_for_an_address_and_a_post_without_csrf_sends_nothing() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let app = email_server(&smtp_provider(&smtp), "").await;
+    let browser = Browser::new(&app.server);
+    let page = browser
+        .http
+        .get(browser.url("/signin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("action=\"{}\"", browser.url("/signin/email"))),
+        "{page}"
+    );
+    assert!(page.contains("name=\"email\" type=\"email\""), "{page}");
+    // A cross-site form without the token, or with another browser's token.
+    let foreign = Browser::new(&app.server).csrf().await;
+    browser.csrf().await;
+    for form in [
+        vec![("email", "ada@example.com")],
+        vec![
+            ("email", "ada@example.com"),
+            ("csrfToken", foreign.as_str()),
+        ],
+    ] {
+        let response = browser
+            .http
+            .post(browser.url("/signin/email"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            location(&response),
+            browser.url("/error?error=MissingCSRF"),
+            "{form:?}"
+        );
+    }
+    assert_eq!(verification_tokens(&app.db).await, 0);
+    assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
 async fn json_clients_get_the_verify_request_url() {
     let smtp = SmtpServer::start(SmtpOptions::default());
     let app = email_server(&smtp_provider(&smtp), "").await;
