@@ -20,6 +20,7 @@ pub mod email;
 pub mod error;
 pub mod http;
 pub mod log_output;
+pub mod pages;
 pub mod password;
 pub mod pipeline;
 pub mod providers;

@@ -136,12 +136,17 @@ async fn send_link(
     }
     Ok(AuthResponse::redirect(
         request,
-        verify_request_url(request, pipeline, &provider.id),
+        verify_request_url(request, pipeline, &provider.id, address_domain(&address)),
     ))
 }
 
 /// `user` and `account` as Auth.js hands them to the signIn callback: the user who owns
 /// the address (or a new one with a fresh id), and the `email` account.
+/// The domain of a normalized address (one `@`).
+fn address_domain(address: &str) -> &str {
+    address.rsplit_once('@').map_or("", |(_, domain)| domain)
+}
+
 async fn callback_identity(
     store: &dyn Adapter,
     provider: &Provider,

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::pages::{error_page, error_page_url, sign_in_page_url};
+use super::pages::{error_page, error_page_url, sign_in_page_url, with_query};
 use super::{AuthRequest, AuthResponse};
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
@@ -29,20 +29,29 @@ pub fn redirect(request: &AuthRequest, pipeline: &Pipeline, error: AuthError) ->
         ErrorCode::CredentialsSignin => sign_in_page_with_error(
             request,
             pipeline,
-            "error=CredentialsSignin&code=credentials",
+            &[("error", "CredentialsSignin"), ("code", "credentials")],
         ),
-        ErrorCode::EmailSignin => sign_in_page_with_error(request, pipeline, "error=EmailSignin"),
+        ErrorCode::EmailSignin => {
+            sign_in_page_with_error(request, pipeline, &[("error", "EmailSignin")])
+        }
         ErrorCode::RateLimited => return too_many_attempts(request, pipeline, &error),
         code => error_page_url(request, pipeline, code),
     };
     AuthResponse::redirect(request, url).with_v4_failure_status(request, error.code)
 }
 
-fn sign_in_page_with_error(request: &AuthRequest, pipeline: &Pipeline, query: &str) -> String {
-    let mut url = sign_in_page_url(request, pipeline);
-    url.push_str(if url.contains('?') { "&" } else { "?" });
-    url.push_str(query);
-    url
+/// The sign-in page with `pairs`, and the `callbackUrl` the form posted, so that trying
+/// again still leads where the user was going.
+fn sign_in_page_with_error(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    pairs: &[(&str, &str)],
+) -> String {
+    let mut pairs = pairs.to_vec();
+    if let Some(callback_url) = request.field("callbackUrl").filter(|url| !url.is_empty()) {
+        pairs.push(("callbackUrl", callback_url));
+    }
+    with_query(sign_in_page_url(request, pipeline), &pairs)
 }
 
 fn too_many_attempts(
@@ -56,7 +65,7 @@ fn too_many_attempts(
             json!({ "url": error_page_url(request, pipeline, error.code) }),
         )
     } else {
-        let mut page = error_page(request, error.code);
+        let mut page = error_page(request, pipeline, error.code);
         page.status = error.status;
         page
     };

@@ -1,31 +1,33 @@
-//! The built-in pages (sign-in, sign-out, verify-request, error), kept minimal and safe: every dynamic text
-//! is HTML-escaped, every form carries the CSRF token. A configured `pages.*` URL replaces
-//! the built-in page.
+//! The page actions: `GET /signin`, `/signout`, `/verify-request` and `/error`. Each either
+//! sends the browser to the app's own page (`pages.*`, with Auth.js's query parameters) or
+//! renders the built-in page (`crate::pages`) from what the request may say: the query picks
+//! a known message and carries `callbackUrl`, but never supplies words or markup.
 
+use serde_json::{Value, json};
+
+use super::redirect::resolve_callback_url;
 use super::{AuthRequest, AuthResponse};
 use crate::config::ProviderKind;
 use crate::error::ErrorCode;
-use crate::pipeline::Pipeline;
+use crate::pages::Page;
+use crate::pages::messages::error_page_status;
+use crate::pages::theme::{image_source, readable_text};
+use crate::pipeline::{Pipeline, Provider};
 use crate::text::css_color;
-
-/// Escapes text for HTML bodies and attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
 
 fn encode_query(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// `base` with `key=value` pairs appended to its query.
+pub fn with_query(mut base: String, pairs: &[(&str, &str)]) -> String {
+    for (key, value) in pairs {
+        base.push(if base.contains('?') { '&' } else { '?' });
+        base.push_str(key);
+        base.push('=');
+        base.push_str(&encode_query(value));
+    }
+    base
 }
 
 /// A configured page as an absolute URL (a path is taken relative to the origin).
@@ -49,165 +51,203 @@ pub fn sign_in_page_url(request: &AuthRequest, pipeline: &Pipeline) -> String {
 pub fn error_page_url(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -> String {
     let base = custom_page(request, &pipeline.config.pages.error)
         .unwrap_or_else(|| format!("{}/error", request.origin.auth_url));
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}error={}", code.as_str())
+    with_query(base, &[("error", code.as_str())])
 }
 
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>body{{font-family:system-ui,sans-serif;max-width:24rem;margin:4rem auto;padding:0 1rem}}form{{margin:1rem 0}}label,input,button{{display:block;width:100%;margin:.25rem 0}}button{{padding:.5rem}}.error{{color:#b00020}}</style></head><body><h1>{}</h1>{body}</body></html>",
-        escape_html(title),
-        escape_html(title)
+/// Where a requested sign-in link sends the browser: `pages.verifyRequest`, else the
+/// built-in page, with Auth.js's `provider` and `type`, and the address's domain.
+pub fn verify_request_url(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    provider: &str,
+    domain: &str,
+) -> String {
+    let base = custom_page(request, &pipeline.config.pages.verify_request)
+        .unwrap_or_else(|| format!("{}/verify-request", request.origin.auth_url));
+    with_query(
+        base,
+        &[
+            ("provider", provider),
+            ("type", "email"),
+            ("domain", domain),
+        ],
     )
 }
 
-/// `GET /signin`: the providers, with a form per credentials provider.
-pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> AuthResponse {
-    if pipeline.config.pages.sign_in.is_some() {
-        let mut url = sign_in_page_url(request, pipeline);
-        for key in ["callbackUrl", "error"] {
-            if let Some(value) = request.query.get(key) {
-                url.push(if url.contains('?') { '&' } else { '?' });
-                url.push_str(&format!("{key}={}", encode_query(value)));
-            }
-        }
-        return AuthResponse::redirect(request, url);
-    }
-    let callback_url = request
+/// The request's `callbackUrl` as the page's forms carry it: the raw value (the action it
+/// is posted to applies the redirect rule), or empty.
+fn callback_url(request: &AuthRequest) -> &str {
+    request
         .query
         .get("callbackUrl")
         .map(String::as_str)
-        .unwrap_or_default();
-    let mut body = String::new();
-    if let Some(error) = request.query.get("error") {
-        // A fixed text per known code: the query must not put words in our mouth.
-        let message = match error.as_str() {
-            "CredentialsSignin" => "Sign in failed. Check the details you provided are correct.",
-            "AccessDenied" => "You do not have permission to sign in.",
-            "SessionRequired" => "Please sign in to access this page.",
-            "OAuthAccountNotLinked" => {
-                "To confirm your identity, sign in with the same account you used originally."
-            }
-            "EmailSignin" => {
-                "The sign-in email could not be sent. Check the address and try again."
-            }
-            "Verification" => "The sign-in link is no longer valid. Ask for a new one.",
-            "RateLimited" => "Too many attempts. Wait a little, then try again.",
-            _ => "Unable to sign in.",
-        };
-        body.push_str(&format!("<p class=\"error\">{message}</p>"));
-    }
-    for provider in &pipeline.providers {
-        let action = escape_html(&format!(
-            "{}/{}/{}",
-            request.origin.auth_url,
-            match provider.kind {
-                ProviderKind::Credentials => "callback",
-                ProviderKind::Oauth | ProviderKind::Oidc | ProviderKind::Email => "signin",
-            },
-            provider.id
-        ));
-        body.push_str(&format!("<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"csrfToken\" value=\"{}\"><input type=\"hidden\" name=\"callbackUrl\" value=\"{}\">", escape_html(csrf_token), escape_html(callback_url)));
-        if provider.kind == ProviderKind::Email {
-            body.push_str(
-                "<label>Email<input name=\"email\" type=\"email\" autocomplete=\"email\" required placeholder=\"email@example.com\"></label>",
-            );
-        }
-        if let (ProviderKind::Credentials, Some(fields)) =
-            (provider.kind, &provider.config.credentials)
-        {
-            for (name, field) in fields {
-                let label = field.label.as_deref().unwrap_or(name);
-                let input_type = field.input_type.as_deref().unwrap_or("text");
-                body.push_str(&format!(
-                    "<label>{}<input name=\"{}\" type=\"{}\" placeholder=\"{}\"></label>",
-                    escape_html(label),
-                    escape_html(name),
-                    escape_html(input_type),
-                    escape_html(field.placeholder.as_deref().unwrap_or_default())
-                ));
-            }
-        }
-        let (button_style, logo) = button_look(provider);
-        body.push_str(&format!(
-            "<button type=\"submit\"{button_style}>{logo}Sign in with {}</button></form>",
-            escape_html(&provider.name)
-        ));
-    }
-    AuthResponse::html(200, page("Sign in", &body))
+        .unwrap_or_default()
 }
 
-/// The provider's `style`: button colours, and its logo as an image (inline SVG becomes a
-/// data URL, so it renders as an image and never as markup).
-fn button_look(provider: &crate::pipeline::Provider) -> (String, String) {
+/// What every page sees: the URLs, the host and the CSRF token.
+fn page_values(request: &AuthRequest, csrf_token: &str) -> Value {
+    let host = url::Url::parse(&request.origin.base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .unwrap_or_default();
+    json!({
+        "csrfToken": csrf_token,
+        "callbackUrl": callback_url(request),
+        "authUrl": request.origin.auth_url,
+        "siteUrl": request.origin.base_url,
+        "host": host,
+    })
+}
+
+fn render(pipeline: &Pipeline, page: Page, status: u16, mut values: Value) -> AuthResponse {
+    values["page"] = json!(page.template().trim_end_matches(".html"));
+    values["status"] = json!(status);
+    match pipeline.pages.render(page, &values) {
+        Some(html) => AuthResponse::html(status, html),
+        None => AuthResponse::html(
+            500,
+            "<!DOCTYPE html><html lang=\"en\"><title>Unavailable</title><p>This page is unavailable.</p></html>".to_string(),
+        ),
+    }
+}
+
+/// `GET /signin`: a button per OAuth provider, the email form, a form per credentials
+/// provider, and the message for `?error=`.
+pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> AuthResponse {
+    if pipeline.config.pages.sign_in.is_some() {
+        let pairs: Vec<(&str, &str)> = ["callbackUrl", "error"]
+            .into_iter()
+            .filter_map(|key| request.query.get(key).map(|value| (key, value.as_str())))
+            .collect();
+        return AuthResponse::redirect(
+            request,
+            with_query(sign_in_page_url(request, pipeline), &pairs),
+        );
+    }
+    let mut values = page_values(request, csrf_token);
+    if let Some(code) = request.query.get("error") {
+        values["error"] = json!(pipeline.pages.messages.sign_in_error(code));
+        values["errorCode"] = json!(code);
+    }
+    // Prefilled only with something that looks like an address.
+    let email = request
+        .query
+        .get("email")
+        .filter(|email| email.len() <= 320 && email.contains('@'))
+        .map(String::as_str)
+        .unwrap_or_default();
+    values["email"] = json!(email);
+    let (mut oauth, mut email_providers, mut credentials) = (Vec::new(), Vec::new(), Vec::new());
+    for provider in &pipeline.providers {
+        match provider.kind {
+            ProviderKind::Oauth | ProviderKind::Oidc => oauth.push(oauth_button(request, provider)),
+            ProviderKind::Email => email_providers.push(json!({
+                "id": provider.id,
+                "name": provider.name,
+                "action": format!("{}/signin/{}", request.origin.auth_url, provider.id),
+            })),
+            ProviderKind::Credentials => credentials.push(credentials_form(request, provider)),
+        }
+    }
+    values["providers"] = json!({
+        "oauth": oauth,
+        "email": email_providers,
+        "credentials": credentials,
+    });
+    render(pipeline, Page::SignIn, 200, values)
+}
+
+/// An OAuth/OIDC provider's button: its `style` colours (with readable text) and logos.
+/// Logos become image sources, never markup. A dark logo is used only on the neutral
+/// button, whose colours follow the scheme.
+fn oauth_button(request: &AuthRequest, provider: &Provider) -> Value {
+    let mut button = json!({
+        "id": provider.id,
+        "name": provider.name,
+        "action": format!("{}/signin/{}", request.origin.auth_url, provider.id),
+    });
     let Some(style) = &provider.config.style else {
-        return (String::new(), String::new());
+        return button;
     };
-    let mut css = Vec::new();
-    if let Some(bg) = style
+    let background = style
         .bg
         .as_deref()
         .or(style.brand_color.as_deref())
-        .and_then(css_color)
-    {
-        css.push(format!("background:{bg}"));
+        .and_then(css_color);
+    if let Some(background) = background {
+        let text = style
+            .text
+            .as_deref()
+            .and_then(css_color)
+            .unwrap_or("#ffffff");
+        button["bg"] = json!(background);
+        button["text"] = json!(readable_text(background, text));
     }
-    if let Some(text) = style.text.as_deref().and_then(css_color) {
-        css.push(format!("color:{text}"));
+    button["logo"] = json!(style.logo.as_deref().and_then(image_source));
+    if background.is_none() {
+        button["logoDark"] = json!(style.logo_dark.as_deref().and_then(image_source));
     }
-    let style_attribute = if css.is_empty() {
-        String::new()
-    } else {
-        format!(" style=\"{}\"", css.join(";"))
-    };
-    let logo = style.logo.as_deref().and_then(|logo| {
-        use base64::Engine;
-        let source = if logo.trim_start().starts_with("<svg") {
-            format!(
-                "data:image/svg+xml;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(logo.trim())
-            )
-        } else if logo.starts_with("data:image/") || logo.starts_with("https://") {
-            logo.to_string()
-        } else {
-            return None;
-        };
-        Some(format!(
-            "<img src=\"{}\" alt=\"\" width=\"20\" height=\"20\"> ",
-            escape_html(&source)
-        ))
-    });
-    (style_attribute, logo.unwrap_or_default())
+    button
 }
 
-/// `GET /signout`: a confirmation form.
+/// A credentials provider's form fields, from its `credentials`.
+fn credentials_form(request: &AuthRequest, provider: &Provider) -> Value {
+    let fields: Vec<Value> = provider
+        .config
+        .credentials
+        .iter()
+        .flatten()
+        .map(|(name, field)| {
+            let input_type = field.input_type.as_deref().unwrap_or("text");
+            let autocomplete = match (input_type, name.as_str()) {
+                ("password", _) => "current-password",
+                ("email", _) | (_, "email") => "email",
+                (_, "username" | "user" | "login") => "username",
+                _ => "",
+            };
+            json!({
+                "id": format!("input-{name}-for-{}-provider", provider.id),
+                "name": name,
+                "label": field.label.as_deref().unwrap_or(name),
+                "type": input_type,
+                "placeholder": field.placeholder.as_deref().unwrap_or_default(),
+                "autocomplete": autocomplete,
+            })
+        })
+        .collect();
+    json!({
+        "id": provider.id,
+        "name": provider.name,
+        "action": format!("{}/callback/{}", request.origin.auth_url, provider.id),
+        "fields": fields,
+    })
+}
+
+/// `GET /signout`: a confirmation form; "stay signed in" goes back to where the user came
+/// from, under the redirect rule.
 pub fn sign_out(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> AuthResponse {
     if let Some(url) = custom_page(request, &pipeline.config.pages.sign_out) {
         return AuthResponse::redirect(request, url);
     }
-    let body = format!(
-        "<p>Are you sure you want to sign out?</p><form method=\"post\" action=\"{}/signout\"><input type=\"hidden\" name=\"csrfToken\" value=\"{}\"><button type=\"submit\">Sign out</button></form>",
-        escape_html(&request.origin.auth_url),
-        escape_html(csrf_token)
-    );
-    AuthResponse::html(200, page("Sign out", &body))
+    let mut values = page_values(request, csrf_token);
+    // The redirect callback is not run here (a page view is not a redirect); a URL it
+    // would allow falls back to the site.
+    let candidate = Some(callback_url(request)).filter(|url| !url.is_empty());
+    values["cancelUrl"] = json!(same_site_url(pipeline, request, candidate));
+    render(pipeline, Page::SignOut, 200, values)
 }
 
-fn error_message(code: &str) -> (&'static str, u16) {
-    match code {
-        "Configuration" => ("There is a problem with the server configuration.", 500),
-        "AccessDenied" => ("You do not have permission to sign in.", 403),
-        "Verification" => (
-            "The sign-in link is no longer valid. It may have been used already or it may have expired.",
-            403,
-        ),
-        "MissingCSRF" => ("The request could not be verified. Please try again.", 400),
-        "RateLimited" => ("Too many attempts. Wait a little, then try again.", 429),
-        _ => ("Unable to sign in.", 400),
+/// `candidate` when the redirect rule takes it as ours, else the site URL.
+fn same_site_url(pipeline: &Pipeline, request: &AuthRequest, candidate: Option<&str>) -> String {
+    if !pipeline.has_script(crate::config::script_key::ScriptKey::Callback(
+        crate::config::script_key::Callback::Redirect,
+    )) {
+        return resolve_callback_url(pipeline, &request.origin, candidate);
     }
+    request.origin.base_url.clone()
 }
 
-/// `GET /error?error=CODE`.
+/// `GET /error?error=CODE`: the app's error page, else the built-in one.
 pub fn error(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
     let code = request
         .query
@@ -215,57 +255,55 @@ pub fn error(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
         .map(String::as_str)
         .unwrap_or("Default");
     if let Some(url) = custom_page(request, &pipeline.config.pages.error) {
-        let separator = if url.contains('?') { '&' } else { '?' };
-        return AuthResponse::redirect(
-            request,
-            format!("{url}{separator}error={}", encode_query(code)),
-        );
+        return AuthResponse::redirect(request, with_query(url, &[("error", code)]));
     }
-    built_in_error_page(request, code)
+    built_in_error_page(request, pipeline, code)
 }
 
 /// The built-in error page for `code`, with its status.
-pub fn error_page(request: &AuthRequest, code: ErrorCode) -> AuthResponse {
-    built_in_error_page(request, code.as_str())
+pub fn error_page(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -> AuthResponse {
+    built_in_error_page(request, pipeline, code.as_str())
 }
 
-fn built_in_error_page(request: &AuthRequest, code: &str) -> AuthResponse {
-    let (message, status) = error_message(code);
-    let body = format!(
-        "<p>{}</p><p><a href=\"{}/signin\">Sign in</a></p>",
-        escape_html(message),
-        escape_html(&request.origin.auth_url)
-    );
-    AuthResponse::html(status, page("Error", &body))
+fn built_in_error_page(request: &AuthRequest, pipeline: &Pipeline, code: &str) -> AuthResponse {
+    let status = error_page_status(code);
+    let mut values = page_values(request, "");
+    values["error"] = json!(pipeline.pages.messages.error_page(code));
+    values["errorCode"] = json!(code);
+    let sign_in = format!("{}/signin", request.origin.auth_url);
+    values["signInUrl"] = json!(match callback_url(request) {
+        "" => sign_in,
+        callback => with_query(sign_in, &[("callbackUrl", callback)]),
+    });
+    render(pipeline, Page::Error, status, values)
 }
 
-/// Where a requested sign-in link sends the browser: `pages.verifyRequest`, else the
-/// built-in page, with Auth.js's `provider` and `type`.
-pub fn verify_request_url(request: &AuthRequest, pipeline: &Pipeline, provider: &str) -> String {
-    let base = custom_page(request, &pipeline.config.pages.verify_request)
-        .unwrap_or_else(|| format!("{}/verify-request", request.origin.auth_url));
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!(
-        "{base}{separator}provider={}&type=email",
-        encode_query(provider)
-    )
-}
-
-/// `GET /verify-request`: "check your email".
+/// `GET /verify-request`: "check your email", naming the address's domain when the query
+/// gives a plausible one.
 pub fn verify_request(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
     if let Some(url) = custom_page(request, &pipeline.config.pages.verify_request) {
         return AuthResponse::redirect(request, url);
     }
-    let host = url::Url::parse(&request.origin.base_url)
-        .ok()
-        .and_then(|url| url.host_str().map(str::to_string))
-        .unwrap_or_default();
-    let body = format!(
-        "<p>A sign-in link has been sent to your email address.</p><p><a href=\"{}\">{}</a></p>",
-        escape_html(&request.origin.base_url),
-        escape_html(&host)
-    );
-    AuthResponse::html(200, page("Check your email", &body))
+    let mut values = page_values(request, "");
+    let domain = request
+        .query
+        .get("domain")
+        .filter(|domain| is_plausible_domain(domain));
+    values["domain"] = json!(domain);
+    values["provider"] = json!(request.query.get("provider"));
+    render(pipeline, Page::VerifyRequest, 200, values)
+}
+
+/// A host name of letters, digits, hyphens and dots, with a dot: all an address's domain
+/// needs, and nothing a sentence could be made of.
+fn is_plausible_domain(domain: &str) -> bool {
+    domain.len() <= 253
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 #[cfg(test)]
@@ -273,10 +311,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn html_is_escaped() {
+    fn only_host_names_pass_as_domains() {
+        let cases = [
+            ("example.com", true),
+            ("mail.xn--bcher-kva.example", true),
+            ("localhost", false),
+            ("example.com and call us", false),
+            ("<b>x.com</b>", false),
+            (".example.com", false),
+            ("", false),
+        ];
+        for (domain, expected) in cases {
+            assert_eq!(is_plausible_domain(domain), expected, "{domain}");
+        }
+    }
+
+    #[test]
+    fn query_pairs_are_encoded_and_joined() {
         assert_eq!(
-            escape_html("<script>\"x\" & 'y'</script>"),
-            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+            with_query(
+                "https://a.example/p?x=1".into(),
+                &[("error", "A&B"), ("callbackUrl", "/x y")]
+            ),
+            "https://a.example/p?x=1&error=A%26B&callbackUrl=%2Fx+y"
         );
     }
 }

@@ -71,6 +71,8 @@ pub struct LoadedConfig {
     pub key_files: Vec<KeyFileText>,
     /// Each email provider's `serverCaFile`, read, by the provider's position.
     pub email_ca_files: BTreeMap<usize, String>,
+    /// The files of `pages.templates`, read.
+    pub page_templates: Vec<crate::pages::TemplateFile>,
     /// Files whose change should trigger a reload: the config, user presets, scripts.
     pub watched_files: BTreeSet<PathBuf>,
     /// Problems found by the semantic rules: warnings, and errors that make the
@@ -227,6 +229,12 @@ pub fn load_config(
     let key_files = read_key_files(&config, &source_map, &mut watched_files, &mut diagnostics);
     let email_ca_files =
         read_email_ca_files(&config, &source_map, &mut watched_files, &mut diagnostics);
+    let page_templates = super::page_templates::read_page_templates(
+        &config,
+        &source_map,
+        &mut watched_files,
+        &mut diagnostics,
+    );
     // Semantic errors travel with the config, so that compiling can add the script
     // errors and `check` reports them all together.
     Ok(LoadedConfig {
@@ -235,6 +243,7 @@ pub fn load_config(
         scripts,
         key_files,
         email_ca_files,
+        page_templates,
         watched_files,
         diagnostics,
     })

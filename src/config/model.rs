@@ -376,20 +376,37 @@ pub struct EventsConfig {
     pub session: Option<ScriptSource>,
 }
 
-/// Custom pages replacing the built-in ones (paths or absolute URLs).
+/// The pages users see: the app's own pages instead of the built-in ones (paths or
+/// absolute URLs, which receive `callbackUrl` and `error` as Auth.js passes them), a
+/// directory of templates replacing built-in ones, and the wording.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PagesConfig {
+    /// The app's sign-in page; it receives `callbackUrl` and `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<String>,
+    /// The app's sign-out page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_out: Option<String>,
+    /// The app's error page; it receives `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The app's "check your email" page; it receives `provider`, `type` and `domain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify_request: Option<String>,
+    /// Where a user signed in for the first time is sent (Auth.js `newUser`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_user: Option<String>,
+    /// A directory (relative to this file) of minijinja templates that replace built-in
+    /// pages by file name: `layout.html`, `signin.html`, `signout.html`,
+    /// `verify-request.html`, `error.html`; other `.html` files there can be included.
+    /// Edits are picked up live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<String>,
+    /// Wording of the built-in pages by key (`signin.title`, `signin.withProvider`,
+    /// `error.Verification`, ...; README lists them), to reword or translate them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub messages: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -405,12 +422,17 @@ pub enum ColorScheme {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ThemeConfig {
+    /// `auto` follows the browser's `prefers-color-scheme`.
     #[serde(default)]
     pub color_scheme: ColorScheme,
+    /// A logo above the pages' content: an https URL, a path, a data image URL or inline
+    /// SVG.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
+    /// The colour of the main buttons (`#rrggbb`); default `#346df1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_color: Option<String>,
+    /// The text colour on the main buttons; default white.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub button_text: Option<String>,
 }

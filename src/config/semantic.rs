@@ -66,6 +66,7 @@ pub fn check_semantics(
     check_csrf_cookie_binding(config, &mut checker);
     check_database(config, &mut checker);
     check_pages(config, &mut checker);
+    check_page_look(config, &mut checker);
     check_passwords(config, &mut checker);
     check_server(config, &mut checker);
     checker.diagnostics
@@ -778,6 +779,70 @@ fn check_pages(config: &Config, checker: &mut Checker<'_>) {
                 ),
             );
         }
+    }
+}
+
+/// `pages.messages` keys and the theme's colours and logo.
+fn check_page_look(config: &Config, checker: &mut Checker<'_>) {
+    use crate::pages::messages::{DEFAULT_MESSAGES, is_known_key};
+    use crate::pages::theme::{
+        DEFAULT_BRAND_COLOR, DEFAULT_BUTTON_TEXT, MIN_TEXT_CONTRAST, contrast_ratio, image_source,
+    };
+    for key in config.pages.messages.keys() {
+        if !is_known_key(key) {
+            let hint = crate::text::did_you_mean(key, DEFAULT_MESSAGES.iter().map(|(k, _)| *k))
+                .map(|known| format!("; did you mean `{known}`?"))
+                .unwrap_or_default();
+            checker.error(
+                &format!(
+                    "/pages/messages/{}",
+                    super::yaml::escape_pointer_segment(key)
+                ),
+                format!("unknown message key {}{hint}", quoted(key)),
+            );
+        }
+    }
+    let theme = &config.theme;
+    for (key, color) in [
+        ("brandColor", &theme.brand_color),
+        ("buttonText", &theme.button_text),
+    ] {
+        if let Some(color) = color
+            && crate::text::css_color(color).is_none()
+        {
+            checker.error(
+                &format!("/theme/{key}"),
+                format!(
+                    "expected a colour such as `#346df1` or `white`, found {}",
+                    quoted(color)
+                ),
+            );
+        }
+    }
+    if let Some(logo) = &theme.logo
+        && image_source(logo).is_none()
+    {
+        checker.error(
+            "/theme/logo",
+            "expected an https URL, a path starting with `/`, a `data:image/` URL or inline `<svg>`",
+        );
+    }
+    let brand = theme.brand_color.as_deref().unwrap_or(DEFAULT_BRAND_COLOR);
+    let text = theme.button_text.as_deref().unwrap_or(DEFAULT_BUTTON_TEXT);
+    if let Some(ratio) = contrast_ratio(brand, text)
+        && ratio < MIN_TEXT_CONTRAST
+    {
+        let pointer = if theme.button_text.is_some() {
+            "/theme/buttonText"
+        } else {
+            "/theme/brandColor"
+        };
+        checker.warning(
+            pointer,
+            format!(
+                "`{text}` on `{brand}` has a contrast of {ratio:.1}:1, below the {MIN_TEXT_CONTRAST}:1 that text needs to be readable; the pages use black or white text instead"
+            ),
+        );
     }
 }
 

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth_request::{auth_request, http_response};
-use super::{providers, responses};
+use super::{client_script, providers, responses};
 use crate::actions::{self, AuthRequest, AuthResponse, SetCookie};
 use crate::config::ProviderKind;
 use crate::error::{AuthError, ErrorCode};
@@ -43,6 +43,11 @@ pub async fn dispatch(
     }
     if (method.as_str(), action) == ("GET", "providers") {
         return providers::get(&request, &pipeline);
+    }
+    if method == Method::GET
+        && let Some(response) = client_script::serve(action, &request)
+    {
+        return response;
     }
     let auth = match auth_request(&request, &body, &pipeline) {
         Ok(auth) => auth,

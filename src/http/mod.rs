@@ -5,6 +5,7 @@
 //! providers, the store and the last reload's diagnostics.
 
 mod auth_request;
+mod client_script;
 mod cookie_limit;
 mod dispatch;
 mod health;

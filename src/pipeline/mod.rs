@@ -18,6 +18,7 @@ use crate::config::{
 };
 use crate::email::sender::EmailSender;
 use crate::error::AuthError;
+use crate::pages::Pages;
 use crate::providers::discovery::ProviderRuntime;
 use crate::rate_limit::RateLimiter;
 use crate::script::{CompiledScript, ScriptRuntime, compile_script};
@@ -137,6 +138,8 @@ pub struct Pipeline {
     /// The sign-in attempt limits, when the pipeline is served: one limiter for the life of
     /// the server, so a reload does not reset the counts.
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// The built-in pages' templates, wording and theme.
+    pub pages: Pages,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -198,7 +201,12 @@ impl Pipeline {
             &mut diagnostics,
         );
         let mut senders = email_senders(&config, &loaded.email_ca_files, &mut diagnostics);
-        let (false, Some(session_keys)) = (diagnostics.has_errors(), session_keys) else {
+        let pages = Pages::new(&config, &loaded.page_templates)
+            .map_err(|errors| diagnostics.0.extend(errors))
+            .ok();
+        let (false, Some(session_keys), Some(pages)) =
+            (diagnostics.has_errors(), session_keys, pages)
+        else {
             diagnostics.0.sort_by_key(|d| !d.is_error());
             return Err(diagnostics);
         };
@@ -224,6 +232,7 @@ impl Pipeline {
             warnings: diagnostics,
             store: None,
             rate_limiter: None,
+            pages,
             config: Arc::new(config),
         })
     }

@@ -36,7 +36,7 @@ const DEBOUNCE: Duration = Duration::from_millis(200);
 /// burst ends once the watched files' content stayed the same for `DEBOUNCE`.
 const MAX_DEBOUNCE: Duration = Duration::from_millis(600);
 /// Extensions of files that can be part of a configuration.
-const CONFIG_EXTENSIONS: [&str; 6] = ["yaml", "yml", "rhai", "pem", "json", "jwk"];
+const CONFIG_EXTENSIONS: [&str; 7] = ["yaml", "yml", "rhai", "pem", "json", "jwk", "html"];
 /// Only inotify reports close-after-write. Elsewhere nothing would end the wait for a
 /// writer, so files count as complete once their content settled.
 const REPORTS_CLOSE_AFTER_WRITE: bool = cfg!(any(target_os = "linux", target_os = "android"));

@@ -44,7 +44,7 @@ async fn v4_flow_with_json_true_signs_in_updates_and_signs_out() {
     assert_eq!(
         body["url"],
         format!(
-            "{}/api/auth/signin?error=CredentialsSignin&code=credentials",
+            "{}/api/auth/signin?error=CredentialsSignin&code=credentials&callbackUrl=%2Fdashboard",
             server.base
         )
     );

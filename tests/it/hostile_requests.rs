@@ -396,6 +396,7 @@ async fn pages_forbid_framing_sniffing_and_referrers() {
         "/api/auth/signin",
         "/api/auth/signout",
         "/api/auth/error?error=AccessDenied",
+        "/api/auth/verify-request",
     ] {
         let response = client().get(server.url(path)).send().await.unwrap();
         let headers = response.headers();

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod built_in_pages;
 mod config_diagnostics;
 mod credentials_flow;
 mod database_session_clock;
@@ -13,6 +14,7 @@ mod email_link_expiry;
 mod examples_and_presets;
 mod hostile_requests;
 mod http_endpoints;
+mod in_chromium;
 mod jwt_keys;
 mod live_reload;
 mod oauth_flow;

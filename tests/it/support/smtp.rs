@@ -95,6 +95,11 @@ impl SmtpServer {
         fixtures().join("cert.pem")
     }
 
+    /// Where the server writes each message as `<n>.json`.
+    pub fn maildir(&self) -> PathBuf {
+        self.dir.path().join("mail")
+    }
+
     /// The server's stderr: aiosmtpd's log of sessions, senders and recipients.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()

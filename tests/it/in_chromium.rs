@@ -1,0 +1,145 @@
+//! The pages, the browser client and next-auth/react in a real browser: Debian's Chromium
+//! driven by playwright-core (`tests/browser/`). One authgate server with a credentials, an
+//! OpenID Connect (the test IdP) and an email (the test SMTP server) provider serves every
+//! scenario; each scenario is a Node script that prints its steps and fails loudly.
+//! Screenshots go to `<target>/tmp/browser-screenshots/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::support::databases::{Backend, TestDatabase};
+use crate::support::idp::{CLIENT_SECRET, Idp};
+use crate::support::smtp::{SmtpOptions, SmtpServer};
+use crate::support::{ConfigDir, Server, fixture_config, free_port};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Where the scenarios save screenshots.
+pub fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-screenshots")
+}
+
+/// Everything one scenario runs against.
+struct Stage {
+    server: Server,
+    idp: Idp,
+    smtp: SmtpServer,
+    _db: TestDatabase,
+    _dir: ConfigDir,
+}
+
+async fn stage() -> Stage {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+    );
+    assert!(
+        browser_dir().join("node_modules/playwright-core").is_dir(),
+        "the browser tests are not installed: run `npm ci --prefix tests/browser` (.ci/run does)"
+    );
+    let port = free_port();
+    let idp = Idp::start(
+        &[(
+            "idp-client",
+            format!("http://127.0.0.1:{port}/api/auth/callback/idp"),
+        )],
+        3600,
+    );
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let providers = format!(
+        "providers:
+  - id: idp
+    type: oidc
+    name: Test IdP
+    issuer: {issuer}
+    clientId: idp-client
+    clientSecret: {CLIENT_SECRET}
+    style: {{ bg: \"#0f766e\", text: \"#ffffff\" }}
+  - id: email
+    type: email
+    name: Email
+    from: \"Authgate <auth@example.com>\"
+    server: \"smtp://127.0.0.1:{smtp_port}\"
+",
+        issuer = idp.issuer,
+        smtp_port = smtp.port
+    );
+    let config = format!(
+        "{}database:\n  url: \"{}\"\nsession:\n  strategy: jwt\n",
+        fixture_config("base.yaml", port),
+        db.url
+    ) + fixture_config("credentials.yaml", port)
+        .replacen("providers:\n", &providers, 1)
+        .as_str();
+    let dir = ConfigDir::new(&config);
+    let server = Server::start(&dir.config_path(), port);
+    Stage {
+        server,
+        idp,
+        smtp,
+        _db: db,
+        _dir: dir,
+    }
+}
+
+/// Runs `node tests/browser/run.mjs <scenario>` against `stage` and fails with its output.
+fn run_scenario(stage: &Stage, scenario: &str) {
+    let settings = json!({
+        "base": stage.server.base,
+        "issuer": stage.idp.issuer,
+        "mailbox": stage.smtp.maildir(),
+        "artifacts": screenshot_dir(),
+    });
+    let output = Command::new("node")
+        .arg("run.mjs")
+        .arg(scenario)
+        .current_dir(browser_dir())
+        .env("AUTHGATE_BROWSER_TEST", settings.to_string())
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "browser scenario {scenario} failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        stage.server.log()
+    );
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_in_light_and_dark_with_keyboard_focus_in_order() {
+    let stage = stage().await;
+    run_scenario(&stage, "pages");
+}
+
+#[tokio::test]
+async fn people_sign_in_with_the_form_an_oidc_button_and_an_email_link_without_javascript() {
+    let stage = stage().await;
+    run_scenario(&stage, "sign-in");
+}
+
+#[tokio::test]
+async fn the_browser_client_syncs_tabs_polls_and_updates() {
+    let stage = stage().await;
+    run_scenario(&stage, "client");
+}
+
+#[tokio::test]
+async fn next_auth_v4_react_signs_in_reads_the_session_and_signs_out() {
+    let stage = stage().await;
+    run_scenario(&stage, "next-auth-v4");
+}
+
+#[tokio::test]
+async fn next_auth_v5_react_signs_in_reads_the_session_and_signs_out() {
+    let stage = stage().await;
+    run_scenario(&stage, "next-auth-v5");
+}
