@@ -13,7 +13,7 @@ use crate::pages::Page;
 use crate::pages::messages::error_page_status;
 use crate::pages::theme::{image_source, readable_text};
 use crate::pipeline::{Pipeline, Provider};
-use crate::text::css_color;
+use crate::text::{constant_time_eq, css_color};
 
 fn encode_query(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
@@ -55,7 +55,8 @@ pub fn error_page_url(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCod
 }
 
 /// Where a requested sign-in link sends the browser: `pages.verifyRequest`, else the
-/// built-in page, with Auth.js's `provider` and `type`, and the address's domain.
+/// built-in page, with Auth.js's `provider` and `type`, and the address's domain with a
+/// tag that shows authgate wrote it (`domainTag`).
 pub fn verify_request_url(
     request: &AuthRequest,
     pipeline: &Pipeline,
@@ -64,15 +65,38 @@ pub fn verify_request_url(
 ) -> String {
     let base = custom_page(request, &pipeline.config.pages.verify_request)
         .unwrap_or_else(|| format!("{}/verify-request", request.origin.auth_url));
+    let tag = pipeline
+        .secrets
+        .first()
+        .map(|secret| domain_tag(domain, secret))
+        .unwrap_or_default();
     with_query(
         base,
         &[
             ("provider", provider),
             ("type", "email"),
             ("domain", domain),
+            ("domainTag", &tag),
         ],
     )
 }
+
+/// A keyed hash of `domain`: the verify-request page names only a domain authgate put in
+/// its URL, so a crafted link cannot make it say "we sent a link to <any text>".
+pub fn domain_tag(domain: &str, secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"authgate verify-request domain\0")
+        .chain_update(domain.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(secret.as_bytes())
+        .finalize();
+    hex::encode(&digest[..16])
+}
+
+/// The longest `callbackUrl` a page carries; a longer one is dropped (the user lands on
+/// `url`), so a request cannot make a page arbitrarily large.
+const MAX_CALLBACK_URL_BYTES: usize = 4096;
 
 /// The request's `callbackUrl` as the page's forms carry it: the raw value (the action it
 /// is posted to applies the redirect rule), or empty.
@@ -81,6 +105,7 @@ fn callback_url(request: &AuthRequest) -> &str {
         .query
         .get("callbackUrl")
         .map(String::as_str)
+        .filter(|url| url.len() <= MAX_CALLBACK_URL_BYTES)
         .unwrap_or_default()
 }
 
@@ -126,8 +151,9 @@ pub fn sign_in(request: &AuthRequest, pipeline: &Pipeline, csrf_token: &str) -> 
     }
     let mut values = page_values(request, csrf_token);
     if let Some(code) = request.query.get("error") {
-        values["error"] = json!(pipeline.pages.messages.sign_in_error(code));
-        values["errorCode"] = json!(code);
+        let (known, message) = pipeline.pages.messages.sign_in_error(code);
+        values["error"] = json!(message);
+        values["errorCode"] = json!(known);
     }
     // Prefilled only with something that looks like an address.
     let email = request
@@ -268,8 +294,9 @@ pub fn error_page(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -
 fn built_in_error_page(request: &AuthRequest, pipeline: &Pipeline, code: &str) -> AuthResponse {
     let status = error_page_status(code);
     let mut values = page_values(request, "");
-    values["error"] = json!(pipeline.pages.messages.error_page(code));
-    values["errorCode"] = json!(code);
+    let (known, message) = pipeline.pages.messages.error_page(code);
+    values["error"] = json!(message);
+    values["errorCode"] = json!(known);
     let sign_in = format!("{}/signin", request.origin.auth_url);
     values["signInUrl"] = json!(match callback_url(request) {
         "" => sign_in,
@@ -285,12 +312,26 @@ pub fn verify_request(request: &AuthRequest, pipeline: &Pipeline) -> AuthRespons
         return AuthResponse::redirect(request, url);
     }
     let mut values = page_values(request, "");
-    let domain = request
+    let tag = request
         .query
-        .get("domain")
-        .filter(|domain| is_plausible_domain(domain));
+        .get("domainTag")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let domain = request.query.get("domain").filter(|domain| {
+        is_plausible_domain(domain)
+            && pipeline
+                .secrets
+                .iter()
+                .any(|secret| constant_time_eq(&domain_tag(domain, secret), tag))
+    });
     values["domain"] = json!(domain);
-    values["provider"] = json!(request.query.get("provider"));
+    // Only a configured provider's id.
+    let provider = request
+        .query
+        .get("provider")
+        .and_then(|id| pipeline.provider(id))
+        .map(|provider| provider.id.as_str());
+    values["provider"] = json!(provider);
     render(pipeline, Page::VerifyRequest, 200, values)
 }
 

@@ -60,6 +60,10 @@ export interface SignOutOptions {
 }
 
 export interface SignOutResponse {
+  /** Whether the server ended the session. */
+  ok: boolean;
+  /** The error code the server answered with (e.g. `MissingCSRF`), or `null`. */
+  error: string | null;
   url: string;
 }
 

@@ -136,9 +136,21 @@ async function refresh(reason, shouldBroadcast, trigger = "getSession") {
 }
 
 /** Send the browser to `url`; the returned promise never settles. */
+/**
+ * Go to `url`, which came from the server or the caller. Only http(s) URLs are followed
+ * (never `javascript:` or `data:`); anything else goes to the page itself.
+ */
 function navigate(url) {
-  window.location.href = url;
-  if (url.includes("#")) window.location.reload();
+  let target;
+  try {
+    target = new URL(url, window.location.href);
+  } catch {
+    target = null;
+  }
+  const safe = target && (target.protocol === "http:" || target.protocol === "https:");
+  const href = safe ? target.href : window.location.href;
+  window.location.href = href;
+  if (href.includes("#")) window.location.reload();
   return new Promise(() => {});
 }
 
@@ -302,19 +314,25 @@ export async function signIn(provider, options = {}, authorizationParams) {
 }
 
 /**
- * Sign out, clear the known session and tell other tabs. With
- * `redirect: false` resolves to `{ url }`; otherwise it never settles.
+ * Sign out. Once the server confirmed it, the known session is cleared and the
+ * other tabs are told. With `redirect: false` resolves to `{ ok, error, url }`;
+ * otherwise it never settles.
  * @param {{callbackUrl?: string, redirect?: boolean}} [options]
  */
 export async function signOut(options = {}) {
   const { callbackUrl = window.location.href, redirect = true } = options;
   const csrfToken = (await getCsrfToken()) ?? "";
   const answer = await postForm("/signout", { csrfToken, callbackUrl, json: "true" });
-  const url = answer.url ?? callbackUrl;
-  commitSession(null, "signout");
-  broadcast("signout");
+  const { error } = answer.url ? readError(answer.url) : { error: "SignOut" };
+  const ok = answer.response.ok && !error;
+  // Only a sign-out the server confirmed ends the session here and in the other tabs.
+  if (ok) {
+    commitSession(null, "signout");
+    broadcast("signout");
+  }
+  const url = answer.url ?? `${basePath}/error?error=SignOut`;
   if (redirect !== false) return navigate(url);
-  return { url };
+  return { ok, error: error || null, url };
 }
 
 /**

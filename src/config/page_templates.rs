@@ -13,6 +13,8 @@ use crate::pages::{BUILT_IN_TEMPLATES, TemplateFile};
 
 /// The most template files one directory may hold.
 const MAX_TEMPLATE_FILES: usize = 64;
+/// The most directory entries looked at (of any kind).
+const MAX_ENTRIES_SCANNED: usize = 10_000;
 
 /// The template files of `pages.templates`, sorted by name. Every built-in page's file name
 /// is watched whether it exists or not, so creating one is a live change.
@@ -39,8 +41,10 @@ pub fn read_page_templates(
     for (name, _) in BUILT_IN_TEMPLATES {
         watched_files.insert(directory.join(name));
     }
-    let entries = match std::fs::read_dir(&directory) {
-        Ok(entries) => entries,
+    let listed = std::fs::canonicalize(&directory)
+        .and_then(|root| Ok((std::fs::read_dir(&directory)?, root)));
+    let (entries, root) = match listed {
+        Ok(listed) => listed,
         Err(error) => {
             fail(
                 diagnostics,
@@ -53,9 +57,10 @@ pub fn read_page_templates(
         }
     };
     let mut paths: Vec<PathBuf> = entries
+        .take(MAX_ENTRIES_SCANNED)
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "html") && path.is_file())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "html"))
         .collect();
     paths.sort();
     if paths.len() > MAX_TEMPLATE_FILES {
@@ -65,6 +70,27 @@ pub fn read_page_templates(
                 "`{}` holds {} templates; at most {MAX_TEMPLATE_FILES} are read",
                 directory.display(),
                 paths.len()
+            ),
+        );
+        return Vec::new();
+    }
+    // A template is a regular file inside the directory. A link may point within it (a
+    // Kubernetes ConfigMap links each file into `..data/`), never out of it: a link to
+    // `/proc/self/environ` or a key file would publish it on a page.
+    let outside: Vec<String> = paths
+        .iter()
+        .filter(|path| {
+            !std::fs::canonicalize(path).is_ok_and(|real| real.starts_with(&root) && real.is_file())
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    if !outside.is_empty() {
+        fail(
+            diagnostics,
+            format!(
+                "templates must be regular files inside `{}`; refused: {}",
+                directory.display(),
+                outside.join(", ")
             ),
         );
         return Vec::new();

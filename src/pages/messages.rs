@@ -143,31 +143,32 @@ impl Messages {
         &self.0
     }
 
-    /// The text for a sign-in page `?error=`: known codes by name (any case, as Auth.js
-    /// matches them), anything else the default. The query never supplies words.
-    pub fn sign_in_error(&self, code: &str) -> &str {
-        self.for_code("signin.error.", code, SIGN_IN_ALIASES)
+    /// The code and text for a sign-in page `?error=`: known codes by name (any case, as
+    /// Auth.js matches them), anything else `default`. The query never supplies words.
+    pub fn sign_in_error(&self, code: &str) -> (&'static str, &str) {
+        let known = known_code("signin.error.", code, SIGN_IN_ALIASES);
+        (known, self.get(&format!("signin.error.{known}")))
     }
 
-    /// The text for an error page `?error=`.
-    pub fn error_page(&self, code: &str) -> &str {
-        self.for_code("error.", code, &[])
+    /// The code and text for an error page `?error=`.
+    pub fn error_page(&self, code: &str) -> (&'static str, &str) {
+        let known = known_code("error.", code, &[]);
+        (known, self.get(&format!("error.{known}")))
     }
+}
 
-    fn for_code(&self, prefix: &str, code: &str, aliases: &[(&str, &str)]) -> &str {
-        let code = aliases
-            .iter()
-            .find(|(alias, _)| alias.eq_ignore_ascii_case(code))
-            .map_or(code, |(_, canonical)| canonical);
-        self.0
-            .iter()
-            .find(|(key, _)| {
-                key.strip_prefix(prefix)
-                    .is_some_and(|name| name != "default" && name.eq_ignore_ascii_case(code))
-            })
-            .map(|(_, text)| text.as_str())
-            .unwrap_or_else(|| self.get(&format!("{prefix}default")))
-    }
+/// The code `code` names among the keys under `prefix` (any case, aliases folded into the
+/// code they share a text with), or `default`.
+fn known_code(prefix: &str, code: &str, aliases: &[(&str, &'static str)]) -> &'static str {
+    let code = aliases
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(code))
+        .map_or(code, |(_, canonical)| canonical);
+    DEFAULT_MESSAGES
+        .iter()
+        .filter_map(|(key, _)| key.strip_prefix(prefix))
+        .find(|name| *name != "default" && name.eq_ignore_ascii_case(code))
+        .unwrap_or("default")
 }
 
 /// Whether `key` names a message.
@@ -211,13 +212,18 @@ mod tests {
             ("", "signin.error.default"),
         ];
         for (code, key) in cases {
-            assert_eq!(messages.sign_in_error(code), messages.get(key), "{code}");
+            let (known, text) = messages.sign_in_error(code);
+            assert_eq!(text, messages.get(key), "{code}");
+            assert_eq!(format!("signin.error.{known}"), key, "{code}");
         }
         assert_eq!(
             messages.error_page("verification"),
-            messages.get("error.Verification")
+            ("Verification", messages.get("error.Verification"))
         );
-        assert_eq!(messages.error_page("Nope"), messages.get("error.default"));
+        assert_eq!(
+            messages.error_page("Nope"),
+            ("default", messages.get("error.default"))
+        );
     }
 
     #[test]

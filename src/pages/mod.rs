@@ -17,8 +17,11 @@ use crate::config::model::Config;
 use messages::Messages;
 use theme::PageTheme;
 
-/// The most template work one page may take (minijinja fuel units).
+/// The most template work one page of a site's templates may take (minijinja fuel units),
+/// plus `FUEL_PER_ITEM` per provider and form field, which the pages loop over. The
+/// built-in templates run unmetered: they loop over the configuration only.
 const FUEL: u64 = 200_000;
+const FUEL_PER_ITEM: u64 = 2_000;
 
 /// The built-in templates, by name; a site's directory may replace any of them.
 pub const BUILT_IN_TEMPLATES: &[(&str, &str)] = &[
@@ -69,9 +72,9 @@ pub struct TemplateFile {
     pub text: String,
 }
 
-fn environment() -> Environment<'static> {
+fn environment(fuel: Option<u64>) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_fuel(Some(FUEL));
+    env.set_fuel(fuel);
     // Block tags leave no blank lines behind.
     if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)
@@ -93,7 +96,7 @@ fn environment() -> Environment<'static> {
 }
 
 static BUILT_IN: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = environment();
+    let mut env = environment(None);
     for (name, text) in BUILT_IN_TEMPLATES {
         if let Err(error) = env.add_template(name, text) {
             // Covered by a unit test; a release never gets here.
@@ -124,7 +127,18 @@ impl Pages {
         if templates.is_empty() {
             return Ok(pages);
         }
-        let mut env = environment();
+        let items: usize = config
+            .providers
+            .iter()
+            .map(|provider| {
+                1 + provider
+                    .credentials
+                    .as_ref()
+                    .map_or(0, |fields| fields.len())
+            })
+            .sum();
+        let fuel = FUEL.saturating_add(FUEL_PER_ITEM.saturating_mul(items as u64));
+        let mut env = environment(Some(fuel));
         for (name, text) in BUILT_IN_TEMPLATES {
             if !templates.iter().any(|file| file.name == *name) {
                 env.add_template(name, text)

@@ -66,8 +66,12 @@ pub fn image_source(logo: &str) -> Option<String> {
     let allowed = logo.starts_with("data:image/")
         || logo.starts_with("https://")
         || (logo.starts_with('/') && !logo.starts_with("//"));
-    (allowed && !logo.chars().any(|c| c.is_control() || c.is_whitespace()))
-        .then(|| logo.to_string())
+    // A backslash is a slash to a browser: `/\host` would load from another host.
+    (allowed
+        && !logo
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\'))
+    .then(|| logo.to_string())
 }
 
 /// `text` when it reads on `background`, else black or white, whichever reads better.
@@ -98,6 +102,10 @@ pub fn contrast_ratio(a: &str, b: &str) -> Option<f64> {
 /// WCAG 2 relative luminance of `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa` (alpha ignored).
 fn relative_luminance(color: &str) -> Option<f64> {
     let digits = color.strip_prefix('#')?;
+    // Byte offsets below are character offsets only for ASCII hex digits.
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
     let channel = |text: &str| u8::from_str_radix(text, 16).ok();
     let (r, g, b) = match digits.len() {
         3 | 4 => {
@@ -140,6 +148,9 @@ mod tests {
         }
         assert_eq!(contrast_ratio("white", "#000"), None);
         assert_eq!(contrast_ratio("#ggg", "#000"), None);
+        // Multi-byte characters never split a byte range.
+        assert_eq!(contrast_ratio("#aé", "#000"), None);
+        assert_eq!(contrast_ratio("#ééé", "#000"), None);
     }
 
     #[test]
@@ -163,6 +174,7 @@ mod tests {
             ("https://cdn.example.com/logo.png", true),
             ("/logo.png", true),
             ("//evil.example/logo.png", false),
+            ("/\\evil.example/logo.png", false),
             ("javascript:alert(1)", false),
             ("http://example.com/logo.png", false),
             ("https://example.com/a b.png", false),

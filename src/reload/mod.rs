@@ -200,14 +200,29 @@ impl LiveConfig {
         let generation = self.last_generation.load(Ordering::SeqCst) + 1;
         let now = self.clock.unix_seconds();
         let previous = self.status();
-        let built = build_served_pipeline(
-            &self.source,
-            self.env.as_ref(),
-            generation,
-            self.clock.clone(),
-            &self.stores,
-            &self.limiter,
-        )
+        // A bug that panics while loading must not end the watcher, and with it every
+        // later reload: it fails this reload, loudly, and the old configuration serves on.
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            build_served_pipeline(
+                &self.source,
+                self.env.as_ref(),
+                generation,
+                self.clock.clone(),
+                &self.stores,
+                &self.limiter,
+            )
+        }))
+        .unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(BuildError::Config(Diagnostics(vec![Diagnostic::error(
+                "configuration",
+                format!("loading failed on an internal error (a bug; please report it): {message}"),
+            )])))
+        })
         .map_err(|error| match error {
             BuildError::Config(diagnostics) => diagnostics,
             BuildError::Store(error) => Diagnostics(vec![Diagnostic::error(

@@ -60,7 +60,8 @@ async function signOutReachesTheOtherTab(browser, options) {
   equal(result.ok && result.error, null, `signIn: ${JSON.stringify(result)}`);
   await waitForUser(first, "Ada", "the tab that signed in");
   await waitForUser(second, "Ada", "the other tab after the sign-in");
-  await first.evaluate(() => window.auth.signOut({ redirect: false }));
+  const out = await first.evaluate(() => window.auth.signOut({ redirect: false }));
+  equal([out.ok, out.error], [true, null], `signOut: ${JSON.stringify(out)}`);
   await waitForUser(first, null, "the tab that signed out");
   await waitForUser(second, null, "the other tab after the sign-out");
   equal((await state(second)).reason, "sync", "how the other tab learnt of it");

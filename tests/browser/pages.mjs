@@ -3,15 +3,15 @@
 // page's order with a visible ring, and nothing the page's Content-Security-Policy blocks.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { artifact, authUrl, check, equal, launch } from "./lib.mjs";
+import { artifact, authUrl, check, equal, launch, settings } from "./lib.mjs";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-export const PAGES = [
+const PAGES = [
   ["signin", "/signin?callbackUrl=%2Fdashboard", 200],
   ["signin-error", "/signin?error=CredentialsSignin", 200],
   ["signout", "/signout", 200],
-  ["verify-request", "/verify-request?provider=email&type=email&domain=example.com", 200],
+  ["verify-request", `/verify-request?provider=email&type=email&domain=example.com&domainTag=${settings.domainTag}`, 200],
   ["error", "/error?error=Verification", 403],
   ["error-configuration", "/error?error=Configuration", 500],
 ];
@@ -71,7 +71,8 @@ export async function pages() {
         equal(response.status(), status, `${name}: status`);
         const violations = await axeViolations(page);
         check(violations.length === 0, `${name} (${scheme}): no axe violations, found ${JSON.stringify(violations, null, 1)}`);
-        await page.screenshot({ path: artifact(`${name}-${scheme}.png`), fullPage: true });
+        const prefix = settings.screenshotPrefix || "";
+        await page.screenshot({ path: artifact(`${prefix}${name}-${scheme}.png`), fullPage: true });
         if (scheme === "light") await checkFocusOrder(page, name);
       }
       await context.close();

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::support::{ConfigDir, Server, base_config, cli, client, eventually, free_port};
+use authgate::actions::pages::domain_tag;
+
+use crate::support::{ConfigDir, SECRET, Server, base_config, cli, client, eventually, free_port};
 
 /// A server on `port` with `extra` configuration.
 fn start(extra: &str) -> (ConfigDir, Server) {
@@ -70,16 +72,17 @@ fn normalized(html: &str, server: &Server) -> String {
 #[tokio::test]
 async fn each_page_matches_its_pinned_html() {
     let (_dir, server) = start(SNAPSHOT_PROVIDERS);
+    let verify_request = format!(
+        "/api/auth/verify-request?provider=email&type=email&domain=example.com&domainTag={}",
+        domain_tag("example.com", SECRET)
+    );
     let pages = [
         (
             "signin",
             "/api/auth/signin?callbackUrl=%2Fdashboard&error=CredentialsSignin",
         ),
         ("signout", "/api/auth/signout?callbackUrl=%2Fdashboard"),
-        (
-            "verify-request",
-            "/api/auth/verify-request?provider=email&type=email&domain=example.com",
-        ),
+        ("verify-request", verify_request.as_str()),
         ("error", "/api/auth/error?error=Verification"),
     ];
     let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/pages");
@@ -172,7 +175,7 @@ pages:
 
 const SITE_SIGN_IN: &str = "{% extends \"layout.html\" %}
 {% block title %}Welcome{% endblock %}
-{% block content %}<h1>{{ t[\"signin.title\"] }} at Acme</h1>
+{% block content %}<h1>{{ t[\"signin.title\"] }} at Acme</h1><p>code: {{ errorCode }}</p>
 {% for p in providers.credentials %}<form method=\"post\" action=\"{{ p.action }}\"><input type=\"hidden\" name=\"csrfToken\" value=\"{{ csrfToken }}\"></form>{% endfor %}
 {% endblock %}
 ";
@@ -190,6 +193,11 @@ async fn site_templates_are_served_live_and_a_broken_one_keeps_the_last_good_pag
     assert_eq!(status, 200);
     assert!(html.contains("<h1>Log in at Acme</h1>"), "{html}");
     assert!(html.contains("<title>Welcome</title>"), "{html}");
+    // A template sees the known code an `?error=` names, never the query's text.
+    let (_, html) = get(&server, "/api/auth/signin?error=Call%20us%20now").await;
+    assert!(html.contains("<p>code: default</p>"), "{html}");
+    let (_, html) = get(&server, "/api/auth/signin?error=credentialssignin").await;
+    assert!(html.contains("<p>code: CredentialsSignin</p>"), "{html}");
     // The built-in pages it does not replace are still served.
     let (_, sign_out) = get(&server, "/api/auth/signout").await;
     assert!(
@@ -241,6 +249,42 @@ async fn site_templates_are_served_live_and_a_broken_one_keeps_the_last_good_pag
     assert!(!output.status.success());
     assert!(
         report.contains("the page template `signin.html` cannot be used"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn check_refuses_templates_that_lead_out_of_their_directory_and_odd_colours() {
+    let dir = ConfigDir::new(&base_config(
+        free_port(),
+        "theme:\n  brandColor: \"#a\u{e9}\"\npages:\n  templates: ./pages\n",
+    ));
+    dir.write("outside.html", "{{ csrfToken }}");
+    dir.write("pages/inside.html", "<p>inside</p>");
+    std::os::unix::fs::symlink(
+        dir.path().join("outside.html"),
+        dir.path().join("pages/error.html"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/proc/self/environ", dir.path().join("pages/leak.html")).unwrap();
+    // A link that stays inside (a ConfigMap's layout) is fine.
+    std::os::unix::fs::symlink("inside.html", dir.path().join("pages/signout.html")).unwrap();
+    let output = cli()
+        .args(["check", "--config"])
+        .arg(dir.config_path())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("templates must be regular files inside"),
+        "{report}"
+    );
+    assert!(report.contains("pages/error.html"), "{report}");
+    assert!(report.contains("pages/leak.html"), "{report}");
+    assert!(!report.contains("pages/signout.html"), "{report}");
+    assert!(
+        report.contains("theme.brandColor: expected a colour such as `#346df1` or `white`"),
         "{report}"
     );
 }
@@ -328,6 +372,11 @@ async fn query_values_never_become_markup_words_or_links() {
             "/api/auth/verify-request?domain=evil.example%20now%20call%20us".to_string(),
             "We sent a sign-in link to your email address.",
         ),
+        // A callbackUrl too long to be real is not carried.
+        (
+            format!("/api/auth/signin?callbackUrl=%2F{}", "a".repeat(5000)),
+            "Sign in with password",
+        ),
         // Prefilled email: escaped.
         (
             format!("/api/auth/signin?email=a%40b.c%22{script}"),
@@ -338,6 +387,7 @@ async fn query_values_never_become_markup_words_or_links() {
         let (status, html) = get(&server, &path).await;
         assert_eq!(status, 200, "{path}");
         assert!(!html.contains("<script>"), "{path}: {html}");
+        assert!(!html.contains("aaaaaaaaaa"), "{path}: {html}");
         assert!(html.contains(expected), "{path}: {expected}\n{html}");
     }
     // "Stay signed in" on the sign-out page follows the redirect rule.

@@ -72,6 +72,18 @@ fn location(response: &reqwest::Response) -> String {
         .unwrap_or_default()
 }
 
+/// `url` is the verify-request page for `example.com`, with its tag.
+fn assert_verify_request(browser: &Browser, url: &str) {
+    let expected =
+        browser.url("/verify-request?provider=email&type=email&domain=example.com&domainTag=");
+    assert!(url.starts_with(&expected), "{url}");
+    let tag = &url[expected.len()..];
+    assert!(
+        tag.len() == 32 && tag.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{url}"
+    );
+}
+
 /// Follows a sign-in link in `browser`; the redirect it answers.
 async fn follow(browser: &Browser, link: &str) -> String {
     let response = browser.http.get(link).send().await.unwrap();
@@ -102,10 +114,7 @@ async fn a_mailed_link_signs_in_once_and_verifies_the_email() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::FOUND);
-    assert_eq!(
-        location(&response),
-        browser.url("/verify-request?provider=email&type=email&domain=example.com")
-    );
+    assert_verify_request(&browser, &location(&response));
     let mail = smtp.wait_for_messages(1, WAIT).await.remove(0);
     assert_eq!(mail.rcpt_tos, ["ada@example.com"]);
     assert_eq!(mail.mail_from, "auth@example.com");
@@ -127,10 +136,28 @@ async fn a_mailed_link_signs_in_once_and_verifies_the_email() {
     assert!(unescaped.contains(&format!("href=\"{link}\"")), "{html}");
     assert_eq!(verification_tokens(&app.db).await, 1);
 
-    // The verify-request page answers.
+    // The verify-request page answers, naming the domain authgate put in its URL, and
+    // only that one.
     let page = browser.http.get(location(&response)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("Check your email"));
+    let text = page.text().await.unwrap();
+    assert!(text.contains("Check your email"), "{text}");
+    assert!(text.contains("your address at example.com."), "{text}");
+    let forged = location(&response).replace("domain=example.com", "domain=call-us.example.net");
+    let text = browser
+        .http
+        .get(forged)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("call-us"), "{text}");
+    assert!(
+        text.contains("We sent a sign-in link to your email address."),
+        "{text}"
+    );
 
     assert_eq!(follow(&browser, &link).await, app.server.url("/dashboard"));
     let session = browser.session().await;
@@ -206,10 +233,7 @@ async fn json_clients_get_the_verify_request_url() {
     let response = request_link(&browser, "ada@example.com", &[("json", "true")]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        body["url"],
-        browser.url("/verify-request?provider=email&type=email&domain=example.com")
-    );
+    assert_verify_request(&browser, body["url"].as_str().unwrap_or_default());
     smtp.wait_for_messages(1, WAIT).await;
 }
 
@@ -282,10 +306,7 @@ async fn starttls_and_auth_are_used_against_a_server_that_requires_them() {
     let app = email_server(&provider("s3cret%3Apass", &trusted), "").await;
     let browser = Browser::new(&app.server);
     let response = request_link(&browser, "ada@example.com", &[]).await;
-    assert_eq!(
-        location(&response),
-        browser.url("/verify-request?provider=email&type=email&domain=example.com")
-    );
+    assert_verify_request(&browser, &location(&response));
     let mail: Mail = smtp.wait_for_messages(1, WAIT).await.remove(0);
     assert!(mail.tls, "the message went over STARTTLS");
     assert_eq!(mail.authenticated_as.as_deref(), Some("mailer"));
@@ -426,10 +447,7 @@ async fn a_send_verification_request_script_delivers_by_http_instead_of_email() 
     let app = email_server(&script, "").await;
     let browser = Browser::new(&app.server);
     let response = request_link(&browser, "Ada@Example.com", &[]).await;
-    assert_eq!(
-        location(&response),
-        browser.url("/verify-request?provider=email&type=email&domain=example.com")
-    );
+    assert_verify_request(&browser, &location(&response));
     let request = tokio::time::timeout(WAIT, received).await.unwrap().unwrap();
     assert!(request.starts_with("POST /messages HTTP/1.1"), "{request}");
     assert!(
@@ -514,10 +532,7 @@ async fn the_email_example_signs_in_by_the_logged_link() {
     );
     let browser = Browser::new(&server);
     let response = request_link(&browser, "grace@example.com", &[]).await;
-    assert_eq!(
-        location(&response),
-        browser.url("/verify-request?provider=email&type=email&domain=example.com")
-    );
+    assert_verify_request(&browser, &location(&response));
     let log = server.log_when(WAIT, |log| log.contains("link=")).await;
     let link = log
         .split("link=")

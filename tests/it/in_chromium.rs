@@ -12,7 +12,9 @@ use serde_json::json;
 use crate::support::databases::{Backend, TestDatabase};
 use crate::support::idp::{CLIENT_SECRET, Idp};
 use crate::support::smtp::{SmtpOptions, SmtpServer};
-use crate::support::{ConfigDir, Server, fixture_config, free_port};
+use authgate::actions::pages::domain_tag;
+
+use crate::support::{ConfigDir, SECRET, Server, fixture_config, free_port};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -96,7 +98,12 @@ fn run_scenario(stage: &Stage, scenario: &str) {
         "issuer": stage.idp.issuer,
         "mailbox": stage.smtp.maildir(),
         "artifacts": screenshot_dir(),
+        "domainTag": domain_tag("example.com", SECRET),
     });
+    run_node(scenario, &settings, &stage.server);
+}
+
+fn run_node(scenario: &str, settings: &serde_json::Value, server: &Server) {
     let output = Command::new("node")
         .arg("run.mjs")
         .arg(scenario)
@@ -110,7 +117,7 @@ fn run_scenario(stage: &Stage, scenario: &str) {
     assert!(
         output.status.success(),
         "browser scenario {scenario} failed:\n{stdout}\n{stderr}\nserver log:\n{}",
-        stage.server.log()
+        server.log()
     );
 }
 
@@ -118,6 +125,25 @@ fn run_scenario(stage: &Stage, scenario: &str) {
 async fn every_page_passes_axe_in_light_and_dark_with_keyboard_focus_in_order() {
     let stage = stage().await;
     run_scenario(&stage, "pages");
+}
+
+#[tokio::test]
+async fn the_branded_example_with_its_own_template_and_german_texts_passes_axe_too() {
+    let port = free_port();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/branded/authgate.yaml");
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Server::start_with_env(
+        &example,
+        port,
+        &[("AUTHGATE_URL", base.as_str()), ("AUTHGATE_SECRET", SECRET)],
+    );
+    let settings = json!({
+        "base": server.base,
+        "artifacts": screenshot_dir(),
+        "screenshotPrefix": "branded-",
+        "domainTag": domain_tag("example.com", SECRET),
+    });
+    run_node("pages", &settings, &server);
 }
 
 #[tokio::test]
