@@ -97,6 +97,22 @@ export async function client() {
     }, "keep-alive polling to report no session after the cookies went");
     equal((await state(tab)).reason, "poll", "how the tab learnt of it");
     await context.close();
+
+    // Without polling, a tab shown again refetches. Headless Chromium shows every tab, so
+    // the test announces the change itself; a refetch in flight may bring the cookie back
+    // (the session is re-issued on read), so the cookies are cleared until the end shows.
+    const focus = await openTabs(browser);
+    const [page] = focus.tabs;
+    await page.evaluate((c) => window.auth.signIn("password", { ...c, redirect: false }), CREDENTIALS);
+    await waitForUser(page, "Ada", "signed in, no polling");
+    await waitFor(async () => {
+      await focus.context.clearCookies();
+      await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return (await state(page)).user === null;
+    }, "the refetch when the tab is shown again");
+    equal((await state(page)).reason, "focus", "how the tab learnt of it");
+    await focus.context.close();
   } finally {
     await browser.close();
   }

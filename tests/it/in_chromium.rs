@@ -169,3 +169,34 @@ async fn next_auth_v5_react_signs_in_reads_the_session_and_signs_out() {
     let stage = stage().await;
     run_scenario(&stage, "next-auth-v5");
 }
+
+#[test]
+fn the_client_declarations_type_check_an_app_using_every_export() {
+    let tsc = browser_dir().join("node_modules/typescript/bin/tsc");
+    assert!(
+        tsc.exists(),
+        "typescript is not installed: run `npm ci --prefix tests/browser` (.ci/run does)"
+    );
+    let output = Command::new("node")
+        .arg(tsc)
+        .args([
+            "--strict",
+            "--noEmit",
+            "--target",
+            "es2022",
+            "--module",
+            "es2022",
+            "--moduleResolution",
+            "bundler",
+            "client-types.ts",
+        ])
+        .current_dir(browser_dir())
+        .output()
+        .expect("run tsc");
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
