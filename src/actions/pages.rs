@@ -280,11 +280,30 @@ pub fn error(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
         .get("error")
         .map(String::as_str)
         .unwrap_or("Default");
+    // Auth.js shows these on the sign-in page, where the user can try again.
+    if SIGN_IN_PAGE_CODES.contains(&code) {
+        let sign_in = format!("{}/signin", request.origin.auth_url);
+        return AuthResponse::redirect(request, with_query(sign_in, &[("error", code)]));
+    }
     if let Some(url) = custom_page(request, &pipeline.config.pages.error) {
         return AuthResponse::redirect(request, with_query(url, &[("error", code)]));
     }
     built_in_error_page(request, pipeline, code)
 }
+
+/// The error codes `GET /error` sends to the sign-in page, as Auth.js does.
+const SIGN_IN_PAGE_CODES: &[&str] = &[
+    "Signin",
+    "OAuthSignin",
+    "OAuthCallback",
+    "OAuthCreateAccount",
+    "EmailCreateAccount",
+    "Callback",
+    "OAuthAccountNotLinked",
+    "EmailSignin",
+    "CredentialsSignin",
+    "SessionRequired",
+];
 
 /// The built-in error page for `code`, with its status.
 pub fn error_page(request: &AuthRequest, pipeline: &Pipeline, code: ErrorCode) -> AuthResponse {

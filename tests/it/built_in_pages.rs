@@ -9,7 +9,9 @@ use reqwest::StatusCode;
 
 use authgate::actions::pages::domain_tag;
 
-use crate::support::{ConfigDir, SECRET, Server, base_config, cli, client, eventually, free_port};
+use crate::support::{
+    ConfigDir, SECRET, Server, base_config, check_config, client, eventually, free_port,
+};
 
 /// A server on `port` with `extra` configuration.
 fn start(extra: &str) -> (ConfigDir, Server) {
@@ -153,17 +155,8 @@ pages:
     signin.titel: Anmelden
 ",
     ));
-    let output = cli()
-        .args(["check", "--config"])
-        .arg(dir.config_path())
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    assert!(!output.status.success(), "{report}");
+    let (status, report) = check_config(&dir.config_path());
+    assert_eq!(status, Some(1), "{report}");
     for expected in [
         "pages.messages.signin.titel: unknown message key `signin.titel`; did you mean `signin.title`?",
         "theme.logo: expected an https URL",
@@ -240,13 +233,8 @@ async fn site_templates_are_served_live_and_a_broken_one_keeps_the_last_good_pag
     assert!(html.contains("Log in at Acme Two"), "{html}");
 
     // `authgate check` says the same.
-    let output = cli()
-        .args(["check", "--config"])
-        .arg(dir.config_path())
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let (status, report) = check_config(&dir.config_path());
+    assert_eq!(status, Some(1), "{report}");
     assert!(
         report.contains("the page template `signin.html` cannot be used"),
         "{report}"
@@ -269,13 +257,8 @@ async fn check_refuses_templates_that_lead_out_of_their_directory_and_odd_colour
     std::os::unix::fs::symlink("/proc/self/environ", dir.path().join("pages/leak.html")).unwrap();
     // A link that stays inside (a ConfigMap's layout) is fine.
     std::os::unix::fs::symlink("inside.html", dir.path().join("pages/signout.html")).unwrap();
-    let output = cli()
-        .args(["check", "--config"])
-        .arg(dir.config_path())
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{report}");
+    let (status, report) = check_config(&dir.config_path());
+    assert_eq!(status, Some(1), "{report}");
     assert!(
         report.contains("templates must be regular files inside"),
         "{report}"
@@ -342,6 +325,19 @@ async fn error_pages_answer_each_codes_status_and_message() {
         ("RateLimited", 429, "Too many attempts"),
         ("Nonsense", 400, "Something went wrong"),
     ];
+    // Codes the user can do something about are shown on the sign-in page, as Auth.js does.
+    for code in ["OAuthAccountNotLinked", "OAuthCallback", "SessionRequired"] {
+        let response = client()
+            .get(server.url(&format!("/api/auth/error?error={code}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302, "{code}");
+        assert_eq!(
+            location(&response),
+            format!("{}/api/auth/signin?error={code}", server.base)
+        );
+    }
     for (code, status, text) in cases {
         let (answered, html) = get(&server, &format!("/api/auth/error?error={code}")).await;
         assert_eq!(answered.as_u16(), status, "{code}");

@@ -46,13 +46,7 @@ async fn stage() -> Stage {
         "the browser tests are not installed: run `npm ci --prefix tests/browser` (.ci/run does)"
     );
     let port = free_port();
-    let idp = Idp::start(
-        &[(
-            "idp-client",
-            format!("http://127.0.0.1:{port}/api/auth/callback/idp"),
-        )],
-        3600,
-    );
+    let idp = Idp::start_for(port, "idp");
     let smtp = SmtpServer::start(SmtpOptions::default());
     let db = TestDatabase::new(Backend::Sqlite).await;
     let providers = format!(
@@ -129,11 +123,15 @@ async fn every_page_passes_axe_in_light_and_dark_with_keyboard_focus_in_order() 
 
 #[tokio::test]
 async fn the_branded_example_with_its_own_template_and_german_texts_passes_axe_too() {
+    // A copy, so that the server's log stays out of the repository.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/branded");
+    let read = |name: &str| std::fs::read_to_string(example.join(name)).unwrap();
+    let dir = ConfigDir::new(&read("authgate.yaml"));
+    dir.write("pages/error.html", &read("pages/error.html"));
     let port = free_port();
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/branded/authgate.yaml");
     let base = format!("http://127.0.0.1:{port}");
     let server = Server::start_with_env(
-        &example,
+        &dir.config_path(),
         port,
         &[("AUTHGATE_URL", base.as_str()), ("AUTHGATE_SECRET", SECRET)],
     );

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::Browser;
 use crate::support::databases::{Backend, TestDatabase};
 use crate::support::idp::{
-    CLIENT_SECRET, Idp, authorize, sign_in, start_sign_in, start_sign_in_with, walk,
+    CLIENT_SECRET, Idp, authorize, callback_uri, sign_in, start_sign_in, start_sign_in_with, walk,
 };
 use crate::support::{ConfigDir, Server, base_config, free_port};
 
@@ -29,10 +29,6 @@ fn oidc_provider(id: &str, idp: &Idp, extra: &str) -> String {
         "  - id: {id}\n    type: oidc\n    issuer: {}\n    clientId: {id}-client\n    clientSecret: {CLIENT_SECRET}\n{extra}",
         idp.issuer
     )
-}
-
-fn callback_uri(port: u16, id: &str) -> String {
-    format!("http://127.0.0.1:{port}/api/auth/callback/{id}")
 }
 
 struct Setup {
@@ -110,7 +106,7 @@ async fn oidc_sign_in_creates_a_session_with_a_stable_user_id() {
 #[tokio::test]
 async fn plain_oauth_sign_in_reads_userinfo() {
     let port = free_port();
-    let idp = Idp::start(&[("plain-client", callback_uri(port, "plain"))], 3600);
+    let idp = Idp::start_for(port, "plain");
     let provider = format!(
         "  - id: plain\n    type: oauth\n    authorization: {issuer}/auth\n    token: {issuer}/token\n    userinfo: {issuer}/me\n    scope: openid email profile\n    clientId: plain-client\n    clientSecret: {CLIENT_SECRET}\n    profile: |\n      #{{ id: profile.sub, name: profile.name, email: profile.email, image: profile.picture }}\n",
         issuer = idp.issuer

@@ -25,13 +25,7 @@ struct Setup {
 
 fn setup() -> Setup {
     let port = free_port();
-    let idp = Idp::start(
-        &[(
-            "idp-client",
-            format!("http://127.0.0.1:{port}/api/auth/callback/idp"),
-        )],
-        3600,
-    );
+    let idp = Idp::start_for(port, "idp");
     let indented: String = SIGN_IN
         .lines()
         .map(|line| format!("    {}\n", line.trim()))

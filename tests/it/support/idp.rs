@@ -13,6 +13,11 @@ use crate::support::Browser;
 
 pub const CLIENT_SECRET: &str = "idp-client-secret-0123456789";
 
+/// The redirect URI of provider `id` on the authgate server on `port`.
+pub fn callback_uri(port: u16, id: &str) -> String {
+    format!("http://127.0.0.1:{port}/api/auth/callback/{id}")
+}
+
 /// A running oidc-provider, stopped on drop.
 pub struct Idp {
     child: Child,
@@ -73,6 +78,13 @@ impl Idp {
             issuer,
             _dir: dir,
         }
+    }
+
+    /// The provider with one client, `<id>-client`, for the provider `id` of the authgate
+    /// server on `port`.
+    pub fn start_for(port: u16, id: &str) -> Idp {
+        let client = format!("{id}-client");
+        Idp::start(&[(client.as_str(), callback_uri(port, id))], 3600)
     }
 
     /// Token-endpoint requests so far, by grant type.

@@ -135,6 +135,22 @@ fn healthz_answers(address: &str) -> bool {
     stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
 }
 
+/// `authgate check --config <config>`: its exit code, and what it wrote (stderr, then
+/// stdout).
+pub fn check_config(config: &Path) -> (Option<i32>, String) {
+    let output = cli()
+        .args(["check", "--config"])
+        .arg(config)
+        .output()
+        .expect("run authgate check");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    (output.status.code(), report)
+}
+
 /// The `authgate` binary, for one-shot commands (`check`, `schema`, `migrate`, ...).
 pub fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_authgate"))
