@@ -217,6 +217,25 @@ async fn site_templates_are_served_live_and_a_broken_one_keeps_the_last_good_pag
         server.log()
     );
 
+    // A page that had no template of its own gets one by creating the file.
+    dir.replace(
+        "pages/signout.html",
+        "{% extends \"layout.html\" %}{% block content %}<h1>Leaving Acme?</h1>{% endblock %}",
+    );
+    let created = eventually(Duration::from_secs(3), || async {
+        get(&server, "/api/auth/signout")
+            .await
+            .1
+            .contains("<h1>Leaving Acme?</h1>")
+            .then_some(())
+    })
+    .await;
+    assert!(
+        created.is_some(),
+        "the new template was not served; log:\n{}",
+        server.log()
+    );
+
     // A broken template is refused, with its file and line; the last good page stays.
     dir.replace("pages/signin.html", "<h1>\n{% if error %}never closed\n");
     let refused = eventually(Duration::from_secs(3), || async {
