@@ -48,6 +48,7 @@ fn request(pipeline: &Pipeline) -> AuthRequest {
         cookies: vec![(name, token)].into(),
         redirect_as_json_header: false,
         client_ip: None,
+        user_agent: None,
         origin: RequestOrigin {
             origin: "http://127.0.0.1:3000".into(),
             base_url: "http://127.0.0.1:3000".into(),

@@ -14,6 +14,7 @@
 )]
 
 pub mod actions;
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod email;

@@ -16,8 +16,8 @@ use authgate::pipeline::build_pipeline;
 use authgate::reload::{
     LiveConfig, StartError, listen_for_sighup, reload_on_sighup, spawn_watcher,
 };
-use authgate::store::StoreRegistry;
 use authgate::store::purge::purge_periodically;
+use authgate::store::{Adapter, SqlStore, StoreRegistry};
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +65,53 @@ enum Command {
     HashPassword,
     /// Apply the database migrations (the server also applies them at start).
     Migrate,
+    /// Users in the configured database. A user is named by id or by email.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// A user's sessions in the configured database.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// A page of users, by id, as JSON.
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// One user with their linked accounts and sessions.
+    Show { user: String },
+    /// Disable a user: no sign-in by any method, and every session ends.
+    Disable { user: String },
+    /// Enable a disabled user again.
+    Enable { user: String },
+    /// Delete a user with their accounts and sessions.
+    Delete { user: String },
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// A user's active sessions (database and JWT).
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke one session of a user (`--id`), or all of them (`--all`).
+    Revoke {
+        #[arg(long)]
+        user: String,
+        #[arg(long, conflicts_with = "id", required_unless_present = "id")]
+        all: bool,
+        #[arg(long)]
+        id: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,6 +168,8 @@ fn main() -> ExitCode {
         } => generate_key(alg, kid),
         Command::HashPassword => hash_password(),
         Command::Migrate => migrate(&source),
+        Command::Users { command } => administer(&source, Administration::Users(command)),
+        Command::Sessions { command } => administer(&source, Administration::Sessions(command)),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");
@@ -237,13 +286,18 @@ fn hash_password() -> anyhow::Result<ExitCode> {
 /// The exit code when the database cannot be reached or migrated at start.
 const EXIT_DATABASE_UNAVAILABLE: u8 = 3;
 
-fn migrate(source: &ConfigSource) -> anyhow::Result<ExitCode> {
+/// The configured database, migrated, with the runtime that drives it; or the exit code
+/// of why there is none.
+fn open_store(
+    source: &ConfigSource,
+    what: &str,
+) -> anyhow::Result<Result<(StoreRegistry, Arc<SqlStore>), ExitCode>> {
     let pipeline = match build_pipeline(source, &ProcessEnvironment, 1) {
         Ok(pipeline) => pipeline,
         Err(diagnostics) => {
             print_diagnostics(&diagnostics);
-            eprintln!("error: the configuration has problems; nothing was migrated");
-            return Ok(ExitCode::FAILURE);
+            eprintln!("error: the configuration has problems; {what}");
+            return Ok(Err(ExitCode::FAILURE));
         }
     };
     let Some(database) = pipeline.config.database.as_ref() else {
@@ -256,14 +310,109 @@ fn migrate(source: &ConfigSource) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     let stores = StoreRegistry::new().context("cannot start the store runtime")?;
     match stores.store_for(Some(database), &config_dir) {
-        Ok(Some(store)) => {
-            println!("ok: the {} database is migrated", store.dialect().name());
-            Ok(ExitCode::SUCCESS)
-        }
-        Ok(None) => Ok(ExitCode::SUCCESS),
+        Ok(Some(store)) => Ok(Ok((stores, store))),
+        Ok(None) => anyhow::bail!("the configuration has no `database` section"),
         Err(error) => {
             eprintln!("error: {error}");
-            Ok(ExitCode::from(EXIT_DATABASE_UNAVAILABLE))
+            Ok(Err(ExitCode::from(EXIT_DATABASE_UNAVAILABLE)))
+        }
+    }
+}
+
+fn migrate(source: &ConfigSource) -> anyhow::Result<ExitCode> {
+    Ok(match open_store(source, "nothing was migrated")? {
+        Ok((_stores, store)) => {
+            println!("ok: the {} database is migrated", store.dialect().name());
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    })
+}
+
+enum Administration {
+    Users(UsersCommand),
+    Sessions(SessionsCommand),
+}
+
+/// `authgate users ...` and `authgate sessions ...`: the admin operations on the
+/// configured database, printing JSON.
+fn administer(source: &ConfigSource, command: Administration) -> anyhow::Result<ExitCode> {
+    let (stores, store) = match open_store(source, "nothing was done")? {
+        Ok(opened) => opened,
+        Err(code) => return Ok(code),
+    };
+    let runtime = stores.handle().context("the store runtime has stopped")?;
+    let now = i64::try_from(authgate::clock::Clock::unix_seconds(&SystemClock)).unwrap_or(i64::MAX);
+    let store: &dyn Adapter = store.as_ref();
+    let (who, operation) = match command {
+        Administration::Users(UsersCommand::List { limit, offset }) => {
+            let listed = runtime.block_on(authgate::admin::list_users(store, limit, offset));
+            return Ok(print_answer(listed.map(Some)));
+        }
+        Administration::Users(UsersCommand::Show { user }) => (user, UserOperation::Show),
+        Administration::Users(UsersCommand::Disable { user }) => (user, UserOperation::Disable),
+        Administration::Users(UsersCommand::Enable { user }) => (user, UserOperation::Enable),
+        Administration::Users(UsersCommand::Delete { user }) => (user, UserOperation::Delete),
+        Administration::Sessions(SessionsCommand::List { user }) => (user, UserOperation::Sessions),
+        Administration::Sessions(SessionsCommand::Revoke { user, id, .. }) => {
+            (user, UserOperation::Revoke(id))
+        }
+    };
+    let result = runtime.block_on(async {
+        use authgate::admin;
+        let user = match operation {
+            UserOperation::Sessions | UserOperation::Revoke(_) => {
+                admin::find_session_owner(store, &who, now).await?
+            }
+            _ => admin::find_user(store, &who).await?,
+        };
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        let answer = match operation {
+            UserOperation::Show => admin::show_user(store, &user, now).await?,
+            UserOperation::Disable => admin::set_disabled(store, &user, true, now).await?,
+            UserOperation::Enable => admin::set_disabled(store, &user, false, now).await?,
+            UserOperation::Delete => admin::delete_user(store, &user).await?,
+            UserOperation::Sessions => admin::list_sessions(store, &user, now).await?,
+            UserOperation::Revoke(id) => {
+                admin::revoke_sessions(store, &user, id.as_deref(), now).await?
+            }
+        };
+        Ok(Some(answer))
+    });
+    Ok(print_answer(result))
+}
+
+/// What `authgate users` and `authgate sessions` do to one user.
+enum UserOperation {
+    Show,
+    Disable,
+    Enable,
+    Delete,
+    Sessions,
+    Revoke(Option<String>),
+}
+
+/// Prints an admin answer as JSON; the exit code says how it went.
+fn print_answer(
+    result: Result<Option<serde_json::Value>, authgate::store::StoreError>,
+) -> ExitCode {
+    match result {
+        Ok(Some(answer)) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&answer).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            eprintln!("error: no user has this id or email");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_DATABASE_UNAVAILABLE)
         }
     }
 }

@@ -16,7 +16,9 @@ use serde_json::Value;
 use super::AuthRequest;
 use super::issue::BROWSER_CLAIM;
 use super::session::{SessionCookie, session_cookie, unix_now};
+use super::session_state::{Standing, jwt_standing};
 use crate::config::model::SessionStrategy;
+use crate::error::AuthError;
 use crate::pipeline::Pipeline;
 use crate::providers::profile::UserProfile;
 use crate::store::{Account, Adapter, NewUser, StoreError, User};
@@ -66,7 +68,7 @@ pub async fn resolve_user(
             Some(_) => Err(LinkError::NotLinked),
             None => {
                 let user = store.get_user(current).await?.ok_or(LinkError::NotLinked)?;
-                link(store, account, &user).await?;
+                link(store, account, &user, now).await?;
                 Ok(Resolved {
                     user,
                     is_new_user: false,
@@ -93,7 +95,7 @@ pub async fn resolve_user(
         if !allow_email_linking || !profile.email_verified || user.email_verified.is_none() {
             return Err(LinkError::NotLinked);
         }
-        link(store, account, &user).await?;
+        link(store, account, &user, now).await?;
         return Ok(Resolved {
             user,
             is_new_user: false,
@@ -115,7 +117,7 @@ pub async fn resolve_user(
         Err(StoreError::Conflict(_)) => return Err(LinkError::NotLinked),
         Err(error) => return Err(error.into()),
     };
-    link(store, account, &user).await?;
+    link(store, account, &user, now).await?;
     Ok(Resolved {
         user,
         is_new_user: true,
@@ -123,9 +125,15 @@ pub async fn resolve_user(
     })
 }
 
-async fn link(store: &dyn Adapter, account: &Account, user: &User) -> Result<(), LinkError> {
+async fn link(
+    store: &dyn Adapter,
+    account: &Account,
+    user: &User,
+    now: i64,
+) -> Result<(), LinkError> {
     let account = Account {
         user_id: user.id.clone(),
+        linked_at: Some(now),
         ..account.clone()
     };
     match store.link_account(account).await {
@@ -135,9 +143,18 @@ async fn link(store: &dyn Adapter, account: &Account, user: &User) -> Result<(),
     }
 }
 
+/// The store user a request is already signed in as, and since when (its session's
+/// creation, when recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub user_id: String,
+    pub since: Option<i64>,
+}
+
 /// The store user the request is already signed in as, if any (a new account is linked
-/// to it). A JWT's `sub` counts only under the JWT strategy and only when that user
-/// exists: under the database strategy JWTs carry credentials ids, not store ids.
+/// to it). A JWT's `sub` counts only under the JWT strategy, only when that user exists and
+/// only while its session stands (not revoked, user not disabled): under the database
+/// strategy JWTs carry credentials ids, not store ids.
 ///
 /// Only a session issued to this very browser counts: one that a sibling subdomain
 /// planted (a parent-domain cookie holding the attacker's own session) carries another
@@ -147,7 +164,7 @@ pub async fn signed_in_user(
     request: &AuthRequest,
     pipeline: &Pipeline,
     store: &dyn Adapter,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<SignedIn>, AuthError> {
     let Some(browser) = request.browser_binding(pipeline) else {
         return Ok(None);
     };
@@ -160,17 +177,27 @@ pub async fn signed_in_user(
             if !issued_here(token.get(BROWSER_CLAIM).and_then(Value::as_str)) {
                 return Ok(None);
             }
+            let Standing::Active { status } = jwt_standing(pipeline, &token).await? else {
+                return Ok(None);
+            };
             let Some(sub) = token.get("sub").and_then(Value::as_str) else {
                 return Ok(None);
             };
-            Ok(store.get_user(sub).await?.map(|user| user.id))
+            Ok(store.get_user(sub).await?.map(|user| SignedIn {
+                user_id: user.id,
+                since: status.map(|status| status.created_at),
+            }))
         }
         Some(Ok(SessionCookie::Database { token, store })) => Ok(store
             .get_session_and_user(&token)
             .await?
             .filter(|(session, _)| session.expires > unix_now(pipeline))
             .filter(|(session, _)| issued_here(session.browser_binding.as_deref()))
-            .map(|(_, user)| user.id)),
+            .filter(|(_, user)| user.disabled_at.is_none())
+            .map(|(session, user)| SignedIn {
+                user_id: user.id,
+                since: session.created_at,
+            })),
         _ => Ok(None),
     }
 }

@@ -29,6 +29,7 @@ pub fn jwt_cookie(
     pipeline: &Pipeline,
     token: Map<String, Value>,
     arguments: SignInArguments,
+    session_id: Option<String>,
 ) -> Result<(String, u64), AuthError> {
     let token = match run_jwt(
         pipeline,
@@ -50,7 +51,11 @@ pub fn jwt_cookie(
         }
         Err(error) => return Err(error),
     };
-    let token = with_browser_claim(token, request.browser_binding(pipeline));
+    let token = OwnClaims {
+        browser: request.browser_binding(pipeline),
+        session_id,
+    }
+    .apply(token);
     let max_age = token_max_age(pipeline);
     let name = &request.cookie_policy(pipeline).session_token.name;
     let keys = pipeline
@@ -67,16 +72,41 @@ pub fn jwt_cookie(
 /// `jwt` callback, so a script can neither drop nor forge it.
 pub const BROWSER_CLAIM: &str = "bnd";
 
-/// `token` with the browser claim set to `browser` (or removed).
-pub fn with_browser_claim(
-    mut token: Map<String, Value>,
-    browser: Option<String>,
-) -> Map<String, Value> {
-    token.remove(BROWSER_CLAIM);
-    if let Some(browser) = browser {
-        token.insert(BROWSER_CLAIM.into(), Value::String(browser));
+/// The JWT claim holding the session's stable id, under which a store tracks it. Set like
+/// the browser claim, and kept when the cookie is re-issued (its `jti` is new each time).
+pub const SESSION_ID_CLAIM: &str = "sid";
+
+/// The claims authgate owns in a session JWT: whatever the `jwt` callback returns, they
+/// are what authgate set at sign-in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnClaims {
+    pub browser: Option<String>,
+    pub session_id: Option<String>,
+}
+
+impl OwnClaims {
+    /// The claims `token` carries.
+    pub fn of(token: &Map<String, Value>) -> OwnClaims {
+        let text = |claim: &str| token.get(claim).and_then(Value::as_str).map(str::to_string);
+        OwnClaims {
+            browser: text(BROWSER_CLAIM),
+            session_id: text(SESSION_ID_CLAIM),
+        }
     }
-    token
+
+    /// `token` with exactly these claims (a missing one removed).
+    pub fn apply(self, mut token: Map<String, Value>) -> Map<String, Value> {
+        for (claim, value) in [
+            (BROWSER_CLAIM, self.browser),
+            (SESSION_ID_CLAIM, self.session_id),
+        ] {
+            token.remove(claim);
+            if let Some(value) = value {
+                token.insert(claim.into(), Value::String(value));
+            }
+        }
+        token
+    }
 }
 
 /// Opens a database session for `user_id`, valid for `session.maxAge`, bound to the
@@ -86,6 +116,7 @@ pub async fn database_cookie(
     store: &dyn Adapter,
     user_id: &str,
     browser: Option<String>,
+    user_agent: Option<String>,
 ) -> Result<(String, u64), StoreError> {
     let max_age = seconds(pipeline.config.session.max_age.as_std());
     let session = store
@@ -94,6 +125,9 @@ pub async fn database_cookie(
             user_id: user_id.to_string(),
             expires: unix_now(pipeline).saturating_add(max_age),
             browser_binding: browser,
+            created_at: Some(unix_now(pipeline)),
+            user_agent,
+            last_seen: Some(unix_now(pipeline)),
         })
         .await?;
     Ok((session.session_token, max_age.unsigned_abs()))

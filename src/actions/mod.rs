@@ -11,13 +11,17 @@ pub mod email;
 pub mod failure;
 pub mod issue;
 pub mod limits;
+pub mod linked_accounts;
+pub mod management;
 pub mod oauth;
 pub mod pages;
 pub mod redirect;
 pub mod session;
+pub mod session_state;
 pub mod sign_in;
 pub mod signout;
 pub mod token_refresh;
+pub mod user_sessions;
 
 use std::collections::BTreeMap;
 
@@ -79,6 +83,8 @@ pub struct AuthRequest {
     pub origin: RequestOrigin,
     /// The client's address: the connection's, or the one a trusted proxy reported.
     pub client_ip: Option<std::net::IpAddr>,
+    /// The `User-Agent`, shortened and without control characters, for the session list.
+    pub user_agent: Option<String>,
 }
 
 impl AuthRequest {

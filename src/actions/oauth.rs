@@ -454,6 +454,7 @@ fn account_of(provider: &Provider, profile: &UserProfile, tokens: &TokenSet) -> 
         scope: tokens.scope.clone(),
         id_token: tokens.id_token.clone(),
         session_state: None,
+        linked_at: None,
     }
 }
 

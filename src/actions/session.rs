@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value, json};
 
 use super::callbacks::{default_session, run_jwt, run_session};
-use super::issue::{BROWSER_CLAIM, with_browser_claim};
+use super::issue::{BROWSER_CLAIM, OwnClaims};
+use super::session_state::{Standing, jwt_standing};
 use super::{AuthRequest, AuthResponse, PendingEvent, failure, off_workers, session_cookie_writes};
 use crate::config::model::SessionStrategy;
 use crate::config::script_key::{Callback, Event, ScriptKey};
@@ -187,6 +188,14 @@ pub async fn handle(
             clear(null_session(pipeline))
         }
         Some(Ok(SessionCookie::Jwt(mut token))) => {
+            match jwt_standing(pipeline, &token).await {
+                Ok(Standing::Active { .. }) => {}
+                Ok(Standing::Revoked(reason)) => {
+                    tracing::debug!(%reason, "session refused");
+                    return clear(null_session(pipeline));
+                }
+                Err(error) => return failure::json(error),
+            }
             super::token_refresh::refresh_token_claims(pipeline, &mut token).await;
             let uses_scripts = pipeline.has_script(ScriptKey::Callback(Callback::Jwt))
                 || pipeline.has_script(ScriptKey::Callback(Callback::Session));
@@ -220,13 +229,10 @@ fn jwt_session(
         arguments.push(("trigger", json!("update")));
         arguments.push(("session", data.clone()));
     }
-    // The browser the session was issued to stays as it was, whatever the script does.
-    let browser = token
-        .get(BROWSER_CLAIM)
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    // The browser and the session id stay as they were, whatever the script does.
+    let own = OwnClaims::of(&token);
     let token = match run_jwt(pipeline, token, &arguments) {
-        Ok(Some(token)) => with_browser_claim(token, browser),
+        Ok(Some(token)) => own.apply(token),
         Ok(None) => return clear(null_session(pipeline)),
         Err(_) => return null_session(pipeline),
     };
@@ -290,7 +296,18 @@ async fn database_session(
         tracing::debug!("database session issued to another browser");
         return clear(null_session(pipeline));
     }
+    if user.disabled_at.is_some() {
+        tracing::debug!("database session of a disabled user");
+        return clear(null_session(pipeline));
+    }
     let now = unix_now(pipeline);
+    if session
+        .last_seen
+        .is_none_or(|seen| now.saturating_sub(seen) >= LAST_SEEN_RESOLUTION)
+        && let Err(error) = store.touch_session(token, now).await
+    {
+        tracing::warn!(%error, "cannot record when a session was last seen");
+    }
     if session.expires <= now {
         if let Err(error) = store.delete_session(token).await {
             tracing::warn!(%error, "cannot delete an expired session");
@@ -354,6 +371,10 @@ async fn database_session(
     response
 }
 
+/// How precisely a database session's "last seen" is kept, in seconds: at most one write
+/// per session and period.
+const LAST_SEEN_RESOLUTION: i64 = 60;
+
 /// The pipeline clock in Unix seconds, as the store keeps time.
 pub fn unix_now(pipeline: &Pipeline) -> i64 {
     i64::try_from(pipeline.clock.unix_seconds()).unwrap_or(i64::MAX)
@@ -361,6 +382,11 @@ pub fn unix_now(pipeline: &Pipeline) -> i64 {
 
 pub fn seconds(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Unix seconds as `iso_time` writes them.
+pub fn iso_time_of_unix(seconds: i64) -> String {
+    iso_time(unix_to_system(seconds))
 }
 
 fn unix_to_system(seconds: i64) -> SystemTime {

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::accounts::{LinkError, resolve_user, signed_in_user, stable_user_id};
+use super::accounts::{LinkError, SignedIn, resolve_user, signed_in_user, stable_user_id};
 use super::callbacks::{SignInDecision, default_token, run_sign_in};
 use super::issue::{SignInArguments, database_cookie, jwt_cookie};
 use super::redirect::resolve_callback_url_off_workers;
 use super::session::unix_now;
+use super::session_state::record_jwt_session;
 use super::{
     AuthRequest, AuthResponse, PendingEvent, SetCookie, failure, off_workers, session_cookie_writes,
 };
@@ -110,6 +111,7 @@ async fn complete(
         return Ok(answer);
     }
     let resolved = resolve(request, pipeline, &sign_in).await?;
+    refuse_disabled(pipeline, &resolved.user).await?;
     let arguments = SignInArguments {
         user: resolved.user.clone(),
         account: sign_in.account_json.clone(),
@@ -162,6 +164,21 @@ pub async fn sign_in_gate(
     }
 }
 
+/// A user an administrator disabled signs in by no method: whichever way the user was
+/// found, the store has the last word on an id it knows.
+async fn refuse_disabled(pipeline: &Pipeline, user: &Value) -> Result<(), AuthError> {
+    let (Some(store), Some(id)) = (&pipeline.store, user.get("id").and_then(Value::as_str)) else {
+        return Ok(());
+    };
+    match store.get_user(id).await? {
+        Some(user) if user.disabled_at.is_some() => Err(AuthError::new(
+            ErrorCode::AccessDenied,
+            format!("user {id} is disabled"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Who signs in, by the sign-in's `identity`.
 async fn resolve(
     request: &AuthRequest,
@@ -178,8 +195,13 @@ async fn resolve(
             Some(store),
         ) => {
             let signed_in = signed_in_user(request, pipeline, store).await?;
+            if let Some(signed_in) = &signed_in {
+                require_recent_sign_in(pipeline, store, &sign_in.account, signed_in).await?;
+            }
             let linking = Linking {
-                signed_in: signed_in.as_deref(),
+                signed_in: signed_in
+                    .as_ref()
+                    .map(|signed_in| signed_in.user_id.as_str()),
                 allow_email_linking: *allow_email_linking,
             };
             linked_user(pipeline, store, sign_in, profile, linking).await
@@ -215,6 +237,41 @@ async fn resolve(
             events: Vec::new(),
         }),
     }
+}
+
+/// With `linking.maxAge`, a new account is linked only to a session signed in that
+/// recently (a session of unknown age is too old): someone at an unattended, long signed-in
+/// browser cannot attach their own account to its user. Signing in again with an account
+/// the user already has is not linking.
+async fn require_recent_sign_in(
+    pipeline: &Pipeline,
+    store: &dyn Adapter,
+    account: &Account,
+    signed_in: &SignedIn,
+) -> Result<(), AuthError> {
+    let Some(max_age) = pipeline.config.linking.max_age else {
+        return Ok(());
+    };
+    let recent = signed_in.since.is_some_and(|since| {
+        unix_now(pipeline).saturating_sub(since)
+            <= i64::try_from(max_age.seconds()).unwrap_or(i64::MAX)
+    });
+    if recent {
+        return Ok(());
+    }
+    let owner = store
+        .get_user_by_account(&account.provider, &account.provider_account_id)
+        .await?;
+    if owner.is_some_and(|owner| owner.id == signed_in.user_id) {
+        return Ok(());
+    }
+    Err(AuthError::new(
+        ErrorCode::SessionRequired,
+        format!(
+            "linking {} needs a sign-in within linking.maxAge",
+            account.provider
+        ),
+    ))
 }
 
 /// Who an account may be linked to: the browser's signed-in user, and whether a verified
@@ -320,6 +377,7 @@ async fn credentials_user(
     store
         .link_account(Account {
             user_id: created.id.clone(),
+            linked_at: Some(unix_now(pipeline)),
             ..account.clone()
         })
         .await?;
@@ -348,18 +406,33 @@ async fn issue(
         (SessionStrategy::Database, Some(store)) => {
             let user_id = arguments.user["id"].as_str().unwrap_or_default();
             let browser = request.browser_binding(pipeline);
-            Ok(database_cookie(pipeline, store.as_ref(), user_id, browser).await?)
+            Ok(database_cookie(
+                pipeline,
+                store.as_ref(),
+                user_id,
+                browser,
+                request.user_agent.clone(),
+            )
+            .await?)
         }
         (SessionStrategy::Database, None) => Err(AuthError::configuration(
             "database sessions without a store",
         )),
         (SessionStrategy::Jwt, _) => {
             let user = arguments.user.as_object().cloned().unwrap_or_default();
+            let user_id = user.get("id").and_then(Value::as_str).unwrap_or_default();
+            let session_id = record_jwt_session(request, pipeline, user_id).await?;
             let mut token = default_token(&user);
             token.extend(sign_in.token_claims.clone());
             let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
             off_workers(true, move || {
-                jwt_cookie(&worker_request, &worker_pipeline, token, arguments)
+                jwt_cookie(
+                    &worker_request,
+                    &worker_pipeline,
+                    token,
+                    arguments,
+                    session_id,
+                )
             })
             .await?
         }

@@ -134,3 +134,48 @@ export declare function update(data?: unknown): Promise<Session | null>;
 
 /** Be told of session changes; returns a function that removes the listener. */
 export declare function onSessionChange(listener: SessionChangeListener): () => void;
+
+/** The answer of a management call; it never rejects. */
+export interface ManagementResult<T> {
+  ok: boolean;
+  /** The HTTP status (0 when the server could not be reached). */
+  status: number;
+  data: T | null;
+  /** `SessionRequired`, `NoStore`, `LastSignInMethod`, `MissingCSRF`, ... or `null`. */
+  error: string | null;
+  message: string | null;
+}
+
+export interface LinkedAccount {
+  provider: string;
+  name: string;
+  type: "oauth" | "oidc" | "email" | "credentials" | string;
+  /** ISO time, or `null` for accounts linked before it was recorded. */
+  linkedAt: string | null;
+}
+
+export interface SessionInfo {
+  /** Opaque; pass it to `revokeSessions({ id })`. */
+  id: string;
+  kind: "database" | "jwt";
+  createdAt: string | null;
+  lastSeen: string | null;
+  expires: string;
+  userAgent: string | null;
+  /** This browser's session. */
+  current: boolean;
+}
+
+/** The signed-in user's linked accounts. */
+export declare function getAccounts(): Promise<ManagementResult<LinkedAccount[]>>;
+/** Unlink an account; the answer holds the accounts that remain. */
+export declare function unlink(
+  provider: string,
+  options?: { providerAccountId?: string },
+): Promise<ManagementResult<LinkedAccount[]>>;
+/** The signed-in user's active sessions. */
+export declare function getSessions(): Promise<ManagementResult<SessionInfo[]>>;
+/** Revoke one session, every other one, or all. */
+export declare function revokeSessions(
+  which: { id: string } | { scope: "others" | "all" },
+): Promise<ManagementResult<{ revoked: number }>>;

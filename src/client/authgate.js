@@ -105,7 +105,33 @@ async function postForm(path, fields) {
     body,
   });
   const data = await response.json().catch(() => null);
-  return { response, url: data && typeof data.url === "string" ? data.url : null };
+  return { response, data, url: data && typeof data.url === "string" ? data.url : null };
+}
+
+/** A management answer: `{ ok, status, data, error, message }`, never a rejection. */
+async function manage(request) {
+  try {
+    const { response, data } = await request();
+    const failed = !response.ok;
+    return {
+      ok: !failed,
+      status: response.status,
+      data: failed ? null : data,
+      error: failed ? (data && data.error) || `HTTP ${response.status}` : null,
+      message: failed ? (data && data.message) || null : null,
+    };
+  } catch (error) {
+    return { ok: false, status: 0, data: null, error: "NetworkError", message: String(error) };
+  }
+}
+
+async function getManaged(path) {
+  const response = await fetch(`${basePath}${path}`, {
+    credentials: "include",
+    cache: "no-store",
+    headers: { Accept: "application/json" },
+  });
+  return { response, data: await response.json().catch(() => null) };
 }
 
 /**
@@ -135,7 +161,6 @@ async function refresh(reason, shouldBroadcast, trigger = "getSession") {
   return value;
 }
 
-/** Send the browser to `url`; the returned promise never settles. */
 /**
  * Go to `url`, which came from the server or the caller. Only http(s) URLs are followed
  * (never `javascript:` or `data:`); anything else goes to the page itself.
@@ -359,6 +384,56 @@ export async function update(data) {
     console.error("[authgate] could not update the session:", error);
     return null;
   }
+}
+
+/**
+ * The signed-in user's linked accounts: `{ ok, data: [{provider, name, type, linkedAt}] }`.
+ * @returns {Promise<object>}
+ */
+export function getAccounts() {
+  return manage(() => getManaged("/accounts"));
+}
+
+/**
+ * Unlink the user's account of `provider` (with `providerAccountId` when several are
+ * linked). The server refuses to remove the last way to sign in (`LastSignInMethod`).
+ * @param {string} provider
+ * @param {{providerAccountId?: string}} [options]
+ * @returns {Promise<object>}
+ */
+export async function unlink(provider, options = {}) {
+  const csrfToken = (await getCsrfToken()) ?? "";
+  return manage(() =>
+    postForm(`/unlink/${encodeURIComponent(provider)}`, {
+      csrfToken,
+      providerAccountId: options.providerAccountId,
+    }),
+  );
+}
+
+/**
+ * The signed-in user's active sessions:
+ * `{ ok, data: [{id, kind, createdAt, lastSeen, expires, userAgent, current}] }`.
+ * @returns {Promise<object>}
+ */
+export function getSessions() {
+  return manage(() => getManaged("/sessions"));
+}
+
+/**
+ * Revoke sessions: `{ id }` for one, `{ scope: "others" }` for every other one, or
+ * `{ scope: "all" }`. When this tab's session ends, the known session becomes `null` and
+ * the other tabs are told.
+ * @param {{id?: string, scope?: "others" | "all"}} which
+ * @returns {Promise<object>}
+ */
+export async function revokeSessions(which = {}) {
+  const csrfToken = (await getCsrfToken()) ?? "";
+  const result = await manage(() =>
+    postForm("/sessions/revoke", { csrfToken, id: which.id, scope: which.scope }),
+  );
+  if (result.ok) await refresh("fetch", true);
+  return result;
 }
 
 /**

@@ -4,7 +4,13 @@
 
 /// Keys whose value is a secret wherever they appear (`server` is an SMTP URL, which may
 /// carry a password).
-const SECRET_KEYS: [&str; 4] = ["secret", "clientSecret", "password", "server"];
+const SECRET_KEYS: [&str; 5] = [
+    "secret",
+    "clientSecret",
+    "password",
+    "server",
+    "bearerToken",
+];
 
 /// True when the value at `pointer` is a secret by its name alone (`/secret`,
 /// `/secret/1`, `/providers/0/clientSecret`), or a database URL, which may embed a password.

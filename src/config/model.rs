@@ -62,6 +62,18 @@ pub struct Config {
     pub scripting: ScriptingConfig,
     #[serde(default)]
     pub rate_limits: RateLimitsConfig,
+    #[serde(default)]
+    pub linking: LinkingConfig,
+}
+
+/// Linking another provider account to a signed-in user.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LinkingConfig {
+    /// Link a new account only to a session signed in at most this long ago (the user
+    /// signs in again first); needs a database. Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<Duration>,
 }
 
 fn default_proxy_hops() -> usize {
@@ -104,6 +116,16 @@ pub struct SessionConfig {
     /// Auth.js does) or a real `database` session. Required when both are configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<SessionStrategy>,
+    /// With a database: record every JWT session (by its `sid` claim), so that users see
+    /// and revoke them and a disabled user's tokens stop working. A JWT without a recorded
+    /// session then reads as no session.
+    #[serde(default = "default_true")]
+    pub track_jwt_sessions: bool,
+    /// How long a JWT session's recorded state (revoked, user disabled) may be reused
+    /// before the database is asked again: the most a revocation takes to reach the
+    /// session reads of another process.
+    #[serde(default = "default_revocation_staleness")]
+    pub revocation_staleness: Duration,
 }
 
 impl Default for SessionConfig {
@@ -113,8 +135,14 @@ impl Default for SessionConfig {
             max_age: default_session_max_age(),
             update_age: default_session_update_age(),
             credentials: None,
+            track_jwt_sessions: true,
+            revocation_staleness: default_revocation_staleness(),
         }
     }
+}
+
+fn default_revocation_staleness() -> Duration {
+    Duration::from_seconds(5)
 }
 
 fn default_session_max_age() -> Duration {
@@ -372,6 +400,9 @@ pub struct EventsConfig {
     pub update_user: Option<ScriptSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_account: Option<ScriptSource>,
+    /// Gets `user, account` (without tokens) after the user unlinked an account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlink_account: Option<ScriptSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<ScriptSource>,
 }
@@ -512,6 +543,11 @@ pub struct AdminConfig {
     /// Set to `false` to run without the admin listener.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// The bearer token of the admin API (`/admin/...`: users and their sessions), 32 or
+    /// more characters, from the environment: `${AUTHGATE_ADMIN_TOKEN}`. Without it the
+    /// admin API is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token: Option<SecretString>,
 }
 
 impl Default for AdminConfig {
@@ -519,6 +555,7 @@ impl Default for AdminConfig {
         AdminConfig {
             listen: default_admin_listen(),
             enabled: true,
+            bearer_token: None,
         }
     }
 }

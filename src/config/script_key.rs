@@ -40,16 +40,18 @@ pub enum Event {
     CreateUser,
     UpdateUser,
     LinkAccount,
+    UnlinkAccount,
     Session,
 }
 
 impl Event {
-    pub const ALL: [Event; 6] = [
+    pub const ALL: [Event; 7] = [
         Event::SignIn,
         Event::SignOut,
         Event::CreateUser,
         Event::UpdateUser,
         Event::LinkAccount,
+        Event::UnlinkAccount,
         Event::Session,
     ];
 
@@ -61,6 +63,7 @@ impl Event {
             Event::CreateUser => "createUser",
             Event::UpdateUser => "updateUser",
             Event::LinkAccount => "linkAccount",
+            Event::UnlinkAccount => "unlinkAccount",
             Event::Session => "session",
         }
     }
@@ -135,6 +138,7 @@ impl ScriptKey {
             ScriptKey::Event(Event::SignOut) => &["token", "session"],
             ScriptKey::Event(Event::CreateUser | Event::UpdateUser) => &["user"],
             ScriptKey::Event(Event::LinkAccount) => &["user", "account", "profile"],
+            ScriptKey::Event(Event::UnlinkAccount) => &["user", "account"],
             ScriptKey::Event(Event::Session) => &["session", "token"],
             ScriptKey::Provider(_, ProviderScript::Profile) => &["profile", "tokens"],
             ScriptKey::Provider(_, ProviderScript::Authorize) => &["credentials"],

@@ -138,6 +138,7 @@ pub fn script_source(config: &Config, key: ScriptKey) -> Option<&ScriptSource> {
             Event::CreateUser => events.create_user.as_ref(),
             Event::UpdateUser => events.update_user.as_ref(),
             Event::LinkAccount => events.link_account.as_ref(),
+            Event::UnlinkAccount => events.unlink_account.as_ref(),
             Event::Session => events.session.as_ref(),
         },
         ScriptKey::Provider(index, script) => {

@@ -67,6 +67,7 @@ pub fn check_semantics(
     check_database(config, &mut checker);
     check_pages(config, &mut checker);
     check_page_look(config, &mut checker);
+    check_management(config, &mut checker);
     check_passwords(config, &mut checker);
     check_server(config, &mut checker);
     checker.diagnostics
@@ -842,6 +843,32 @@ fn check_page_look(config: &Config, checker: &mut Checker<'_>) {
             format!(
                 "`{text}` on `{brand}` has a contrast of {ratio:.1}:1, below the {MIN_TEXT_CONTRAST}:1 that text needs to be readable; the pages use black or white text instead"
             ),
+        );
+    }
+}
+
+/// Account and session management: what needs a database, and the admin token.
+fn check_management(config: &Config, checker: &mut Checker<'_>) {
+    if config.database.is_none() {
+        if config.linking.max_age.is_some() {
+            checker.warning(
+                "/linking/maxAge",
+                "has no effect without a `database`: accounts are linked only with a store",
+            );
+        }
+        if config.events.unlink_account.is_some() {
+            checker.warning(
+                "/events/unlinkAccount",
+                "never runs without a `database`: /accounts, /unlink and /sessions answer 501",
+            );
+        }
+    }
+    if let Some(token) = &config.server.admin.bearer_token
+        && token.expose().len() < MIN_SECRET_BYTES
+    {
+        checker.error(
+            "/server/admin/bearerToken",
+            format!("must be at least {MIN_SECRET_BYTES} characters (value hidden)"),
         );
     }
 }

@@ -134,6 +134,7 @@ pub fn auth_request(
             https: origin.https,
         },
         client_ip: client_ip(request, pipeline),
+        user_agent: user_agent(request),
     })
 }
 
@@ -183,6 +184,23 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
         Body::Text(text) => builder.content_type("text/plain; charset=utf-8").body(text),
         Body::Empty => builder.finish(),
     }
+}
+
+/// The longest `User-Agent` kept for the session list, in characters.
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// The request's `User-Agent` as the session list shows it: control characters dropped,
+/// at most `MAX_USER_AGENT_CHARS` characters.
+fn user_agent(request: &HttpRequest) -> Option<String> {
+    let header = request.headers().get(header::USER_AGENT)?;
+    let text = String::from_utf8_lossy(header.as_bytes());
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_USER_AGENT_CHARS)
+        .collect();
+    let cleaned = cleaned.trim();
+    (!cleaned.is_empty()).then(|| cleaned.to_string())
 }
 
 /// The policy of every built-in page: inline styles and provider logos only, no script,

@@ -53,6 +53,23 @@ pub async fn dispatch(
         Ok(auth) => auth,
         Err(error) => return error.response(),
     };
+    // Account and session management: `unlink/<id>` names an account's provider, which
+    // need not be configured any more.
+    let managed = match (method.as_str(), action) {
+        ("GET", "accounts") => Some(actions::linked_accounts::list(&auth, &pipeline).await),
+        ("GET", "sessions") => Some(actions::user_sessions::list(&auth, &pipeline).await),
+        ("POST", "sessions/revoke") => Some(actions::user_sessions::revoke(&auth, &pipeline).await),
+        ("POST", _) => match action.strip_prefix("unlink/") {
+            Some(provider) if !provider.is_empty() && !provider.contains('/') => {
+                Some(actions::linked_accounts::unlink(&auth, &pipeline, provider).await)
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(response) = managed {
+        return http_response(response, &pipeline);
+    }
     let (name, provider_id) = match action.split_once('/') {
         Some((name, provider)) => (name, Some(provider)),
         None => (action, None),

@@ -4,6 +4,7 @@
 //! loopback listener (`server.admin`) serves the operators' view: readiness with the
 //! providers, the store and the last reload's diagnostics.
 
+mod admin_api;
 mod auth_request;
 mod client_script;
 mod cookie_limit;
@@ -38,7 +39,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
 pub fn configure_admin(config: &mut web::ServiceConfig) {
     config
         .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::admin_readyz));
+        .route("/readyz", web::get().to(health::admin_readyz))
+        .route("/admin/{tail:.*}", web::to(admin_api::handle));
 }
 
 /// Runs the server (and the admin listener, when enabled) until SIGTERM/SIGINT, then

@@ -25,6 +25,7 @@ use crate::script::{CompiledScript, ScriptRuntime, compile_script};
 use crate::session::cookies::CookiePolicy;
 use crate::session::keys::KeyFileText;
 use crate::session::keys::SessionKeys;
+use crate::session::revocation::RevocationCache;
 use crate::store::lookup::PreparedLookup;
 use crate::store::{Adapter, Dialect};
 
@@ -138,6 +139,9 @@ pub struct Pipeline {
     /// The sign-in attempt limits, when the pipeline is served: one limiter for the life of
     /// the server, so a reload does not reset the counts.
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// What the store said about tracked JWT sessions, when the pipeline is served: one
+    /// cache for the life of the server.
+    pub revocations: Option<Arc<RevocationCache>>,
     /// The built-in pages' templates, wording and theme.
     pub pages: Pages,
 }
@@ -232,6 +236,7 @@ impl Pipeline {
             warnings: diagnostics,
             store: None,
             rate_limiter: None,
+            revocations: None,
             pages,
             config: Arc::new(config),
         })

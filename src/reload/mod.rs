@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::{ConfigSource, Diagnostic, Diagnostics, Environment};
 use crate::pipeline::{Pipeline, RestartSettings, build_pipeline_with_clock};
 use crate::rate_limit::LocalRateLimiter;
+use crate::session::revocation::RevocationCache;
 use crate::store::{Adapter, ConnectError, StoreRegistry};
 
 pub use watch::{WatcherHandle, spawn_watcher};
@@ -82,7 +83,7 @@ fn build_served_pipeline(
     generation: u64,
     clock: Arc<dyn Clock>,
     stores: &StoreRegistry,
-    limiter: &Arc<LocalRateLimiter>,
+    shared: &ServerState,
 ) -> Result<Pipeline, BuildError> {
     let mut pipeline =
         build_pipeline_with_clock(source, env, generation, clock).map_err(BuildError::Config)?;
@@ -95,8 +96,19 @@ fn build_served_pipeline(
         .store_for(pipeline.config.database.as_ref(), &config_dir)
         .map_err(BuildError::Store)?
         .map(|store| -> Arc<dyn Adapter> { store });
-    pipeline.rate_limiter = Some(limiter.clone());
+    pipeline.rate_limiter = Some(shared.limiter.clone());
+    pipeline.revocations = Some(shared.revocations.clone());
     Ok(pipeline)
+}
+
+/// What the server keeps for its whole life and hands to every pipeline it serves, so that
+/// a reload does not reset it.
+#[derive(Default)]
+struct ServerState {
+    /// The sign-in attempt counts.
+    limiter: Arc<LocalRateLimiter>,
+    /// What the store said about tracked JWT sessions.
+    revocations: Arc<RevocationCache>,
 }
 
 enum BuildError {
@@ -115,8 +127,7 @@ pub struct LiveConfig {
     reload_lock: Mutex<()>,
     last_generation: AtomicU64,
     stores: StoreRegistry,
-    /// The sign-in attempt counts, kept across reloads.
-    limiter: Arc<LocalRateLimiter>,
+    shared: ServerState,
 }
 
 impl LiveConfig {
@@ -127,9 +138,9 @@ impl LiveConfig {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<LiveConfig>, StartError> {
         let stores = StoreRegistry::new().map_err(StartError::Runtime)?;
-        let limiter = Arc::new(LocalRateLimiter::default());
+        let shared = ServerState::default();
         let pipeline =
-            build_served_pipeline(&source, env.as_ref(), 1, clock.clone(), &stores, &limiter)
+            build_served_pipeline(&source, env.as_ref(), 1, clock.clone(), &stores, &shared)
                 .map_err(|error| match error {
                     BuildError::Config(diagnostics) => StartError::Config(diagnostics),
                     BuildError::Store(error) => StartError::Store(error),
@@ -152,7 +163,7 @@ impl LiveConfig {
             reload_lock: Mutex::new(()),
             last_generation: AtomicU64::new(1),
             stores,
-            limiter,
+            shared,
         }))
     }
 
@@ -209,7 +220,7 @@ impl LiveConfig {
                 generation,
                 self.clock.clone(),
                 &self.stores,
-                &self.limiter,
+                &self.shared,
             )
         }))
         .unwrap_or_else(|panic| {

@@ -9,4 +9,5 @@ pub mod csrf;
 pub mod jwe_shape;
 pub mod jwt;
 pub mod keys;
+pub mod revocation;
 pub mod tokens;

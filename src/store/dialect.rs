@@ -39,6 +39,13 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
         postgres: include_str!("migrations/postgres/0002_session_browser.sql"),
         mysql: include_str!("migrations/mysql/0002_session_browser.sql"),
     },
+    EmbeddedMigration {
+        version: 3,
+        description: "session management",
+        sqlite: include_str!("migrations/sqlite/0003_session_management.sql"),
+        postgres: include_str!("migrations/postgres/0003_session_management.sql"),
+        mysql: include_str!("migrations/mysql/0003_session_management.sql"),
+    },
 ];
 
 impl Dialect {

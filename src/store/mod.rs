@@ -9,6 +9,7 @@
 
 mod dialect;
 pub mod lookup;
+mod management;
 mod models;
 pub mod purge;
 mod registry;
@@ -18,7 +19,11 @@ mod verification;
 use async_trait::async_trait;
 
 pub use dialect::Dialect;
-pub use models::{Account, NewUser, Session, User, UserPatch, VerificationToken};
+pub use management::session_id;
+pub use models::{
+    Account, JwtSession, JwtSessionStatus, NewUser, Revoke, Session, SessionKind, SessionRecord,
+    User, UserPatch, VerificationToken,
+};
 pub use registry::StoreRegistry;
 pub use sql::{ConnectError, SqlStore, StoreSettings, token_digest};
 pub use verification::{HashedVerificationToken, verification_token_hash};
@@ -147,6 +152,37 @@ pub trait Adapter: Send + Sync {
         lookup: &lookup::PreparedLookup,
         fields: &std::collections::BTreeMap<String, String>,
     ) -> StoreResult<Option<lookup::LookupUser>>;
+
+    /// Disables (`Some(now)`) or enables (`None`) a user; `None` when there is no such user.
+    async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled_at: Option<i64>,
+    ) -> StoreResult<Option<User>>;
+    /// A page of users, by id.
+    async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>>;
+    /// The accounts linked to a user with when they were linked, oldest first (those from
+    /// before link times were recorded count as oldest), and no tokens.
+    async fn linked_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>>;
+
+    /// Records a JWT session (its stable `sid`) at sign-in.
+    async fn create_jwt_session(&self, session: JwtSession) -> StoreResult<()>;
+    /// A tracked JWT session's state, `None` when it was revoked or expired; records that
+    /// it was seen at `now` and now `expires` then.
+    async fn jwt_session_status(
+        &self,
+        sid: &str,
+        now: i64,
+        expires: i64,
+    ) -> StoreResult<Option<JwtSessionStatus>>;
+    /// Records that a database session was seen at `now`.
+    async fn touch_session(&self, session_token: &str, now: i64) -> StoreResult<()>;
+    /// A user's unexpired sessions of both kinds, newest first.
+    async fn sessions_of_user(&self, user_id: &str, now: i64) -> StoreResult<Vec<SessionRecord>>;
+    /// Deletes the selected sessions of a user (`All` also refuses every JWT issued before
+    /// `now`); how many went.
+    async fn revoke_sessions(&self, user_id: &str, which: Revoke<'_>, now: i64)
+    -> StoreResult<u64>;
 
     /// Deletes sessions and verification tokens that expired at or before `now`.
     async fn purge_expired(&self, now: i64) -> StoreResult<Purged>;

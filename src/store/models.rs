@@ -14,6 +14,9 @@ pub struct User {
     /// Unix seconds at which the email address was verified.
     pub email_verified: Option<i64>,
     pub image: Option<String>,
+    /// Unix seconds at which an administrator disabled the user: no sign-in, no session.
+    #[serde(skip)]
+    pub disabled_at: Option<i64>,
 }
 
 /// A user to create; `id: None` lets the store generate one.
@@ -76,6 +79,9 @@ pub struct Account {
     pub id_token: Option<String>,
     #[serde(rename = "session_state")]
     pub session_state: Option<String>,
+    /// Unix seconds it was linked; set when linking, read back by `linked_accounts`.
+    #[serde(skip)]
+    pub linked_at: Option<i64>,
 }
 
 /// A database session. `session_token` is the cookie value; the store keeps its hash.
@@ -88,6 +94,69 @@ pub struct Session {
     /// The browser the session was issued to: the hash of its CSRF token
     /// (`providers::checks::browser_binding`), when it had one.
     pub browser_binding: Option<String>,
+    /// Unix seconds it was created (the sign-in); `None` for sessions from before it was
+    /// recorded.
+    pub created_at: Option<i64>,
+    /// The browser's `User-Agent` at sign-in, shortened.
+    pub user_agent: Option<String>,
+    /// Unix seconds it was last read (recorded at most once a minute).
+    pub last_seen: Option<i64>,
+}
+
+/// A JWT session the store keeps track of: the token's stable `sid` claim, which stays the
+/// same when the cookie is re-issued (its `jti` changes each time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtSession {
+    pub sid: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub expires: i64,
+    pub user_agent: Option<String>,
+}
+
+/// What a JWT session's read must know about it: gone (revoked) is `None` at the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtSessionStatus {
+    pub user_id: String,
+    pub created_at: i64,
+    /// The user is disabled (a user the store does not know, such as a credentials user
+    /// from an `authorize` script, is not).
+    pub disabled: bool,
+    /// Tokens issued before this (Unix seconds) are revoked.
+    pub not_before: Option<i64>,
+}
+
+/// Which kind of session a listed one is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionKind {
+    Database,
+    Jwt,
+}
+
+/// One of a user's sessions, as the user and administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecord {
+    /// Opaque: derived from the stored token hash or `sid`, never a credential.
+    pub id: String,
+    pub kind: SessionKind,
+    pub user_id: String,
+    pub created_at: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub expires: i64,
+    pub user_agent: Option<String>,
+}
+
+/// Which of a user's sessions to revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoke<'a> {
+    /// The session with this opaque id.
+    One(&'a str),
+    /// Every session but the one with this opaque id.
+    AllBut(&'a str),
+    /// Every session, and every JWT issued before now.
+    All,
 }
 
 /// An email sign-in token. The store only ever holds its hash with the secret.

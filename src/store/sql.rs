@@ -11,7 +11,10 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row, SqlStr};
 
 use super::dialect::Dialect;
-use super::models::{Account, NewUser, Session, User, UserPatch, VerificationToken};
+use super::models::{
+    Account, JwtSession, JwtSessionStatus, NewUser, Revoke, Session, SessionRecord, User,
+    UserPatch, VerificationToken,
+};
 use super::verification::HashedVerificationToken;
 use super::{Adapter, Purged, StoreError, StoreResult};
 use crate::config::model::DatabaseConfig;
@@ -39,21 +42,27 @@ macro_rules! statements {
 
 statements! {
     insert_user = "INSERT INTO users (id, name, email, email_verified, image) VALUES (?, ?, ?, ?, ?)";
-    user_by_id = "SELECT id, name, email, email_verified, image FROM users WHERE id = ?";
-    user_by_email = "SELECT id, name, email, email_verified, image FROM users WHERE email = ?";
-    user_by_account = "SELECT u.id, u.name, u.email, u.email_verified, u.image FROM users u \
-        JOIN accounts a ON a.user_id = u.id WHERE a.provider = ? AND a.provider_account_id = ?";
+    user_by_id = "SELECT id, name, email, email_verified, image, disabled_at FROM users \
+        WHERE id = ?";
+    user_by_email = "SELECT id, name, email, email_verified, image, disabled_at FROM users \
+        WHERE email = ?";
+    user_by_account = "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.disabled_at \
+        FROM users u JOIN accounts a ON a.user_id = u.id \
+        WHERE a.provider = ? AND a.provider_account_id = ?";
     update_user = "UPDATE users SET name = ?, email = ?, email_verified = ?, image = ? WHERE id = ?";
     delete_user = "DELETE FROM users WHERE id = ?";
+    // JWT sessions name users the store may not know (credentials users), so no foreign key
+    // removes them with their user.
+    delete_jwt_sessions_of_user = "DELETE FROM jwt_sessions WHERE user_id = ?";
     insert_account = "INSERT INTO accounts (id, user_id, type, provider, provider_account_id, \
-        refresh_token, access_token, expires_at, token_type, scope, id_token, session_state) \
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        refresh_token, access_token, expires_at, token_type, scope, id_token, session_state, \
+        created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     account_by_provider = "SELECT user_id, type, provider, provider_account_id, refresh_token, \
-        access_token, expires_at, token_type, scope, id_token, session_state FROM accounts \
-        WHERE provider = ? AND provider_account_id = ?";
+        access_token, expires_at, token_type, scope, id_token, session_state, created_at \
+        FROM accounts WHERE provider = ? AND provider_account_id = ?";
     accounts_of_user = "SELECT user_id, type, provider, provider_account_id, refresh_token, \
-        access_token, expires_at, token_type, scope, id_token, session_state FROM accounts \
-        WHERE user_id = ? ORDER BY id";
+        access_token, expires_at, token_type, scope, id_token, session_state, created_at \
+        FROM accounts WHERE user_id = ? ORDER BY id";
     // A token response that leaves out the refresh token (Google sends it on the first
     // consent only), the id_token or the scope keeps the stored one.
     update_account_tokens = "UPDATE accounts SET refresh_token = COALESCE(?, refresh_token), \
@@ -62,13 +71,14 @@ statements! {
         session_state = COALESCE(?, session_state) \
         WHERE provider = ? AND provider_account_id = ?";
     delete_account = "DELETE FROM accounts WHERE provider = ? AND provider_account_id = ?";
-    insert_session = "INSERT INTO sessions (session_token, user_id, expires, browser_binding) \
-        VALUES (?, ?, ?, ?)";
-    session_and_user = "SELECT s.user_id, s.expires, s.browser_binding, u.id, u.name, u.email, \
-        u.email_verified, u.image FROM sessions s JOIN users u ON u.id = s.user_id \
+    insert_session = "INSERT INTO sessions (session_token, user_id, expires, browser_binding, \
+        created_at, last_seen, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    session_and_user = "SELECT s.user_id, s.expires, s.browser_binding, s.created_at, \
+        s.user_agent, s.last_seen, u.id, u.name, u.email, u.email_verified, u.image, \
+        u.disabled_at FROM sessions s JOIN users u ON u.id = s.user_id \
         WHERE s.session_token = ?";
-    session_by_token = "SELECT user_id, expires, browser_binding FROM sessions \
-        WHERE session_token = ?";
+    session_by_token = "SELECT user_id, expires, browser_binding, created_at, user_agent, \
+        last_seen FROM sessions WHERE session_token = ?";
     update_session = "UPDATE sessions SET expires = ? WHERE session_token = ?";
     delete_session = "DELETE FROM sessions WHERE session_token = ?";
     insert_verification_token = "INSERT INTO verification_tokens (identifier, token, expires) \
@@ -78,6 +88,7 @@ statements! {
     delete_verification_token = "DELETE FROM verification_tokens WHERE identifier = ? AND token = ?";
     purge_sessions = "DELETE FROM sessions WHERE expires <= ?";
     purge_verification_tokens = "DELETE FROM verification_tokens WHERE expires <= ?";
+    purge_jwt_sessions = "DELETE FROM jwt_sessions WHERE expires <= ?";
     ping = "SELECT 1";
 }
 
@@ -205,13 +216,28 @@ pub(super) fn classify(error: sqlx::Error) -> StoreError {
     }
 }
 
-fn user_from(row: &AnyRow, offset: usize) -> Result<User, sqlx::Error> {
+pub(super) fn user_from(row: &AnyRow, offset: usize) -> Result<User, sqlx::Error> {
     Ok(User {
         id: row.try_get(offset)?,
         name: row.try_get(offset + 1)?,
         email: row.try_get(offset + 2)?,
         email_verified: row.try_get(offset + 3)?,
         image: row.try_get(offset + 4)?,
+        disabled_at: row.try_get(offset + 5)?,
+    })
+}
+
+/// A session from its columns: user_id, expires, browser_binding, created_at, user_agent,
+/// last_seen.
+fn session_from(row: &AnyRow, session_token: &str) -> Result<Session, sqlx::Error> {
+    Ok(Session {
+        session_token: session_token.to_string(),
+        user_id: row.try_get(0)?,
+        expires: row.try_get(1)?,
+        browser_binding: row.try_get(2)?,
+        created_at: row.try_get(3)?,
+        user_agent: row.try_get(4)?,
+        last_seen: row.try_get(5)?,
     })
 }
 
@@ -228,6 +254,7 @@ fn account_from(row: &AnyRow) -> Result<Account, sqlx::Error> {
         scope: row.try_get(8)?,
         id_token: row.try_get(9)?,
         session_state: row.try_get(10)?,
+        linked_at: row.try_get(11)?,
     })
 }
 
@@ -365,6 +392,7 @@ impl Adapter for SqlStore {
             email: user.email,
             email_verified: user.email_verified,
             image: user.image,
+            disabled_at: None,
         };
         sqlx::query(self.statements.insert_user.clone())
             .bind(user.id.clone())
@@ -426,6 +454,11 @@ impl Adapter for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
+        sqlx::query(self.statements.delete_jwt_sessions_of_user.clone())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok((deleted.rows_affected() > 0).then_some(user))
     }
 
@@ -443,6 +476,7 @@ impl Adapter for SqlStore {
             .bind(account.scope.clone())
             .bind(account.id_token.clone())
             .bind(account.session_state.clone())
+            .bind(account.linked_at)
             .execute(&self.pool)
             .await
             .map_err(classify)?;
@@ -523,6 +557,9 @@ impl Adapter for SqlStore {
             .bind(session.user_id.clone())
             .bind(session.expires)
             .bind(session.browser_binding.clone())
+            .bind(session.created_at)
+            .bind(session.last_seen)
+            .bind(session.user_agent.clone())
             .execute(&self.pool)
             .await
             .map_err(classify)?;
@@ -541,13 +578,8 @@ impl Adapter for SqlStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        let session = Session {
-            session_token: session_token.to_string(),
-            user_id: row.try_get(0).map_err(classify)?,
-            expires: row.try_get(1).map_err(classify)?,
-            browser_binding: row.try_get(2).map_err(classify)?,
-        };
-        let user = user_from(&row, 3).map_err(classify)?;
+        let session = session_from(&row, session_token).map_err(classify)?;
+        let user = user_from(&row, 6).map_err(classify)?;
         Ok(Some((session, user)))
     }
 
@@ -571,16 +603,9 @@ impl Adapter for SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
-        row.map(|row| {
-            Ok(Session {
-                session_token: session_token.to_string(),
-                user_id: row.try_get(0)?,
-                expires: row.try_get(1)?,
-                browser_binding: row.try_get(2)?,
-            })
-        })
-        .transpose()
-        .map_err(classify)
+        row.map(|row| session_from(&row, session_token))
+            .transpose()
+            .map_err(classify)
     }
 
     async fn delete_session(&self, session_token: &str) -> StoreResult<Option<Session>> {
@@ -593,12 +618,7 @@ impl Adapter for SqlStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        let session = Session {
-            session_token: session_token.to_string(),
-            user_id: row.try_get(0).map_err(classify)?,
-            expires: row.try_get(1).map_err(classify)?,
-            browser_binding: row.try_get(2).map_err(classify)?,
-        };
+        let session = session_from(&row, session_token).map_err(classify)?;
         let deleted = sqlx::query(self.statements.delete_session.clone())
             .bind(digest)
             .execute(&self.pool)
@@ -653,6 +673,52 @@ impl Adapter for SqlStore {
         }))
     }
 
+    async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled_at: Option<i64>,
+    ) -> StoreResult<Option<User>> {
+        self.set_disabled(id, disabled_at).await
+    }
+
+    async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>> {
+        self.users_page(limit, offset).await
+    }
+
+    async fn linked_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>> {
+        self.accounts_linked_to(user_id).await
+    }
+
+    async fn create_jwt_session(&self, session: JwtSession) -> StoreResult<()> {
+        self.insert_jwt_session(&session).await
+    }
+
+    async fn jwt_session_status(
+        &self,
+        sid: &str,
+        now: i64,
+        expires: i64,
+    ) -> StoreResult<Option<JwtSessionStatus>> {
+        self.jwt_status(sid, now, expires).await
+    }
+
+    async fn touch_session(&self, session_token: &str, now: i64) -> StoreResult<()> {
+        self.touch(session_token, now).await
+    }
+
+    async fn sessions_of_user(&self, user_id: &str, now: i64) -> StoreResult<Vec<SessionRecord>> {
+        self.sessions_of(user_id, now).await
+    }
+
+    async fn revoke_sessions(
+        &self,
+        user_id: &str,
+        which: Revoke<'_>,
+        now: i64,
+    ) -> StoreResult<u64> {
+        self.revoke(user_id, which, now).await
+    }
+
     async fn purge_expired(&self, now: i64) -> StoreResult<Purged> {
         let sessions = sqlx::query(self.statements.purge_sessions.clone())
             .bind(now)
@@ -664,8 +730,13 @@ impl Adapter for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
+        let jwt_sessions = sqlx::query(self.statements.purge_jwt_sessions.clone())
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(Purged {
-            sessions: sessions.rows_affected(),
+            sessions: sessions.rows_affected() + jwt_sessions.rows_affected(),
             verification_tokens: tokens.rows_affected(),
         })
     }

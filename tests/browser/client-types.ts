@@ -14,7 +14,14 @@ import {
   signIn,
   signOut,
   update,
+  getAccounts,
+  getSessions,
+  revokeSessions,
+  unlink,
+  type LinkedAccount,
+  type ManagementResult,
   type Session,
+  type SessionInfo,
   type SignInResponse,
   type SignOutResponse,
 } from "../../src/client/authgate.js";
@@ -33,7 +40,15 @@ export async function app(): Promise<string> {
   const failed: boolean = !result.ok || result.error !== null || result.url === null;
   const updated: Session | null = await update({ name: "Grace" });
   const out: SignOutResponse = await signOut({ redirect: false, callbackUrl: "/" });
+  const accounts: ManagementResult<LinkedAccount[]> = await getAccounts();
+  const providersLinked: string[] = (accounts.data ?? []).map((a) => `${a.provider}@${a.linkedAt ?? "?"}`);
+  const left = await unlink("github", { providerAccountId: "42" });
+  const sessions: SessionInfo[] = (await getSessions()).data ?? [];
+  const others = await revokeSessions({ scope: "others" });
+  const one = await revokeSessions({ id: sessions[0]?.id ?? "" });
+  const revoked: number = (others.data?.revoked ?? 0) + (one.data?.revoked ?? 0);
   const navigating: void = await signIn();
   stop();
-  return [VERSION, basePath, current, known, token, names, failed, updated, out.ok, out.error, navigating].join();
+  return [VERSION, basePath, current, known, token, names, failed, updated, out.ok, out.error, navigating,
+    providersLinked, left.error, sessions.map((s) => s.current), revoked].join();
 }

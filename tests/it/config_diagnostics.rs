@@ -157,7 +157,7 @@ fn schema_errors_name_the_path_and_point_at_the_line() {
             config: "url: http://localhost\n{secret}\nevents:\n  onEverything: log_info(\"x\")\n",
             files: &[],
             env: &[],
-            expected: "error: events.onEverything: unknown property `onEverything`, expected one of `signIn`, `signOut`, `createUser`, `updateUser`, `linkAccount`, `session`\n  --> <dir>/authgate.yaml:4:3",
+            expected: "error: events.onEverything: unknown property `onEverything`, expected one of `signIn`, `signOut`, `createUser`, `updateUser`, `linkAccount`, `unlinkAccount`, `session`\n  --> <dir>/authgate.yaml:4:3",
         },
         Case {
             name: "yes_is_a_string_not_a_boolean",

@@ -29,6 +29,7 @@ fn request(token: &str) -> AuthRequest {
         cookies: vec![("authjs.session-token".into(), token.into())].into(),
         redirect_as_json_header: false,
         client_ip: None,
+        user_agent: None,
         origin: RequestOrigin {
             origin: "http://127.0.0.1".into(),
             base_url: "http://127.0.0.1".into(),
@@ -75,6 +76,9 @@ async fn database_sessions_extend_once_per_update_age_and_expire() {
             user_id: user.id.clone(),
             expires: start + 30 * DAY as i64,
             browser_binding: None,
+            created_at: Some(start),
+            last_seen: Some(start),
+            user_agent: None,
         })
         .await
         .unwrap();

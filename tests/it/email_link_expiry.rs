@@ -45,6 +45,7 @@ fn request(
             https: false,
         },
         client_ip: None,
+        user_agent: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod account_management;
 mod built_in_pages;
 mod config_diagnostics;
 mod credentials_flow;

@@ -8,8 +8,8 @@
 use sqlx::Row;
 
 use authgate::store::{
-    Account, Adapter, HashedVerificationToken, NewUser, Session, StoreError, UserPatch,
-    VerificationToken,
+    Account, Adapter, HashedVerificationToken, JwtSession, JwtSessionStatus, NewUser, Revoke,
+    Session, SessionKind, StoreError, User, UserPatch, VerificationToken, session_id, token_digest,
 };
 
 use crate::support::databases::{Backend, TestDatabase};
@@ -38,6 +38,7 @@ fn account(user_id: &str, provider: &str, id: &str) -> Account {
         scope: Some("openid email".into()),
         id_token: Some("header.payload.signature".into()),
         session_state: None,
+        linked_at: Some(NOW - 100),
     }
 }
 
@@ -55,6 +56,19 @@ fn session(token: &str, user_id: &str, expires: i64) -> Session {
         user_id: user_id.into(),
         expires,
         browser_binding: None,
+        created_at: Some(NOW - 10),
+        last_seen: Some(NOW - 10),
+        user_agent: Some("Test/1.0".into()),
+    }
+}
+
+fn jwt_session(sid: &str, user_id: &str, created_at: i64) -> JwtSession {
+    JwtSession {
+        sid: sid.into(),
+        user_id: user_id.into(),
+        created_at,
+        expires: NOW + 3600,
+        user_agent: Some("Browser/2.0".into()),
     }
 }
 
@@ -730,7 +744,325 @@ async fn run(backend: Backend, case: Case) {
     store.close().await;
 }
 
+async fn disabled_users_read_as_disabled_until_enabled(store: &dyn Adapter, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-d", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    let disabled = store.set_user_disabled(&user.id, Some(NOW)).await.unwrap();
+    assert_eq!(disabled.and_then(|u| u.disabled_at), Some(NOW));
+    let (_, read) = store
+        .get_session_and_user("token-d")
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(read.disabled_at, Some(NOW));
+    let by_email = store
+        .get_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_email.disabled_at, Some(NOW));
+    let enabled = store.set_user_disabled(&user.id, None).await.unwrap();
+    assert_eq!(enabled.map(|u| u.disabled_at), Some(None));
+    assert_eq!(
+        store.set_user_disabled("nobody", Some(NOW)).await.unwrap(),
+        None
+    );
+}
+
+async fn users_are_listed_by_id_a_page_at_a_time(store: &dyn Adapter, _: &TestDatabase) {
+    for id in ["u3", "u1", "u2"] {
+        store
+            .create_user(NewUser {
+                id: Some(id.into()),
+                ..NewUser::default()
+            })
+            .await
+            .unwrap();
+    }
+    let ids = |users: Vec<User>| users.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_users(2, 0).await.unwrap()), ["u1", "u2"]);
+    assert_eq!(ids(store.list_users(2, 2).await.unwrap()), ["u3"]);
+}
+
+async fn linked_accounts_say_when_and_carry_no_tokens(store: &dyn Adapter, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .link_account(account(&user.id, "github", "1"))
+        .await
+        .unwrap();
+    store
+        .link_account(Account {
+            linked_at: None,
+            ..account(&user.id, "gitlab", "2")
+        })
+        .await
+        .unwrap();
+    let linked = store.linked_accounts(&user.id).await.unwrap();
+    let summary: Vec<(&str, &str, Option<i64>)> = linked
+        .iter()
+        .map(|a| (a.provider.as_str(), a.kind.as_str(), a.linked_at))
+        .collect();
+    assert_eq!(
+        summary,
+        // Oldest first; an account linked before times were recorded counts as oldest.
+        [
+            ("gitlab", "oidc", None),
+            ("github", "oidc", Some(NOW - 100))
+        ]
+    );
+    assert!(
+        linked
+            .iter()
+            .all(|a| a.access_token.is_none() && a.refresh_token.is_none() && a.id_token.is_none())
+    );
+}
+
+async fn jwt_sessions_are_tracked_seen_and_revoked(store: &dyn Adapter, _: &TestDatabase) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_jwt_session(jwt_session("sid-1", &user.id, NOW))
+        .await
+        .unwrap();
+    let status = store
+        .jwt_session_status("sid-1", NOW + 5, NOW + 7200)
+        .await
+        .unwrap()
+        .expect("tracked");
+    assert_eq!(
+        status,
+        JwtSessionStatus {
+            user_id: user.id.clone(),
+            created_at: NOW,
+            disabled: false,
+            not_before: None,
+        }
+    );
+    let listed = store.sessions_of_user(&user.id, NOW + 5).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].kind, SessionKind::Jwt);
+    assert_eq!(listed[0].last_seen, Some(NOW + 5));
+    assert_eq!(listed[0].expires, NOW + 7200);
+    assert_eq!(listed[0].user_agent.as_deref(), Some("Browser/2.0"));
+    assert_eq!(listed[0].id, session_id(SessionKind::Jwt, "sid-1"));
+    store.set_user_disabled(&user.id, Some(NOW)).await.unwrap();
+    let disabled = store
+        .jwt_session_status("sid-1", NOW + 6, NOW + 7200)
+        .await
+        .unwrap();
+    assert_eq!(disabled.map(|s| s.disabled), Some(true));
+    let revoked = store
+        .revoke_sessions(&user.id, Revoke::One(&listed[0].id), NOW + 7)
+        .await
+        .unwrap();
+    assert_eq!(revoked, 1);
+    assert_eq!(
+        store
+            .jwt_session_status("sid-1", NOW + 8, NOW + 7200)
+            .await
+            .unwrap(),
+        None
+    );
+    // An unknown sid, and one that expired, are not sessions either.
+    assert_eq!(
+        store
+            .jwt_session_status("sid-x", NOW, NOW + 1)
+            .await
+            .unwrap(),
+        None
+    );
+    store
+        .create_jwt_session(jwt_session("sid-old", &user.id, NOW))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .jwt_session_status("sid-old", NOW + 4000, NOW + 9000)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn a_users_sessions_of_both_kinds_are_listed_newest_first(
+    store: &dyn Adapter,
+    _: &TestDatabase,
+) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let other = store
+        .create_user(new_user("bob@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-a", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-old", &user.id, NOW - 1))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-b", &other.id, NOW + 60))
+        .await
+        .unwrap();
+    store
+        .create_jwt_session(jwt_session("sid-a", &user.id, NOW))
+        .await
+        .unwrap();
+    store.touch_session("token-a", NOW + 1).await.unwrap();
+    let listed = store.sessions_of_user(&user.id, NOW).await.unwrap();
+    let kinds: Vec<SessionKind> = listed.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, [SessionKind::Jwt, SessionKind::Database]);
+    let database = &listed[1];
+    assert_eq!(
+        database.id,
+        session_id(SessionKind::Database, &token_digest("token-a"))
+    );
+    assert_eq!(
+        (database.created_at, database.last_seen),
+        (Some(NOW - 10), Some(NOW + 1))
+    );
+    assert_eq!(database.user_agent.as_deref(), Some("Test/1.0"));
+    assert!(listed.iter().all(|s| s.user_id == user.id));
+}
+
+async fn revoking_others_all_or_one_touches_only_that_users_sessions(
+    store: &dyn Adapter,
+    _: &TestDatabase,
+) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let other = store
+        .create_user(new_user("bob@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_session(session("token-a", &user.id, NOW + 60))
+        .await
+        .unwrap();
+    store
+        .create_jwt_session(jwt_session("sid-a", &user.id, NOW))
+        .await
+        .unwrap();
+    store
+        .create_jwt_session(jwt_session("sid-b", &user.id, NOW))
+        .await
+        .unwrap();
+    store
+        .create_jwt_session(jwt_session("sid-o", &other.id, NOW))
+        .await
+        .unwrap();
+    let keep = session_id(SessionKind::Jwt, "sid-a");
+    // Another user's session id revokes nothing.
+    let foreign = session_id(SessionKind::Jwt, "sid-o");
+    assert_eq!(
+        store
+            .revoke_sessions(&user.id, Revoke::One(&foreign), NOW)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .revoke_sessions(&user.id, Revoke::AllBut(&keep), NOW)
+            .await
+            .unwrap(),
+        2
+    );
+    let left: Vec<String> = store
+        .sessions_of_user(&user.id, NOW)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(left, [keep]);
+    assert_eq!(
+        store
+            .revoke_sessions(&user.id, Revoke::All, NOW + 9)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        store
+            .sessions_of_user(&user.id, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // "Not before" now: set for this user only.
+    store
+        .create_jwt_session(jwt_session("sid-c", &user.id, NOW + 10))
+        .await
+        .unwrap();
+    let status = store
+        .jwt_session_status("sid-c", NOW + 10, NOW + 99)
+        .await
+        .unwrap();
+    assert_eq!(status.and_then(|s| s.not_before), Some(NOW + 9));
+    let theirs = store
+        .jwt_session_status("sid-o", NOW, NOW + 99)
+        .await
+        .unwrap();
+    assert_eq!(theirs.map(|s| s.not_before), Some(None));
+}
+
+async fn deleting_a_user_ends_their_jwt_sessions_and_purge_ends_expired_ones(
+    store: &dyn Adapter,
+    _: &TestDatabase,
+) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_jwt_session(jwt_session("sid-a", &user.id, NOW))
+        .await
+        .unwrap();
+    store
+        .create_jwt_session(JwtSession {
+            expires: NOW - 1,
+            ..jwt_session("sid-expired", "credentials-user", NOW - 100)
+        })
+        .await
+        .unwrap();
+    store.delete_user(&user.id).await.unwrap();
+    assert_eq!(
+        store
+            .jwt_session_status("sid-a", NOW, NOW + 1)
+            .await
+            .unwrap(),
+        None
+    );
+    let purged = store.purge_expired(NOW).await.unwrap();
+    assert_eq!(purged.sessions, 1);
+}
+
 conformance!(
+    disabled_users_read_as_disabled_until_enabled,
+    users_are_listed_by_id_a_page_at_a_time,
+    linked_accounts_say_when_and_carry_no_tokens,
+    jwt_sessions_are_tracked_seen_and_revoked,
+    a_users_sessions_of_both_kinds_are_listed_newest_first,
+    revoking_others_all_or_one_touches_only_that_users_sessions,
+    deleting_a_user_ends_their_jwt_sessions_and_purge_ends_expired_ones,
     create_user_is_found_by_id_and_email,
     unknown_users_are_none,
     email_lookup_is_exact,

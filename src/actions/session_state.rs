@@ -1,0 +1,184 @@
+//! Whether a session may still be used, beyond its signature and expiry: with a store, JWT
+//! sessions are recorded at sign-in under their `sid` claim, and a read asks the store (or,
+//! within `session.revocationStaleness`, the answer it last gave) whether the session was
+//! revoked, whether its user was disabled, and whether the token predates the user's "not
+//! before" time. Database sessions need no such record: their row is the session.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::AuthRequest;
+use super::issue::SESSION_ID_CLAIM;
+use super::session::{seconds, token_max_age, unix_now};
+use crate::error::AuthError;
+use crate::pipeline::Pipeline;
+use crate::session::tokens::random_token;
+use crate::store::{Adapter, JwtSession, JwtSessionStatus};
+
+/// Whether JWT sessions are recorded and checked.
+pub fn tracks_jwt_sessions(pipeline: &Pipeline) -> bool {
+    pipeline.store.is_some() && pipeline.config.session.track_jwt_sessions
+}
+
+fn staleness(pipeline: &Pipeline) -> Duration {
+    pipeline.config.session.revocation_staleness.as_std()
+}
+
+/// Records a new JWT session of `user_id` and returns its `sid`, when sessions are tracked.
+pub async fn record_jwt_session(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+    user_id: &str,
+) -> Result<Option<String>, AuthError> {
+    let Some(store) = pipeline
+        .store
+        .as_ref()
+        .filter(|_| tracks_jwt_sessions(pipeline))
+    else {
+        return Ok(None);
+    };
+    let sid = random_token();
+    let now = unix_now(pipeline);
+    store
+        .create_jwt_session(JwtSession {
+            sid: sid.clone(),
+            user_id: user_id.to_string(),
+            created_at: now,
+            expires: now.saturating_add(seconds(token_max_age(pipeline))),
+            user_agent: request.user_agent.clone(),
+        })
+        .await?;
+    Ok(Some(sid))
+}
+
+/// What a JWT's session stands as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Usable. `status` is the store's record, when sessions are tracked.
+    Active { status: Option<JwtSessionStatus> },
+    /// Not usable, and why (for the log).
+    Revoked(&'static str),
+}
+
+/// The standing of a verified JWT's session. A store that cannot be reached is an error
+/// (503), never "signed out".
+pub async fn jwt_standing(
+    pipeline: &Pipeline,
+    token: &Map<String, Value>,
+) -> Result<Standing, AuthError> {
+    let Some(store) = pipeline
+        .store
+        .as_ref()
+        .filter(|_| tracks_jwt_sessions(pipeline))
+    else {
+        return Ok(Standing::Active { status: None });
+    };
+    let Some(sid) = token.get(SESSION_ID_CLAIM).and_then(Value::as_str) else {
+        return Ok(Standing::Revoked("a JWT without a recorded session"));
+    };
+    let status = match cached(pipeline, sid) {
+        Some(status) => status,
+        None => fetch(pipeline, store, sid).await?,
+    };
+    let Some(status) = status else {
+        return Ok(Standing::Revoked("the session was revoked or has expired"));
+    };
+    if status.disabled {
+        return Ok(Standing::Revoked("the user is disabled"));
+    }
+    let issued = token.get("iat").and_then(Value::as_i64).unwrap_or(0);
+    if status
+        .not_before
+        .is_some_and(|not_before| issued < not_before)
+    {
+        return Ok(Standing::Revoked(
+            "issued before the user's sessions were revoked",
+        ));
+    }
+    Ok(Standing::Active {
+        status: Some(status),
+    })
+}
+
+fn cached(pipeline: &Pipeline, sid: &str) -> Option<Option<JwtSessionStatus>> {
+    pipeline.revocations.as_ref()?.get(sid, staleness(pipeline))
+}
+
+async fn fetch(
+    pipeline: &Pipeline,
+    store: &Arc<dyn Adapter>,
+    sid: &str,
+) -> Result<Option<JwtSessionStatus>, AuthError> {
+    let now = unix_now(pipeline);
+    let expires = now.saturating_add(seconds(token_max_age(pipeline)));
+    let status = store.jwt_session_status(sid, now, expires).await?;
+    if let Some(cache) = &pipeline.revocations {
+        cache.put(sid, status.clone(), staleness(pipeline));
+    }
+    Ok(status)
+}
+
+/// After this process revoked sessions of `user_id` or disabled them: their next reads
+/// here ask the store.
+pub fn forget_user(pipeline: &Pipeline, user_id: &str) {
+    if let Some(cache) = &pipeline.revocations {
+        cache.forget_user(user_id);
+    }
+}
+
+/// The signed-in user of a request, and which of their sessions it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub user_id: String,
+    /// The session's opaque id (as `/sessions` lists it), when the store tracks it.
+    pub session_id: Option<String>,
+}
+
+/// The user and session a request is signed in with: a session that reads as a session
+/// (`GET /session` would answer it), else `None`.
+pub async fn current_session(
+    request: &AuthRequest,
+    pipeline: &Pipeline,
+) -> Result<Option<Current>, AuthError> {
+    use super::session::{SessionCookie, session_cookie};
+    use crate::store::{SessionKind, session_id, token_digest};
+    match session_cookie(request, pipeline) {
+        Some(Ok(SessionCookie::Jwt(token))) => {
+            let Standing::Active { status } = jwt_standing(pipeline, &token).await? else {
+                return Ok(None);
+            };
+            let sid = token.get(SESSION_ID_CLAIM).and_then(Value::as_str);
+            let user_id = match &status {
+                Some(status) => Some(status.user_id.clone()),
+                None => token.get("sub").and_then(Value::as_str).map(str::to_string),
+            };
+            Ok(user_id.map(|user_id| Current {
+                user_id,
+                session_id: sid
+                    .filter(|_| status.is_some())
+                    .map(|sid| session_id(SessionKind::Jwt, sid)),
+            }))
+        }
+        Some(Ok(SessionCookie::Database { token, store })) => {
+            let now = unix_now(pipeline);
+            Ok(store
+                .get_session_and_user(&token)
+                .await?
+                .filter(|(session, user)| session.expires > now && user.disabled_at.is_none())
+                .filter(|(session, _)| {
+                    super::session::may_be_read_here(
+                        request,
+                        pipeline,
+                        session.browser_binding.as_deref(),
+                    )
+                })
+                .map(|(_, user)| Current {
+                    user_id: user.id,
+                    session_id: Some(session_id(SessionKind::Database, &token_digest(&token))),
+                }))
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,126 @@
+//! The administrators' operations on users and their sessions, in one place for the CLI
+//! (`authgate users ...`, `authgate sessions ...`) and the admin listener's JSON API. A user
+//! is named by id or by email. Answers are JSON, with times as Unix seconds.
+
+use serde_json::{Value, json};
+
+use crate::store::{Adapter, Revoke, StoreError, User};
+
+/// A user as administrators see it.
+pub fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "emailVerified": user.email_verified,
+        "image": user.image,
+        "disabled": user.disabled_at.is_some(),
+        "disabledAt": user.disabled_at,
+    })
+}
+
+/// The user `who` names: an id, else an email address.
+pub async fn find_user(store: &dyn Adapter, who: &str) -> Result<Option<User>, StoreError> {
+    if let Some(user) = store.get_user(who).await? {
+        return Ok(Some(user));
+    }
+    if who.contains('@') {
+        return store.get_user_by_email(who).await;
+    }
+    Ok(None)
+}
+
+/// The owner of sessions `who` names: a user (by id or email), else the id a session was
+/// issued to (a credentials user from an `authorize` script has sessions but no row).
+pub async fn find_session_owner(
+    store: &dyn Adapter,
+    who: &str,
+    now: i64,
+) -> Result<Option<User>, StoreError> {
+    if let Some(user) = find_user(store, who).await? {
+        return Ok(Some(user));
+    }
+    let has_sessions = !store.sessions_of_user(who, now).await?.is_empty();
+    Ok(has_sessions.then(|| User {
+        id: who.to_string(),
+        name: None,
+        email: None,
+        email_verified: None,
+        image: None,
+        disabled_at: None,
+    }))
+}
+
+/// A page of users.
+pub async fn list_users(store: &dyn Adapter, limit: u32, offset: u32) -> Result<Value, StoreError> {
+    let users = store.list_users(limit, offset).await?;
+    Ok(Value::Array(users.iter().map(user_json).collect()))
+}
+
+/// A user with their linked accounts (no tokens) and active sessions.
+pub async fn show_user(store: &dyn Adapter, user: &User, now: i64) -> Result<Value, StoreError> {
+    let accounts: Vec<Value> = store
+        .linked_accounts(&user.id)
+        .await?
+        .iter()
+        .map(|account| {
+            json!({
+                "provider": account.provider,
+                "type": account.kind,
+                "providerAccountId": account.provider_account_id,
+                "linkedAt": account.linked_at,
+            })
+        })
+        .collect();
+    let sessions = store.sessions_of_user(&user.id, now).await?;
+    let mut shown = user_json(user);
+    shown["accounts"] = Value::Array(accounts);
+    shown["sessions"] = serde_json::to_value(sessions).unwrap_or(Value::Null);
+    Ok(shown)
+}
+
+/// Disables a user, ending every session they have (so enabling them later brings none
+/// back), or enables them again.
+pub async fn set_disabled(
+    store: &dyn Adapter,
+    user: &User,
+    disabled: bool,
+    now: i64,
+) -> Result<Value, StoreError> {
+    let changed = store
+        .set_user_disabled(&user.id, disabled.then_some(now))
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {}", user.id)))?;
+    if disabled {
+        store.revoke_sessions(&user.id, Revoke::All, now).await?;
+    }
+    Ok(user_json(&changed))
+}
+
+/// A user's active sessions.
+pub async fn list_sessions(
+    store: &dyn Adapter,
+    user: &User,
+    now: i64,
+) -> Result<Value, StoreError> {
+    let sessions = store.sessions_of_user(&user.id, now).await?;
+    Ok(serde_json::to_value(sessions).unwrap_or(Value::Null))
+}
+
+/// Revokes one session of a user (`Some(id)`) or all of them.
+pub async fn revoke_sessions(
+    store: &dyn Adapter,
+    user: &User,
+    id: Option<&str>,
+    now: i64,
+) -> Result<Value, StoreError> {
+    let which = id.map_or(Revoke::All, Revoke::One);
+    let revoked = store.revoke_sessions(&user.id, which, now).await?;
+    Ok(json!({ "revoked": revoked }))
+}
+
+/// Deletes a user with their accounts and sessions.
+pub async fn delete_user(store: &dyn Adapter, user: &User) -> Result<Value, StoreError> {
+    let deleted = store.delete_user(&user.id).await?;
+    Ok(json!({ "deleted": deleted.is_some(), "id": user.id }))
+}
