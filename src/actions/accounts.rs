@@ -180,10 +180,16 @@ pub async fn signed_in_user(
             let Standing::Active { status } = jwt_standing(pipeline, &token).await? else {
                 return Ok(None);
             };
-            let Some(sub) = token.get("sub").and_then(Value::as_str) else {
+            // A tracked session names its owner (a credentials user of a script is no
+            // store user); an untracked one only has its `sub`.
+            let owner = match &status {
+                Some(status) => Some(status.user_id.as_str()),
+                None => token.get("sub").and_then(Value::as_str),
+            };
+            let Some(owner) = owner else {
                 return Ok(None);
             };
-            Ok(store.get_user(sub).await?.map(|user| SignedIn {
+            Ok(store.get_user(owner).await?.map(|user| SignedIn {
                 user_id: user.id,
                 since: status.map(|status| status.created_at),
             }))

@@ -1,6 +1,7 @@
 //! `GET /accounts` (the signed-in user's linked provider accounts: provider, type, when
 //! linked; never tokens) and `POST /unlink/<provider>` (CSRF), which refuses to remove the
-//! user's last way to sign in and runs the `unlinkAccount` event.
+//! user's last way to sign in (an account of a configured provider, or email sign-in with a
+//! verified address), atomically in the store, and runs the `unlinkAccount` event.
 
 use serde_json::{Value, json};
 
@@ -10,7 +11,7 @@ use super::{AuthRequest, AuthResponse, PendingEvent, failure};
 use crate::config::ProviderKind;
 use crate::config::script_key::Event;
 use crate::pipeline::Pipeline;
-use crate::store::{Account, Adapter, User};
+use crate::store::{Account, Adapter, UnlinkOutcome, User};
 
 fn account_json(pipeline: &Pipeline, account: &Account) -> Value {
     json!({
@@ -44,15 +45,21 @@ pub async fn list(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
     }
 }
 
-/// Whether `user` can still sign in with `remaining` accounts: an account of any kind, or
-/// a verified email address with an email provider configured.
-fn can_still_sign_in(pipeline: &Pipeline, user: &User, remaining: &[&Account]) -> bool {
+/// The providers a user can sign in with, and whether the user needs to keep an account
+/// of one of them: not when an email provider is configured and the user's email was
+/// verified (they can always sign in by email).
+fn sign_in_ways(pipeline: &Pipeline, user: &User) -> (Vec<String>, bool) {
+    let usable = pipeline
+        .providers
+        .iter()
+        .map(|provider| provider.id.clone())
+        .collect();
     let by_email = user.email_verified.is_some()
         && pipeline
             .providers
             .iter()
             .any(|provider| provider.kind == ProviderKind::Email);
-    by_email || !remaining.is_empty()
+    (usable, !by_email)
 }
 
 /// `POST /unlink/<provider>`, with `providerAccountId` when the user linked several
@@ -86,8 +93,10 @@ async fn unlink_for(
     user_id: &str,
     provider: &str,
 ) -> Result<AuthResponse, crate::store::StoreError> {
+    let not_linked = || refusal(404, "NotLinked", "no such account is linked to this user");
+    // A credentials user of an `authorize` script has no row, and so no accounts.
     let Some(user) = store.get_user(user_id).await? else {
-        return Ok(refusal(401, "SessionRequired", "sign in first"));
+        return Ok(not_linked());
     };
     let accounts = store.linked_accounts(user_id).await?;
     let wanted = request.field("providerAccountId");
@@ -97,13 +106,7 @@ async fn unlink_for(
         .filter(|account| wanted.is_none_or(|id| account.provider_account_id == id))
         .collect();
     let account = match matching.as_slice() {
-        [] => {
-            return Ok(refusal(
-                404,
-                "NotLinked",
-                "no such account is linked to this user",
-            ));
-        }
+        [] => return Ok(not_linked()),
         [account] => (*account).clone(),
         _ => {
             return Ok(refusal(
@@ -113,27 +116,28 @@ async fn unlink_for(
             ));
         }
     };
-    let remaining: Vec<&Account> = accounts
-        .iter()
-        .filter(|other| {
-            (other.provider.as_str(), other.provider_account_id.as_str())
-                != (
-                    account.provider.as_str(),
-                    account.provider_account_id.as_str(),
-                )
-        })
-        .collect();
-    if !can_still_sign_in(pipeline, &user, &remaining) {
-        return Ok(refusal(
-            409,
-            "LastSignInMethod",
-            "this is the user's last way to sign in; link another account first",
-        ));
-    }
-    store
-        .unlink_account(&account.provider, &account.provider_account_id)
+    let (usable, keep_one) = sign_in_ways(pipeline, &user);
+    let outcome = store
+        .unlink_account_of_user(
+            user_id,
+            &account.provider,
+            &account.provider_account_id,
+            &usable,
+            keep_one,
+        )
         .await?;
-    let remaining: Vec<Account> = remaining.into_iter().cloned().collect();
+    let account = match outcome {
+        UnlinkOutcome::Unlinked(account) => account,
+        UnlinkOutcome::NotLinked => return Ok(not_linked()),
+        UnlinkOutcome::LastSignInMethod => {
+            return Ok(refusal(
+                409,
+                "LastSignInMethod",
+                "this is the user's last way to sign in; link another account first",
+            ));
+        }
+    };
+    let remaining = store.linked_accounts(user_id).await?;
     let mut answer = AuthResponse::json(200, accounts_json(pipeline, &remaining));
     answer.events.extend(PendingEvent::if_configured(
         pipeline,

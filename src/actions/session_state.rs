@@ -14,7 +14,6 @@ use super::issue::SESSION_ID_CLAIM;
 use super::session::{seconds, token_max_age, unix_now};
 use crate::error::AuthError;
 use crate::pipeline::Pipeline;
-use crate::session::tokens::random_token;
 use crate::store::{Adapter, JwtSession, JwtSessionStatus};
 
 /// Whether JWT sessions are recorded and checked.
@@ -26,31 +25,32 @@ fn staleness(pipeline: &Pipeline) -> Duration {
     pipeline.config.session.revocation_staleness.as_std()
 }
 
-/// Records a new JWT session of `user_id` and returns its `sid`, when sessions are tracked.
+/// Records a new JWT session `sid` of `owner` (a store user's id, or
+/// `credentials:<provider>:<id>`).
 pub async fn record_jwt_session(
     request: &AuthRequest,
     pipeline: &Pipeline,
-    user_id: &str,
-) -> Result<Option<String>, AuthError> {
+    sid: &str,
+    owner: &str,
+) -> Result<(), AuthError> {
     let Some(store) = pipeline
         .store
         .as_ref()
         .filter(|_| tracks_jwt_sessions(pipeline))
     else {
-        return Ok(None);
+        return Ok(());
     };
-    let sid = random_token();
     let now = unix_now(pipeline);
     store
         .create_jwt_session(JwtSession {
-            sid: sid.clone(),
-            user_id: user_id.to_string(),
+            sid: sid.to_string(),
+            user_id: owner.to_string(),
             created_at: now,
             expires: now.saturating_add(seconds(token_max_age(pipeline))),
             user_agent: request.user_agent.clone(),
         })
         .await?;
-    Ok(Some(sid))
+    Ok(())
 }
 
 /// What a JWT's session stands as.
@@ -113,9 +113,10 @@ async fn fetch(
 ) -> Result<Option<JwtSessionStatus>, AuthError> {
     let now = unix_now(pipeline);
     let expires = now.saturating_add(seconds(token_max_age(pipeline)));
+    let epoch = pipeline.revocations.as_ref().map(|cache| cache.epoch());
     let status = store.jwt_session_status(sid, now, expires).await?;
-    if let Some(cache) = &pipeline.revocations {
-        cache.put(sid, status.clone(), staleness(pipeline));
+    if let (Some(cache), Some(epoch)) = (&pipeline.revocations, epoch) {
+        cache.put(sid, status.clone(), epoch, staleness(pipeline));
     }
     Ok(status)
 }
@@ -131,8 +132,10 @@ pub fn forget_user(pipeline: &Pipeline, user_id: &str) {
 /// The signed-in user of a request, and which of their sessions it uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Current {
+    /// A store user's id, or `credentials:<provider>:<id>` for a user the store does not
+    /// hold.
     pub user_id: String,
-    /// The session's opaque id (as `/sessions` lists it), when the store tracks it.
+    /// The session's opaque id (as `/sessions` lists it).
     pub session_id: Option<String>,
 }
 
@@ -149,16 +152,16 @@ pub async fn current_session(
             let Standing::Active { status } = jwt_standing(pipeline, &token).await? else {
                 return Ok(None);
             };
-            let sid = token.get(SESSION_ID_CLAIM).and_then(Value::as_str);
-            let user_id = match &status {
-                Some(status) => Some(status.user_id.clone()),
-                None => token.get("sub").and_then(Value::as_str).map(str::to_string),
+            // Only a tracked session names its owner reliably: an untracked JWT's `sub` may
+            // be an id an `authorize` script made up, equal to some store user's.
+            let (Some(status), Some(sid)) =
+                (status, token.get(SESSION_ID_CLAIM).and_then(Value::as_str))
+            else {
+                return Ok(None);
             };
-            Ok(user_id.map(|user_id| Current {
-                user_id,
-                session_id: sid
-                    .filter(|_| status.is_some())
-                    .map(|sid| session_id(SessionKind::Jwt, sid)),
+            Ok(Some(Current {
+                user_id: status.user_id,
+                session_id: Some(session_id(SessionKind::Jwt, sid)),
             }))
         }
         Some(Ok(SessionCookie::Database { token, store })) => {
@@ -181,4 +184,34 @@ pub async fn current_session(
         }
         _ => Ok(None),
     }
+}
+
+/// Ends a tracked JWT session at sign-out: its record goes, so it is no longer listed and
+/// a copy of the cookie kept elsewhere stops working too.
+pub async fn end_jwt_session(
+    pipeline: &Pipeline,
+    token: &Map<String, Value>,
+) -> Result<(), AuthError> {
+    use crate::store::{Revoke, SessionKind, session_id};
+    let (Some(store), Some(sid)) = (
+        pipeline
+            .store
+            .as_ref()
+            .filter(|_| tracks_jwt_sessions(pipeline)),
+        token.get(SESSION_ID_CLAIM).and_then(Value::as_str),
+    ) else {
+        return Ok(());
+    };
+    let Standing::Active {
+        status: Some(status),
+    } = jwt_standing(pipeline, token).await?
+    else {
+        return Ok(());
+    };
+    let id = session_id(SessionKind::Jwt, sid);
+    store
+        .revoke_sessions(&status.user_id, Revoke::One(&id), unix_now(pipeline))
+        .await?;
+    forget_user(pipeline, &status.user_id);
+    Ok(())
 }

@@ -12,7 +12,7 @@ use super::callbacks::{SignInDecision, default_token, run_sign_in};
 use super::issue::{SignInArguments, database_cookie, jwt_cookie};
 use super::redirect::resolve_callback_url_off_workers;
 use super::session::unix_now;
-use super::session_state::record_jwt_session;
+use super::session_state::{record_jwt_session, tracks_jwt_sessions};
 use super::{
     AuthRequest, AuthResponse, PendingEvent, SetCookie, failure, off_workers, session_cookie_writes,
 };
@@ -21,6 +21,7 @@ use crate::config::script_key::Event;
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::providers::profile::UserProfile;
+use crate::session::tokens::random_token;
 use crate::store::{Account, Adapter, NewUser, StoreError, User};
 
 /// How the user of a sign-in is found.
@@ -77,6 +78,23 @@ struct Resolved {
     user: Value,
     is_new_user: bool,
     events: Vec<PendingEvent>,
+    /// The user is a row of the store (not a credentials user of an `authorize` script, nor
+    /// a provider account without a store).
+    in_store: bool,
+}
+
+impl Resolved {
+    /// Who owns the session this sign-in opens, as the store records it: the store user's
+    /// id, or for a user the store does not hold, `credentials:<provider>:<id>`, so that an
+    /// id an `authorize` script returns can never name a store user's sessions or accounts.
+    fn session_owner(&self, provider: &str) -> String {
+        let id = self.user["id"].as_str().unwrap_or_default();
+        if self.in_store {
+            id.to_string()
+        } else {
+            format!("credentials:{provider}:{id}")
+        }
+    }
 }
 
 /// Runs the rest of the sign-in and answers it; every failure is rendered by `failure`.
@@ -111,14 +129,17 @@ async fn complete(
         return Ok(answer);
     }
     let resolved = resolve(request, pipeline, &sign_in).await?;
-    refuse_disabled(pipeline, &resolved.user).await?;
+    if resolved.in_store {
+        refuse_disabled(pipeline, &resolved.user).await?;
+    }
+    let owner = resolved.session_owner(&sign_in.provider.id);
     let arguments = SignInArguments {
         user: resolved.user.clone(),
         account: sign_in.account_json.clone(),
         profile: sign_in.profile.clone(),
         is_new_user: resolved.is_new_user,
     };
-    let (cookie, max_age) = issue(request, pipeline, &sign_in, arguments).await?;
+    let (cookie, max_age) = issue(request, pipeline, &sign_in, arguments, &owner).await?;
     let destination = resolve_callback_url_off_workers(
         pipeline,
         &request.origin,
@@ -164,8 +185,8 @@ pub async fn sign_in_gate(
     }
 }
 
-/// A user an administrator disabled signs in by no method: whichever way the user was
-/// found, the store has the last word on an id it knows.
+/// A user an administrator disabled signs in by no method: whichever way the store user was
+/// found, the store has the last word.
 async fn refuse_disabled(pipeline: &Pipeline, user: &Value) -> Result<(), AuthError> {
     let (Some(store), Some(id)) = (&pipeline.store, user.get("id").and_then(Value::as_str)) else {
         return Ok(());
@@ -226,6 +247,7 @@ async fn resolve(
                 user,
                 is_new_user: false,
                 events: Vec::new(),
+                in_store: false,
             })
         }
         (Identity::Credentials, Some(store)) if sign_in.session == SessionStrategy::Database => {
@@ -235,6 +257,7 @@ async fn resolve(
             user: Value::Object(sign_in.user.clone()),
             is_new_user: false,
             events: Vec::new(),
+            in_store: false,
         }),
     }
 }
@@ -330,6 +353,7 @@ async fn linked_user(
         user,
         is_new_user: resolved.is_new_user,
         events,
+        in_store: true,
     })
 }
 
@@ -349,6 +373,7 @@ async fn credentials_user(
             user: user_json(&user),
             is_new_user: false,
             events: Vec::new(),
+            in_store: true,
         });
     }
     let text = |key: &str| {
@@ -392,15 +417,18 @@ async fn credentials_user(
         .collect(),
         user,
         is_new_user: true,
+        in_store: true,
     })
 }
 
-/// The session cookie value and its max-age.
+/// The session cookie value and its max-age. A JWT session is recorded for `owner` once
+/// its cookie is made (a `jwt` callback that refuses leaves no record behind).
 async fn issue(
     request: &AuthRequest,
     pipeline: &Arc<Pipeline>,
     sign_in: &SignIn<'_>,
     arguments: SignInArguments,
+    owner: &str,
 ) -> Result<(String, u64), AuthError> {
     match (sign_in.session, &pipeline.store) {
         (SessionStrategy::Database, Some(store)) => {
@@ -420,21 +448,25 @@ async fn issue(
         )),
         (SessionStrategy::Jwt, _) => {
             let user = arguments.user.as_object().cloned().unwrap_or_default();
-            let user_id = user.get("id").and_then(Value::as_str).unwrap_or_default();
-            let session_id = record_jwt_session(request, pipeline, user_id).await?;
+            let session_id = tracks_jwt_sessions(pipeline).then(random_token);
             let mut token = default_token(&user);
             token.extend(sign_in.token_claims.clone());
             let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
-            off_workers(true, move || {
+            let worker_session_id = session_id.clone();
+            let cookie = off_workers(true, move || {
                 jwt_cookie(
                     &worker_request,
                     &worker_pipeline,
                     token,
                     arguments,
-                    session_id,
+                    worker_session_id,
                 )
             })
-            .await?
+            .await??;
+            if let Some(sid) = session_id {
+                record_jwt_session(request, pipeline, &sid, owner).await?;
+            }
+            Ok(cookie)
         }
     }
 }

@@ -1,5 +1,5 @@
-//! `POST /signout`: with a valid CSRF token, end the session (a database session's row is
-//! deleted), clear the session cookies, run the signOut event, and redirect to the
+//! `POST /signout`: with a valid CSRF token, end the session (a database session's row, or a
+//! tracked JWT session's record, is deleted), clear the session cookies, run the signOut event, and redirect to the
 //! validated callbackUrl.
 
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::redirect::resolve_callback_url_off_workers;
 use super::session::{SessionCookie, session_cookie};
+use super::session_state::end_jwt_session;
 use super::{AuthRequest, AuthResponse, PendingEvent, failure, session_cookie_writes};
 use crate::config::script_key::Event;
 use crate::error::{AuthError, ErrorCode};
@@ -25,7 +26,12 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRe
         );
     }
     let ended = match session_cookie(request, pipeline) {
-        Some(Ok(SessionCookie::Jwt(token))) => Some(("token", Value::Object(token))),
+        Some(Ok(SessionCookie::Jwt(token))) => {
+            if let Err(error) = end_jwt_session(pipeline, &token).await {
+                return signed_out_with_error(request, pipeline, error);
+            }
+            Some(("token", Value::Object(token)))
+        }
         Some(Ok(SessionCookie::Database { token, store })) => {
             match store.delete_session(&token).await {
                 Ok(Some(session)) => Some((

@@ -123,7 +123,7 @@ pub struct SessionConfig {
     pub track_jwt_sessions: bool,
     /// How long a JWT session's recorded state (revoked, user disabled) may be reused
     /// before the database is asked again: the most a revocation takes to reach the
-    /// session reads of another process.
+    /// session reads of another process. At most 5m.
     #[serde(default = "default_revocation_staleness")]
     pub revocation_staleness: Duration,
 }

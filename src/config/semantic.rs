@@ -12,6 +12,9 @@ use super::provider::{Check, ProviderConfig, ProviderKind, RequiredField};
 use super::values::Endpoint;
 use crate::session::cookies::CookiePolicy;
 
+/// The longest `session.revocationStaleness`, in seconds.
+const MAX_REVOCATION_STALENESS: u64 = 300;
+
 /// Shortest secret authgate accepts, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -862,6 +865,22 @@ fn check_management(config: &Config, checker: &mut Checker<'_>) {
                 "never runs without a `database`: /accounts, /unlink and /sessions answer 501",
             );
         }
+    }
+    if config.session.revocation_staleness.seconds() > MAX_REVOCATION_STALENESS {
+        checker.error(
+            "/session/revocationStaleness",
+            format!(
+                "at most {MAX_REVOCATION_STALENESS}s: a revoked session must stop working soon"
+            ),
+        );
+    }
+    let issues_jwts = effective_strategy(config) == SessionStrategy::Jwt
+        || config.session.credentials == Some(SessionStrategy::Jwt);
+    if config.database.is_some() && !config.session.track_jwt_sessions && issues_jwts {
+        checker.warning(
+            "/session/trackJwtSessions",
+            "JWT sessions are not tracked: they cannot be listed or revoked, and disabling a user does not end them",
+        );
     }
     if let Some(token) = &config.server.admin.bearer_token
         && token.expose().len() < MIN_SECRET_BYTES

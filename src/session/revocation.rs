@@ -1,8 +1,9 @@
 //! What the store said about each tracked JWT session, kept for `session.revocationStaleness`
 //! so that most session reads need no database round trip. Entries are keyed by the
-//! session's `sid`. A revocation made by this process forgets the user's entries at once;
-//! one made by another process is seen within the staleness bound. The map is bounded:
-//! when full, stale entries go, and if none are stale, all of them do.
+//! session's `sid`. A revocation made by this process sets aside every answer about that
+//! user's sessions asked for before it (an epoch per user, so an answer in flight cannot
+//! bring a revoked session back); one made by another process is seen within the staleness
+//! bound. Both maps are bounded: when full, stale entries go, and if none are stale, all do.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,19 +11,41 @@ use std::time::{Duration, Instant};
 
 use crate::store::JwtSessionStatus;
 
-/// The most entries kept.
+/// The most entries kept, and the most users remembered as forgotten.
 const MAX_ENTRIES: usize = 100_000;
 
 struct Entry {
     checked: Instant,
+    /// The cache's epoch when the store was asked.
+    epoch: u64,
     /// `None`: the store has no such session (revoked or expired).
     status: Option<JwtSessionStatus>,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<String, Entry>,
+    /// Per user, the epoch at which this process last revoked or disabled something of
+    /// theirs: an answer the store gave before then is not used.
+    forgotten: HashMap<String, u64>,
+    epoch: u64,
+}
+
+impl Inner {
+    /// Whether an answer about `status` asked for at `epoch` still counts.
+    fn current(&self, status: &Option<JwtSessionStatus>, epoch: u64) -> bool {
+        status.as_ref().is_none_or(|status| {
+            self.forgotten
+                .get(&status.user_id)
+                .is_none_or(|forgotten| epoch >= *forgotten)
+        })
+    }
 }
 
 /// One per server, kept across reloads.
 #[derive(Default)]
 pub struct RevocationCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    inner: Mutex<Inner>,
 }
 
 impl std::fmt::Debug for RevocationCache {
@@ -32,46 +55,69 @@ impl std::fmt::Debug for RevocationCache {
 }
 
 impl RevocationCache {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.entries
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// What the store said about `sid` less than `staleness` ago, if it was asked.
-    pub fn get(&self, sid: &str, staleness: Duration) -> Option<Option<JwtSessionStatus>> {
-        let entries = self.entries();
-        let entry = entries.get(sid)?;
-        (entry.checked.elapsed() < staleness).then(|| entry.status.clone())
+    /// The epoch to pass to `put` for an answer the store is asked for now.
+    pub fn epoch(&self) -> u64 {
+        self.inner().epoch
     }
 
-    /// Remembers what the store just said about `sid`.
-    pub fn put(&self, sid: &str, status: Option<JwtSessionStatus>, staleness: Duration) {
-        let mut entries = self.entries();
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(sid) {
-            entries.retain(|_, entry| entry.checked.elapsed() < staleness);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+    /// What the store said about `sid` less than `staleness` ago, if it was asked after
+    /// this process last changed anything of the session's user.
+    pub fn get(&self, sid: &str, staleness: Duration) -> Option<Option<JwtSessionStatus>> {
+        let inner = self.inner();
+        let entry = inner.entries.get(sid)?;
+        (entry.checked.elapsed() < staleness && inner.current(&entry.status, entry.epoch))
+            .then(|| entry.status.clone())
+    }
+
+    /// Remembers what the store said about `sid` when asked at `epoch`. An answer that a
+    /// revocation by this process overtook while it was being fetched is dropped.
+    pub fn put(
+        &self,
+        sid: &str,
+        status: Option<JwtSessionStatus>,
+        epoch: u64,
+        staleness: Duration,
+    ) {
+        let mut inner = self.inner();
+        if !inner.current(&status, epoch) {
+            return;
+        }
+        if inner.entries.len() >= MAX_ENTRIES && !inner.entries.contains_key(sid) {
+            inner
+                .entries
+                .retain(|_, entry| entry.checked.elapsed() < staleness);
+            if inner.entries.len() >= MAX_ENTRIES {
+                inner.entries.clear();
             }
         }
-        entries.insert(
+        inner.entries.insert(
             sid.to_string(),
             Entry {
                 checked: Instant::now(),
+                epoch,
                 status,
             },
         );
     }
 
-    /// Forgets every entry of `user_id`, after this process revoked or disabled something
-    /// of theirs: their next reads ask the store.
+    /// After this process revoked or disabled something of `user_id`'s: every answer about
+    /// their sessions asked for until now is set aside, in constant time.
     pub fn forget_user(&self, user_id: &str) {
-        self.entries().retain(|_, entry| {
-            entry
-                .status
-                .as_ref()
-                .is_none_or(|status| status.user_id != user_id)
-        });
+        let mut inner = self.inner();
+        inner.epoch += 1;
+        if inner.forgotten.len() >= MAX_ENTRIES && !inner.forgotten.contains_key(user_id) {
+            // Forgetting everything is always safe: every read asks the store again.
+            inner.entries.clear();
+            inner.forgotten.clear();
+        }
+        let epoch = inner.epoch;
+        inner.forgotten.insert(user_id.to_string(), epoch);
     }
 }
 
@@ -93,10 +139,10 @@ mod tests {
         let cache = RevocationCache::default();
         let staleness = Duration::from_secs(60);
         assert_eq!(cache.get("a", staleness), None);
-        cache.put("a", status("u1"), staleness);
+        cache.put("a", status("u1"), cache.epoch(), staleness);
         assert_eq!(cache.get("a", staleness), Some(status("u1")));
         assert_eq!(cache.get("a", Duration::ZERO), None);
-        cache.put("gone", None, staleness);
+        cache.put("gone", None, cache.epoch(), staleness);
         assert_eq!(cache.get("gone", staleness), Some(None));
     }
 
@@ -104,11 +150,25 @@ mod tests {
     fn forgetting_a_user_drops_only_their_entries() {
         let cache = RevocationCache::default();
         let staleness = Duration::from_secs(60);
-        cache.put("a", status("u1"), staleness);
-        cache.put("b", status("u2"), staleness);
+        cache.put("a", status("u1"), cache.epoch(), staleness);
+        cache.put("b", status("u2"), cache.epoch(), staleness);
         cache.forget_user("u1");
         assert_eq!(cache.get("a", staleness), None);
         assert_eq!(cache.get("b", staleness), Some(status("u2")));
+    }
+
+    #[test]
+    fn an_answer_fetched_before_a_revocation_is_not_kept() {
+        let cache = RevocationCache::default();
+        let staleness = Duration::from_secs(60);
+        let asked = cache.epoch();
+        // The store answered "active", but this process revoked in the meantime.
+        cache.forget_user("u1");
+        cache.put("a", status("u1"), asked, staleness);
+        assert_eq!(cache.get("a", staleness), None);
+        // Asked afterwards, the answer counts.
+        cache.put("a", status("u1"), cache.epoch(), staleness);
+        assert_eq!(cache.get("a", staleness), Some(status("u1")));
     }
 
     #[test]
@@ -116,10 +176,10 @@ mod tests {
         let cache = RevocationCache::default();
         let staleness = Duration::from_secs(60);
         for i in 0..MAX_ENTRIES {
-            cache.put(&i.to_string(), None, staleness);
+            cache.put(&i.to_string(), None, 0, staleness);
         }
-        cache.put("new", status("u"), staleness);
+        cache.put("new", status("u"), 0, staleness);
         assert_eq!(cache.get("new", staleness), Some(status("u")));
-        assert!(cache.entries().len() <= MAX_ENTRIES);
+        assert!(cache.inner().entries.len() <= MAX_ENTRIES);
     }
 }

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::StoreResult;
 use super::models::{
-    Account, JwtSession, JwtSessionStatus, Revoke, SessionKind, SessionRecord, User,
+    Account, JwtSession, JwtSessionStatus, Revoke, SessionKind, SessionRecord, UnlinkOutcome, User,
 };
 use super::sql::{SqlStore, classify, token_digest, user_from};
 
@@ -32,6 +32,19 @@ const JWT_SESSIONS_OF_USER: &str = "SELECT sid, created_at, last_seen, expires, 
 const DELETE_DATABASE_SESSION: &str = "DELETE FROM sessions WHERE session_token = ?";
 const DELETE_JWT_SESSION: &str = "DELETE FROM jwt_sessions WHERE sid = ?";
 const SET_NOT_BEFORE: &str = "UPDATE users SET sessions_not_before = ? WHERE id = ?";
+/// Takes the user's row lock (SQLite: the write lock) for the rest of the transaction.
+const LOCK_USER: &str = "UPDATE users SET id = id WHERE id = ?";
+const ACCOUNT_KEYS_OF_USER: &str =
+    "SELECT type, provider, provider_account_id, created_at FROM accounts WHERE user_id = ?";
+const DELETE_ACCOUNT_OF_USER: &str =
+    "DELETE FROM accounts WHERE provider = ? AND provider_account_id = ? AND user_id = ?";
+const DELETE_DATABASE_SESSIONS_OF_USER: &str = "DELETE FROM sessions WHERE user_id = ?";
+const DELETE_JWT_SESSIONS_OF_USER: &str = "DELETE FROM jwt_sessions WHERE user_id = ?";
+const DELETE_OTHER_DATABASE_SESSIONS: &str =
+    "DELETE FROM sessions WHERE user_id = ? AND session_token <> ?";
+const DELETE_OTHER_JWT_SESSIONS: &str = "DELETE FROM jwt_sessions WHERE user_id = ? AND sid <> ?";
+/// The most sessions listed for one user.
+const MAX_LISTED_SESSIONS: usize = 1000;
 
 /// The opaque id a session is listed under: derived from what the store keeps (the token's
 /// hash, or the `sid`), so listing never hands out anything that opens a session.
@@ -110,6 +123,64 @@ impl SqlStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(classify)
+    }
+
+    pub(super) async fn unlink_keeping(
+        &self,
+        user_id: &str,
+        provider: &str,
+        provider_account_id: &str,
+        usable_providers: &[String],
+        keep_one: bool,
+    ) -> StoreResult<UnlinkOutcome> {
+        let mut transaction = self.pool().begin().await.map_err(classify)?;
+        sqlx::query(self.prepared(LOCK_USER))
+            .bind(user_id.to_string())
+            .execute(&mut *transaction)
+            .await
+            .map_err(classify)?;
+        let rows = sqlx::query(self.prepared(ACCOUNT_KEYS_OF_USER))
+            .bind(user_id.to_string())
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(classify)?;
+        let accounts = rows
+            .iter()
+            .map(|row| {
+                Ok(Account {
+                    user_id: user_id.to_string(),
+                    kind: row.try_get(0)?,
+                    provider: row.try_get(1)?,
+                    provider_account_id: row.try_get(2)?,
+                    linked_at: row.try_get(3)?,
+                    ..Account::default()
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(classify)?;
+        let is_target = |account: &Account| {
+            account.provider == provider && account.provider_account_id == provider_account_id
+        };
+        let Some(target) = accounts.iter().find(|account| is_target(account)).cloned() else {
+            return Ok(UnlinkOutcome::NotLinked);
+        };
+        let usable_left = accounts
+            .iter()
+            .filter(|account| !is_target(account))
+            .filter(|account| usable_providers.contains(&account.provider))
+            .count();
+        if keep_one && usable_left == 0 {
+            return Ok(UnlinkOutcome::LastSignInMethod);
+        }
+        sqlx::query(self.prepared(DELETE_ACCOUNT_OF_USER))
+            .bind(provider.to_string())
+            .bind(provider_account_id.to_string())
+            .bind(user_id.to_string())
+            .execute(&mut *transaction)
+            .await
+            .map_err(classify)?;
+        transaction.commit().await.map_err(classify)?;
+        Ok(UnlinkOutcome::Unlinked(Box::new(target)))
     }
 
     pub(super) async fn insert_jwt_session(&self, session: &JwtSession) -> StoreResult<()> {
@@ -209,6 +280,7 @@ impl SqlStore {
             .stored_sessions(user_id, now)
             .await?
             .into_iter()
+            .take(MAX_LISTED_SESSIONS)
             .map(|stored| stored.record)
             .collect())
     }
@@ -219,35 +291,79 @@ impl SqlStore {
         which: Revoke<'_>,
         now: i64,
     ) -> StoreResult<u64> {
-        if which == Revoke::All {
-            sqlx::query(self.prepared(SET_NOT_BEFORE))
-                .bind(now)
-                .bind(user_id.to_string())
-                .execute(self.pool())
-                .await
-                .map_err(classify)?;
-        }
-        let mut revoked = 0;
-        for stored in self.stored_sessions(user_id, now).await? {
-            let selected = match which {
-                Revoke::One(id) => stored.record.id == id,
-                Revoke::AllBut(id) => stored.record.id != id,
-                Revoke::All => true,
-            };
-            if !selected {
-                continue;
+        let id = match which {
+            Revoke::All => {
+                sqlx::query(self.prepared(SET_NOT_BEFORE))
+                    .bind(now)
+                    .bind(user_id.to_string())
+                    .execute(self.pool())
+                    .await
+                    .map_err(classify)?;
+                return self
+                    .delete_sessions(
+                        [
+                            DELETE_DATABASE_SESSIONS_OF_USER,
+                            DELETE_JWT_SESSIONS_OF_USER,
+                        ],
+                        user_id,
+                        None,
+                    )
+                    .await;
             }
-            let sql = match stored.record.kind {
-                SessionKind::Database => DELETE_DATABASE_SESSION,
-                SessionKind::Jwt => DELETE_JWT_SESSION,
-            };
-            let deleted = sqlx::query(self.prepared(sql))
-                .bind(stored.key)
+            Revoke::One(id) | Revoke::AllBut(id) => id,
+        };
+        // The opaque id names one stored key of this user's, if any.
+        let found = self
+            .stored_sessions(user_id, now)
+            .await?
+            .into_iter()
+            .find(|stored| stored.record.id == id);
+        match (which, found) {
+            (Revoke::One(_), Some(stored)) => {
+                let sql = match stored.record.kind {
+                    SessionKind::Database => DELETE_DATABASE_SESSION,
+                    SessionKind::Jwt => DELETE_JWT_SESSION,
+                };
+                let deleted = sqlx::query(self.prepared(sql))
+                    .bind(stored.key)
+                    .execute(self.pool())
+                    .await
+                    .map_err(classify)?;
+                Ok(deleted.rows_affected())
+            }
+            (Revoke::AllBut(_), Some(stored)) => {
+                self.delete_sessions(
+                    [DELETE_OTHER_DATABASE_SESSIONS, DELETE_OTHER_JWT_SESSIONS],
+                    user_id,
+                    Some(&stored.key),
+                )
+                .await
+            }
+            // Another user's id, or a session that is gone: nothing of this user's.
+            (_, None) | (Revoke::All, _) => Ok(0),
+        }
+    }
+
+    /// Runs a database-session and a JWT-session bulk delete of `user_id`'s sessions (but
+    /// the one stored under `except`); how many went.
+    async fn delete_sessions(
+        &self,
+        statements: [&str; 2],
+        user_id: &str,
+        except: Option<&str>,
+    ) -> StoreResult<u64> {
+        let mut deleted = 0;
+        for sql in statements {
+            let mut query = sqlx::query(self.prepared(sql)).bind(user_id.to_string());
+            if let Some(except) = except {
+                query = query.bind(except.to_string());
+            }
+            deleted += query
                 .execute(self.pool())
                 .await
-                .map_err(classify)?;
-            revoked += deleted.rows_affected();
+                .map_err(classify)?
+                .rows_affected();
         }
-        Ok(revoked)
+        Ok(deleted)
     }
 }

@@ -22,7 +22,7 @@ pub use dialect::Dialect;
 pub use management::session_id;
 pub use models::{
     Account, JwtSession, JwtSessionStatus, NewUser, Revoke, Session, SessionKind, SessionRecord,
-    User, UserPatch, VerificationToken,
+    UnlinkOutcome, User, UserPatch, VerificationToken,
 };
 pub use registry::StoreRegistry;
 pub use sql::{ConnectError, SqlStore, StoreSettings, token_digest};
@@ -165,6 +165,18 @@ pub trait Adapter: Send + Sync {
     /// before link times were recorded count as oldest), and no tokens.
     async fn linked_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>>;
 
+    /// Removes a user's account unless, with `keep_one`, it is the last of the user's
+    /// accounts whose provider is in `usable_providers`. One transaction with the user's
+    /// row locked, so concurrent unlinks cannot together remove every way to sign in.
+    async fn unlink_account_of_user(
+        &self,
+        user_id: &str,
+        provider: &str,
+        provider_account_id: &str,
+        usable_providers: &[String],
+        keep_one: bool,
+    ) -> StoreResult<UnlinkOutcome>;
+
     /// Records a JWT session (its stable `sid`) at sign-in.
     async fn create_jwt_session(&self, session: JwtSession) -> StoreResult<()>;
     /// A tracked JWT session's state, `None` when it was revoked or expired; records that
@@ -177,7 +189,7 @@ pub trait Adapter: Send + Sync {
     ) -> StoreResult<Option<JwtSessionStatus>>;
     /// Records that a database session was seen at `now`.
     async fn touch_session(&self, session_token: &str, now: i64) -> StoreResult<()>;
-    /// A user's unexpired sessions of both kinds, newest first.
+    /// A user's unexpired sessions of both kinds, newest first (at most 1000).
     async fn sessions_of_user(&self, user_id: &str, now: i64) -> StoreResult<Vec<SessionRecord>>;
     /// Deletes the selected sessions of a user (`All` also refuses every JWT issued before
     /// `now`); how many went.

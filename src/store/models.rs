@@ -168,3 +168,13 @@ pub struct VerificationToken {
     /// Unix seconds; the token is refused from this second on.
     pub expires: i64,
 }
+
+/// What `unlink_account_of_user` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnlinkOutcome {
+    Unlinked(Box<Account>),
+    /// The account is the user's last one of a usable provider; nothing changed.
+    LastSignInMethod,
+    /// The user has no such account.
+    NotLinked,
+}

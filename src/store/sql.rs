@@ -12,8 +12,8 @@ use sqlx::{AnyPool, Row, SqlStr};
 
 use super::dialect::Dialect;
 use super::models::{
-    Account, JwtSession, JwtSessionStatus, NewUser, Revoke, Session, SessionRecord, User,
-    UserPatch, VerificationToken,
+    Account, JwtSession, JwtSessionStatus, NewUser, Revoke, Session, SessionRecord, UnlinkOutcome,
+    User, UserPatch, VerificationToken,
 };
 use super::verification::HashedVerificationToken;
 use super::{Adapter, Purged, StoreError, StoreResult};
@@ -687,6 +687,24 @@ impl Adapter for SqlStore {
 
     async fn linked_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>> {
         self.accounts_linked_to(user_id).await
+    }
+
+    async fn unlink_account_of_user(
+        &self,
+        user_id: &str,
+        provider: &str,
+        provider_account_id: &str,
+        usable_providers: &[String],
+        keep_one: bool,
+    ) -> StoreResult<UnlinkOutcome> {
+        self.unlink_keeping(
+            user_id,
+            provider,
+            provider_account_id,
+            usable_providers,
+            keep_one,
+        )
+        .await
     }
 
     async fn create_jwt_session(&self, session: JwtSession) -> StoreResult<()> {

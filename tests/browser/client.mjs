@@ -84,6 +84,13 @@ export async function client() {
     equal([wrong.ok, wrong.error, wrong.url], [false, "CredentialsSignin", null], "a wrong password");
     await tab.evaluate((c) => window.auth.signIn("password", { ...c, redirect: false }), CREDENTIALS);
     await waitForUser(tab, "Ada", "signed in");
+    // Account and session management.
+    const sessions = await tab.evaluate(() => window.auth.getSessions());
+    equal([sessions.ok, sessions.data.length, sessions.data[0].current], [true, 1, true], "getSessions");
+    const accounts = await tab.evaluate(() => window.auth.getAccounts());
+    equal([accounts.ok, accounts.data], [true, []], "getAccounts of a credentials user");
+    const unlinked = await tab.evaluate(() => window.auth.unlink("idp"));
+    equal([unlinked.ok, unlinked.status, unlinked.error], [false, 404, "NotLinked"], "unlink of an account never linked");
     const updated = await tab.evaluate(() => window.auth.update({ name: "Grace" }));
     equal(updated.user.name, "Grace", "update");
     await waitForUser(tab, "Grace", "after update");
@@ -112,6 +119,14 @@ export async function client() {
       return (await state(page)).user === null;
     }, "the refetch when the tab is shown again");
     equal((await state(page)).reason, "focus", "how the tab learnt of it");
+    // Revoking every session from the client ends this tab's session too.
+    await page.evaluate((c) => window.auth.signIn("password", { ...c, redirect: false }), CREDENTIALS);
+    await waitForUser(page, "Ada", "signed in again");
+    const revoked = await page.evaluate(() => window.auth.revokeSessions({ scope: "all" }));
+    // Earlier contexts of this run left sessions of the same user (their cookies were
+    // cleared, not signed out): all go.
+    check(revoked.ok && revoked.data.revoked >= 1, `revokeSessions: ${JSON.stringify(revoked)}`);
+    await waitForUser(page, null, "after revoking every session");
     await focus.context.close();
   } finally {
     await browser.close();

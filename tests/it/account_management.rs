@@ -50,7 +50,14 @@ events:
   unlinkAccount: |
     log_info(`unlinked ${{account.provider}} of ${{user.email}}`);
 {extra}providers:
-{idp}{idp2}  - id: password
+{idp}{idp2}  - id: plain
+    type: credentials
+    credentials:
+      username: {{ label: Username }}
+      password: {{ label: Password, type: password }}
+    authorize: |
+      if credentials.password == \"pw\" {{ #{{ id: credentials.username, name: credentials.username }} }} else {{ () }}
+  - id: password
     type: credentials
     credentials:
       username: {{ label: Username }}
@@ -467,6 +474,94 @@ async fn with_linking_max_age_an_old_session_signs_in_again_before_linking() {
     );
 }
 
+/// A credentials user whose `authorize` id equals a store user's id manages only their own
+/// sessions: the store records them under `credentials:<provider>:<id>`.
+async fn an_authorize_id_equal_to_a_store_users_id_reaches_nothing_of_theirs(strategy: &str) {
+    let stage = stage(Backend::Sqlite, strategy).await;
+    let victim = Browser::new(&stage.server);
+    sign_in(&victim, &stage.idp, "idp", "ivy").await;
+    let users: Value = client()
+        .get(stage.server.admin_url("/admin/users"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let victim_id = users[0]["id"].as_str().unwrap().to_string();
+    let attacker = Browser::new(&stage.server);
+    let csrf = attacker.csrf().await;
+    let response = attacker
+        .http
+        .post(attacker.url("/callback/plain"))
+        .form(&[
+            ("username", victim_id.as_str()),
+            ("password", "pw"),
+            ("csrfToken", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let (status, accounts) = get(&attacker, "/accounts").await;
+    assert_eq!(status, 200, "{accounts}");
+    assert_eq!(accounts, Value::Array(Vec::new()));
+    let (_, sessions) = get(&attacker, "/sessions").await;
+    assert_eq!(sessions.as_array().map(Vec::len), Some(1), "{sessions}");
+    let csrf = attacker.csrf().await;
+    let (_, revoked) = post(
+        &attacker,
+        "/sessions/revoke",
+        &[("csrfToken", &csrf), ("scope", "others")],
+    )
+    .await;
+    assert_eq!(revoked["revoked"], 0);
+    let (status, answer) = post(&attacker, "/unlink/idp", &[("csrfToken", &csrf)]).await;
+    assert_eq!(
+        (status.as_u16(), answer["error"].as_str()),
+        (404, Some("NotLinked"))
+    );
+    assert_eq!(victim.session().await["user"]["email"], "ivy@example.com");
+    assert_eq!(providers(&get(&victim, "/accounts").await.1), ["idp"]);
+}
+
+#[tokio::test]
+async fn an_authorize_id_equal_to_a_store_users_id_reaches_nothing_of_theirs_with_jwts() {
+    an_authorize_id_equal_to_a_store_users_id_reaches_nothing_of_theirs("jwt").await;
+}
+
+#[tokio::test]
+async fn signing_out_ends_a_jwt_session_for_every_copy_of_its_cookie() {
+    let stage = stage(Backend::Sqlite, "jwt").await;
+    let browser = Browser::new(&stage.server);
+    password_sign_in(&browser, "hana").await;
+    let copy = browser.cookie_header();
+    let csrf = browser.csrf().await;
+    let response = browser
+        .http
+        .post(browser.url("/signout"))
+        .form(&[("csrfToken", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let replayed: Value = client()
+        .get(stage.server.url("/api/auth/session"))
+        .header("cookie", copy)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replayed, Value::Null);
+    let other = Browser::new(&stage.server);
+    password_sign_in(&other, "hana").await;
+    let (_, sessions) = get(&other, "/sessions").await;
+    assert_eq!(sessions.as_array().map(Vec::len), Some(1), "{sessions}");
+}
+
 #[tokio::test]
 async fn forged_cookies_and_storeless_servers_get_clear_refusals() {
     let stage = stage(Backend::Sqlite, "jwt").await;
@@ -492,7 +587,8 @@ async fn forged_cookies_and_storeless_servers_get_clear_refusals() {
             "sessions",
             "revoke",
             "--user",
-            "cred-frank",
+            // A credentials user of an `authorize` script is named by provider and id.
+            "credentials:password:cred-frank",
             "--id",
             &id,
             "--config",

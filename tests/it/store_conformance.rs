@@ -9,7 +9,8 @@ use sqlx::Row;
 
 use authgate::store::{
     Account, Adapter, HashedVerificationToken, JwtSession, JwtSessionStatus, NewUser, Revoke,
-    Session, SessionKind, StoreError, User, UserPatch, VerificationToken, session_id, token_digest,
+    Session, SessionKind, StoreError, UnlinkOutcome, User, UserPatch, VerificationToken,
+    session_id, token_digest,
 };
 
 use crate::support::databases::{Backend, TestDatabase};
@@ -1055,7 +1056,83 @@ async fn deleting_a_user_ends_their_jwt_sessions_and_purge_ends_expired_ones(
     assert_eq!(purged.sessions, 1);
 }
 
+async fn concurrent_unlinks_never_remove_the_last_usable_account(
+    store: &dyn Adapter,
+    _: &TestDatabase,
+) {
+    let user = store
+        .create_user(new_user("ada@example.com"))
+        .await
+        .unwrap();
+    for (provider, id) in [
+        ("github", "1"),
+        ("gitlab", "2"),
+        ("google", "3"),
+        ("removed", "4"),
+    ] {
+        store
+            .link_account(account(&user.id, provider, id))
+            .await
+            .unwrap();
+    }
+    let usable: Vec<String> = ["github", "gitlab", "google"].map(String::from).to_vec();
+    let unlink = |provider: &'static str, id: &'static str| {
+        let usable = usable.clone();
+        let user_id = user.id.clone();
+        async move {
+            store
+                .unlink_account_of_user(&user_id, provider, id, &usable, true)
+                .await
+                .unwrap()
+        }
+    };
+    let outcomes = futures::future::join_all([
+        unlink("github", "1"),
+        unlink("gitlab", "2"),
+        unlink("google", "3"),
+    ])
+    .await;
+    let unlinked = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, UnlinkOutcome::Unlinked(_)))
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|outcome| **outcome == UnlinkOutcome::LastSignInMethod)
+        .count();
+    assert_eq!((unlinked, refused), (2, 1), "{outcomes:?}");
+    // The account of a provider no longer configured does not count as a way in.
+    let left: Vec<String> = store
+        .linked_accounts(&user.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|account| account.provider)
+        .filter(|provider| provider != "removed")
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    // Without the need to keep one (email sign-in remains), the last one goes; an
+    // account the user does not have is NotLinked.
+    let last = left[0].clone();
+    let id = match last.as_str() {
+        "github" => "1",
+        "gitlab" => "2",
+        _ => "3",
+    };
+    let outcome = store
+        .unlink_account_of_user(&user.id, &last, id, &usable, false)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, UnlinkOutcome::Unlinked(_)), "{outcome:?}");
+    let outcome = store
+        .unlink_account_of_user(&user.id, "github", "999", &usable, false)
+        .await
+        .unwrap();
+    assert_eq!(outcome, UnlinkOutcome::NotLinked);
+}
+
 conformance!(
+    concurrent_unlinks_never_remove_the_last_usable_account,
     disabled_users_read_as_disabled_until_enabled,
     users_are_listed_by_id_a_page_at_a_time,
     linked_accounts_say_when_and_carry_no_tokens,
