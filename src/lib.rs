@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod email;
 pub mod error;
+pub mod forward_auth;
 pub mod http;
 pub mod log_output;
 pub mod pages;

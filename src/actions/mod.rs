@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod csrf;
 pub mod email;
 pub mod failure;
+pub mod forward_auth;
 pub mod issue;
 pub mod limits;
 pub mod linked_accounts;
@@ -201,6 +202,9 @@ pub struct AuthResponse {
     pub events: Vec<PendingEvent>,
     /// `Retry-After` in seconds (a 429).
     pub retry_after: Option<u64>,
+    /// More headers (forward-auth's identity headers). Names and values that are not valid
+    /// HTTP are dropped when the answer is written.
+    pub headers: Vec<(String, String)>,
 }
 
 impl AuthResponse {
@@ -213,6 +217,7 @@ impl AuthResponse {
             no_store: true,
             events: Vec::new(),
             retry_after: None,
+            headers: Vec::new(),
         }
     }
 

@@ -1,6 +1,6 @@
-//! The callbackUrl rule: a relative path or a URL on our own origin is followed; anything
-//! else goes to the `redirect` callback when there is one, and otherwise falls back to the
-//! configured `url`. Strings with control characters, backslashes or a scheme other than
+//! The callbackUrl rule: a relative path, a URL on our own origin, or one on a host of
+//! `redirect.allowedHosts` is followed; anything else goes to the `redirect` callback when
+//! there is one, and otherwise falls back to the configured `url`. Strings with control characters, backslashes or a scheme other than
 //! http(s) never pass as "ours".
 
 use std::sync::Arc;
@@ -40,6 +40,31 @@ fn same_origin(candidate: &str, origin: &str) -> Option<String> {
     (url.origin().ascii_serialization() == origin).then(|| url.to_string())
 }
 
+/// `candidate` as an http(s) URL on a host of `redirect.allowedHosts`: a pattern with a
+/// port allows that port, one without it the scheme's default port only.
+fn allowed_host(candidate: &str, allowed: &[String]) -> Option<String> {
+    if allowed.is_empty()
+        || candidate
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return None;
+    }
+    let url = Url::parse(candidate).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() {
+        return None;
+    }
+    let host = url.host_str()?;
+    let allowed = allowed.iter().any(|pattern| {
+        let (name, port) = match pattern.rsplit_once(':') {
+            Some((name, port)) => (name, port.parse::<u16>().ok()),
+            None => (pattern.as_str(), None),
+        };
+        crate::forward_auth::patterns::host_matches(name, host) && url.port() == port
+    });
+    allowed.then(|| url.to_string())
+}
+
 /// `resolve_callback_url` from an action on the async workers: a redirect script, when the
 /// config has one, runs on the blocking pool.
 pub async fn resolve_callback_url_off_workers(
@@ -71,6 +96,9 @@ pub fn resolve_callback_url(
         return format!("{}{candidate}", origin.origin);
     }
     if let Some(url) = same_origin(candidate, &origin.origin) {
+        return url;
+    }
+    if let Some(url) = allowed_host(candidate, &pipeline.config.redirect.allowed_hosts) {
         return url;
     }
     // A foreign URL: the redirect callback may allow it.
@@ -106,6 +134,38 @@ mod tests {
         for (candidate, expected) in cases {
             assert_eq!(is_safe_relative(candidate), expected, "{candidate:?}");
         }
+    }
+
+    #[test]
+    fn allowed_hosts_extend_the_rule_exactly() {
+        let allowed = [
+            "app.example.com".to_string(),
+            "*.apps.example.com".to_string(),
+            "127.0.0.1:8080".to_string(),
+        ];
+        let cases = [
+            ("https://app.example.com/x?y=1", true),
+            ("http://app.example.com/x", true),
+            ("https://app.example.com:8443/x", false),
+            ("https://a.apps.example.com/", true),
+            ("https://apps.example.com/", false),
+            ("https://app.example.com.evil.org/", false),
+            ("https://evil.org/?app.example.com", false),
+            ("https://user@app.example.com/", false),
+            ("javascript://app.example.com/%0aalert(1)", false),
+            ("http://127.0.0.1:8080/back", true),
+            ("http://127.0.0.1:8081/back", false),
+            ("http://127.0.0.1/back", false),
+            ("https://app.example.com\\@evil.org/", false),
+        ];
+        for (candidate, expected) in cases {
+            assert_eq!(
+                allowed_host(candidate, &allowed).is_some(),
+                expected,
+                "{candidate}"
+            );
+        }
+        assert_eq!(allowed_host("https://app.example.com/", &[]), None);
     }
 
     #[test]

@@ -64,6 +64,129 @@ pub struct Config {
     pub rate_limits: RateLimitsConfig,
     #[serde(default)]
     pub linking: LinkingConfig,
+    #[serde(default)]
+    pub redirect: RedirectConfig,
+    #[serde(default)]
+    pub forward_auth: ForwardAuthConfig,
+}
+
+/// Where a callbackUrl may lead besides `url`'s own origin.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RedirectConfig {
+    /// Hosts a callbackUrl may name (http or https): `app.example.com` (ports 80 and 443),
+    /// `app.example.com:8443` (that port), or `*.example.com` (any subdomain, not the
+    /// domain itself). For apps protected with forward-auth on other hosts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// `GET {basePath}/forward-auth`, for nginx `auth_request`, Caddy `forward_auth` and
+/// Traefik `forwardAuth`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ForwardAuthConfig {
+    /// Peers (addresses or CIDR ranges) whose `X-Original-*` / `X-Forwarded-*` headers
+    /// describe the original request; a request from any other peer is refused (403).
+    #[serde(default = "default_trusted_proxies")]
+    pub trusted_proxies: Vec<String>,
+    /// The identity headers a granted request carries to the upstream.
+    #[serde(default)]
+    pub headers: ForwardAuthHeaders,
+    /// For Caddy and Traefik (`X-Forwarded-Uri`): answer a request without a session with a
+    /// redirect to the sign-in page (the original URL as `callbackUrl`) instead of 401.
+    /// nginx's `auth_request` needs the 401 (see the README's `error_page 401` recipe).
+    #[serde(default)]
+    pub redirect_to_sign_in: bool,
+    /// Access rules, first match wins; a request no rule matches needs a session.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<AccessRule>,
+}
+
+impl Default for ForwardAuthConfig {
+    fn default() -> Self {
+        ForwardAuthConfig {
+            trusted_proxies: default_trusted_proxies(),
+            headers: ForwardAuthHeaders::default(),
+            redirect_to_sign_in: false,
+            rules: Vec::new(),
+        }
+    }
+}
+
+fn default_trusted_proxies() -> Vec<String> {
+    vec!["127.0.0.0/8".into(), "::1/128".into()]
+}
+
+/// Header names for the upstream.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ForwardAuthHeaders {
+    /// The user's id (`session.user.id`), else their email.
+    #[serde(default = "default_user_header")]
+    pub user: String,
+    #[serde(default = "default_email_header")]
+    pub email: String,
+    #[serde(default = "default_name_header")]
+    pub name: String,
+}
+
+impl Default for ForwardAuthHeaders {
+    fn default() -> Self {
+        ForwardAuthHeaders {
+            user: default_user_header(),
+            email: default_email_header(),
+            name: default_name_header(),
+        }
+    }
+}
+
+fn default_user_header() -> String {
+    "X-Auth-Request-User".into()
+}
+
+fn default_email_header() -> String {
+    "X-Auth-Request-Email".into()
+}
+
+fn default_name_header() -> String {
+    "X-Auth-Request-Name".into()
+}
+
+/// Who may pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Everyone, signed in or not.
+    Anonymous,
+    /// Anyone with a session.
+    Session,
+    /// Whoever the rule's `authorize` script allows (it runs with or without a session).
+    Script,
+    /// No one.
+    Deny,
+}
+
+/// One access rule: what it matches (every field it sets must match) and who may pass.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AccessRule {
+    /// `app.example.com` or `*.example.com`; any host when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+    /// Paths, where `*` matches any run of characters: `/public/*`, `/health`; any path when
+    /// empty. The query string is not part of the path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// `GET`, `POST`, ...; any method when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+    pub access: Access,
+    /// With `access: script`: gets `user`, `session` (both `()` without a session) and
+    /// `request` (`method, host, path, uri, proto`), and returns `true`, `false`, or
+    /// `#{allow: bool, headers: #{name: value}}` (extra headers for the upstream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize: Option<ScriptSource>,
 }
 
 /// Linking another provider account to a signed-in user.

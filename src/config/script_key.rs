@@ -100,6 +100,8 @@ pub enum ScriptKey {
     Event(Event),
     /// A script of the provider at this position of the merged `providers` list.
     Provider(usize, ProviderScript),
+    /// The `authorize` script of the forward-auth access rule at this position.
+    AccessRule(usize),
 }
 
 impl ScriptKey {
@@ -111,6 +113,7 @@ impl ScriptKey {
             ScriptKey::Provider(index, script) => {
                 format!("/providers/{index}/{}", script.field())
             }
+            ScriptKey::AccessRule(index) => format!("/forwardAuth/rules/{index}/authorize"),
         }
     }
 
@@ -145,6 +148,7 @@ impl ScriptKey {
             ScriptKey::Provider(_, ProviderScript::SendVerificationRequest) => {
                 &["identifier", "url", "expires", "provider", "message"]
             }
+            ScriptKey::AccessRule(_) => &["user", "session", "request"],
         }
     }
 }
@@ -157,6 +161,7 @@ impl fmt::Display for ScriptKey {
             ScriptKey::Provider(index, script) => {
                 write!(f, "providers[{index}].{}", script.field())
             }
+            ScriptKey::AccessRule(index) => write!(f, "forwardAuth.rules[{index}].authorize"),
         }
     }
 }

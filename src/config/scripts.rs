@@ -141,6 +141,7 @@ pub fn script_source(config: &Config, key: ScriptKey) -> Option<&ScriptSource> {
             Event::UnlinkAccount => events.unlink_account.as_ref(),
             Event::Session => events.session.as_ref(),
         },
+        ScriptKey::AccessRule(index) => config.forward_auth.rules.get(index)?.authorize.as_ref(),
         ScriptKey::Provider(index, script) => {
             let provider = config.providers.get(index)?;
             match script {
@@ -163,9 +164,11 @@ pub fn configured_scripts(config: &Config) -> Vec<(ScriptKey, &ScriptSource)> {
             .into_iter()
             .map(move |script| ScriptKey::Provider(index, script))
     });
+    let rules = (0..config.forward_auth.rules.len()).map(ScriptKey::AccessRule);
     callbacks
         .chain(events)
         .chain(providers)
+        .chain(rules)
         .filter_map(|key| Some((key, script_source(config, key)?)))
         .collect()
 }

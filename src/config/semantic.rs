@@ -71,6 +71,7 @@ pub fn check_semantics(
     check_pages(config, &mut checker);
     check_page_look(config, &mut checker);
     check_management(config, &mut checker);
+    check_forward_auth(config, &mut checker);
     check_passwords(config, &mut checker);
     check_server(config, &mut checker);
     checker.diagnostics
@@ -889,6 +890,82 @@ fn check_management(config: &Config, checker: &mut Checker<'_>) {
             "/server/admin/bearerToken",
             format!("must be at least {MIN_SECRET_BYTES} characters (value hidden)"),
         );
+    }
+}
+
+/// `redirect.allowedHosts` and `forwardAuth`: patterns, proxies, header names, rules.
+fn check_forward_auth(config: &Config, checker: &mut Checker<'_>) {
+    use crate::forward_auth::parse_net;
+    use crate::forward_auth::patterns::is_host_pattern;
+    for (index, host) in config.redirect.allowed_hosts.iter().enumerate() {
+        if !is_host_pattern(host) {
+            checker.error(
+                &format!("/redirect/allowedHosts/{index}"),
+                format!("expected a host such as `app.example.com`, `app.example.com:8443` or `*.example.com`, found {}", quoted(host)),
+            );
+        }
+    }
+    let forward_auth = &config.forward_auth;
+    for (index, entry) in forward_auth.trusted_proxies.iter().enumerate() {
+        if parse_net(entry).is_none() {
+            checker.error(
+                &format!("/forwardAuth/trustedProxies/{index}"),
+                format!(
+                    "expected an address or a CIDR range such as `10.0.0.0/8`, found {}",
+                    quoted(entry)
+                ),
+            );
+        }
+    }
+    let names = &forward_auth.headers;
+    for (key, name) in [
+        ("user", &names.user),
+        ("email", &names.email),
+        ("name", &names.name),
+    ] {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            checker.error(
+                &format!("/forwardAuth/headers/{key}"),
+                format!("not a header name: {}", quoted(name)),
+            );
+        }
+    }
+    for (index, rule) in forward_auth.rules.iter().enumerate() {
+        let at = |field: &str| format!("/forwardAuth/rules/{index}/{field}");
+        for host in &rule.hosts {
+            if host.contains(':') || !is_host_pattern(host) {
+                checker.error(
+                    &at("hosts"),
+                    format!("expected a host such as `app.example.com` or `*.example.com` (no port), found {}", quoted(host)),
+                );
+            }
+        }
+        for path in &rule.paths {
+            if !(path.starts_with('/') || path.starts_with('*')) {
+                checker.error(
+                    &at("paths"),
+                    format!(
+                        "expected a path starting with `/` (or `*`), found {}",
+                        quoted(path)
+                    ),
+                );
+            }
+        }
+        for method in &rule.methods {
+            if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+                checker.error(&at("methods"), format!("not a method: {}", quoted(method)));
+            }
+        }
+        match (rule.access, &rule.authorize) {
+            (super::model::Access::Script, None) => checker.error(
+                &at("access"),
+                "`access: script` needs an `authorize` script",
+            ),
+            (access, Some(_)) if access != super::model::Access::Script => {
+                checker.error(&at("authorize"), "is only run with `access: script`")
+            }
+            _ => {}
+        }
     }
 }
 

@@ -149,6 +149,17 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
     if let Some(seconds) = response.retry_after {
         builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
     }
+    for (name, value) in &response.headers {
+        match (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                builder.append_header((name, value));
+            }
+            _ => tracing::warn!(header = %name, "dropped a header that is not valid HTTP"),
+        }
+    }
     if let Some(location) = &response.location
         && let Ok(value) = HeaderValue::from_str(location)
     {

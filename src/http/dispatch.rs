@@ -56,6 +56,11 @@ pub async fn dispatch(
     // Account and session management: `unlink/<id>` names an account's provider, which
     // need not be configured any more.
     let managed = match (method.as_str(), action) {
+        ("GET", "forward-auth") => {
+            let original =
+                super::original_request::original_request(&request, &pipeline.trusted_proxies);
+            Some(actions::forward_auth::decide(&auth, &pipeline, original).await)
+        }
         ("GET", "accounts") => Some(actions::linked_accounts::list(&auth, &pipeline).await),
         ("GET", "sessions") => Some(actions::user_sessions::list(&auth, &pipeline).await),
         ("POST", "sessions/revoke") => Some(actions::user_sessions::revoke(&auth, &pipeline).await),

@@ -11,6 +11,7 @@ mod cookie_limit;
 mod dispatch;
 mod health;
 mod origin;
+mod original_request;
 mod providers;
 mod request_log;
 mod responses;

@@ -18,6 +18,7 @@ use crate::config::{
 };
 use crate::email::sender::EmailSender;
 use crate::error::AuthError;
+use crate::forward_auth::TrustedProxies;
 use crate::pages::Pages;
 use crate::providers::discovery::ProviderRuntime;
 use crate::rate_limit::RateLimiter;
@@ -144,6 +145,8 @@ pub struct Pipeline {
     pub revocations: Option<Arc<RevocationCache>>,
     /// The built-in pages' templates, wording and theme.
     pub pages: Pages,
+    /// The peers whose forward-auth headers are believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -238,6 +241,7 @@ impl Pipeline {
             rate_limiter: None,
             revocations: None,
             pages,
+            trusted_proxies: TrustedProxies::new(&config.forward_auth.trusted_proxies),
             config: Arc::new(config),
         })
     }

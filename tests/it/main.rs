@@ -13,6 +13,7 @@ mod dropin_providers;
 mod email_flow;
 mod email_link_expiry;
 mod examples_and_presets;
+mod forward_auth;
 mod hostile_requests;
 mod http_endpoints;
 mod in_chromium;

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod databases;
 pub mod fake_idp;
 pub mod idp;
+pub mod proxies;
 pub mod smtp;
 
 pub use browser::Browser;
