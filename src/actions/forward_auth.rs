@@ -19,6 +19,7 @@ use super::pages::{sign_in_page_url, with_query};
 use super::{AuthRequest, AuthResponse, Body, off_workers};
 use crate::config::model::Access;
 use crate::config::script_key::ScriptKey;
+use crate::forward_auth::session_cache::key_of;
 use crate::forward_auth::{DEFAULT_ACCESS, OriginalRequest, Style, matching_rule};
 use crate::pipeline::Pipeline;
 
@@ -66,12 +67,40 @@ pub async fn decide(
         return unauthenticated(request, pipeline, &original);
     }
     // With a session, or a script that let an anonymous request through.
-    with_headers(identity(pipeline, session.as_ref()), &extra)
+    with_headers(pipeline, identity(pipeline, session.as_ref()), &extra)
 }
 
 /// The session `GET /session` would answer, `None` without one, or the status to pass on
-/// (503 while the store is unreachable).
+/// (503 while the store is unreachable); reused for up to `session.revocationStaleness`
+/// (`forward_auth::session_cache`).
 async fn read_session(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+) -> Result<Option<Value>, u16> {
+    let policy = request.cookie_policy(pipeline);
+    let (session_name, csrf_name) = (&policy.session_token.name, &policy.csrf_token.name);
+    let key = key_of(&request.cookies.found, |name| {
+        name == csrf_name || name.starts_with(session_name.as_str())
+    });
+    let Some(key) = key.filter(|_| request.cookies.ambiguous.is_empty()) else {
+        return read_session_now(request, pipeline).await;
+    };
+    let ttl = pipeline.config.session.revocation_staleness.as_std();
+    let epoch = pipeline
+        .revocations
+        .as_ref()
+        .map_or(0, |cache| cache.epoch());
+    if let Some(session) = pipeline.forward_auth_sessions.get(&key, ttl, epoch) {
+        return Ok(session);
+    }
+    let session = read_session_now(request, pipeline).await?;
+    pipeline
+        .forward_auth_sessions
+        .put(key, session.clone(), epoch);
+    Ok(session)
+}
+
+async fn read_session_now(
     request: &AuthRequest,
     pipeline: &Arc<Pipeline>,
 ) -> Result<Option<Value>, u16> {
@@ -124,8 +153,42 @@ fn identity(pipeline: &Pipeline, session: Option<&Value>) -> AuthResponse {
     response
 }
 
-fn with_headers(mut response: AuthResponse, extra: &Map<String, Value>) -> AuthResponse {
+/// Headers a rule's script may not set: the identity headers (authgate's alone), and what
+/// would change the answer itself rather than inform the upstream.
+const RESERVED_HEADERS: [&str; 15] = [
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+    "content-type",
+    "set-cookie",
+    "location",
+    "www-authenticate",
+    "host",
+    "cookie",
+    "authorization",
+    "proxy-authenticate",
+];
+
+fn with_headers(
+    pipeline: &Pipeline,
+    mut response: AuthResponse,
+    extra: &Map<String, Value>,
+) -> AuthResponse {
+    let names = &pipeline.config.forward_auth.headers;
+    let identity = [&names.user, &names.email, &names.name];
     for (name, value) in extra {
+        let lower = name.to_ascii_lowercase();
+        if RESERVED_HEADERS.contains(&lower.as_str())
+            || lower.starts_with("proxy-")
+            || identity.iter().any(|own| own.eq_ignore_ascii_case(name))
+        {
+            tracing::warn!(header = %name, "a forward-auth rule script may not set this header; dropped");
+            continue;
+        }
         let value = match value {
             Value::String(text) => text.clone(),
             other => other.to_string(),

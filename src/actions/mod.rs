@@ -3,6 +3,7 @@
 //! events to run afterwards) goes out. `http/` translates to and from actix-web; tests can
 //! call these directly.
 
+pub mod access_tokens;
 pub mod accounts;
 pub mod callbacks;
 pub mod credentials;
@@ -10,6 +11,7 @@ pub mod csrf;
 pub mod email;
 pub mod failure;
 pub mod forward_auth;
+pub mod introspection;
 pub mod issue;
 pub mod limits;
 pub mod linked_accounts;
@@ -86,6 +88,8 @@ pub struct AuthRequest {
     pub client_ip: Option<std::net::IpAddr>,
     /// The `User-Agent`, shortened and without control characters, for the session list.
     pub user_agent: Option<String>,
+    /// The `Authorization` header (client authentication at `/introspect`).
+    pub authorization: Option<String>,
 }
 
 impl AuthRequest {

@@ -51,7 +51,10 @@ fn allowed_host(candidate: &str, allowed: &[String]) -> Option<String> {
         return None;
     }
     let url = Url::parse(candidate).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() {
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return None;
     }
     let host = url.host_str()?;
@@ -98,7 +101,10 @@ pub fn resolve_callback_url(
     if let Some(url) = same_origin(candidate, &origin.origin) {
         return url;
     }
-    if let Some(url) = allowed_host(candidate, &pipeline.config.redirect.allowed_hosts) {
+    if let Some(url) = allowed_host(candidate, &pipeline.config.redirect.allowed_hosts)
+        // An https site never sends its users on to plain http.
+        .filter(|url| !(pipeline.base_url.starts_with("https://") && url.starts_with("http://")))
+    {
         return url;
     }
     // A foreign URL: the redirect callback may allow it.
@@ -152,6 +158,7 @@ mod tests {
             ("https://app.example.com.evil.org/", false),
             ("https://evil.org/?app.example.com", false),
             ("https://user@app.example.com/", false),
+            ("https://:pw@app.example.com/", false),
             ("javascript://app.example.com/%0aalert(1)", false),
             ("http://127.0.0.1:8080/back", true),
             ("http://127.0.0.1:8081/back", false),

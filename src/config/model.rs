@@ -68,6 +68,66 @@ pub struct Config {
     pub redirect: RedirectConfig,
     #[serde(default)]
     pub forward_auth: ForwardAuthConfig,
+    /// `GET {basePath}/token`: short-lived access tokens for APIs. Off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_tokens: Option<AccessTokensConfig>,
+    /// `POST {basePath}/introspect` (RFC 7662) for these clients. Off when empty.
+    #[serde(default)]
+    pub introspection: IntrospectionConfig,
+    /// Cross-origin use of the JSON endpoints. Off by default.
+    #[serde(default)]
+    pub cors: CorsConfig,
+}
+
+/// Access tokens: JWTs (`typ: at+jwt`) signed with the asymmetric `jwt.keys`, verifiable
+/// offline against `{basePath}/jwks`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AccessTokensConfig {
+    /// The `aud` claim: the API the tokens are for.
+    pub audience: String,
+    /// How long a token is valid (at most 1h).
+    #[serde(default = "default_access_token_lifetime")]
+    pub lifetime: Duration,
+    /// Shapes the claims: gets `claims` (`iss, sub, aud, iat, exp, jti, sid, name, email`),
+    /// `session` and `user`, and returns the claims. `iss`, `sub`, `aud`, `iat`, `exp`,
+    /// `jti` and `sid` stay what authgate set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<ScriptSource>,
+}
+
+fn default_access_token_lifetime() -> Duration {
+    Duration::from_seconds(300)
+}
+
+/// Who may introspect tokens.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IntrospectionConfig {
+    /// Clients, authenticated with HTTP Basic (or `client_id`/`client_secret` form fields).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<IntrospectionClient>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IntrospectionClient {
+    pub id: String,
+    /// 32 or more characters, from the environment: `${API_GATEWAY_SECRET}`.
+    pub secret: SecretString,
+}
+
+/// CORS for `{basePath}/...`: which other origins may call it from a browser.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CorsConfig {
+    /// Exact origins (`https://spa.example.com`); none by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
+    /// Let those origins send cookies (`credentials: "include"`), as the browser client
+    /// does. Default true.
+    #[serde(default = "default_true")]
+    pub allow_credentials: bool,
 }
 
 /// Where a callbackUrl may lead besides `url`'s own origin.

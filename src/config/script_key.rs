@@ -102,6 +102,8 @@ pub enum ScriptKey {
     Provider(usize, ProviderScript),
     /// The `authorize` script of the forward-auth access rule at this position.
     AccessRule(usize),
+    /// `accessTokens.claims`.
+    AccessTokenClaims,
 }
 
 impl ScriptKey {
@@ -114,6 +116,7 @@ impl ScriptKey {
                 format!("/providers/{index}/{}", script.field())
             }
             ScriptKey::AccessRule(index) => format!("/forwardAuth/rules/{index}/authorize"),
+            ScriptKey::AccessTokenClaims => "/accessTokens/claims".to_string(),
         }
     }
 
@@ -149,6 +152,7 @@ impl ScriptKey {
                 &["identifier", "url", "expires", "provider", "message"]
             }
             ScriptKey::AccessRule(_) => &["user", "session", "request"],
+            ScriptKey::AccessTokenClaims => &["claims", "session", "user"],
         }
     }
 }
@@ -162,6 +166,7 @@ impl fmt::Display for ScriptKey {
                 write!(f, "providers[{index}].{}", script.field())
             }
             ScriptKey::AccessRule(index) => write!(f, "forwardAuth.rules[{index}].authorize"),
+            ScriptKey::AccessTokenClaims => f.write_str("accessTokens.claims"),
         }
     }
 }

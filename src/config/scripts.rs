@@ -142,6 +142,7 @@ pub fn script_source(config: &Config, key: ScriptKey) -> Option<&ScriptSource> {
             Event::Session => events.session.as_ref(),
         },
         ScriptKey::AccessRule(index) => config.forward_auth.rules.get(index)?.authorize.as_ref(),
+        ScriptKey::AccessTokenClaims => config.access_tokens.as_ref()?.claims.as_ref(),
         ScriptKey::Provider(index, script) => {
             let provider = config.providers.get(index)?;
             match script {
@@ -169,6 +170,7 @@ pub fn configured_scripts(config: &Config) -> Vec<(ScriptKey, &ScriptSource)> {
         .chain(events)
         .chain(providers)
         .chain(rules)
+        .chain(std::iter::once(ScriptKey::AccessTokenClaims))
         .filter_map(|key| Some((key, script_source(config, key)?)))
         .collect()
 }

@@ -72,6 +72,7 @@ pub fn check_semantics(
     check_page_look(config, &mut checker);
     check_management(config, &mut checker);
     check_forward_auth(config, &mut checker);
+    check_tokens_and_cors(config, &mut checker);
     check_passwords(config, &mut checker);
     check_server(config, &mut checker);
     checker.diagnostics
@@ -965,6 +966,55 @@ fn check_forward_auth(config: &Config, checker: &mut Checker<'_>) {
                 checker.error(&at("authorize"), "is only run with `access: script`")
             }
             _ => {}
+        }
+    }
+}
+
+/// Access tokens, introspection clients and CORS origins.
+fn check_tokens_and_cors(config: &Config, checker: &mut Checker<'_>) {
+    if let Some(tokens) = &config.access_tokens {
+        if !config.jwt.algorithm.is_asymmetric() {
+            checker.error(
+                "/accessTokens",
+                "access tokens are signed with the asymmetric `jwt.keys`: set `jwt.algorithm` (ES256, RS256, ...) and `jwt.keys`",
+            );
+        }
+        if tokens.audience.trim().is_empty() {
+            checker.error(
+                "/accessTokens/audience",
+                "must name the API the tokens are for",
+            );
+        }
+        let lifetime = tokens.lifetime.seconds();
+        if lifetime == 0 || lifetime > 3600 {
+            checker.error("/accessTokens/lifetime", "must be between 1s and 1h");
+        }
+    }
+    let clients = &config.introspection.clients;
+    for (index, client) in clients.iter().enumerate() {
+        if client.secret.expose().len() < MIN_SECRET_BYTES {
+            checker.error(
+                &format!("/introspection/clients/{index}/secret"),
+                format!("must be at least {MIN_SECRET_BYTES} characters (value hidden)"),
+            );
+        }
+        if clients[..index].iter().any(|other| other.id == client.id) {
+            checker.error(
+                &format!("/introspection/clients/{index}/id"),
+                format!("{} is listed twice", quoted(&client.id)),
+            );
+        }
+    }
+    for (index, origin) in config.cors.allowed_origins.iter().enumerate() {
+        let exact = url::Url::parse(origin).is_ok_and(|url| {
+            matches!(url.scheme(), "http" | "https")
+                && url.origin().ascii_serialization() == *origin
+        });
+        if !exact {
+            checker.error(
+                &format!("/cors/allowedOrigins/{index}"),
+                format!("expected an origin such as `https://spa.example.com` (no path, no trailing slash), found {}", quoted(origin)),
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 //! `actions::forward_auth`.
 
 pub mod patterns;
+pub mod session_cache;
 
 use std::net::IpAddr;
 

@@ -135,6 +135,11 @@ pub fn auth_request(
         },
         client_ip: client_ip(request, pipeline),
         user_agent: user_agent(request),
+        authorization: request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string),
     })
 }
 

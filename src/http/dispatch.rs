@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth_request::{auth_request, http_response};
-use super::{client_script, providers, responses};
+use super::{client_script, cors, providers, responses};
 use crate::actions::{self, AuthRequest, AuthResponse, SetCookie};
 use crate::config::ProviderKind;
 use crate::error::{AuthError, ErrorCode};
@@ -26,12 +26,34 @@ fn with_cookie(mut response: AuthResponse, cookie: Option<SetCookie>) -> AuthRes
     response
 }
 
+/// Every request outside the fixed routes: CORS around the action.
 pub async fn dispatch(
     request: HttpRequest,
     body: web::Bytes,
     live: web::Data<LiveConfig>,
 ) -> HttpResponse {
     let pipeline = live.snapshot();
+    let under_base_path = action_of(request.path(), &pipeline.base_path).is_some();
+    let origin = under_base_path
+        .then(|| cors::allowed_origin(&request, &pipeline))
+        .flatten();
+    if let (Some(origin), &Method::OPTIONS) = (origin.clone(), request.method()) {
+        return cors::preflight(origin, &pipeline);
+    }
+    let mut response = dispatch_action(&request, body, &pipeline).await;
+    if let Some(origin) = origin {
+        cors::decorate(&mut response, origin, &pipeline);
+    }
+    response
+}
+
+async fn dispatch_action(
+    request: &HttpRequest,
+    body: web::Bytes,
+    pipeline: &Arc<Pipeline>,
+) -> HttpResponse {
+    let pipeline = pipeline.clone();
+    let request = request.clone();
     let Some(action) = action_of(request.path(), &pipeline.base_path) else {
         return HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
@@ -61,6 +83,8 @@ pub async fn dispatch(
                 super::original_request::original_request(&request, &pipeline.trusted_proxies);
             Some(actions::forward_auth::decide(&auth, &pipeline, original).await)
         }
+        ("GET", "token") => Some(actions::access_tokens::issue(&auth, &pipeline).await),
+        ("POST", "introspect") => Some(actions::introspection::introspect(&auth, &pipeline).await),
         ("GET", "accounts") => Some(actions::linked_accounts::list(&auth, &pipeline).await),
         ("GET", "sessions") => Some(actions::user_sessions::list(&auth, &pipeline).await),
         ("POST", "sessions/revoke") => Some(actions::user_sessions::revoke(&auth, &pipeline).await),

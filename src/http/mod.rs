@@ -8,6 +8,7 @@ mod admin_api;
 mod auth_request;
 mod client_script;
 mod cookie_limit;
+mod cors;
 mod dispatch;
 mod health;
 mod origin;

@@ -147,6 +147,8 @@ pub struct Pipeline {
     pub pages: Pages,
     /// The peers whose forward-auth headers are believed.
     pub trusted_proxies: TrustedProxies,
+    /// The sessions forward-auth read recently.
+    pub forward_auth_sessions: crate::forward_auth::session_cache::SessionCache,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -242,6 +244,7 @@ impl Pipeline {
             revocations: None,
             pages,
             trusted_proxies: TrustedProxies::new(&config.forward_auth.trusted_proxies),
+            forward_auth_sessions: Default::default(),
             config: Arc::new(config),
         })
     }

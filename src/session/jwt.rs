@@ -33,12 +33,39 @@ pub enum TokenError {
     Encode(String),
 }
 
-/// Claims plus the standard times, ready to encode.
+/// The `typ` header of access tokens (RFC 9068). A session read refuses a token of this
+/// type, and an access token read wants it, so neither passes for the other.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// Claims plus the standard times, ready to encode, as a session token.
 pub fn encode(
     keys: &TokenKeys,
     claims: &Map<String, Value>,
     now: SystemTime,
     max_age: Duration,
+) -> Result<String, TokenError> {
+    encode_typed(keys, claims, now, max_age, "JWT")
+}
+
+/// An access token: signed only (never encrypted), `typ: at+jwt`.
+pub fn encode_access_token(
+    keys: &TokenKeys,
+    claims: &Map<String, Value>,
+    now: SystemTime,
+    lifetime: Duration,
+) -> Result<String, TokenError> {
+    if !matches!(keys, TokenKeys::Signed { .. }) {
+        return Err(TokenError::Encode("access tokens need signing keys".into()));
+    }
+    encode_typed(keys, claims, now, lifetime, ACCESS_TOKEN_TYPE)
+}
+
+fn encode_typed(
+    keys: &TokenKeys,
+    claims: &Map<String, Value>,
+    now: SystemTime,
+    max_age: Duration,
+    typ: &str,
 ) -> Result<String, TokenError> {
     let mut claims = claims.clone();
     for reserved in ["iat", "exp", "nbf", "jti"] {
@@ -64,7 +91,7 @@ pub fn encode(
             signer, signer_kid, ..
         } => {
             let mut header = JwsHeader::new();
-            header.set_token_type("JWT");
+            header.set_token_type(typ);
             if let Some(kid) = signer_kid {
                 header.set_key_id(kid.clone());
             }
@@ -96,6 +123,14 @@ fn header_field(token: &str, field: &str) -> Option<String> {
         .claim(field)
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+/// Whether a token's `typ` header names an access token.
+fn is_access_token(token: &str) -> bool {
+    header_field(token, "typ").is_some_and(|typ| {
+        let typ = typ.to_ascii_lowercase();
+        typ == ACCESS_TOKEN_TYPE || typ == "application/at+jwt"
+    })
 }
 
 fn decode_signed(token: &str, verifiers: &[VerifyingKey]) -> Result<JwtPayload, TokenError> {
@@ -159,8 +194,34 @@ fn check_time_claims(claims: &Map<String, Value>) -> Result<(), TokenError> {
     Ok(())
 }
 
-/// Verifies (or decrypts) a token and checks its times; returns its claims.
+/// Verifies (or decrypts) a session token and checks its times; returns its claims. An
+/// access token is not a session token.
 pub fn decode(
+    keys: &TokenKeys,
+    token: &str,
+    now: SystemTime,
+) -> Result<Map<String, Value>, TokenError> {
+    if is_access_token(token) {
+        return Err(TokenError::Invalid(
+            "an access token is not a session".into(),
+        ));
+    }
+    decode_any(keys, token, now)
+}
+
+/// Verifies an access token (`typ: at+jwt`, signed) and checks its times.
+pub fn decode_access_token(
+    keys: &TokenKeys,
+    token: &str,
+    now: SystemTime,
+) -> Result<Map<String, Value>, TokenError> {
+    if !is_access_token(token) || !matches!(keys, TokenKeys::Signed { .. }) {
+        return Err(TokenError::Invalid("not an access token".into()));
+    }
+    decode_any(keys, token, now)
+}
+
+fn decode_any(
     keys: &TokenKeys,
     token: &str,
     now: SystemTime,

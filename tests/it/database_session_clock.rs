@@ -30,6 +30,7 @@ fn request(token: &str) -> AuthRequest {
         redirect_as_json_header: false,
         client_ip: None,
         user_agent: None,
+        authorization: None,
         origin: RequestOrigin {
             origin: "http://127.0.0.1".into(),
             base_url: "http://127.0.0.1".into(),

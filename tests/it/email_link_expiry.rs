@@ -46,6 +46,7 @@ fn request(
         },
         client_ip: None,
         user_agent: None,
+        authorization: None,
     }
 }
 

@@ -30,7 +30,8 @@ forwardAuth:
       access: script
       authorize: |
         if user != () && user.email.ends_with(\"@example.com\") {{
-          #{{ allow: true, headers: #{{ \"X-Auth-Request-Role\": user.role }} }}
+          #{{ allow: true, headers: #{{ \"X-Auth-Request-Role\": user.role,
+              \"X-Auth-Request-User\": \"root\", \"Set-Cookie\": \"planted=1\" }} }}
         }} else {{ false }}
 ",
         fixture_config("credentials.yaml", port),
@@ -138,6 +139,33 @@ async fn a_visit_through(
     if copies_role {
         assert_eq!(team["headers"]["x-auth-request-role"], "admin", "{team}");
     }
+    // A script cannot set the identity headers.
+    assert_eq!(team["headers"]["x-auth-request-user"], "42", "{team}");
+
+    // Paths that could mean another path to the upstream than to the rules are refused;
+    // so is a client's attempt to describe the request itself.
+    for path in [
+        "/public/%2e%2e/admin/x",
+        "/public/..%2fadmin/x",
+        "/public/x/%2e%2e/%2e%2e/admin/x",
+        "/admin%2Fx",
+        "/admin;x/y",
+    ] {
+        let response = get(&Browser::new(server), &format!("{}{path}", proxy.base), &[]).await;
+        assert_ne!(response.status(), StatusCode::OK, "{path}");
+    }
+    for (name, value) in [
+        ("X-Original-URI", "/public/x"),
+        ("X-Forwarded-Uri", "/public/x"),
+    ] {
+        let response = get(
+            &Browser::new(server),
+            &format!("{}/admin/x", proxy.base),
+            &[(name, value), ("X-Original-Method", "GET")],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}");
+    }
     let denied = get(&browser, &format!("{}/admin/x", proxy.base), &[]).await;
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
 
@@ -151,7 +179,9 @@ async fn a_visit_through(
             &[
                 ("X-Auth-Request-User", "admin"),
                 ("X-Auth-Request-Email", "admin@example.com"),
+                ("X-Auth-Request-Name", "Admin"),
                 ("X-Auth-Request-Role", "admin"),
+                ("X_Auth_Request_User", "admin"),
             ],
         )
         .await,
@@ -161,7 +191,10 @@ async fn a_visit_through(
         .as_object()
         .unwrap()
         .iter()
-        .filter(|(name, value)| name.starts_with("x-auth-request") && *value != "")
+        .filter(|(name, value)| {
+            (name.starts_with("x-auth-request") || name.starts_with("x_auth_request"))
+                && *value != ""
+        })
         .collect();
     assert!(forged.is_empty(), "{public}");
     // Without a session the script denies.
@@ -287,4 +320,22 @@ forwardAuth:
     ] {
         assert!(report.contains(expected), "{expected}:\n{report}");
     }
+}
+
+#[tokio::test]
+async fn a_non_ascii_path_through_nginx_is_not_described_by_the_client() {
+    use std::io::{Read, Write};
+    let stage = stage();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", stage.nginx.port)).unwrap();
+    let mut request = b"GET /admin/\xff HTTP/1.1\r\nHost: 127.0.0.1\r\n".to_vec();
+    request.extend_from_slice(b"X-Forwarded-Uri: /public/x\r\nConnection: close\r\n\r\n");
+    stream.write_all(&request).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert_ne!(status, "200", "{answer}");
 }

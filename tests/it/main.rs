@@ -3,6 +3,7 @@
 
 mod support;
 
+mod access_tokens;
 mod account_management;
 mod built_in_pages;
 mod config_diagnostics;

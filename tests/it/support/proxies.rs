@@ -161,8 +161,11 @@ http {{
       proxy_set_header Content-Length \"\";
       proxy_set_header X-Original-URI $request_uri;
       proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header X-Forwarded-Host $host;
       proxy_set_header X-Forwarded-Proto $scheme;
+      # The other family of headers, should a client send it, goes.
+      proxy_set_header X-Forwarded-Uri \"\";
+      proxy_set_header X-Forwarded-Method \"\";
     }}
     location @signin {{
       return 302 {authgate}/api/auth/signin?callbackUrl=$scheme://$http_host$request_uri;
@@ -203,10 +206,9 @@ http {{
     pub fn caddy(port: u16, authgate_address: &str, upstream: u16) -> Proxy {
         require("/usr/bin/caddy");
         let dir = tempfile::tempdir().expect("caddy dir");
-        let strip: String = IDENTITY_HEADERS
-            .iter()
-            .map(|name| format!("    request_header -{name}\n"))
-            .collect();
+        // Every header of the identity family, dashed or underscored (some upstreams read
+        // `X_Auth_Request_User` as `X-Auth-Request-User`).
+        let strip = "    request_header -X-Auth-Request-*\n    request_header -X_Auth_Request_*\n";
         let config = format!(
             "{{
   admin off
@@ -217,6 +219,9 @@ http://127.0.0.1:{port} {{
     # The identity headers come from authgate only: a client's own copies go first.
 {strip}    forward_auth {authgate_address} {{
       uri /api/auth/forward-auth
+      # Caddy forwards what it does not overwrite: the nginx family goes.
+      header_up -X-Original-URI
+      header_up -X-Original-Method
       copy_headers {}
     }}
     reverse_proxy 127.0.0.1:{upstream}

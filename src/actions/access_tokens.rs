@@ -1,0 +1,145 @@
+//! `GET /token`: a short-lived access token for the signed-in user, for APIs. A JWT with
+//! `typ: at+jwt` signed with the asymmetric `jwt.keys` (so APIs verify it offline against
+//! `/jwks`), with `iss` (authgate's `{url}{basePath}`), `sub`, `aud`, `iat`, `exp`, `jti`,
+//! the session's `sid` (so introspection knows when its session was revoked), and claims an
+//! `accessTokens.claims` script shapes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::management::refusal;
+use super::session::{SessionCookie, session_cookie};
+use super::{AuthRequest, AuthResponse, Body, failure, off_workers};
+use crate::config::script_key::ScriptKey;
+use crate::error::AuthError;
+use crate::pipeline::Pipeline;
+use crate::session::jwt::encode_access_token;
+
+/// The claims authgate sets and a script cannot change.
+const REGISTERED: [&str; 7] = ["iss", "sub", "aud", "iat", "exp", "jti", "sid"];
+
+/// The issuer of access tokens: the configured `url` and base path, whatever host a request
+/// named.
+pub fn issuer(pipeline: &Pipeline) -> String {
+    format!("{}{}", pipeline.base_url, pipeline.base_path)
+}
+
+/// The session `GET /session` would answer, and the subject and `sid` of its cookie; `Err`
+/// is the answer to give instead.
+pub async fn session_and_subject(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+) -> Result<(Value, String, Option<String>), AuthResponse> {
+    let read = super::session::handle(request, pipeline, None).await;
+    let session = match (read.status, read.body) {
+        (200, Body::Json(session)) if session.get("user").is_some() => session,
+        (200, _) => return Err(refusal(401, "SessionRequired", "sign in first")),
+        (status, body) => {
+            return Err(AuthResponse {
+                status,
+                body,
+                ..AuthResponse::json(status, Value::Null)
+            });
+        }
+    };
+    let subject = match session_cookie(request, pipeline) {
+        Some(Ok(SessionCookie::Jwt(token))) => {
+            token.get("sub").and_then(Value::as_str).map(|sub| {
+                (
+                    sub.to_string(),
+                    token.get("sid").and_then(Value::as_str).map(str::to_string),
+                )
+            })
+        }
+        Some(Ok(SessionCookie::Database { token, store })) => {
+            match store.get_session_and_user(&token).await {
+                Ok(found) => found.map(|(_, user)| (user.id, None)),
+                Err(error) => return Err(failure::json(error.into())),
+            }
+        }
+        _ => None,
+    };
+    let Some((sub, sid)) = subject else {
+        return Err(refusal(401, "SessionRequired", "the session names no user"));
+    };
+    Ok((session, sub, sid))
+}
+
+/// `GET /token`.
+pub async fn issue(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthResponse {
+    let Some(config) = pipeline.config.access_tokens.clone() else {
+        return refusal(
+            404,
+            "NotEnabled",
+            "access tokens are off (`accessTokens` in the configuration)",
+        );
+    };
+    let (session, sub, sid) = match session_and_subject(request, pipeline).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!(issuer(pipeline)));
+    claims.insert("sub".into(), json!(sub));
+    claims.insert("aud".into(), json!(config.audience));
+    if let Some(sid) = &sid {
+        claims.insert("sid".into(), json!(sid));
+    }
+    for key in ["name", "email"] {
+        if let Some(value) = session["user"].get(key).filter(|value| value.is_string()) {
+            claims.insert(key.into(), value.clone());
+        }
+    }
+    let fixed = claims.clone();
+    let claims = if pipeline.has_script(ScriptKey::AccessTokenClaims) {
+        let worker = pipeline.clone();
+        let arguments = vec![
+            ("claims", Value::Object(claims)),
+            ("user", session["user"].clone()),
+            ("session", session),
+        ];
+        let shaped = off_workers(true, move || -> Result<Value, AuthError> {
+            let script = worker
+                .script(ScriptKey::AccessTokenClaims)?
+                .ok_or_else(|| AuthError::configuration("accessTokens.claims is missing"))?;
+            worker
+                .scripts_runtime
+                .call(script, &arguments)
+                .map_err(|error| AuthError::configuration(error.to_string()))
+        })
+        .await;
+        match shaped {
+            Ok(Ok(Value::Object(mut shaped))) => {
+                for key in REGISTERED {
+                    shaped.remove(key);
+                }
+                shaped.extend(fixed);
+                shaped
+            }
+            Ok(Ok(_)) => {
+                return failure::json(AuthError::configuration(
+                    "accessTokens.claims did not return a map",
+                ));
+            }
+            Ok(Err(error)) | Err(error) => return failure::json(error),
+        }
+    } else {
+        claims
+    };
+    let name = &request.cookie_policy(pipeline).session_token.name;
+    let Some(keys) = pipeline.session_keys.for_cookie(name) else {
+        return failure::json(AuthError::configuration("no signing keys"));
+    };
+    let lifetime = Duration::from_secs(config.lifetime.seconds());
+    match encode_access_token(keys, &claims, pipeline.clock.now(), lifetime) {
+        Ok(token) => AuthResponse::json(
+            200,
+            json!({ "access_token": token, "token_type": "Bearer", "expires_in": lifetime.as_secs() }),
+        ),
+        Err(error) => failure::json(AuthError::configuration(format!(
+            "cannot sign the access token: {error}"
+        ))),
+    }
+}
