@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::management::refusal;
 use super::session::{SessionCookie, session_cookie};
+use super::session_state::{Standing, jwt_standing};
 use super::{AuthRequest, AuthResponse, Body, failure, off_workers};
 use crate::config::script_key::ScriptKey;
 use crate::error::AuthError;
@@ -18,7 +19,17 @@ use crate::pipeline::Pipeline;
 use crate::session::jwt::encode_access_token;
 
 /// The claims authgate sets and a script cannot change.
-const REGISTERED: [&str; 7] = ["iss", "sub", "aud", "iat", "exp", "jti", "sid"];
+const REGISTERED: [&str; 9] = [
+    "iss",
+    "sub",
+    "aud",
+    "iat",
+    "exp",
+    "jti",
+    "sid",
+    "active",
+    "token_type",
+];
 
 /// The issuer of access tokens: the configured `url` and base path, whatever host a request
 /// named.
@@ -26,33 +37,32 @@ pub fn issuer(pipeline: &Pipeline) -> String {
     format!("{}{}", pipeline.base_url, pipeline.base_path)
 }
 
-/// The session `GET /session` would answer, and the subject and `sid` of its cookie; `Err`
-/// is the answer to give instead.
+/// The session `GET /session` would answer (with the cookies that read wrote), and the
+/// subject and `sid` of its cookie; `Err` is the answer to give instead. The subject is
+/// the owner the store recorded for a tracked JWT session (`credentials:<provider>:<id>`
+/// for a credentials user of a script) or a database session's user: an untracked JWT's
+/// `sub` could be any id a script made up, and names no one.
 pub async fn session_and_subject(
     request: &AuthRequest,
     pipeline: &Arc<Pipeline>,
-) -> Result<(Value, String, Option<String>), AuthResponse> {
+) -> Result<(AuthResponse, Value, String, Option<String>), AuthResponse> {
     let read = super::session::handle(request, pipeline, None).await;
-    let session = match (read.status, read.body) {
-        (200, Body::Json(session)) if session.get("user").is_some() => session,
+    let session = match (read.status, &read.body) {
+        (200, Body::Json(session)) if session.get("user").is_some() => session.clone(),
         (200, _) => return Err(refusal(401, "SessionRequired", "sign in first")),
-        (status, body) => {
-            return Err(AuthResponse {
-                status,
-                body,
-                ..AuthResponse::json(status, Value::Null)
-            });
-        }
+        _ => return Err(read),
     };
     let subject = match session_cookie(request, pipeline) {
-        Some(Ok(SessionCookie::Jwt(token))) => {
-            token.get("sub").and_then(Value::as_str).map(|sub| {
-                (
-                    sub.to_string(),
-                    token.get("sid").and_then(Value::as_str).map(str::to_string),
-                )
-            })
-        }
+        Some(Ok(SessionCookie::Jwt(token))) => match jwt_standing(pipeline, &token).await {
+            Ok(Standing::Active {
+                status: Some(status),
+            }) => Some((
+                status.user_id,
+                token.get("sid").and_then(Value::as_str).map(str::to_string),
+            )),
+            Ok(_) => None,
+            Err(error) => return Err(failure::json(error)),
+        },
         Some(Ok(SessionCookie::Database { token, store })) => {
             match store.get_session_and_user(&token).await {
                 Ok(found) => found.map(|(_, user)| (user.id, None)),
@@ -62,9 +72,13 @@ pub async fn session_and_subject(
         _ => None,
     };
     let Some((sub, sid)) = subject else {
-        return Err(refusal(401, "SessionRequired", "the session names no user"));
+        return Err(refusal(
+            401,
+            "SessionRequired",
+            "the session names no user the store knows",
+        ));
     };
-    Ok((session, sub, sid))
+    Ok((read, session, sub, sid))
 }
 
 /// `GET /token`.
@@ -76,7 +90,7 @@ pub async fn issue(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRespo
             "access tokens are off (`accessTokens` in the configuration)",
         );
     };
-    let (session, sub, sid) = match session_and_subject(request, pipeline).await {
+    let (read, session, sub, sid) = match session_and_subject(request, pipeline).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
@@ -134,10 +148,15 @@ pub async fn issue(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRespo
     };
     let lifetime = Duration::from_secs(config.lifetime.seconds());
     match encode_access_token(keys, &claims, pipeline.clock.now(), lifetime) {
-        Ok(token) => AuthResponse::json(
-            200,
-            json!({ "access_token": token, "token_type": "Bearer", "expires_in": lifetime.as_secs() }),
-        ),
+        Ok(token) => {
+            let mut answer = AuthResponse::json(
+                200,
+                json!({ "access_token": token, "token_type": "Bearer", "expires_in": lifetime.as_secs() }),
+            );
+            // The session read may have re-issued the cookie (a refreshed provider token).
+            answer.cookies = read.cookies;
+            answer
+        }
         Err(error) => failure::json(AuthError::configuration(format!(
             "cannot sign the access token: {error}"
         ))),

@@ -43,20 +43,23 @@ fn presented_client(request: &AuthRequest) -> Option<(String, String)> {
     ))
 }
 
-fn client_is_known(pipeline: &Pipeline, request: &AuthRequest) -> bool {
-    let Some((id, secret)) = presented_client(request) else {
-        return false;
-    };
+/// The client the request authenticates as: `Some(may it see session tokens)`.
+fn known_client(pipeline: &Pipeline, request: &AuthRequest) -> Option<bool> {
+    let (id, secret) = presented_client(request)?;
     // Every client is compared, so the time taken does not say which ids exist.
     pipeline
         .config
         .introspection
         .clients
         .iter()
-        .fold(false, |known, client| {
+        .fold(None, |known, client| {
             let id_matches = constant_time_eq(&client.id, &id);
             let secret_matches = constant_time_eq(client.secret.expose(), &secret);
-            known | (id_matches & secret_matches)
+            if id_matches & secret_matches {
+                Some(client.session_tokens)
+            } else {
+                known
+            }
         })
 }
 
@@ -69,33 +72,33 @@ pub async fn introspect(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> Auth
             "introspection is off (`introspection.clients` in the configuration)",
         );
     }
-    if !client_is_known(pipeline, request) {
+    let Some(sees_sessions) = known_client(pipeline, request) else {
         let mut answer = AuthResponse::json(401, json!({ "error": "invalid_client" }));
         answer.headers.push((
             "WWW-Authenticate".into(),
             "Basic realm=\"introspect\"".into(),
         ));
         return answer;
-    }
+    };
     let Some(token) = request.form.get("token").filter(|token| !token.is_empty()) else {
         return AuthResponse::json(400, json!({ "error": "invalid_request" }));
     };
-    match inspect(pipeline, token).await {
-        Ok(Some(claims)) => {
-            let mut answer = Map::new();
-            answer.insert("active".into(), Value::Bool(true));
-            answer.extend(claims);
-            AuthResponse::json(200, Value::Object(answer))
+    match inspect(pipeline, token, sees_sessions).await {
+        Ok(Some(mut claims)) => {
+            claims.insert("active".into(), Value::Bool(true));
+            AuthResponse::json(200, Value::Object(claims))
         }
         Ok(None) => AuthResponse::json(200, json!({ "active": false })),
         Err(error) => failure::json(error),
     }
 }
 
-/// The claims of an active token, `None` for any other.
+/// The claims of an active token, `None` for any other (and for session tokens, unless the
+/// client may see them).
 async fn inspect(
     pipeline: &Pipeline,
     token: &str,
+    sees_sessions: bool,
 ) -> Result<Option<Map<String, Value>>, crate::error::AuthError> {
     let now = pipeline.clock.now();
     let policies = [pipeline.cookie_policy(false), pipeline.cookie_policy(true)];
@@ -120,15 +123,17 @@ async fn inspect(
                 claims.insert("token_type".into(), json!("access_token"));
                 return Ok(Some(claims));
             }
-            if let Ok(claims) = decode(keys, token, now) {
-                if !matches!(
-                    jwt_standing(pipeline, &claims).await?,
-                    Standing::Active { .. }
-                ) {
+            if let (true, Ok(claims)) = (sees_sessions, decode(keys, token, now)) {
+                // Only a tracked session names its owner (see `session_and_subject`).
+                let Standing::Active {
+                    status: Some(status),
+                } = jwt_standing(pipeline, &claims).await?
+                else {
                     return Ok(None);
-                }
+                };
                 let mut shown = Map::new();
-                for key in ["sub", "iat", "exp", "name", "email"] {
+                shown.insert("sub".into(), json!(status.user_id));
+                for key in ["iat", "exp", "name", "email"] {
                     if let Some(value) = claims.get(key) {
                         shown.insert(key.into(), value.clone());
                     }
@@ -140,7 +145,7 @@ async fn inspect(
         }
         return Ok(None);
     }
-    let Some(store) = &pipeline.store else {
+    let Some(store) = pipeline.store.as_ref().filter(|_| sees_sessions) else {
         return Ok(None);
     };
     let found = store.get_session_and_user(token).await?;

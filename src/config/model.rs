@@ -115,6 +115,10 @@ pub struct IntrospectionClient {
     pub id: String,
     /// 32 or more characters, from the environment: `${API_GATEWAY_SECRET}`.
     pub secret: SecretString,
+    /// Also introspect session tokens (cookies), not only access tokens. Default false: a
+    /// session token is no credential for an API.
+    #[serde(default)]
+    pub session_tokens: bool,
 }
 
 /// CORS for `{basePath}/...`: which other origins may call it from a browser.

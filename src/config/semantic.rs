@@ -979,6 +979,12 @@ fn check_tokens_and_cors(config: &Config, checker: &mut Checker<'_>) {
                 "access tokens are signed with the asymmetric `jwt.keys`: set `jwt.algorithm` (ES256, RS256, ...) and `jwt.keys`",
             );
         }
+        if config.database.is_none() {
+            checker.error(
+                "/accessTokens",
+                "access tokens need a `database`: only a session the store tracks names its user reliably",
+            );
+        }
         if tokens.audience.trim().is_empty() {
             checker.error(
                 "/accessTokens/audience",
@@ -1006,14 +1012,16 @@ fn check_tokens_and_cors(config: &Config, checker: &mut Checker<'_>) {
         }
     }
     for (index, origin) in config.cors.allowed_origins.iter().enumerate() {
+        let https_site = config.url.starts_with("https://");
         let exact = url::Url::parse(origin).is_ok_and(|url| {
-            matches!(url.scheme(), "http" | "https")
+            let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            (url.scheme() == "https" || (url.scheme() == "http" && (!https_site || loopback)))
                 && url.origin().ascii_serialization() == *origin
         });
         if !exact {
             checker.error(
                 &format!("/cors/allowedOrigins/{index}"),
-                format!("expected an origin such as `https://spa.example.com` (no path, no trailing slash), found {}", quoted(origin)),
+                format!("expected an origin such as `https://spa.example.com` (no path, no trailing slash; http only when `url` is http or for loopback), found {}", quoted(origin)),
             );
         }
     }

@@ -34,6 +34,13 @@ pub fn decorate(response: &mut HttpResponse, origin: HeaderValue, pipeline: &Pip
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
 }
 
+/// `Vary: Origin`, for answers to requests from no or another origin.
+pub fn vary(response: &mut HttpResponse) {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Origin"));
+}
+
 /// The answer to a preflight (`OPTIONS`) from an allowed origin.
 pub fn preflight(origin: HeaderValue, pipeline: &Pipeline) -> HttpResponse {
     let mut response = HttpResponse::NoContent()

@@ -43,6 +43,9 @@ pub async fn dispatch(
     let mut response = dispatch_action(&request, body, &pipeline).await;
     if let Some(origin) = origin {
         cors::decorate(&mut response, origin, &pipeline);
+    } else if under_base_path && !pipeline.config.cors.allowed_origins.is_empty() {
+        // Caches must not give one origin's answer to another.
+        cors::vary(&mut response);
     }
     response
 }

@@ -54,6 +54,9 @@ introspection:
   clients:
     - id: gateway
       secret: {CLIENT_SECRET}
+      sessionTokens: true
+    - id: api
+      secret: {CLIENT_SECRET}
 cors:
   allowedOrigins: [\"https://spa.example.com\"]
 ",
@@ -142,7 +145,7 @@ async fn an_access_token_verifies_offline_with_an_independent_jose_library() {
     assert_eq!(verified["header"]["typ"], "at+jwt");
     assert_eq!(verified["header"]["alg"], "ES256");
     // The script shaped the claims, but could not change the subject.
-    assert_eq!(payload["sub"], "42", "{verified}");
+    assert_eq!(payload["sub"], "credentials:password:42", "{verified}");
     assert_eq!(payload["role"], "admin");
     assert_eq!(payload["groups"][0], "staff");
     assert_eq!(payload["aud"], AUDIENCE);
@@ -195,13 +198,20 @@ async fn introspection_tells_active_expired_and_revoked_tokens_to_known_clients_
     assert_eq!(status, 200);
     assert_eq!(active["active"], true, "{active}");
     assert_eq!(active["token_type"], "access_token");
-    assert_eq!(active["sub"], "42");
+    // The subject is the session's recorded owner: a credentials user of a script is
+    // namespaced, so its id can never name a store user.
+    assert_eq!(active["sub"], "credentials:password:42");
     let (_, session) = introspect(server, &session_token, GATEWAY).await;
     assert_eq!(
         (session["active"].as_bool(), session["token_type"].as_str()),
         (Some(true), Some("session")),
         "{session}"
     );
+    // A client not allowed to see session tokens does not.
+    let (_, hidden) = introspect(server, &session_token, Some(("api", CLIENT_SECRET))).await;
+    assert_eq!(hidden, serde_json::json!({ "active": false }));
+    let (_, seen) = introspect(server, &token, Some(("api", CLIENT_SECRET))).await;
+    assert_eq!(seen["active"], true);
     let (_, garbage) = introspect(server, "not.a.token", GATEWAY).await;
     assert_eq!(garbage, serde_json::json!({ "active": false }));
 
@@ -284,4 +294,36 @@ async fn cors_answers_allowed_origins_only() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 405);
+}
+
+#[test]
+fn check_refuses_tokens_without_asymmetric_keys_or_a_store_and_plain_http_origins() {
+    let dir = ConfigDir::new(
+        &base_config(
+            free_port(),
+            "accessTokens:
+  audience: https://api.example.com
+  lifetime: 2h
+introspection:
+  clients:
+    - id: api
+      secret: short
+cors:
+  allowedOrigins: [\"https://spa.example.com/\", \"http://spa.example.com\"]
+",
+        )
+        .replace("url: http://", "url: https://"),
+    );
+    let (status, report) = crate::support::check_config(&dir.config_path());
+    assert_eq!(status, Some(1), "{report}");
+    for expected in [
+        "accessTokens: access tokens are signed with the asymmetric `jwt.keys`",
+        "accessTokens: access tokens need a `database`",
+        "accessTokens.lifetime: must be between 1s and 1h",
+        "introspection.clients[0].secret: must be at least 32 characters",
+        "cors.allowedOrigins[0]: expected an origin",
+        "cors.allowedOrigins[1]: expected an origin",
+    ] {
+        assert!(report.contains(expected), "{expected}:\n{report}");
+    }
 }

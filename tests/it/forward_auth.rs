@@ -263,8 +263,11 @@ async fn forward_auth_refuses_descriptions_it_cannot_trust() {
 
     let trusting = stage();
     let url = trusting.server.url("/api/auth/forward-auth");
-    let cases: [(&[(&str, &str)], u16); 5] = [
+    let cases: [(&[(&str, &str)], u16); 7] = [
         (&[("X-Original-URI", "/public/a.css")], 200),
+        // nginx style without a session: 401 (nginx turns it into the sign-in redirect).
+        (&[("X-Original-URI", "/private")], 401),
+        (&[("X-Original-URI", "/admin/x")], 403),
         (&[], 403),
         (&[("X-Original-URI", "http://evil/")], 403),
         (&[("X-Forwarded-Uri", "/public/a.css")], 403),
