@@ -10,7 +10,9 @@ use actix_web::HttpRequest;
 
 use crate::pipeline::Pipeline;
 
-fn is_plain_host(host: &str) -> bool {
+/// A host name (with a port, or an IPv6 literal) and nothing else: what a header naming a
+/// host may hold before it goes into a URL.
+pub(super) fn is_plain_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 255
         && host

@@ -5,6 +5,7 @@
 
 use actix_web::HttpRequest;
 
+use super::origin::is_plain_host;
 use crate::forward_auth::{OriginalRequest, Style, TrustedProxies};
 
 /// The longest original URI accepted, in bytes.
@@ -94,14 +95,6 @@ pub fn normalized_uri(uri: &str) -> Result<String, &'static str> {
         }
     }
     Ok(format!("{decoded}{query}"))
-}
-
-fn is_plain_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 255
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 /// The original request, or why there is none to believe.
