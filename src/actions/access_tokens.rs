@@ -10,8 +10,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::management::refusal;
-use super::session::{SessionCookie, session_cookie};
-use super::session_state::{Standing, jwt_standing};
+use super::session_state::current_session;
 use super::{AuthRequest, AuthResponse, Body, failure, off_workers};
 use crate::config::script_key::ScriptKey;
 use crate::error::AuthError;
@@ -52,32 +51,18 @@ pub async fn session_and_subject(
         (200, _) => return Err(refusal(401, "SessionRequired", "sign in first")),
         _ => return Err(read),
     };
-    let subject = match session_cookie(request, pipeline) {
-        Some(Ok(SessionCookie::Jwt(token))) => match jwt_standing(pipeline, &token).await {
-            Ok(Standing::Active {
-                status: Some(status),
-            }) => Some((
-                status.user_id,
-                token.get("sid").and_then(Value::as_str).map(str::to_string),
-            )),
-            Ok(_) => None,
-            Err(error) => return Err(failure::json(error)),
-        },
-        Some(Ok(SessionCookie::Database { token, store })) => {
-            match store.get_session_and_user(&token).await {
-                Ok(found) => found.map(|(_, user)| (user.id, None)),
-                Err(error) => return Err(failure::json(error.into())),
-            }
+    let current = match current_session(request, pipeline).await {
+        Ok(Some(current)) => current,
+        Ok(None) => {
+            return Err(refusal(
+                401,
+                "SessionRequired",
+                "the session names no user the store knows",
+            ));
         }
-        _ => None,
+        Err(error) => return Err(failure::json(error)),
     };
-    let Some((sub, sid)) = subject else {
-        return Err(refusal(
-            401,
-            "SessionRequired",
-            "the session names no user the store knows",
-        ));
-    };
+    let (sub, sid) = (current.user_id, current.sid);
     Ok((read, session, sub, sid))
 }
 

@@ -136,7 +136,10 @@ pub struct Current {
     /// hold.
     pub user_id: String,
     /// The session's opaque id (as `/sessions` lists it).
-    pub session_id: Option<String>,
+    pub session_id: String,
+    /// A JWT session's `sid` claim (what access tokens carry); `None` for a database
+    /// session.
+    pub sid: Option<String>,
 }
 
 /// The user and session a request is signed in with: a session that reads as a session
@@ -161,7 +164,8 @@ pub async fn current_session(
             };
             Ok(Some(Current {
                 user_id: status.user_id,
-                session_id: Some(session_id(SessionKind::Jwt, sid)),
+                session_id: session_id(SessionKind::Jwt, sid),
+                sid: Some(sid.to_string()),
             }))
         }
         Some(Ok(SessionCookie::Database { token, store })) => {
@@ -179,7 +183,8 @@ pub async fn current_session(
                 })
                 .map(|(_, user)| Current {
                     user_id: user.id,
-                    session_id: Some(session_id(SessionKind::Database, &token_digest(&token))),
+                    session_id: session_id(SessionKind::Database, &token_digest(&token)),
+                    sid: None,
                 }))
         }
         _ => Ok(None),

@@ -13,7 +13,7 @@ use super::{AuthRequest, AuthResponse, failure, session_cookie_writes};
 use crate::pipeline::Pipeline;
 use crate::store::{Revoke, SessionRecord};
 
-fn session_json(record: &SessionRecord, current: Option<&str>) -> Value {
+fn session_json(record: &SessionRecord, current: &str) -> Value {
     json!({
         "id": record.id,
         "kind": record.kind,
@@ -21,7 +21,7 @@ fn session_json(record: &SessionRecord, current: Option<&str>) -> Value {
         "lastSeen": record.last_seen.map(iso_time_of_unix),
         "expires": iso_time_of_unix(record.expires),
         "userAgent": record.user_agent,
-        "current": current == Some(record.id.as_str()),
+        "current": current == record.id,
     })
 }
 
@@ -40,7 +40,7 @@ pub async fn list(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse {
             Value::Array(
                 sessions
                     .iter()
-                    .map(|record| session_json(record, current.session_id.as_deref()))
+                    .map(|record| session_json(record, &current.session_id))
                     .collect(),
             ),
         ),
@@ -57,20 +57,11 @@ pub async fn revoke(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse 
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let this = current.session_id.as_deref();
+    let this = current.session_id.as_str();
     let which = match (request.field("id"), request.field("scope")) {
         (Some(id), None) => Revoke::One(id),
         (None, Some("all")) => Revoke::All,
-        (None, Some("others")) => match this {
-            Some(this) => Revoke::AllBut(this),
-            None => {
-                return refusal(
-                    409,
-                    "UntrackedSession",
-                    "this session is not tracked, so it cannot be told from the others",
-                );
-            }
-        },
+        (None, Some("others")) => Revoke::AllBut(this),
         _ => {
             return refusal(
                 400,
@@ -89,7 +80,7 @@ pub async fn revoke(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse 
     forget_user(pipeline, &current.user_id);
     let ended_this = match which {
         Revoke::All => true,
-        Revoke::One(id) => this == Some(id),
+        Revoke::One(id) => this == id,
         Revoke::AllBut(_) => false,
     };
     let mut answer = AuthResponse::json(200, json!({ "revoked": revoked }));

@@ -195,25 +195,11 @@ impl LiveConfig {
         self.reload_unless_changed(trigger, || false)
     }
 
-    /// `reload`, except that a pipeline built while its files changed (`changed_meanwhile`
-    /// answers after the build, before the swap) is thrown away: it may hold half of a
-    /// write, and the watcher loads again once the files settle.
-    pub fn reload_unless_changed(
-        &self,
-        trigger: &str,
-        changed_meanwhile: impl FnOnce() -> bool,
-    ) -> ReloadOutcome {
-        // One rebuild at a time, so generations are swapped in the order they were built.
-        let _guard = self
-            .reload_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let generation = self.last_generation.load(Ordering::SeqCst) + 1;
-        let now = self.clock.unix_seconds();
-        let previous = self.status();
-        // A bug that panics while loading must not end the watcher, and with it every
-        // later reload: it fails this reload, loudly, and the old configuration serves on.
-        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    /// Builds generation `generation` from the files, with every failure as diagnostics. A
+    /// bug that panics while loading must not end the watcher, and with it every later
+    /// reload: it fails this build, loudly, and the old configuration serves on.
+    fn build_generation(&self, generation: u64) -> Result<Pipeline, Diagnostics> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             build_served_pipeline(
                 &self.source,
                 self.env.as_ref(),
@@ -240,7 +226,26 @@ impl LiveConfig {
                 "database",
                 format!("{error}; keeping the running database"),
             )]),
-        });
+        })
+    }
+
+    /// `reload`, except that a pipeline built while its files changed (`changed_meanwhile`
+    /// answers after the build, before the swap) is thrown away: it may hold half of a
+    /// write, and the watcher loads again once the files settle.
+    pub fn reload_unless_changed(
+        &self,
+        trigger: &str,
+        changed_meanwhile: impl FnOnce() -> bool,
+    ) -> ReloadOutcome {
+        // One rebuild at a time, so generations are swapped in the order they were built.
+        let _guard = self
+            .reload_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let generation = self.last_generation.load(Ordering::SeqCst) + 1;
+        let now = self.clock.unix_seconds();
+        let previous = self.status();
+        let built = self.build_generation(generation);
         if built.is_ok() && changed_meanwhile() {
             tracing::warn!(
                 trigger,
