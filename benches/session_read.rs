@@ -50,6 +50,7 @@ fn request(pipeline: &Pipeline) -> AuthRequest {
         client_ip: None,
         user_agent: None,
         authorization: None,
+        request_id: None,
         origin: RequestOrigin {
             origin: "http://127.0.0.1:3000".into(),
             base_url: "http://127.0.0.1:3000".into(),

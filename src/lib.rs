@@ -30,5 +30,8 @@ pub mod rate_limit;
 pub mod reload;
 pub mod script;
 pub mod session;
+pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod text;
+pub mod webhooks;

@@ -18,6 +18,7 @@ use authgate::reload::{
 };
 use authgate::store::purge::purge_periodically;
 use authgate::store::{Adapter, SqlStore, StoreRegistry};
+use authgate::telemetry::audit::AuditOutput;
 
 #[derive(Parser)]
 #[command(
@@ -451,9 +452,17 @@ fn serve(
         Err(StartError::Runtime(error)) => {
             return Err(error).context("cannot start the store runtime");
         }
+        Err(StartError::State(error)) => {
+            eprintln!("error: {error}; authgate did not start");
+            return Ok(ExitCode::FAILURE);
+        }
     };
     let settings = live.running_settings().clone();
     init_tracing(&settings.log_level, settings.log_format);
+    authgate::telemetry::metrics::install();
+    let audit = AuditOutput::parse(&settings.audit, &live.source().config_dir());
+    authgate::telemetry::audit::install(&audit)
+        .with_context(|| format!("cannot open the audit log {:?}", settings.audit))?;
     if let Some(note) = &activation.note {
         tracing::info!("{note}");
     }

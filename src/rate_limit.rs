@@ -39,6 +39,17 @@ impl Bucket {
             Bucket::OAuthIp => "OAuth starts per IP",
         }
     }
+
+    /// The bucket's name in metrics and shared-state keys.
+    pub fn label(self) -> &'static str {
+        match self {
+            Bucket::EmailAddress => "email_address",
+            Bucket::EmailIp => "email_ip",
+            Bucket::CredentialsUsername => "credentials_username",
+            Bucket::CredentialsIp => "credentials_ip",
+            Bucket::OAuthIp => "oauth_ip",
+        }
+    }
 }
 
 /// An attempt over its limit: the next one is allowed after `retry_after`.
@@ -50,16 +61,17 @@ pub struct Limited {
 /// Attempt counts: every attempt (`check`), or only failures (`count_failure`, with
 /// `held_back` asked before each attempt), so that a user who signs in successfully is
 /// never slowed down by their own sign-ins.
+#[async_trait::async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Counts one attempt under `key` in `bucket`, refusing it when over `rate`.
-    fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited>;
+    async fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited>;
 
     /// Counts one failure; the first failure over `rate` is refused, and holds `key` back
     /// until the rate allows another.
-    fn count_failure(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited>;
+    async fn count_failure(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited>;
 
     /// Whether failures hold `key` back in `bucket` now. Counts nothing.
-    fn held_back(&self, bucket: Bucket, key: &str) -> Result<(), Limited>;
+    async fn held_back(&self, bucket: Bucket, key: &str) -> Result<(), Limited>;
 }
 
 /// How many checks pass between two sweeps of idle keys.
@@ -152,12 +164,29 @@ impl LocalRateLimiter {
     }
 }
 
+#[async_trait::async_trait]
 impl RateLimiter for LocalRateLimiter {
-    fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+    async fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+        self.check_now(bucket, key, rate)
+    }
+
+    async fn count_failure(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+        self.count_failure_now(bucket, key, rate)
+    }
+
+    async fn held_back(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+        self.held_back_now(bucket, key)
+    }
+}
+
+impl LocalRateLimiter {
+    /// `RateLimiter::check`, without waiting.
+    pub fn check_now(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
         self.count(bucket, key, rate)
     }
 
-    fn count_failure(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+    /// `RateLimiter::count_failure`, without waiting.
+    pub fn count_failure_now(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
         let counted = self.count(bucket, key, rate);
         if let (Err(limited), Ok(mut held)) = (counted, self.held.lock()) {
             held.insert(
@@ -168,7 +197,8 @@ impl RateLimiter for LocalRateLimiter {
         counted
     }
 
-    fn held_back(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
+    /// `RateLimiter::held_back`, without waiting.
+    pub fn held_back_now(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
         let Ok(held) = self.held.lock() else {
             return Ok(());
         };
@@ -211,12 +241,14 @@ mod tests {
         let rate = Rate::new(3, ConfigDuration::from_seconds(3_600));
         for attempt in 1..=3 {
             assert!(
-                limiter.check(Bucket::EmailAddress, "a@b.com", rate).is_ok(),
+                limiter
+                    .check_now(Bucket::EmailAddress, "a@b.com", rate)
+                    .is_ok(),
                 "attempt {attempt}"
             );
         }
         let limited = limiter
-            .check(Bucket::EmailAddress, "a@b.com", rate)
+            .check_now(Bucket::EmailAddress, "a@b.com", rate)
             .expect_err("the fourth attempt");
         // One attempt comes back every 20 minutes.
         assert!(
@@ -228,21 +260,29 @@ mod tests {
             "{limited:?}"
         );
         // Another key and another bucket have their own allowance.
-        assert!(limiter.check(Bucket::EmailAddress, "c@b.com", rate).is_ok());
-        assert!(limiter.check(Bucket::EmailIp, "a@b.com", rate).is_ok());
+        assert!(
+            limiter
+                .check_now(Bucket::EmailAddress, "c@b.com", rate)
+                .is_ok()
+        );
+        assert!(limiter.check_now(Bucket::EmailIp, "a@b.com", rate).is_ok());
     }
 
     #[test]
     fn an_off_rate_limits_nothing_and_a_changed_rate_starts_afresh() {
         let limiter = LocalRateLimiter::default();
         for _ in 0..100 {
-            assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", Rate::OFF).is_ok());
+            assert!(
+                limiter
+                    .check_now(Bucket::OAuthIp, "1.2.3.4", Rate::OFF)
+                    .is_ok()
+            );
         }
         let one = Rate::new(1, ConfigDuration::from_seconds(60));
-        assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", one).is_ok());
-        assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", one).is_err());
+        assert!(limiter.check_now(Bucket::OAuthIp, "1.2.3.4", one).is_ok());
+        assert!(limiter.check_now(Bucket::OAuthIp, "1.2.3.4", one).is_err());
         let two = Rate::new(2, ConfigDuration::from_seconds(60));
-        assert!(limiter.check(Bucket::OAuthIp, "1.2.3.4", two).is_ok());
+        assert!(limiter.check_now(Bucket::OAuthIp, "1.2.3.4", two).is_ok());
     }
 
     #[test]
@@ -252,21 +292,21 @@ mod tests {
         let bucket = Bucket::CredentialsUsername;
         for failure in 1..=2 {
             assert!(
-                limiter.held_back(bucket, "ada").is_ok(),
+                limiter.held_back_now(bucket, "ada").is_ok(),
                 "before failure {failure}"
             );
             assert!(
-                limiter.count_failure(bucket, "ada", rate).is_ok(),
+                limiter.count_failure_now(bucket, "ada", rate).is_ok(),
                 "failure {failure}"
             );
         }
         // The third failure is over the rate: refused, and ada is held back from now on.
-        assert!(limiter.held_back(bucket, "ada").is_ok());
-        assert!(limiter.count_failure(bucket, "ada", rate).is_err());
-        let held = limiter.held_back(bucket, "ada").expect_err("held back");
+        assert!(limiter.held_back_now(bucket, "ada").is_ok());
+        assert!(limiter.count_failure_now(bucket, "ada", rate).is_err());
+        let held = limiter.held_back_now(bucket, "ada").expect_err("held back");
         assert!(held.retry_after > Duration::from_secs(1_700), "{held:?}");
-        assert!(limiter.held_back(bucket, "bob").is_ok());
-        assert!(limiter.held_back(Bucket::EmailAddress, "ada").is_ok());
+        assert!(limiter.held_back_now(bucket, "bob").is_ok());
+        assert!(limiter.held_back_now(Bucket::EmailAddress, "ada").is_ok());
     }
 
     #[test]

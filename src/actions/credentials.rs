@@ -210,10 +210,10 @@ async fn checked_sign_in<'a>(
         &format!("credentials sign-in with {}", provider.id),
     )?;
     let credentials = submitted_credentials(request);
-    limits::credentials_attempt(request, pipeline, provider, &credentials)?;
+    limits::credentials_attempt(request, pipeline, provider, &credentials).await?;
     let mut user = match checked_user(pipeline, provider, &credentials).await {
         Err(error) if error.code == ErrorCode::CredentialsSignin => {
-            limits::credentials_failure(pipeline, provider, &credentials)?;
+            limits::credentials_failure(pipeline, provider, &credentials).await?;
             return Err(error);
         }
         checked => checked?,

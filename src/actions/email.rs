@@ -92,7 +92,7 @@ async fn send_link(
     let address = normalize_address(submitted).map_err(|error| {
         AuthError::new(ErrorCode::EmailSignin, format!("refused address: {error}"))
     })?;
-    limits::email_request(request, pipeline, &address)?;
+    limits::email_request(request, pipeline, &address).await?;
     let (user, account) = callback_identity(store, provider, &address).await?;
     let arguments = [
         ("user", user),

@@ -23,6 +23,13 @@ fn log(error: &AuthError) {
 /// the error for a JSON client.
 pub fn redirect(request: &AuthRequest, pipeline: &Pipeline, error: AuthError) -> AuthResponse {
     log(&error);
+    let code = error.code;
+    let mut response = redirect_for(request, pipeline, error);
+    response.failure = Some(code);
+    response
+}
+
+fn redirect_for(request: &AuthRequest, pipeline: &Pipeline, error: AuthError) -> AuthResponse {
     let url = match error.code {
         // Auth.js sends a failed credentials check back to the form, and v5 a failed
         // email sign-in.
@@ -76,5 +83,7 @@ fn too_many_attempts(
 /// A JSON endpoint's failure: `{"error": <code>}` with the error's status.
 pub fn json(error: AuthError) -> AuthResponse {
     log(&error);
-    AuthResponse::json(error.status, json!({ "error": error.code.as_str() }))
+    let mut response = AuthResponse::json(error.status, json!({ "error": error.code.as_str() }));
+    response.failure = Some(error.code);
+    response
 }

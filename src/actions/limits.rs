@@ -11,7 +11,7 @@ use crate::rate_limit::{Bucket, Limited, ip_key};
 
 /// Counts one attempt in each `(bucket, key, rate)`; the first over its limit refuses.
 /// Without a served limiter (`authgate check`) nothing is counted.
-fn count(
+async fn count(
     pipeline: &Pipeline,
     attempts: &[(Bucket, Option<String>, Rate)],
 ) -> Result<(), AuthError> {
@@ -24,12 +24,14 @@ fn count(
         };
         limiter
             .check(*bucket, key, *rate)
+            .await
             .map_err(|limited| refused(*bucket, *rate, limited))?;
     }
     Ok(())
 }
 
 fn refused(bucket: Bucket, rate: Rate, limited: Limited) -> AuthError {
+    crate::telemetry::metrics::rate_limited(bucket);
     AuthError::rate_limited(
         format!("over the {} limit ({rate})", bucket.as_str()),
         limited.retry_after.as_secs_f64().ceil() as u64,
@@ -41,7 +43,7 @@ fn client_key(request: &AuthRequest) -> Option<String> {
 }
 
 /// A sign-in link requested for `address` (normalised).
-pub fn email_request(
+pub async fn email_request(
     request: &AuthRequest,
     pipeline: &Pipeline,
     address: &str,
@@ -58,6 +60,7 @@ pub fn email_request(
             ),
         ],
     )
+    .await
 }
 
 /// The per-username key of a credentials sign-in: the first declared field that is not a
@@ -79,7 +82,7 @@ fn username_key(provider: &Provider, credentials: &Map<String, Value>) -> Option
 
 /// Credentials submitted to `provider`: counted per IP, and refused while failures hold
 /// the username back.
-pub fn credentials_attempt(
+pub async fn credentials_attempt(
     request: &AuthRequest,
     pipeline: &Pipeline,
     provider: &Provider,
@@ -89,7 +92,8 @@ pub fn credentials_attempt(
     count(
         pipeline,
         &[(Bucket::CredentialsIp, client_key(request), limits.per_ip)],
-    )?;
+    )
+    .await?;
     let (Some(limiter), Some(username), Some(_)) = (
         &pipeline.rate_limiter,
         username_key(provider, credentials),
@@ -99,12 +103,13 @@ pub fn credentials_attempt(
     };
     limiter
         .held_back(Bucket::CredentialsUsername, &username)
+        .await
         .map_err(|limited| refused(Bucket::CredentialsUsername, limits.per_username, limited))
 }
 
 /// A failed credentials check, counted per username: only failures count, so signing in
 /// is never slowed by one's own sign-ins. The failure over the limit is refused too.
-pub fn credentials_failure(
+pub async fn credentials_failure(
     pipeline: &Pipeline,
     provider: &Provider,
     credentials: &Map<String, Value>,
@@ -117,14 +122,16 @@ pub fn credentials_failure(
     };
     limiter
         .count_failure(Bucket::CredentialsUsername, &username, rate)
+        .await
         .map_err(|limited| refused(Bucket::CredentialsUsername, rate, limited))
 }
 
 /// An OAuth/OIDC sign-in started.
-pub fn oauth_start(request: &AuthRequest, pipeline: &Pipeline) -> Result<(), AuthError> {
+pub async fn oauth_start(request: &AuthRequest, pipeline: &Pipeline) -> Result<(), AuthError> {
     let limits = &pipeline.config.rate_limits.oauth;
     count(
         pipeline,
         &[(Bucket::OAuthIp, client_key(request), limits.per_ip)],
     )
+    .await
 }

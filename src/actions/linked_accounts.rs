@@ -12,6 +12,7 @@ use crate::config::ProviderKind;
 use crate::config::script_key::Event;
 use crate::pipeline::Pipeline;
 use crate::store::{Account, Adapter, UnlinkOutcome, User};
+use crate::telemetry::audit::{AuditEvent, AuditRecord};
 
 fn account_json(pipeline: &Pipeline, account: &Account) -> Value {
     json!({
@@ -139,6 +140,10 @@ async fn unlink_for(
     };
     let remaining = store.linked_accounts(user_id).await?;
     let mut answer = AuthResponse::json(200, accounts_json(pipeline, &remaining));
+    answer.audit.push(
+        AuditRecord::user(AuditEvent::AccountUnlinked, Some(user_id.to_string()))
+            .with_provider(&account.provider),
+    );
     answer.events.extend(PendingEvent::if_configured(
         pipeline,
         Event::UnlinkAccount,

@@ -37,6 +37,7 @@ use crate::session::chunks::{CookieWrite, plan_write};
 use crate::session::cookie_header::RequestCookies;
 use crate::session::cookies::{CookiePolicy, CookieSpec};
 use crate::session::csrf::{browser_binding, token_from_cookie, verify_token};
+use crate::telemetry::audit::{AuditContext, AuditRecord};
 
 /// Where the client reached authgate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +91,8 @@ pub struct AuthRequest {
     pub user_agent: Option<String>,
     /// The `Authorization` header (client authentication at `/introspect`).
     pub authorization: Option<String>,
+    /// The id the request log gave this request (for the audit log).
+    pub request_id: Option<String>,
 }
 
 impl AuthRequest {
@@ -114,6 +117,14 @@ impl AuthRequest {
     /// The cookie policy for this request's scheme.
     pub fn cookie_policy<'a>(&self, pipeline: &'a Pipeline) -> &'a CookiePolicy {
         pipeline.cookie_policy(self.origin.https)
+    }
+
+    /// Where this request's audit records come from.
+    pub fn audit_context(&self) -> AuditContext {
+        AuditContext {
+            request_id: self.request_id.clone(),
+            client_ip: self.client_ip,
+        }
     }
 
     /// The token of this request's CSRF cookie, when authgate made that cookie.
@@ -175,15 +186,21 @@ pub struct PendingEvent {
 }
 
 impl PendingEvent {
-    /// The event with `arguments`, when the configuration has a script for it.
+    /// The event with `arguments`, when the configuration has a script or a webhook
+    /// endpoint for it.
     pub fn if_configured(
         pipeline: &Pipeline,
         event: Event,
         arguments: Vec<(&'static str, Value)>,
     ) -> Option<PendingEvent> {
-        pipeline
-            .has_script(ScriptKey::Event(event))
-            .then_some(PendingEvent { event, arguments })
+        let wanted = pipeline.has_script(ScriptKey::Event(event))
+            || pipeline
+                .config
+                .webhooks
+                .endpoints
+                .iter()
+                .any(|endpoint| endpoint.wants(event));
+        wanted.then_some(PendingEvent { event, arguments })
     }
 }
 
@@ -209,6 +226,10 @@ pub struct AuthResponse {
     /// More headers (forward-auth's identity headers). Names and values that are not valid
     /// HTTP are dropped when the answer is written.
     pub headers: Vec<(String, String)>,
+    /// Security events for the audit log, written with the request's id and address.
+    pub audit: Vec<AuditRecord>,
+    /// The error code a failure was answered with (set by `failure`).
+    pub failure: Option<ErrorCode>,
 }
 
 impl AuthResponse {
@@ -222,6 +243,8 @@ impl AuthResponse {
             events: Vec::new(),
             retry_after: None,
             headers: Vec::new(),
+            audit: Vec::new(),
+            failure: None,
         }
     }
 

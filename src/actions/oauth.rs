@@ -160,7 +160,7 @@ async fn start(
     provider: &Provider,
 ) -> Result<AuthResponse, AuthError> {
     request.require_csrf(pipeline, &format!("sign-in with {}", provider.id))?;
-    limits::oauth_start(request, pipeline)?;
+    limits::oauth_start(request, pipeline).await?;
     let endpoints = provider.runtime.endpoints(&provider.config).await?;
     let state = random_token();
     let checks = checks_of(provider);

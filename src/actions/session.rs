@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 use super::callbacks::{default_session, run_jwt, run_session};
 use super::issue::{BROWSER_CLAIM, OwnClaims};
 use super::session_state::{Standing, jwt_standing};
-use super::{AuthRequest, AuthResponse, PendingEvent, failure, off_workers, session_cookie_writes};
+use super::{
+    AuthRequest, AuthResponse, Body, PendingEvent, failure, off_workers, session_cookie_writes,
+};
 use crate::config::model::SessionStrategy;
 use crate::config::script_key::{Callback, Event, ScriptKey};
 use crate::error::{AuthError, ErrorCode};
@@ -177,11 +179,38 @@ pub async fn handle(
     pipeline: &Arc<Pipeline>,
     update: Option<Value>,
 ) -> AuthResponse {
+    let (strategy, response) = read(request, pipeline, update).await;
+    let outcome = if response.failure.is_some() {
+        "error"
+    } else if response.body != Body::Json(Value::Null) {
+        "active"
+    } else if response.cookies.is_empty() {
+        "none"
+    } else {
+        // A cookie was there and is being cleared: expired, revoked, forged or refused
+        // by a callback.
+        "refused"
+    };
+    crate::telemetry::metrics::session_read(strategy, outcome);
+    response
+}
+
+/// The session read, and the strategy of the cookie that was read (the configured one
+/// when there was none).
+async fn read(
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    update: Option<Value>,
+) -> (&'static str, AuthResponse) {
     let clear = |mut response: AuthResponse| {
         response.cookies = session_cookie_writes(request, pipeline, None, 0);
         response
     };
-    match session_cookie(request, pipeline) {
+    let configured = match pipeline.session_strategy {
+        crate::config::model::SessionStrategy::Jwt => "jwt",
+        crate::config::model::SessionStrategy::Database => "database",
+    };
+    let response = match session_cookie(request, pipeline) {
         None => null_session(pipeline),
         Some(Err(reason)) => {
             tracing::debug!(%reason, "session cookie refused");
@@ -192,24 +221,28 @@ pub async fn handle(
                 Ok(Standing::Active { .. }) => {}
                 Ok(Standing::Revoked(reason)) => {
                     tracing::debug!(%reason, "session refused");
-                    return clear(null_session(pipeline));
+                    return ("jwt", clear(null_session(pipeline)));
                 }
-                Err(error) => return failure::json(error),
+                Err(error) => return ("jwt", failure::json(error)),
             }
             super::token_refresh::refresh_token_claims(pipeline, &mut token).await;
             let uses_scripts = pipeline.has_script(ScriptKey::Callback(Callback::Jwt))
                 || pipeline.has_script(ScriptKey::Callback(Callback::Session));
             let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
-            off_workers(uses_scripts, move || {
+            let response = off_workers(uses_scripts, move || {
                 jwt_session(&worker_request, &worker_pipeline, token, update)
             })
             .await
-            .unwrap_or_else(super::failure::json)
+            .unwrap_or_else(super::failure::json);
+            return ("jwt", response);
         }
         Some(Ok(SessionCookie::Database { token, store })) => {
-            database_session(request, pipeline, &token, store.as_ref(), update).await
+            let response =
+                database_session(request, pipeline, &token, store.as_ref(), update).await;
+            return ("database", response);
         }
-    }
+    };
+    (configured, response)
 }
 
 /// The JWT strategy: run the jwt and session callbacks, slide the expiry, re-issue.

@@ -122,10 +122,18 @@ async fn fetch(
 }
 
 /// After this process revoked sessions of `user_id` or disabled them: their next reads
-/// here ask the store.
-pub fn forget_user(pipeline: &Pipeline, user_id: &str) {
+/// here ask the store, and so do those on every instance that follows the shared state's
+/// announcements (Redis); others see it within the staleness bound.
+pub async fn forget_user(pipeline: &Pipeline, user_id: &str) {
     if let Some(cache) = &pipeline.revocations {
         cache.forget_user(user_id);
+    }
+    if let Some(shared) = &pipeline.shared_state {
+        shared
+            .call("announce_revocation", |backend| async move {
+                backend.announce_revocation(user_id).await
+            })
+            .await;
     }
 }
 
@@ -217,6 +225,6 @@ pub async fn end_jwt_session(
     store
         .revoke_sessions(&status.user_id, Revoke::One(&id), unix_now(pipeline))
         .await?;
-    forget_user(pipeline, &status.user_id);
+    forget_user(pipeline, &status.user_id).await;
     Ok(())
 }

@@ -16,6 +16,7 @@ use super::session_state::{record_jwt_session, tracks_jwt_sessions};
 use super::{
     AuthRequest, AuthResponse, PendingEvent, SetCookie, failure, off_workers, session_cookie_writes,
 };
+use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
 use crate::config::script_key::Event;
 use crate::error::{AuthError, ErrorCode};
@@ -23,6 +24,7 @@ use crate::pipeline::{Pipeline, Provider};
 use crate::providers::profile::UserProfile;
 use crate::session::tokens::random_token;
 use crate::store::{Account, Adapter, NewUser, StoreError, User};
+use crate::telemetry::audit::{AuditEvent, AuditRecord};
 
 /// How the user of a sign-in is found.
 pub enum Identity {
@@ -78,6 +80,8 @@ struct Resolved {
     user: Value,
     is_new_user: bool,
     events: Vec<PendingEvent>,
+    /// This sign-in linked a new account to an existing user.
+    linked: bool,
     /// The user is a row of the store (not a credentials user of an `authorize` script, nor
     /// a provider account without a store).
     in_store: bool,
@@ -95,6 +99,35 @@ impl Resolved {
             format!("credentials:{provider}:{id}")
         }
     }
+}
+
+/// The answer of a provider's `signin` or `callback` route, observed: its sign-in records
+/// name the provider and method, a failure is recorded as a refused sign-in, and each
+/// sign-in is counted by outcome.
+pub fn observed(mut response: AuthResponse, provider: &Provider) -> AuthResponse {
+    let method = match provider.kind {
+        ProviderKind::Oauth => "oauth",
+        ProviderKind::Oidc => "oidc",
+        ProviderKind::Email => "email",
+        ProviderKind::Credentials => "credentials",
+    };
+    if let Some(code) = response.failure {
+        response.audit.push(AuditRecord {
+            failure: Some(code),
+            ..AuditRecord::user(AuditEvent::SignIn, None)
+        });
+    }
+    for record in &mut response.audit {
+        if matches!(record.event, AuditEvent::SignIn | AuditEvent::AccountLinked) {
+            record.provider = Some(provider.id.clone());
+            record.method = Some(method);
+        }
+        if record.event == AuditEvent::SignIn {
+            let outcome = record.failure.map_or("success", ErrorCode::as_str);
+            crate::telemetry::metrics::sign_in(&provider.id, method, outcome);
+        }
+    }
+    response
 }
 
 /// Runs the rest of the sign-in and answers it; every failure is rendered by `failure`.
@@ -148,6 +181,16 @@ async fn complete(
     .await;
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = session_cookie_writes(request, pipeline, Some(&cookie), max_age);
+    response.audit.push(
+        AuditRecord::user(AuditEvent::SignIn, Some(owner.clone()))
+            .with_detail(json!({ "newUser": resolved.is_new_user })),
+    );
+    if resolved.linked {
+        response.audit.push(AuditRecord::user(
+            AuditEvent::AccountLinked,
+            Some(owner.clone()),
+        ));
+    }
     response.events = resolved.events;
     response.events.extend(PendingEvent::if_configured(
         pipeline,
@@ -246,6 +289,7 @@ async fn resolve(
             Ok(Resolved {
                 user,
                 is_new_user: false,
+                linked: false,
                 events: Vec::new(),
                 in_store: false,
             })
@@ -256,6 +300,7 @@ async fn resolve(
         (Identity::Credentials, _) => Ok(Resolved {
             user: Value::Object(sign_in.user.clone()),
             is_new_user: false,
+            linked: false,
             events: Vec::new(),
             in_store: false,
         }),
@@ -352,6 +397,7 @@ async fn linked_user(
     Ok(Resolved {
         user,
         is_new_user: resolved.is_new_user,
+        linked: resolved.linked,
         events,
         in_store: true,
     })
@@ -372,6 +418,7 @@ async fn credentials_user(
         return Ok(Resolved {
             user: user_json(&user),
             is_new_user: false,
+            linked: false,
             events: Vec::new(),
             in_store: true,
         });
@@ -417,6 +464,7 @@ async fn credentials_user(
         .collect(),
         user,
         is_new_user: true,
+        linked: false,
         in_store: true,
     })
 }

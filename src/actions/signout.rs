@@ -13,6 +13,7 @@ use super::{AuthRequest, AuthResponse, PendingEvent, failure, session_cookie_wri
 use crate::config::script_key::Event;
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
+use crate::telemetry::audit::{AuditEvent, AuditRecord};
 
 pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthResponse {
     if !request.csrf_is_valid(pipeline) {
@@ -61,6 +62,16 @@ pub async fn sign_out(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRe
     .await;
     let mut response = AuthResponse::redirect(request, destination);
     response.cookies = session_cookie_writes(request, pipeline, None, 0);
+    if let Some((_, value)) = &ended {
+        let user_id = value
+            .get("sub")
+            .or_else(|| value.get("userId"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        response
+            .audit
+            .push(AuditRecord::user(AuditEvent::SignOut, user_id));
+    }
     if let Some((name, value)) = ended {
         let arguments = match name {
             "token" => vec![("token", value), ("session", Value::Null)],

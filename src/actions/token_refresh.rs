@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::config::provider::RefreshMode;
 use crate::pipeline::{Pipeline, Provider};
 use crate::providers::oauth_client::{TokenSet, refresh};
-use crate::providers::refresh::{REFRESH_ERROR, is_due, refresh_once};
+use crate::providers::refresh::{Across, REFRESH_ERROR, is_due, refresh_once};
 use crate::store::{Account, Adapter};
 
 /// Seconds before expiry at which a provider's tokens are refreshed.
@@ -37,7 +37,12 @@ async fn refresh_with(
     let now = pipeline.clock.unix_seconds();
     let callback = pipeline.action_url(&format!("callback/{}", provider.id));
     let (owned, token) = (provider.clone(), refresh_token.to_string());
-    refresh_once(&provider.id, refresh_token, async move {
+    let across = pipeline
+        .shared_state
+        .clone()
+        .zip(pipeline.secrets.first().cloned())
+        .map(|(shared, secret)| Across { shared, secret });
+    refresh_once(&provider.id, refresh_token, across, async move {
         let endpoints = owned.runtime.endpoints(&owned.config).await?;
         refresh(&owned.config, endpoints, &callback, &token, now).await
     })

@@ -12,6 +12,7 @@ use super::session_state::forget_user;
 use super::{AuthRequest, AuthResponse, failure, session_cookie_writes};
 use crate::pipeline::Pipeline;
 use crate::store::{Revoke, SessionRecord};
+use crate::telemetry::audit::{AuditEvent, AuditRecord};
 
 fn session_json(record: &SessionRecord, current: &str) -> Value {
     json!({
@@ -77,13 +78,23 @@ pub async fn revoke(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse 
         Ok(revoked) => revoked,
         Err(error) => return failure::json(error.into()),
     };
-    forget_user(pipeline, &current.user_id);
+    forget_user(pipeline, &current.user_id).await;
     let ended_this = match which {
         Revoke::All => true,
         Revoke::One(id) => this == id,
         Revoke::AllBut(_) => false,
     };
     let mut answer = AuthResponse::json(200, json!({ "revoked": revoked }));
+    let scope = match which {
+        Revoke::All => "all",
+        Revoke::One(_) => "one",
+        Revoke::AllBut(_) => "others",
+    };
+    answer.audit.push(
+        AuditRecord::user(AuditEvent::SessionsRevoked, Some(current.user_id.clone()))
+            .with_session(Some(current.session_id.clone()))
+            .with_detail(json!({ "revoked": revoked, "scope": scope })),
+    );
     if ended_this {
         answer.cookies = session_cookie_writes(request, pipeline, None, 0);
     }

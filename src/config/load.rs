@@ -36,6 +36,14 @@ pub struct ConfigSource {
 }
 
 impl ConfigSource {
+    /// The directory of `authgate.yaml`, which relative paths in it start from.
+    pub fn config_dir(&self) -> PathBuf {
+        self.config_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
     pub fn new(config_path: impl Into<PathBuf>) -> Self {
         let config_path = config_path.into();
         let providers_dir = config_path

@@ -13,14 +13,15 @@ const SECRET_KEYS: [&str; 5] = [
 ];
 
 /// True when the value at `pointer` is a secret by its name alone (`/secret`,
-/// `/secret/1`, `/providers/0/clientSecret`), or a database URL, which may embed a password.
+/// `/secret/1`, `/providers/0/clientSecret`), or a database or Redis URL, which may embed a
+/// password.
 pub fn is_secret_pointer(pointer: &str) -> bool {
     let mut segments = pointer.split('/').skip(1);
     if let Some(first) = segments.next() {
         if first == "secret" {
             return true;
         }
-        if first == "database" && pointer.ends_with("/url") {
+        if (first == "database" || first == "state") && pointer.ends_with("/url") {
             return true;
         }
     }
@@ -40,6 +41,8 @@ mod tests {
             ("/secret", true),
             ("/secret/1", true),
             ("/providers/0/clientSecret", true),
+            ("/state/redis/url", true),
+            ("/webhooks/endpoints/0/secret", true),
             ("/database/url", true),
             ("/providers/2/server", true),
             ("/providers/0/clientId", false),

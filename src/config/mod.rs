@@ -9,6 +9,7 @@ pub mod interpolate;
 pub mod load;
 pub mod masking;
 pub mod model;
+pub mod operations;
 pub mod page_templates;
 pub mod presets;
 pub mod provider;

@@ -77,6 +77,12 @@ pub struct Config {
     /// Cross-origin use of the JSON endpoints. Off by default.
     #[serde(default)]
     pub cors: CorsConfig,
+    /// Events POSTed to HTTP endpoints, signed (Standard Webhooks). Off by default.
+    #[serde(default)]
+    pub webhooks: super::operations::WebhooksConfig,
+    /// State shared by several instances (Redis or the database). Local by default.
+    #[serde(default)]
+    pub state: super::operations::StateConfig,
 }
 
 /// Access tokens: JWTs (`typ: at+jwt`) signed with the asymmetric `jwt.keys`, verifiable
@@ -775,6 +781,10 @@ pub struct LoggingConfig {
     pub level: String,
     #[serde(default)]
     pub format: LogFormat,
+    /// The audit log (one JSON line per security event): `stdout`, `stderr`, `off`, or a
+    /// file path relative to this file (appended to). Changing it needs a restart.
+    #[serde(default = "default_audit")]
+    pub audit: String,
 }
 
 impl Default for LoggingConfig {
@@ -782,8 +792,13 @@ impl Default for LoggingConfig {
         LoggingConfig {
             level: default_log_level(),
             format: LogFormat::default(),
+            audit: default_audit(),
         }
     }
+}
+
+fn default_audit() -> String {
+    "stdout".to_string()
 }
 
 fn default_log_level() -> String {

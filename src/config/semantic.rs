@@ -75,6 +75,7 @@ pub fn check_semantics(
     check_tokens_and_cors(config, &mut checker);
     check_passwords(config, &mut checker);
     check_server(config, &mut checker);
+    check_operations(config, &mut checker);
     checker.diagnostics
 }
 
@@ -1024,6 +1025,78 @@ fn check_tokens_and_cors(config: &Config, checker: &mut Checker<'_>) {
                 format!("expected an origin such as `https://spa.example.com` (no path, no trailing slash; http only when `url` is http or for loopback), found {}", quoted(origin)),
             );
         }
+    }
+}
+
+/// Webhook endpoints and the shared state.
+fn check_operations(config: &Config, checker: &mut Checker<'_>) {
+    use super::operations::StateBackend;
+    let webhooks = &config.webhooks;
+    for (index, endpoint) in webhooks.endpoints.iter().enumerate() {
+        let at = |field: &str| format!("/webhooks/endpoints/{index}/{field}");
+        let acceptable = url::Url::parse(&endpoint.url).is_ok_and(|url| match url.scheme() {
+            "https" => url.host().is_some(),
+            "http" => {
+                matches!(url.host(), Some(url::Host::Domain("localhost")))
+                    || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+                    || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+            }
+            _ => false,
+        });
+        if !acceptable {
+            checker.error(
+                &at("url"),
+                format!(
+                    "expected an https URL (http only for a loopback host), found {}",
+                    quoted(&endpoint.url)
+                ),
+            );
+        }
+        if let Err(problem) = crate::webhooks::signing::parse_secret(endpoint.secret.expose()) {
+            checker.error(&at("secret"), problem);
+        }
+    }
+    if webhooks.backoff.seconds() == 0 {
+        checker.error("/webhooks/backoff", "must be at least 1s");
+    }
+    if webhooks.max_backoff < webhooks.backoff {
+        checker.error("/webhooks/maxBackoff", "must not be shorter than `backoff`");
+    }
+    let timeout = webhooks.timeout.seconds();
+    if timeout == 0 || timeout > 60 {
+        checker.error("/webhooks/timeout", "must be between 1s and 60s");
+    }
+    let state = &config.state;
+    match (state.backend, &state.redis) {
+        (StateBackend::Redis, None) => {
+            checker.error("/state/redis", "`backend: redis` needs `redis.url`");
+        }
+        (StateBackend::Redis, Some(redis)) => {
+            let url = redis.url.expose();
+            let scheme_ok = url.starts_with("redis://") || url.starts_with("rediss://");
+            if !scheme_ok || ::redis::Client::open(url).is_err() {
+                checker.error(
+                    "/state/redis/url",
+                    "expected `redis://host:port/db` or `rediss://...` (value hidden)",
+                );
+            }
+            if redis.key_prefix.is_empty() {
+                checker.error(
+                    "/state/redis/keyPrefix",
+                    "must not be empty: the keys would mix with other applications' keys",
+                );
+            }
+            if redis.timeout.as_std().is_zero() {
+                checker.error("/state/redis/timeout", "must be more than 0");
+            }
+        }
+        (StateBackend::Database, _) if config.database.is_none() => {
+            checker.error("/state/backend", "`backend: database` needs a `database`");
+        }
+        (StateBackend::Local | StateBackend::Database, Some(_)) => {
+            checker.warning("/state/redis", "is used only with `backend: redis`");
+        }
+        _ => {}
     }
 }
 

@@ -17,6 +17,7 @@ use crate::admin;
 use crate::pipeline::Pipeline;
 use crate::reload::LiveConfig;
 use crate::store::Adapter;
+use crate::telemetry::audit::{self, AuditContext, AuditEvent, AuditRecord};
 use crate::text::constant_time_eq;
 
 /// The largest page of users.
@@ -131,22 +132,33 @@ async fn route(
     let Some(user) = user else {
         return Ok(refusal(404, "NoSuchUser", "no user has this id or email"));
     };
-    let forget = || {
-        if let Some(cache) = &pipeline.revocations {
-            cache.forget_user(&user.id);
-        }
+    let forget = || crate::actions::session_state::forget_user(pipeline, &user.id);
+    let context = AuditContext {
+        request_id: super::request_log::request_id(request),
+        client_ip: request.peer_addr().map(|address| address.ip()),
+    };
+    let audit = |event: AuditEvent, detail: Option<Value>| {
+        let mut record = AuditRecord::admin(event, &user.id);
+        record.detail = detail;
+        audit::record(&record, &context);
     };
     let body = match (method, rest) {
         (&Method::GET, []) => admin::show_user(store, &user, now).await?,
         (&Method::POST, ["disable"]) => {
             let changed = admin::set_disabled(store, &user, true, now).await?;
-            forget();
+            forget().await;
+            audit(AuditEvent::UserDisabled, None);
             changed
         }
-        (&Method::POST, ["enable"]) => admin::set_disabled(store, &user, false, now).await?,
+        (&Method::POST, ["enable"]) => {
+            let changed = admin::set_disabled(store, &user, false, now).await?;
+            audit(AuditEvent::UserEnabled, None);
+            changed
+        }
         (&Method::POST, ["delete"]) | (&Method::DELETE, []) => {
             let deleted = admin::delete_user(store, &user).await?;
-            forget();
+            forget().await;
+            audit(AuditEvent::UserDeleted, None);
             deleted
         }
         (&Method::GET, ["sessions"]) => admin::list_sessions(store, &user, now).await?,
@@ -162,7 +174,12 @@ async fn route(
                 ));
             }
             let revoked = admin::revoke_sessions(store, &user, id, now).await?;
-            forget();
+            forget().await;
+            let scope = if all { "all" } else { "one" };
+            audit(
+                AuditEvent::SessionsRevoked,
+                Some(serde_json::json!({ "scope": scope, "result": revoked })),
+            );
             revoked
         }
         _ => return Ok(refusal(404, "NotFound", "no such admin route")),

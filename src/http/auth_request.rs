@@ -134,6 +134,7 @@ pub fn auth_request(
             https: origin.https,
         },
         client_ip: client_ip(request, pipeline),
+        request_id: super::request_log::request_id(request),
         user_agent: user_agent(request),
         authorization: request
             .headers()
@@ -241,10 +242,20 @@ fn page_security_headers(builder: &mut actix_web::HttpResponseBuilder) {
         ));
 }
 
-/// Runs event scripts on the blocking pool, after the response; failures are logged.
+/// Queues the events' webhooks and runs their scripts on the blocking pool, after the
+/// response; failures are logged.
 fn spawn_events(events: Vec<PendingEvent>, pipeline: Arc<Pipeline>) {
     if events.is_empty() {
         return;
+    }
+    if let Some(webhooks) = &pipeline.webhooks {
+        for event in &events {
+            let arguments = crate::actions::callbacks::with_defaults(
+                ScriptKey::Event(event.event),
+                &event.arguments,
+            );
+            webhooks.send(&pipeline.config.webhooks, event.event, &arguments);
+        }
     }
     actix_web::rt::spawn(async move {
         let _ = web::block(move || {

@@ -13,6 +13,7 @@ use crate::config::ProviderKind;
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::reload::LiveConfig;
+use crate::telemetry::audit;
 
 /// The Auth.js action named by `path`, if it lies under `base_path`.
 fn action_of<'a>(path: &'a str, base_path: &str) -> Option<&'a str> {
@@ -100,7 +101,7 @@ async fn dispatch_action(
         _ => None,
     };
     if let Some(response) = managed {
-        return http_response(response, &pipeline);
+        return answer(&auth, response, &pipeline);
     }
     let (name, provider_id) = match action.split_once('/') {
         Some((name, provider)) => (name, Some(provider)),
@@ -140,7 +141,18 @@ async fn dispatch_action(
         ("GET", "jwks", None) => jwks(&pipeline),
         (method, _, _) => return responses::unknown_action(method),
     };
-    http_response(response, &pipeline)
+    answer(&auth, response, &pipeline)
+}
+
+/// Writes the answer's audit records, with the request's id and address, and answers.
+fn answer(auth: &AuthRequest, response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpResponse {
+    if !response.audit.is_empty() {
+        let context = auth.audit_context();
+        for record in &response.audit {
+            audit::record(record, &context);
+        }
+    }
+    http_response(response, pipeline)
 }
 
 /// `signin/<id>` and `callback/<id>`, by the provider's kind: every kind is handled here,
@@ -195,7 +207,7 @@ async fn provider_action(
             return None;
         }
     };
-    Some(response)
+    Some(actions::sign_in::observed(response, provider))
 }
 
 /// The public session-token keys (empty for symmetric keys).

@@ -28,6 +28,10 @@ pub async fn readyz(live: web::Data<LiveConfig>) -> HttpResponse {
 pub async fn admin_readyz(live: web::Data<LiveConfig>) -> HttpResponse {
     let pipeline = live.snapshot();
     let status = live.status();
+    let shared_state = match live.shared_state() {
+        Some(shared) => json!({ "backend": shared.backend(), "answers": shared.answers().await }),
+        None => json!({ "backend": "local" }),
+    };
     let mut response = HttpResponse::Ok();
     no_store(&mut response);
     // The generation comes from the same status snapshot as the last reload, so the two
@@ -37,5 +41,6 @@ pub async fn admin_readyz(live: web::Data<LiveConfig>) -> HttpResponse {
         "generation": status.generation,
         "summary": pipeline.summary(),
         "reload": *status,
+        "sharedState": shared_state,
     }))
 }

@@ -2,7 +2,8 @@
 //! one handler module per action, each working on one pipeline snapshot, and serves the
 //! operational endpoints `/healthz` and `/readyz` (status and generation only). A second,
 //! loopback listener (`server.admin`) serves the operators' view: readiness with the
-//! providers, the store and the last reload's diagnostics.
+//! providers, the store and the last reload's diagnostics, the Prometheus metrics and the
+//! admin API.
 
 mod admin_api;
 mod auth_request;
@@ -11,10 +12,11 @@ mod cookie_limit;
 mod cors;
 mod dispatch;
 mod health;
+mod metrics_endpoint;
 mod origin;
 mod original_request;
 mod providers;
-mod request_log;
+pub mod request_log;
 mod responses;
 pub mod socket_activation;
 
@@ -42,6 +44,7 @@ pub fn configure_admin(config: &mut web::ServiceConfig) {
     config
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::admin_readyz))
+        .route("/metrics", web::get().to(metrics_endpoint::metrics))
         .route("/admin/{tail:.*}", web::to(admin_api::handle));
 }
 

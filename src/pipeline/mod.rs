@@ -60,6 +60,9 @@ pub struct RestartSettings {
     pub max_cookie_header_bytes: usize,
     /// The admin listener's address, when it is enabled.
     pub admin_listen: Option<String>,
+    pub audit: String,
+    pub state: crate::config::operations::StateConfig,
+    pub webhook_queue: usize,
 }
 
 impl RestartSettings {
@@ -77,6 +80,9 @@ impl RestartSettings {
                 .admin
                 .enabled
                 .then(|| config.server.admin.listen.clone()),
+            audit: config.logging.audit.clone(),
+            state: config.state.clone(),
+            webhook_queue: config.webhooks.queue,
         }
     }
 
@@ -103,6 +109,15 @@ impl RestartSettings {
         }
         if self.admin_listen != running.admin_listen {
             changed.push("server.admin");
+        }
+        if self.audit != running.audit {
+            changed.push("logging.audit");
+        }
+        if self.state != running.state {
+            changed.push("state");
+        }
+        if self.webhook_queue != running.webhook_queue {
+            changed.push("webhooks.queue");
         }
         changed
     }
@@ -149,6 +164,11 @@ pub struct Pipeline {
     pub trusted_proxies: TrustedProxies,
     /// The sessions forward-auth read recently.
     pub forward_auth_sessions: crate::forward_auth::session_cache::SessionCache,
+    /// The webhook queue, when the pipeline is served: one for the life of the server.
+    pub webhooks: Option<Arc<crate::webhooks::Webhooks>>,
+    /// The state shared with other instances (`state.backend`), when the pipeline is
+    /// served with one.
+    pub shared_state: Option<Arc<crate::state::Shared>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -245,6 +265,8 @@ impl Pipeline {
             pages,
             trusted_proxies: TrustedProxies::new(&config.forward_auth.trusted_proxies),
             forward_auth_sessions: Default::default(),
+            webhooks: None,
+            shared_state: None,
             config: Arc::new(config),
         })
     }

@@ -51,7 +51,7 @@ type Client = oauth2::Client<
 >;
 
 /// The tokens a provider issued, as the account stores them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TokenSet {
     pub access_token: String,
     pub token_type: String,

@@ -1,16 +1,21 @@
 //! Automatic refresh-token rotation, single-flight: when many requests find the same
 //! access token expiring, one of them calls the token endpoint and the others wait for
 //! and share its answer (for a minute), so a rotated refresh token is used exactly once.
+//! Within a process a lock per token decides; across instances (`Across`) a lock in the
+//! shared state does, and the answer is shared there, sealed with the secret. When the
+//! shared state is unavailable, the refresh is single-flight per instance only.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::OAuthError;
 use super::oauth_client::TokenSet;
+use crate::state::{Shared, sealed};
 
 /// How long a refresh's answer is shared with latecomers holding the old token.
 const SHARED_FOR: Duration = Duration::from_secs(60);
@@ -25,9 +30,13 @@ fn flights() -> &'static Mutex<HashMap<String, Flight>> {
     FLIGHTS.get_or_init(Default::default)
 }
 
-/// The flight for a provider and refresh token (hashed: the map never holds the token).
-fn flight(provider: &str, refresh_token: &str) -> Flight {
-    let key = hex::encode(Sha256::digest(format!("{provider}\0{refresh_token}")));
+/// The key of a provider and refresh token (hashed: no map or store holds the token).
+fn flight_key(provider: &str, refresh_token: &str) -> String {
+    hex::encode(Sha256::digest(format!("{provider}\0{refresh_token}")))
+}
+
+/// The flight for `key`.
+fn flight(key: &str) -> Flight {
     let mut flights = flights().lock().unwrap_or_else(PoisonError::into_inner);
     // Forget landed flights nobody waits on any more.
     flights.retain(|_, flight| {
@@ -41,11 +50,32 @@ fn flight(provider: &str, refresh_token: &str) -> Flight {
                 })
                 .unwrap_or(true)
     });
-    flights.entry(key).or_default().clone()
+    flights.entry(key.to_string()).or_default().clone()
 }
 
 /// A failure is shared only this long, so a passing outage is retried soon.
 const FAILURE_SHARED_FOR: Duration = Duration::from_secs(1);
+
+/// How long an instance may hold the shared refresh lock: longer than any token request
+/// (the HTTP client gives up after 10 s).
+const LOCK_FOR: Duration = Duration::from_secs(30);
+
+/// How often an instance waiting for another's refresh looks for its answer.
+const POLL_EVERY: Duration = Duration::from_millis(50);
+
+/// Single-flight across instances: the shared state, and the secret that seals answers.
+pub struct Across {
+    pub shared: Arc<Shared>,
+    pub secret: String,
+}
+
+/// A refresh's answer as the shared state holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum SharedAnswer {
+    Refreshed(TokenSet),
+    Failed(String),
+}
 
 /// Runs `refresh` unless a refresh of the same token is running or just landed, in which
 /// case its answer is returned. The refresh runs as its own task: a caller that goes away
@@ -54,12 +84,14 @@ const FAILURE_SHARED_FOR: Duration = Duration::from_secs(1);
 pub async fn refresh_once<F>(
     provider: &str,
     refresh_token: &str,
+    across: Option<Across>,
     refresh: F,
 ) -> Result<TokenSet, String>
 where
     F: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
 {
-    let flight = flight(provider, refresh_token);
+    let key = flight_key(provider, refresh_token);
+    let flight = flight(&key);
     let mut landed = flight.lock().await;
     if let Some((at, result)) = landed.as_ref() {
         let fresh_for = if result.is_ok() {
@@ -71,12 +103,118 @@ where
             return result.clone();
         }
     }
-    let result = match tokio::spawn(refresh).await {
-        Ok(result) => result.map_err(|error| error.to_string()),
-        Err(error) => Err(format!("the refresh task failed: {error}")),
+    // Counted when the provider is actually asked, not per waiting request.
+    let label = provider.to_string();
+    let refresh = async move {
+        let result = refresh.await;
+        crate::telemetry::metrics::token_refresh(&label, result.is_ok());
+        result
+    };
+    let result = match across {
+        Some(across) => refresh_across(&across, &key, refresh).await,
+        None => run(refresh).await,
     };
     *landed = Some((Instant::now(), result.clone()));
     result
+}
+
+/// Runs the refresh as its own task.
+async fn run<F>(refresh: F) -> Result<TokenSet, String>
+where
+    F: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
+{
+    match tokio::spawn(refresh).await {
+        Ok(result) => result.map_err(|error| error.to_string()),
+        Err(error) => Err(format!("the refresh task failed: {error}")),
+    }
+}
+
+/// The answer another instance shared for `key`, if any.
+async fn shared_answer(across: &Across, answer_key: &str) -> Option<Result<TokenSet, String>> {
+    let answer_key = answer_key.to_string();
+    let sealed = across
+        .shared
+        .call("refresh", |backend| async move {
+            backend.get(&answer_key).await
+        })
+        .await??;
+    let plaintext = sealed::open(&across.secret, &sealed)?;
+    match serde_json::from_slice(&plaintext).ok()? {
+        SharedAnswer::Refreshed(tokens) => Some(Ok(tokens)),
+        SharedAnswer::Failed(error) => Some(Err(error)),
+    }
+}
+
+/// The refresh of `key`, by whichever instance takes the shared lock first; the others
+/// wait for its sealed answer. An unavailable shared state falls back to refreshing here.
+async fn refresh_across<F>(across: &Across, key: &str, refresh: F) -> Result<TokenSet, String>
+where
+    F: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
+{
+    let lock_key = format!("refresh:lock:{key}");
+    let answer_key = format!("refresh:answer:{key}");
+    let deadline = Instant::now() + LOCK_FOR + POLL_EVERY * 10;
+    loop {
+        if let Some(answer) = shared_answer(across, &answer_key).await {
+            return answer;
+        }
+        let lock = lock_key.clone();
+        let taken = across
+            .shared
+            .call("refresh", |backend| async move {
+                backend.insert_if_absent(&lock, "1", LOCK_FOR).await
+            })
+            .await;
+        match taken {
+            None => return run(refresh).await,
+            Some(true) => {
+                let result = run(refresh).await;
+                share(across, &answer_key, &lock_key, &result).await;
+                return result;
+            }
+            Some(false) if Instant::now() >= deadline => {
+                return Err("another instance's refresh of this token did not finish".into());
+            }
+            Some(false) => tokio::time::sleep(POLL_EVERY).await,
+        }
+    }
+}
+
+/// Leaves `result` for the other instances, then releases the lock.
+async fn share(
+    across: &Across,
+    answer_key: &str,
+    lock_key: &str,
+    result: &Result<TokenSet, String>,
+) {
+    let (answer, keep_for) = match result {
+        Ok(tokens) => (SharedAnswer::Refreshed(tokens.clone()), SHARED_FOR),
+        Err(error) => (SharedAnswer::Failed(error.clone()), FAILURE_SHARED_FOR),
+    };
+    let sealed = serde_json::to_vec(&answer)
+        .map_err(|error| error.to_string())
+        .and_then(|plaintext| sealed::seal(&across.secret, &plaintext));
+    match sealed {
+        Ok(sealed) => {
+            let answer_key = answer_key.to_string();
+            across
+                .shared
+                .call("refresh", |backend| async move {
+                    backend.put(&answer_key, &sealed, keep_for).await
+                })
+                .await;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot seal a refresh answer for the other instances")
+        }
+    }
+    let lock_key = lock_key.to_string();
+    across
+        .shared
+        .call("refresh", |backend| async move {
+            backend.delete(&lock_key).await
+        })
+        .await;
 }
 
 /// Whether a token expiring at `expires_at` needs a refresh now.

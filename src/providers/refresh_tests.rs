@@ -8,7 +8,7 @@ async fn concurrent_refreshes_of_one_token_call_the_provider_once() {
     let calls = Arc::new(AtomicUsize::new(0));
     let attempts = (0..20).map(|_| {
         let calls = calls.clone();
-        refresh_once("p", "rt-1", async move {
+        refresh_once("p", "rt-1", None, async move {
             calls.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(20)).await;
             Ok(TokenSet {

@@ -13,11 +13,18 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::clock::Clock;
+use crate::config::operations::StateBackend;
 use crate::config::{ConfigSource, Diagnostic, Diagnostics, Environment};
 use crate::pipeline::{Pipeline, RestartSettings, build_pipeline_with_clock};
-use crate::rate_limit::LocalRateLimiter;
+use crate::rate_limit::{LocalRateLimiter, RateLimiter};
 use crate::session::revocation::RevocationCache;
-use crate::store::{Adapter, ConnectError, StoreRegistry};
+use crate::state::Shared;
+use crate::state::database::DatabaseState;
+use crate::state::limiter::SharedRateLimiter;
+use crate::state::redis::RedisState;
+use crate::store::{Adapter, ConnectError, MeteredAdapter, StoreRegistry};
+use crate::telemetry::metrics;
+use crate::webhooks::Webhooks;
 
 pub use watch::{WatcherHandle, spawn_watcher};
 
@@ -74,6 +81,8 @@ pub enum StartError {
     Store(ConnectError),
     /// The store's runtime could not start.
     Runtime(std::io::Error),
+    /// The shared state (`state`) could not be set up.
+    State(String),
 }
 
 /// Builds a pipeline and attaches its store (connecting one when the settings changed).
@@ -83,7 +92,6 @@ fn build_served_pipeline(
     generation: u64,
     clock: Arc<dyn Clock>,
     stores: &StoreRegistry,
-    shared: &ServerState,
 ) -> Result<Pipeline, BuildError> {
     let mut pipeline =
         build_pipeline_with_clock(source, env, generation, clock).map_err(BuildError::Config)?;
@@ -95,20 +103,82 @@ fn build_served_pipeline(
     pipeline.store = stores
         .store_for(pipeline.config.database.as_ref(), &config_dir)
         .map_err(BuildError::Store)?
-        .map(|store| -> Arc<dyn Adapter> { store });
-    pipeline.rate_limiter = Some(shared.limiter.clone());
-    pipeline.revocations = Some(shared.revocations.clone());
+        .map(|store| -> Arc<dyn Adapter> { Arc::new(MeteredAdapter::new(store)) });
     Ok(pipeline)
 }
 
 /// What the server keeps for its whole life and hands to every pipeline it serves, so that
 /// a reload does not reset it.
-#[derive(Default)]
 struct ServerState {
-    /// The sign-in attempt counts.
-    limiter: Arc<LocalRateLimiter>,
+    /// The sign-in attempt counts: shared when there is a shared state, else this
+    /// process's own.
+    limiter: Arc<dyn RateLimiter>,
     /// What the store said about tracked JWT sessions.
     revocations: Arc<RevocationCache>,
+    /// The webhook queue.
+    webhooks: Arc<Webhooks>,
+    /// The state shared with other instances (`state.backend`).
+    shared: Option<Arc<Shared>>,
+}
+
+impl ServerState {
+    /// The server state the first pipeline's settings ask for; background work (webhook
+    /// deliveries, following revocations) runs on `runtime`.
+    fn new(
+        pipeline: &Pipeline,
+        stores: &StoreRegistry,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<ServerState, String> {
+        let revocations = Arc::new(RevocationCache::default());
+        let local = Arc::new(LocalRateLimiter::default());
+        let shared = match pipeline.config.state.backend {
+            StateBackend::Local => None,
+            StateBackend::Redis => {
+                let config = pipeline
+                    .config
+                    .state
+                    .redis
+                    .as_ref()
+                    .ok_or("`state.backend: redis` needs `state.redis.url`")?;
+                // The connection's own tasks run on the background runtime.
+                let _entered = runtime.enter();
+                let redis = Arc::new(RedisState::new(config).map_err(|error| error.to_string())?);
+                // Say at once whether Redis answers.
+                match runtime.block_on(crate::state::SharedState::ping(redis.as_ref())) {
+                    Ok(()) => tracing::info!("shared state: Redis answers"),
+                    Err(error) => {
+                        tracing::error!(%error, "shared state: Redis does not answer; each instance uses its own state until it does")
+                    }
+                }
+                runtime.spawn(redis.follow_revocations(revocations.clone()));
+                Some(Arc::new(Shared::new(redis)))
+            }
+            StateBackend::Database => {
+                let store = stores
+                    .current()
+                    .ok_or("`state.backend: database` needs a `database`")?;
+                Some(Arc::new(Shared::new(Arc::new(DatabaseState::new(store)))))
+            }
+        };
+        let limiter: Arc<dyn RateLimiter> = match &shared {
+            Some(shared) => Arc::new(SharedRateLimiter::new(shared.clone(), local)),
+            None => local,
+        };
+        Ok(ServerState {
+            limiter,
+            revocations,
+            webhooks: Webhooks::start(runtime, pipeline.config.webhooks.queue),
+            shared,
+        })
+    }
+
+    /// Hands the server's state to a pipeline about to be served.
+    fn attach(&self, pipeline: &mut Pipeline) {
+        pipeline.rate_limiter = Some(self.limiter.clone());
+        pipeline.revocations = Some(self.revocations.clone());
+        pipeline.webhooks = Some(self.webhooks.clone());
+        pipeline.shared_state = self.shared.clone();
+    }
 }
 
 enum BuildError {
@@ -138,13 +208,17 @@ impl LiveConfig {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<LiveConfig>, StartError> {
         let stores = StoreRegistry::new().map_err(StartError::Runtime)?;
-        let shared = ServerState::default();
-        let pipeline =
-            build_served_pipeline(&source, env.as_ref(), 1, clock.clone(), &stores, &shared)
-                .map_err(|error| match error {
-                    BuildError::Config(diagnostics) => StartError::Config(diagnostics),
-                    BuildError::Store(error) => StartError::Store(error),
-                })?;
+        let mut pipeline = build_served_pipeline(&source, env.as_ref(), 1, clock.clone(), &stores)
+            .map_err(|error| match error {
+                BuildError::Config(diagnostics) => StartError::Config(diagnostics),
+                BuildError::Store(error) => StartError::Store(error),
+            })?;
+        let runtime = stores.handle().ok_or_else(|| {
+            StartError::Runtime(std::io::Error::other("the store runtime has stopped"))
+        })?;
+        let shared = ServerState::new(&pipeline, &stores, &runtime).map_err(StartError::State)?;
+        shared.attach(&mut pipeline);
+        metrics::serving(1, clock.unix_seconds());
         let status = ReloadStatus {
             generation: 1,
             loaded_at: clock.unix_seconds(),
@@ -177,6 +251,11 @@ impl LiveConfig {
         self.stores.handle()
     }
 
+    /// The state shared with other instances, when `state.backend` names one.
+    pub fn shared_state(&self) -> Option<&Arc<Shared>> {
+        self.shared.shared.as_ref()
+    }
+
     pub fn status(&self) -> Arc<ReloadStatus> {
         self.status.load_full()
     }
@@ -206,8 +285,11 @@ impl LiveConfig {
                 generation,
                 self.clock.clone(),
                 &self.stores,
-                &self.shared,
             )
+            .map(|mut pipeline| {
+                self.shared.attach(&mut pipeline);
+                pipeline
+            })
         }))
         .unwrap_or_else(|panic| {
             let message = panic
@@ -269,6 +351,8 @@ impl LiveConfig {
                     tracing::warn!("{}", warning.headline());
                 }
                 tracing::info!(generation, trigger, summary = %pipeline.summary(), "configuration reloaded");
+                metrics::reload(true);
+                metrics::serving(generation, now);
                 self.current.store(Arc::new(pipeline));
                 self.status.store(Arc::new(ReloadStatus {
                     generation,
@@ -293,6 +377,7 @@ impl LiveConfig {
                     .take(MAX_STATUS_ERRORS)
                     .map(|d| d.headline())
                     .collect();
+                metrics::reload(false);
                 tracing::warn!(
                     trigger,
                     errors = diagnostics.error_count(),

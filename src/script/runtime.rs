@@ -15,6 +15,7 @@ use super::helpers::register_helpers;
 use crate::clock::Clock;
 use crate::config::SourceLocation;
 use crate::config::model::ScriptingConfig;
+use crate::telemetry::metrics::{self, ScriptOutcome};
 
 thread_local! {
     /// The deadline of the script call running on this thread, if any.
@@ -100,7 +101,24 @@ impl ScriptRuntime {
     }
 
     /// Runs `script` with `variables` in a fresh scope; the result as JSON (`()` → null).
+    /// Every run is counted by outcome.
     pub fn call_with_budget(
+        &self,
+        script: &CompiledScript,
+        variables: &[(&str, Value)],
+        budget: Duration,
+    ) -> Result<Value, ScriptError> {
+        let result = self.run(script, variables, budget);
+        let outcome = match &result {
+            Ok(_) => ScriptOutcome::Ok,
+            Err(error) if error.over_budget => ScriptOutcome::Budget,
+            Err(_) => ScriptOutcome::Error,
+        };
+        metrics::script_run(&script.name, outcome);
+        result
+    }
+
+    fn run(
         &self,
         script: &CompiledScript,
         variables: &[(&str, Value)],

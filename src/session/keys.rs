@@ -87,6 +87,11 @@ pub fn derive_encryption_key(
     )
 }
 
+/// The A256GCM key for values authgate seals in the shared state (`state::sealed`).
+pub fn derive_shared_state_key(secret: &str) -> Result<Vec<u8>, String> {
+    hkdf(secret, "authgate", "authgate Shared State Key", 32)
+}
+
 /// The HS512 key authgate derives from `secret` and the cookie name.
 pub fn derive_signing_key(secret: &str, cookie_name: &str) -> Result<Vec<u8>, String> {
     hkdf(

@@ -28,12 +28,17 @@ struct Inner {
     /// Per user, the epoch at which this process last revoked or disabled something of
     /// theirs: an answer the store gave before then is not used.
     forgotten: HashMap<String, u64>,
+    /// The epoch of the last `forget_all`: no answer asked for before it counts.
+    floor: u64,
     epoch: u64,
 }
 
 impl Inner {
     /// Whether an answer about `status` asked for at `epoch` still counts.
     fn current(&self, status: &Option<JwtSessionStatus>, epoch: u64) -> bool {
+        if epoch < self.floor {
+            return false;
+        }
         status.as_ref().is_none_or(|status| {
             self.forgotten
                 .get(&status.user_id)
@@ -106,6 +111,15 @@ impl RevocationCache {
         );
     }
 
+    /// Sets aside every answer asked for until now (after the revocation announcements
+    /// may have been missed).
+    pub fn forget_all(&self) {
+        let mut inner = self.inner();
+        inner.epoch += 1;
+        inner.floor = inner.epoch;
+        inner.entries.clear();
+    }
+
     /// After this process revoked or disabled something of `user_id`'s: every answer about
     /// their sessions asked for until now is set aside, in constant time.
     pub fn forget_user(&self, user_id: &str) {
@@ -115,6 +129,7 @@ impl RevocationCache {
             // Forgetting everything is always safe: every read asks the store again.
             inner.entries.clear();
             inner.forgotten.clear();
+            inner.floor = inner.epoch;
         }
         let epoch = inner.epoch;
         inner.forgotten.insert(user_id.to_string(), epoch);
@@ -169,6 +184,20 @@ mod tests {
         // Asked afterwards, the answer counts.
         cache.put("a", status("u1"), cache.epoch(), staleness);
         assert_eq!(cache.get("a", staleness), Some(status("u1")));
+    }
+
+    #[test]
+    fn forgetting_everything_also_drops_answers_in_flight() {
+        let cache = RevocationCache::default();
+        let staleness = Duration::from_secs(60);
+        cache.put("a", status("u1"), cache.epoch(), staleness);
+        let asked = cache.epoch();
+        cache.forget_all();
+        assert_eq!(cache.get("a", staleness), None);
+        cache.put("b", status("u2"), asked, staleness);
+        assert_eq!(cache.get("b", staleness), None);
+        cache.put("b", status("u2"), cache.epoch(), staleness);
+        assert_eq!(cache.get("b", staleness), Some(status("u2")));
     }
 
     #[test]

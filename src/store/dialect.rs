@@ -46,6 +46,13 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
         postgres: include_str!("migrations/postgres/0003_session_management.sql"),
         mysql: include_str!("migrations/mysql/0003_session_management.sql"),
     },
+    EmbeddedMigration {
+        version: 4,
+        description: "shared state",
+        sqlite: include_str!("migrations/sqlite/0004_shared_state.sql"),
+        postgres: include_str!("migrations/postgres/0004_shared_state.sql"),
+        mysql: include_str!("migrations/mysql/0004_shared_state.sql"),
+    },
 ];
 
 impl Dialect {

@@ -10,9 +10,11 @@
 mod dialect;
 pub mod lookup;
 mod management;
+mod metered;
 mod models;
 pub mod purge;
 mod registry;
+mod shared_state;
 mod sql;
 mod verification;
 
@@ -20,11 +22,13 @@ use async_trait::async_trait;
 
 pub use dialect::Dialect;
 pub use management::session_id;
+pub use metered::MeteredAdapter;
 pub use models::{
     Account, JwtSession, JwtSessionStatus, NewUser, Revoke, Session, SessionKind, SessionRecord,
     UnlinkOutcome, User, UserPatch, VerificationToken,
 };
 pub use registry::StoreRegistry;
+pub use shared_state::StateEntry;
 pub use sql::{ConnectError, SqlStore, StoreSettings, token_digest};
 pub use verification::{HashedVerificationToken, verification_token_hash};
 
@@ -200,4 +204,20 @@ pub trait Adapter: Send + Sync {
     async fn purge_expired(&self, now: i64) -> StoreResult<Purged>;
     /// A round trip to the database.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The connection pool as it is now, when the store has one.
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
+}
+
+/// A connection pool's state, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
 }

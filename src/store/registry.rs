@@ -43,6 +43,14 @@ impl StoreRegistry {
             .map(|runtime| runtime.handle().clone())
     }
 
+    /// The store in use, if any.
+    pub fn current(&self) -> Option<Arc<SqlStore>> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// The store for `database`: the running one when its settings are unchanged, else a
     /// newly connected and migrated one. Call it outside async code (it blocks).
     pub fn store_for(

@@ -16,7 +16,7 @@ use super::models::{
     User, UserPatch, VerificationToken,
 };
 use super::verification::HashedVerificationToken;
-use super::{Adapter, Purged, StoreError, StoreResult};
+use super::{Adapter, PoolStats, Purged, StoreError, StoreResult};
 use crate::config::model::DatabaseConfig;
 
 /// Declares the statements once, as `?`-style SQL, and prepares them for a dialect.
@@ -753,6 +753,12 @@ impl Adapter for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
+        // Shared state expires in milliseconds.
+        sqlx::query(self.dialect().statement(super::shared_state::PURGE))
+            .bind(now.saturating_mul(1000))
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(Purged {
             sessions: sessions.rows_affected() + jwt_sessions.rows_affected(),
             verification_tokens: tokens.rows_affected(),
@@ -765,6 +771,16 @@ impl Adapter for SqlStore {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        Some(PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            // The pool's own limit: an in-memory SQLite pool keeps one connection whatever
+            // the settings say.
+            max: self.pool.options().get_max_connections(),
+        })
     }
 }
 

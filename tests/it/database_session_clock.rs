@@ -31,6 +31,7 @@ fn request(token: &str) -> AuthRequest {
         client_ip: None,
         user_agent: None,
         authorization: None,
+        request_id: None,
         origin: RequestOrigin {
             origin: "http://127.0.0.1".into(),
             base_url: "http://127.0.0.1".into(),

@@ -47,6 +47,7 @@ fn request(
         client_ip: None,
         user_agent: None,
         authorization: None,
+        request_id: None,
     }
 }
 

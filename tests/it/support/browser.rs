@@ -16,6 +16,11 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(server: &Server) -> Browser {
+        Browser::at(&server.base)
+    }
+
+    /// A browser for the site at `base` (a proxy in front of several servers).
+    pub fn at(base: &str) -> Browser {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -25,7 +30,7 @@ impl Browser {
         Browser {
             http,
             jar,
-            base: server.base.clone(),
+            base: base.to_string(),
         }
     }
 

@@ -8,8 +8,11 @@ pub mod browser;
 pub mod databases;
 pub mod fake_idp;
 pub mod idp;
+pub mod promtool;
 pub mod proxies;
+pub mod redis;
 pub mod smtp;
+pub mod webhooks;
 
 pub use browser::Browser;
 
@@ -172,6 +175,17 @@ impl Server {
 
     /// Starts the binary with `env` added, handing it the port `free_port` holds.
     pub fn start_with_env(config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+        Server::start_instance(config, port, env, "")
+    }
+
+    /// One of several servers on the same `config`, each on its own port and with its own
+    /// log (`<config>.<instance>.log`).
+    pub fn start_instance(
+        config: &Path,
+        port: u16,
+        env: &[(&str, &str)],
+        instance: &str,
+    ) -> Server {
         // Through `sh`, which sets LISTEN_PID to its own pid and then execs authgate under
         // that same pid, as systemd does: authgate takes a passed socket only for itself.
         let mut command = Command::new("sh");
@@ -188,7 +202,12 @@ impl Server {
                 }])
                 .expect("pass the listening socket");
         }
-        Server::launch(command, config, port, env)
+        let log_path = if instance.is_empty() {
+            config.with_extension("log")
+        } else {
+            config.with_extension(format!("{instance}.log"))
+        };
+        Server::launch(command, config, port, env, log_path)
     }
 
     /// Starts the binary itself with exactly `env` added (no socket handed over).
@@ -198,11 +217,17 @@ impl Server {
             config,
             port,
             env,
+            config.with_extension("log"),
         )
     }
 
-    fn launch(mut command: Command, config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
-        let log_path = config.with_extension("log");
+    fn launch(
+        mut command: Command,
+        config: &Path,
+        port: u16,
+        env: &[(&str, &str)],
+        log_path: PathBuf,
+    ) -> Server {
         let log = std::fs::File::create(&log_path).expect("log file");
         command
             .arg("--config")

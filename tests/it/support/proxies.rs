@@ -1,7 +1,8 @@
 //! Real reverse proxies in front of an echo upstream, for the forward-auth tests: Debian's
 //! nginx (`auth_request`) and Caddy (`forward_auth`), each with its config in a temporary
 //! directory, on loopback ports, stopped on drop. The configurations are the README's
-//! recipes.
+//! recipes. Also nginx as a round-robin load balancer in front of several authgate
+//! instances, for the shared-state tests.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -102,6 +103,56 @@ fn wait_until_listening(port: u16, child: &mut Child, log: &Path) {
     panic!("the proxy did not listen on {port}");
 }
 
+/// The whole nginx configuration: one process, its logs, pid and temporary files under
+/// `root`, and `http` (`server` and `upstream` blocks) inside the `http` block. Without a
+/// master process, the kill on drop stops everything: a master's workers would outlive
+/// it, still listening.
+fn nginx_config(root: &str, http: &str) -> String {
+    format!(
+        "master_process off;
+error_log {root}/error.log;
+pid {root}/nginx.pid;
+events {{}}
+http {{
+  access_log off;
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/proxy;
+  fastcgi_temp_path {root}/fastcgi;
+  uwsgi_temp_path {root}/uwsgi;
+  scgi_temp_path {root}/scgi;
+{http}}}
+"
+    )
+}
+
+/// Debian's nginx in the foreground with `http` (see `nginx_config`) in a temporary
+/// directory, once it listens on `port`.
+fn start_nginx(port: u16, http: &str) -> Proxy {
+    require("/usr/sbin/nginx");
+    let dir = tempfile::tempdir().expect("nginx dir");
+    let config = nginx_config(&dir.path().display().to_string(), http);
+    let config_path = dir.path().join("nginx.conf");
+    std::fs::write(&config_path, config).expect("write nginx.conf");
+    let log = dir.path().join("error.log");
+    let mut child = Command::new("/usr/sbin/nginx")
+        .arg("-c")
+        .arg(&config_path)
+        .arg("-p")
+        .arg(dir.path())
+        .args(["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nginx");
+    wait_until_listening(port, &mut child, &log);
+    Proxy {
+        child,
+        port,
+        base: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
 fn require(program: &str) {
     assert!(
         Path::new(program).exists(),
@@ -125,9 +176,6 @@ impl Proxy {
 
     /// nginx on `port` protecting `upstream` with authgate at `authgate` (`http://host:port`).
     pub fn nginx(port: u16, authgate: &str, upstream: u16) -> Proxy {
-        require("/usr/sbin/nginx");
-        let dir = tempfile::tempdir().expect("nginx dir");
-        let root = dir.path().display().to_string();
         let mut sets = String::new();
         let mut passes = String::new();
         for (index, name) in IDENTITY_HEADERS.iter().enumerate() {
@@ -140,19 +188,8 @@ impl Proxy {
                 "      proxy_set_header {name} $identity_{index};\n"
             ));
         }
-        let config = format!(
-            "worker_processes 1;
-error_log {root}/error.log;
-pid {root}/nginx.pid;
-events {{}}
-http {{
-  access_log off;
-  client_body_temp_path {root}/body;
-  proxy_temp_path {root}/proxy;
-  fastcgi_temp_path {root}/fastcgi;
-  uwsgi_temp_path {root}/uwsgi;
-  scgi_temp_path {root}/scgi;
-  server {{
+        let server = format!(
+            "  server {{
     listen 127.0.0.1:{port};
     location = /_authgate {{
       internal;
@@ -176,29 +213,41 @@ http {{
       proxy_pass http://127.0.0.1:{upstream};
     }}
   }}
-}}
 "
         );
-        let config_path = dir.path().join("nginx.conf");
-        std::fs::write(&config_path, config).expect("write nginx.conf");
-        let log = dir.path().join("error.log");
-        let mut child = Command::new("/usr/sbin/nginx")
-            .arg("-c")
-            .arg(&config_path)
-            .arg("-p")
-            .arg(dir.path())
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx");
-        wait_until_listening(port, &mut child, &log);
-        Proxy {
-            child,
-            port,
-            base: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        }
+        start_nginx(port, &server)
+    }
+
+    /// nginx on a free loopback port in front of several authgate instances on
+    /// `backends`: every request (no keepalive to the instances) goes to the next instance
+    /// in turn, whatever the path. A request that fails is not retried on another
+    /// instance, and a failed instance keeps its turn (`max_fails=0`): with one instance
+    /// down, every other request fails (502).
+    pub fn nginx_load_balancer(backends: &[u16]) -> Proxy {
+        assert!(!backends.is_empty(), "a load balancer needs a backend");
+        let port = unbound_port();
+        let servers: String = backends
+            .iter()
+            .map(|backend| format!("    server 127.0.0.1:{backend} max_fails=0;\n"))
+            .collect();
+        let http = format!(
+            "  upstream authgate_instances {{
+{servers}  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://authgate_instances;
+      proxy_next_upstream off;
+      proxy_buffering off;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+    }}
+  }}
+"
+        );
+        start_nginx(port, &http)
     }
 
     /// Caddy on `port`, the same way. Caddy 2.6 copies a header authgate did not send as the

@@ -1,0 +1,164 @@
+//! The operating sections of the configuration: event webhooks (`webhooks`) and the state
+//! several instances share (`state`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::script_key::Event;
+use super::values::{Duration, SecretString};
+
+/// Event webhooks: each event POSTed to the endpoints that subscribe to it, signed the
+/// Standard Webhooks way, from a bounded queue with retries. A delivery never delays or
+/// fails the request that caused it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhooksConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<WebhookEndpoint>,
+    /// Deliveries waiting at most; when full, new ones are dropped (and counted). Changing
+    /// it needs a restart.
+    #[serde(default = "default_queue")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub queue: usize,
+    /// Attempts per delivery, the first included.
+    #[serde(default = "default_attempts")]
+    #[schemars(range(min = 1, max = 30))]
+    pub attempts: u32,
+    /// Wait before the first retry; it doubles with each further retry.
+    #[serde(default = "default_backoff")]
+    pub backoff: Duration,
+    /// The longest wait between two attempts.
+    #[serde(default = "default_max_backoff")]
+    pub max_backoff: Duration,
+    /// How long one attempt may take.
+    #[serde(default = "default_timeout")]
+    pub timeout: Duration,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            endpoints: Vec::new(),
+            queue: default_queue(),
+            attempts: default_attempts(),
+            backoff: default_backoff(),
+            max_backoff: default_max_backoff(),
+            timeout: default_timeout(),
+        }
+    }
+}
+
+fn default_queue() -> usize {
+    10_000
+}
+
+fn default_attempts() -> u32 {
+    8
+}
+
+fn default_backoff() -> Duration {
+    Duration::from_seconds(5)
+}
+
+fn default_max_backoff() -> Duration {
+    Duration::from_seconds(600)
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_seconds(10)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhookEndpoint {
+    /// `https://...`; `http://` only for a loopback host.
+    pub url: String,
+    /// The signing secret, `whsec_` and base64 (24 to 64 bytes of key), from the
+    /// environment: `${WEBHOOK_SECRET}`.
+    pub secret: SecretString,
+    /// The events sent here; default: every event but `session` (one per session read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventName>>,
+}
+
+impl WebhookEndpoint {
+    pub fn wants(&self, event: Event) -> bool {
+        match &self.events {
+            Some(events) => events.iter().any(|name| name.event() == event),
+            None => event != Event::Session,
+        }
+    }
+}
+
+/// An event's name, as under `events:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum EventName {
+    SignIn,
+    SignOut,
+    CreateUser,
+    UpdateUser,
+    LinkAccount,
+    UnlinkAccount,
+    Session,
+}
+
+impl EventName {
+    pub fn event(self) -> Event {
+        match self {
+            EventName::SignIn => Event::SignIn,
+            EventName::SignOut => Event::SignOut,
+            EventName::CreateUser => Event::CreateUser,
+            EventName::UpdateUser => Event::UpdateUser,
+            EventName::LinkAccount => Event::LinkAccount,
+            EventName::UnlinkAccount => Event::UnlinkAccount,
+            EventName::Session => Event::Session,
+        }
+    }
+}
+
+/// Where the state lives that must be one for several instances: sign-in attempt counts,
+/// revocations, the refresh lock, and the OAuth discovery and JWKS documents. Changing it
+/// needs a restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StateConfig {
+    #[serde(default)]
+    pub backend: StateBackend,
+    /// With `backend: redis`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<RedisConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum StateBackend {
+    /// In this process: right for one instance.
+    #[default]
+    Local,
+    /// A Redis (or Valkey) server shared by every instance.
+    Redis,
+    /// The `database` (PostgreSQL or MySQL/MariaDB; SQLite for instances on one host).
+    Database,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port/db`, or `rediss://` for TLS.
+    pub url: SecretString,
+    /// Prefix of every key authgate writes, so that several deployments can share a server.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// How long one Redis command may take before it counts as failed.
+    #[serde(default = "default_redis_timeout")]
+    pub timeout: Duration,
+}
+
+fn default_key_prefix() -> String {
+    "authgate:".to_string()
+}
+
+fn default_redis_timeout() -> Duration {
+    Duration::from_seconds(1)
+}

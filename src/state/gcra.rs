@@ -1,0 +1,60 @@
+//! The generic cell rate algorithm over one stored number, the "theoretical arrival time"
+//! (TAT) in milliseconds: a burst of `max` attempts, refilled evenly over `per`. The
+//! database backend runs it here; the Redis backend runs the same steps in a Lua script
+//! (`redis.rs`), so that the read and the write are one atomic step on the server.
+
+/// The outcome of one attempt at `now`, given the stored TAT (`None` or a past one: a
+/// fresh start): `Ok(new_tat)` to store (it expires at `new_tat`), or `Err(retry_after)`,
+/// both in milliseconds.
+pub fn admit(now: i64, stored_tat: Option<i64>, interval: i64, period: i64) -> Result<i64, i64> {
+    let tat = stored_tat.map_or(now, |tat| tat.max(now));
+    let new_tat = tat.saturating_add(interval);
+    let ahead = new_tat - now;
+    if ahead > period {
+        Err(ahead - period)
+    } else {
+        Ok(new_tat)
+    }
+}
+
+/// The emission interval and period in milliseconds for `max` per `per`, or `None` when
+/// the rate limits nothing (zero, or finer than a millisecond).
+pub fn interval(max: u32, per: std::time::Duration) -> Option<(i64, i64)> {
+    let period = i64::try_from(per.as_millis()).ok()?;
+    let interval = period.checked_div(i64::from(max))?;
+    (interval > 0).then_some((interval, period))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_max_passes_then_one_per_interval() {
+        // 3 per hour: one every 20 minutes.
+        let (interval, period) = interval(3, std::time::Duration::from_secs(3_600)).unwrap();
+        let now = 1_000_000;
+        let mut tat = None;
+        for attempt in 1..=3 {
+            tat = Some(admit(now, tat, interval, period).unwrap_or_else(|_| panic!("{attempt}")));
+        }
+        assert_eq!(admit(now, tat, interval, period), Err(1_200_000));
+        // Twenty minutes later, one more passes.
+        assert!(admit(now + 1_200_000, tat, interval, period).is_ok());
+        // A stale TAT counts as a fresh start.
+        assert_eq!(
+            admit(now + 10_000_000, tat, interval, period),
+            Ok(now + 10_000_000 + interval)
+        );
+    }
+
+    #[test]
+    fn rates_too_fine_or_zero_limit_nothing() {
+        assert_eq!(interval(0, std::time::Duration::from_secs(1)), None);
+        assert_eq!(interval(5_000, std::time::Duration::from_secs(1)), None);
+        assert_eq!(
+            interval(10, std::time::Duration::from_secs(60)),
+            Some((6_000, 60_000))
+        );
+    }
+}
