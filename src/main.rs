@@ -437,6 +437,8 @@ fn serve(
     source: ConfigSource,
     activation: authgate::http::socket_activation::Activation,
 ) -> anyhow::Result<ExitCode> {
+    // First, so that what starting records (the serving generation) is kept.
+    authgate::telemetry::metrics::install();
     let live = match LiveConfig::start(source, Arc::new(ProcessEnvironment), Arc::new(SystemClock))
     {
         Ok(live) => live,
@@ -459,7 +461,17 @@ fn serve(
     };
     let settings = live.running_settings().clone();
     init_tracing(&settings.log_level, settings.log_format);
-    authgate::telemetry::metrics::install();
+    if let (Some(shared), Some(runtime)) = (live.shared_state(), live.store_runtime()) {
+        // From the background runtime, where the connection's own tasks then run.
+        if runtime.block_on(shared.answers()) {
+            tracing::info!(backend = shared.backend(), "shared state answers");
+        } else {
+            tracing::error!(
+                backend = shared.backend(),
+                "shared state does not answer; each instance uses its own state until it does"
+            );
+        }
+    }
     let audit = AuditOutput::parse(&settings.audit, &live.source().config_dir());
     authgate::telemetry::audit::install(&audit)
         .with_context(|| format!("cannot open the audit log {:?}", settings.audit))?;

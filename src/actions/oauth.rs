@@ -217,6 +217,8 @@ fn callback_parameters(request: &AuthRequest) -> &BTreeMap<String, String> {
 struct Verified {
     pkce_verifier: Option<String>,
     nonce: Option<String>,
+    /// The round trip's key (a hash of its sealed check values).
+    round_trip: [u8; 32],
 }
 
 /// Opens this browser's check cookies and matches the returned `state`. It needs no
@@ -276,9 +278,10 @@ fn verify_round_trip(
         key.update((part.len() as u64).to_be_bytes());
         key.update(part.as_bytes());
     }
+    let round_trip: [u8; 32] = key.finalize().into();
     if !provider
         .runtime
-        .claim_round_trip(key.finalize().into(), now, now + CHECK_MAX_AGE_SECONDS)
+        .claim_round_trip(round_trip, now, now + CHECK_MAX_AGE_SECONDS)
     {
         return Err(OAuthError::Callback(
             "this round trip was already answered".into(),
@@ -287,7 +290,33 @@ fn verify_round_trip(
     Ok(Verified {
         pkce_verifier,
         nonce,
+        round_trip,
     })
+}
+
+/// With a shared state, the round trip is claimed there too, so that its cookies replayed
+/// to another instance make no second token request either. An unavailable shared state
+/// leaves the claim of this instance.
+async fn claim_across_instances(
+    pipeline: &Pipeline,
+    round_trip: &[u8; 32],
+) -> Result<(), OAuthError> {
+    let Some(shared) = &pipeline.shared_state else {
+        return Ok(());
+    };
+    let key = format!("round-trip:{}", hex::encode(round_trip));
+    let ttl = std::time::Duration::from_secs(CHECK_MAX_AGE_SECONDS);
+    let claimed = shared
+        .call("round_trip", |backend| async move {
+            backend.insert_if_absent(&key, "1", ttl).await
+        })
+        .await;
+    match claimed {
+        Some(false) => Err(OAuthError::Callback(
+            "this round trip was already answered (by another instance)".into(),
+        )),
+        Some(true) | None => Ok(()),
+    }
 }
 
 /// RFC 9207: a response naming another issuer is a mix-up attack, and a response without
@@ -522,6 +551,7 @@ async fn proven_sign_in<'a>(
         return Err(error);
     }
     let verified = verify_round_trip(request, pipeline, provider, parameters)?;
+    claim_across_instances(pipeline, &verified.round_trip).await?;
     let code = parameters
         .get("code")
         .ok_or_else(|| OAuthError::Callback("no code".into()))?;

@@ -37,11 +37,10 @@ async fn refresh_with(
     let now = pipeline.clock.unix_seconds();
     let callback = pipeline.action_url(&format!("callback/{}", provider.id));
     let (owned, token) = (provider.clone(), refresh_token.to_string());
-    let across = pipeline
-        .shared_state
-        .clone()
-        .zip(pipeline.secrets.first().cloned())
-        .map(|(shared, secret)| Across { shared, secret });
+    let across = pipeline.shared_state.clone().map(|shared| Across {
+        shared,
+        secrets: pipeline.secrets.clone(),
+    });
     refresh_once(&provider.id, refresh_token, across, async move {
         let endpoints = owned.runtime.endpoints(&owned.config).await?;
         refresh(&owned.config, endpoints, &callback, &token, now).await

@@ -78,7 +78,10 @@ pub async fn revoke(request: &AuthRequest, pipeline: &Pipeline) -> AuthResponse 
         Ok(revoked) => revoked,
         Err(error) => return failure::json(error.into()),
     };
-    forget_user(pipeline, &current.user_id).await;
+    // Nothing revoked, nothing to announce: a bogus id costs the other instances nothing.
+    if revoked > 0 {
+        forget_user(pipeline, &current.user_id).await;
+    }
     let ended_this = match which {
         Revoke::All => true,
         Revoke::One(id) => this == id,

@@ -30,7 +30,7 @@ pub struct WebhooksConfig {
     /// The longest wait between two attempts.
     #[serde(default = "default_max_backoff")]
     pub max_backoff: Duration,
-    /// How long one attempt may take.
+    /// How long one attempt may take (at most 10s).
     #[serde(default = "default_timeout")]
     pub timeout: Duration,
 }

@@ -62,6 +62,9 @@ pub struct RestartSettings {
     pub admin_listen: Option<String>,
     pub audit: String,
     pub state: crate::config::operations::StateConfig,
+    /// With `state.backend: database`, a digest of the URL of the database the shared
+    /// state lives in (never the URL, which may carry a password).
+    pub state_database: Option<String>,
     pub webhook_queue: usize,
 }
 
@@ -82,6 +85,14 @@ impl RestartSettings {
                 .then(|| config.server.admin.listen.clone()),
             audit: config.logging.audit.clone(),
             state: config.state.clone(),
+            state_database: (config.state.backend
+                == crate::config::operations::StateBackend::Database)
+                .then_some(config.database.as_ref())
+                .flatten()
+                .map(|database| {
+                    use sha2::Digest;
+                    hex::encode(sha2::Sha256::digest(database.url.expose().as_bytes()))
+                }),
             webhook_queue: config.webhooks.queue,
         }
     }
@@ -113,7 +124,7 @@ impl RestartSettings {
         if self.audit != running.audit {
             changed.push("logging.audit");
         }
-        if self.state != running.state {
+        if self.state != running.state || self.state_database != running.state_database {
             changed.push("state");
         }
         if self.webhook_queue != running.webhook_queue {

@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 
 use josekit::jwk::JwkSet;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OnceCell};
 
 use super::OAuthError;
 use super::http_client::get_json;
 use crate::config::ProviderConfig;
+use crate::state::{Shared, sealed};
 
 /// Least time between two JWKS fetches caused by unknown key ids.
 const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
@@ -64,7 +66,23 @@ pub struct ProviderRuntime {
     jwks: Mutex<Option<CachedJwks>>,
     jwks_failure: RecentFailure,
     used_round_trips: UsedRoundTrips,
+    /// Where the discovery document and JWKS are shared with other instances.
+    shared_documents: std::sync::OnceLock<SharedDocuments>,
 }
+
+/// The shared state, and the secret that seals what is kept there (a document another
+/// party could write into the shared state is never believed).
+pub struct SharedDocuments {
+    pub shared: Arc<Shared>,
+    /// Newest first.
+    pub secrets: Vec<String>,
+}
+
+/// How long a discovery document is shared.
+const DISCOVERY_SHARED_FOR: Duration = Duration::from_secs(3600);
+/// How long a JWKS is shared; an instance that meets an unknown `kid` fetches it anew
+/// (and shares that).
+const JWKS_SHARED_FOR: Duration = Duration::from_secs(300);
 
 /// Round trips already answered, until their check cookies expire: a callback is taken
 /// once, so one set of check cookies cannot be replayed to make many token requests.
@@ -119,7 +137,10 @@ fn text(document: &Value, key: &str) -> Option<String> {
 }
 
 /// The endpoints from the configured URLs and, when there is an issuer, its discovery.
-async fn resolve(config: &ProviderConfig) -> Result<Endpoints, OAuthError> {
+async fn resolve(
+    runtime: &ProviderRuntime,
+    config: &ProviderConfig,
+) -> Result<Endpoints, OAuthError> {
     let configured = |endpoint: &Option<crate::config::values::Endpoint>| {
         endpoint
             .as_ref()
@@ -137,9 +158,12 @@ async fn resolve(config: &ProviderConfig) -> Result<Endpoints, OAuthError> {
     let discovered = match discovery_url {
         None => None,
         Some(url) => {
-            let document = get_json(&url, None, &[]).await.map_err(|error| {
-                OAuthError::Provider(format!("discovery at {url} failed: {error}"))
-            })?;
+            let document = runtime
+                .document(&url, DISCOVERY_SHARED_FOR, false)
+                .await
+                .map_err(|error| {
+                    OAuthError::Provider(format!("discovery at {url} failed: {error}"))
+                })?;
             if let (Some(expected), Some(found)) = (&config.issuer, text(&document, "issuer"))
                 && expected.trim_end_matches('/') != found.trim_end_matches('/')
                 && !found.contains(super::id_token::TENANT)
@@ -184,7 +208,7 @@ impl ProviderRuntime {
                 if let Some(error) = self.discovery_failure.recent() {
                     return Err(error);
                 }
-                let resolved = resolve(config).await;
+                let resolved = resolve(self, config).await;
                 if let Err(error) = &resolved {
                     self.discovery_failure.remember(error);
                 }
@@ -224,7 +248,9 @@ impl ProviderRuntime {
         if let Some(error) = self.jwks_failure.recent() {
             return Err(error);
         }
-        let keys = match fetch_jwks(uri).await {
+        // A first fetch may use what another instance fetched; a refetch (an unknown
+        // `kid`) asks the issuer.
+        let keys = match self.fetch_jwks(uri, cache.is_some()).await {
             Ok(keys) => keys,
             Err(error) => {
                 self.jwks_failure.remember(&error);
@@ -239,17 +265,63 @@ impl ProviderRuntime {
     }
 }
 
-async fn fetch_jwks(uri: &str) -> Result<Arc<JwkSet>, OAuthError> {
-    let document = get_json(uri, None, &[])
-        .await
-        .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))?;
-    let map = document
-        .as_object()
-        .cloned()
-        .ok_or_else(|| OAuthError::Provider(format!("JWKS at {uri} is not an object")))?;
-    JwkSet::from_map(map)
-        .map(Arc::new)
-        .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))
+impl ProviderRuntime {
+    /// Shares this provider's public documents through `documents` from now on.
+    pub fn share_documents(&self, documents: SharedDocuments) {
+        let _ = self.shared_documents.set(documents);
+    }
+
+    async fn fetch_jwks(&self, uri: &str, fresh: bool) -> Result<Arc<JwkSet>, OAuthError> {
+        let document = self
+            .document(uri, JWKS_SHARED_FOR, fresh)
+            .await
+            .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))?;
+        let map = document
+            .as_object()
+            .cloned()
+            .ok_or_else(|| OAuthError::Provider(format!("JWKS at {uri} is not an object")))?;
+        JwkSet::from_map(map)
+            .map(Arc::new)
+            .map_err(|error| OAuthError::Provider(format!("JWKS at {uri}: {error}")))
+    }
+
+    /// The JSON document at `url`: the one another instance shared (unless `fresh`), else
+    /// fetched and shared for `ttl`.
+    async fn document(&self, url: &str, ttl: Duration, fresh: bool) -> Result<Value, String> {
+        let documents = self.shared_documents.get();
+        let key = format!("document:{}", hex::encode(Sha256::digest(url.as_bytes())));
+        if let (Some(documents), false) = (documents, fresh) {
+            let lookup = key.clone();
+            let shared = documents
+                .shared
+                .call(
+                    "documents",
+                    |backend| async move { backend.get(&lookup).await },
+                )
+                .await
+                .flatten()
+                .and_then(|sealed| sealed::open(&documents.secrets, &key, &sealed))
+                .and_then(|plaintext| serde_json::from_slice::<Value>(&plaintext).ok());
+            if let Some(document) = shared {
+                return Ok(document);
+            }
+        }
+        let document = get_json(url, None, &[])
+            .await
+            .map_err(|error| error.to_string())?;
+        if let Some(documents) = documents
+            && let Some(secret) = documents.secrets.first()
+            && let Ok(sealed) = sealed::seal(secret, &key, document.to_string().as_bytes())
+        {
+            documents
+                .shared
+                .call("documents", |backend| async move {
+                    backend.put(&key, &sealed, ttl).await
+                })
+                .await;
+        }
+        Ok(document)
+    }
 }
 
 #[cfg(test)]

@@ -57,16 +57,22 @@ fn flight(key: &str) -> Flight {
 const FAILURE_SHARED_FOR: Duration = Duration::from_secs(1);
 
 /// How long an instance may hold the shared refresh lock: longer than any token request
-/// (the HTTP client gives up after 10 s).
+/// (the HTTP client gives up after 10 s); a holder that died frees it then.
 const LOCK_FOR: Duration = Duration::from_secs(30);
+
+/// How long an instance waits for another's refresh before answering without it (the
+/// session is then served with its old tokens and the refresh error).
+const WAIT_AT_MOST: Duration = Duration::from_secs(12);
 
 /// How often an instance waiting for another's refresh looks for its answer.
 const POLL_EVERY: Duration = Duration::from_millis(50);
 
-/// Single-flight across instances: the shared state, and the secret that seals answers.
+/// Single-flight across instances: the shared state, and the secrets (newest first) that
+/// seal and open answers.
+#[derive(Clone)]
 pub struct Across {
     pub shared: Arc<Shared>,
-    pub secret: String,
+    pub secrets: Vec<String>,
 }
 
 /// A refresh's answer as the shared state holds it.
@@ -129,16 +135,17 @@ where
     }
 }
 
-/// The answer another instance shared for `key`, if any.
+/// The answer another instance shared under `answer_key`, if any.
 async fn shared_answer(across: &Across, answer_key: &str) -> Option<Result<TokenSet, String>> {
-    let answer_key = answer_key.to_string();
+    let lookup = answer_key.to_string();
     let sealed = across
         .shared
-        .call("refresh", |backend| async move {
-            backend.get(&answer_key).await
-        })
+        .call(
+            "refresh",
+            |backend| async move { backend.get(&lookup).await },
+        )
         .await??;
-    let plaintext = sealed::open(&across.secret, &sealed)?;
+    let plaintext = sealed::open(&across.secrets, answer_key, &sealed)?;
     match serde_json::from_slice(&plaintext).ok()? {
         SharedAnswer::Refreshed(tokens) => Some(Ok(tokens)),
         SharedAnswer::Failed(error) => Some(Err(error)),
@@ -146,54 +153,73 @@ async fn shared_answer(across: &Across, answer_key: &str) -> Option<Result<Token
 }
 
 /// The refresh of `key`, by whichever instance takes the shared lock first; the others
-/// wait for its sealed answer. An unavailable shared state falls back to refreshing here.
+/// wait (a bounded time) for its sealed answer. An unavailable shared state falls back to
+/// refreshing here.
 async fn refresh_across<F>(across: &Across, key: &str, refresh: F) -> Result<TokenSet, String>
 where
     F: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
 {
     let lock_key = format!("refresh:lock:{key}");
     let answer_key = format!("refresh:answer:{key}");
-    let deadline = Instant::now() + LOCK_FOR + POLL_EVERY * 10;
+    let deadline = Instant::now() + WAIT_AT_MOST;
+    // Who holds the lock: only the holder releases it.
+    let holder = crate::session::tokens::random_token();
     loop {
         if let Some(answer) = shared_answer(across, &answer_key).await {
             return answer;
         }
-        let lock = lock_key.clone();
+        let (lock, value) = (lock_key.clone(), holder.clone());
         let taken = across
             .shared
             .call("refresh", |backend| async move {
-                backend.insert_if_absent(&lock, "1", LOCK_FOR).await
+                backend.insert_if_absent(&lock, &value, LOCK_FOR).await
             })
             .await;
         match taken {
             None => return run(refresh).await,
             Some(true) => {
-                let result = run(refresh).await;
-                share(across, &answer_key, &lock_key, &result).await;
-                return result;
+                // The holder before may have shared its answer and released the lock
+                // between the look above and this lock: the answer decides.
+                if let Some(answer) = shared_answer(across, &answer_key).await {
+                    release(across, &lock_key, &holder).await;
+                    return answer;
+                }
+                // The refresh, sharing its answer and releasing the lock are one task: a
+                // request that goes away cannot leave the others waiting for the lock.
+                let across = across.clone();
+                let task = async move {
+                    let result = refresh.await.map_err(|error| error.to_string());
+                    share(&across, &answer_key, &result).await;
+                    release(&across, &lock_key, &holder).await;
+                    result
+                };
+                return match tokio::spawn(task).await {
+                    Ok(result) => result,
+                    Err(error) => Err(format!("the refresh task failed: {error}")),
+                };
             }
             Some(false) if Instant::now() >= deadline => {
-                return Err("another instance's refresh of this token did not finish".into());
+                return Err(
+                    "another instance's refresh of this token did not finish in time".into(),
+                );
             }
             Some(false) => tokio::time::sleep(POLL_EVERY).await,
         }
     }
 }
 
-/// Leaves `result` for the other instances, then releases the lock.
-async fn share(
-    across: &Across,
-    answer_key: &str,
-    lock_key: &str,
-    result: &Result<TokenSet, String>,
-) {
+/// Leaves `result` for the other instances, sealed for `answer_key`.
+async fn share(across: &Across, answer_key: &str, result: &Result<TokenSet, String>) {
     let (answer, keep_for) = match result {
         Ok(tokens) => (SharedAnswer::Refreshed(tokens.clone()), SHARED_FOR),
         Err(error) => (SharedAnswer::Failed(error.clone()), FAILURE_SHARED_FOR),
     };
+    let Some(secret) = across.secrets.first() else {
+        return;
+    };
     let sealed = serde_json::to_vec(&answer)
         .map_err(|error| error.to_string())
-        .and_then(|plaintext| sealed::seal(&across.secret, &plaintext));
+        .and_then(|plaintext| sealed::seal(secret, answer_key, &plaintext));
     match sealed {
         Ok(sealed) => {
             let answer_key = answer_key.to_string();
@@ -208,11 +234,15 @@ async fn share(
             tracing::warn!(%error, "cannot seal a refresh answer for the other instances")
         }
     }
-    let lock_key = lock_key.to_string();
+}
+
+/// Releases the lock if `holder` still holds it.
+async fn release(across: &Across, lock_key: &str, holder: &str) {
+    let (lock_key, holder) = (lock_key.to_string(), holder.to_string());
     across
         .shared
         .call("refresh", |backend| async move {
-            backend.delete(&lock_key).await
+            backend.release(&lock_key, &holder).await
         })
         .await;
 }

@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::operations::StateBackend;
 use crate::config::{ConfigSource, Diagnostic, Diagnostics, Environment};
 use crate::pipeline::{Pipeline, RestartSettings, build_pipeline_with_clock};
+use crate::providers::discovery::SharedDocuments;
 use crate::rate_limit::{LocalRateLimiter, RateLimiter};
 use crate::session::revocation::RevocationCache;
 use crate::state::Shared;
@@ -143,13 +144,6 @@ impl ServerState {
                 // The connection's own tasks run on the background runtime.
                 let _entered = runtime.enter();
                 let redis = Arc::new(RedisState::new(config).map_err(|error| error.to_string())?);
-                // Say at once whether Redis answers.
-                match runtime.block_on(crate::state::SharedState::ping(redis.as_ref())) {
-                    Ok(()) => tracing::info!("shared state: Redis answers"),
-                    Err(error) => {
-                        tracing::error!(%error, "shared state: Redis does not answer; each instance uses its own state until it does")
-                    }
-                }
                 runtime.spawn(redis.follow_revocations(revocations.clone()));
                 Some(Arc::new(Shared::new(redis)))
             }
@@ -178,6 +172,14 @@ impl ServerState {
         pipeline.revocations = Some(self.revocations.clone());
         pipeline.webhooks = Some(self.webhooks.clone());
         pipeline.shared_state = self.shared.clone();
+        if let Some(shared) = &self.shared {
+            for provider in &pipeline.providers {
+                provider.runtime.share_documents(SharedDocuments {
+                    shared: shared.clone(),
+                    secrets: pipeline.secrets.clone(),
+                });
+            }
+        }
     }
 }
 

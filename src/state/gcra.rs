@@ -17,12 +17,14 @@ pub fn admit(now: i64, stored_tat: Option<i64>, interval: i64, period: i64) -> R
     }
 }
 
-/// The emission interval and period in milliseconds for `max` per `per`, or `None` when
-/// the rate limits nothing (zero, or finer than a millisecond).
+/// The emission interval and period in milliseconds for `max` per `per` (the interval
+/// rounded up, so the burst never exceeds `max`), or `None` when the rate cannot be kept
+/// in milliseconds (zero, or finer than one per millisecond).
 pub fn interval(max: u32, per: std::time::Duration) -> Option<(i64, i64)> {
     let period = i64::try_from(per.as_millis()).ok()?;
-    let interval = period.checked_div(i64::from(max))?;
-    (interval > 0).then_some((interval, period))
+    let max = i64::from(max);
+    let interval = (period.checked_add(max - 1)?).checked_div(max)?;
+    (interval > 0 && max <= period).then_some((interval, period))
 }
 
 #[cfg(test)]
@@ -49,9 +51,14 @@ mod tests {
     }
 
     #[test]
-    fn rates_too_fine_or_zero_limit_nothing() {
+    fn rates_round_up_and_those_too_fine_are_not_kept() {
         assert_eq!(interval(0, std::time::Duration::from_secs(1)), None);
         assert_eq!(interval(5_000, std::time::Duration::from_secs(1)), None);
+        // 7 per 10 s: one every 1429 ms, so a burst of 7 (never 8) fits the period.
+        assert_eq!(
+            interval(7, std::time::Duration::from_secs(10)),
+            Some((1_429, 10_000))
+        );
         assert_eq!(
             interval(10, std::time::Duration::from_secs(60)),
             Some((6_000, 60_000))

@@ -1,7 +1,9 @@
 //! Sign-in attempt counts shared by every instance: the GCRA on the shared backend, and the
-//! "held back" marks of usernames that failed too often. When the backend is unavailable,
-//! this instance's own `LocalRateLimiter` counts instead, so limits still hold per
-//! instance. Keys are stored as SHA-256 digests: the backend never holds an address or IP.
+//! "held back" marks of usernames that failed too often. Every attempt is also counted by
+//! this instance's own `LocalRateLimiter` (a subset of the shared counts, so it never
+//! refuses what the shared counts allow), which decides alone while the backend is
+//! unavailable: limits then hold per instance, with this instance's history. Keys are
+//! stored as SHA-256 digests: the backend never holds an address or IP.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -44,14 +46,13 @@ fn now_ms() -> u64 {
 }
 
 impl SharedRateLimiter {
-    /// One count on the shared backend; `None` when it is unavailable.
+    /// One count on the shared backend; `None` when it is unavailable or cannot keep
+    /// `rate` (finer than a millisecond).
     async fn count(&self, bucket: Bucket, key: &str, rate: Rate) -> Option<Result<(), Limited>> {
         let Some((max, per)) = rate.limit() else {
             return Some(Ok(()));
         };
-        let Some((interval, period)) = gcra::interval(max, per.as_std()) else {
-            return Some(Ok(()));
-        };
+        let (interval, period) = gcra::interval(max, per.as_std())?;
         let state_key = count_key(bucket, key);
         let waited = self
             .shared
@@ -69,15 +70,14 @@ impl SharedRateLimiter {
 #[async_trait]
 impl RateLimiter for SharedRateLimiter {
     async fn check(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
-        match self.count(bucket, key, rate).await {
-            Some(counted) => counted,
-            None => self.local.check_now(bucket, key, rate),
-        }
+        let local = self.local.check_now(bucket, key, rate);
+        self.count(bucket, key, rate).await.unwrap_or(local)
     }
 
     async fn count_failure(&self, bucket: Bucket, key: &str, rate: Rate) -> Result<(), Limited> {
+        let local = self.local.count_failure_now(bucket, key, rate);
         let Some(counted) = self.count(bucket, key, rate).await else {
-            return self.local.count_failure_now(bucket, key, rate);
+            return local;
         };
         if let Err(limited) = counted {
             let until = now_ms().saturating_add(limited.retry_after.as_millis() as u64);

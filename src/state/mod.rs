@@ -54,6 +54,8 @@ pub trait SharedState: Send + Sync {
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StateError>;
     async fn get(&self, key: &str) -> Result<Option<String>, StateError>;
     async fn delete(&self, key: &str) -> Result<(), StateError>;
+    /// Deletes `key` only while it holds `value` (a lock released by its holder only).
+    async fn release(&self, key: &str, value: &str) -> Result<(), StateError>;
     /// Tells every instance that sessions of `user_id` were revoked. A backend that cannot
     /// broadcast does nothing: the store's answer is then seen within the staleness bound.
     async fn announce_revocation(&self, user_id: &str) -> Result<(), StateError>;
@@ -61,6 +63,9 @@ pub trait SharedState: Send + Sync {
 
 /// How long a failed backend is left alone before it is asked again.
 const BREAK_FOR: Duration = Duration::from_secs(2);
+/// The longest one call may take, whatever the backend's own timeouts (a database pool
+/// waiting for a connection, a Redis reconnect).
+const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 /// Failures are logged at most this often.
 const LOG_EVERY: Duration = Duration::from_secs(60);
 
@@ -123,7 +128,10 @@ impl Shared {
             metrics::shared_state_error(operation);
             return None;
         }
-        match call(self.backend.clone()).await {
+        let answered = tokio::time::timeout(CALL_TIMEOUT, call(self.backend.clone()))
+            .await
+            .unwrap_or_else(|_| Err(StateError(format!("no answer within {CALL_TIMEOUT:?}"))));
+        match answered {
             Ok(value) => Some(value),
             Err(error) => {
                 let now = unix_ms();

@@ -30,11 +30,18 @@ redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', ahead)
 return 0
 ";
 
+/// Deletes KEYS[1] only while it holds ARGV[1].
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
 pub struct RedisState {
     client: redis::Client,
     connection: ConnectionManager,
     prefix: String,
     gcra: redis::Script,
+    release: redis::Script,
 }
 
 fn failed(error: redis::RedisError) -> StateError {
@@ -59,6 +66,7 @@ impl RedisState {
             connection,
             prefix: config.key_prefix.clone(),
             gcra: redis::Script::new(GCRA),
+            release: redis::Script::new(RELEASE),
         })
     }
 
@@ -177,6 +185,17 @@ impl SharedState for RedisState {
             .arg(self.key(key))
             .query_async::<()>(&mut connection)
             .await
+            .map_err(failed)
+    }
+
+    async fn release(&self, key: &str, value: &str) -> Result<(), StateError> {
+        let mut connection = self.connection.clone();
+        self.release
+            .key(self.key(key))
+            .arg(value)
+            .invoke_async::<i64>(&mut connection)
+            .await
+            .map(drop)
             .map_err(failed)
     }
 

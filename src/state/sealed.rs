@@ -1,29 +1,42 @@
-//! Values that must not sit in the shared backend in clear (a refreshed provider token set,
-//! shared with the other instances): JWE `dir` + A256GCM under a key derived from the
-//! newest `secret`, so that only instances with the same secret can read them, and a
-//! changed value fails to open rather than being believed.
+//! Values that must not sit in the shared backend in clear or be believed unchecked (a
+//! refreshed provider token set, a provider's discovery document): JWE `dir` + A256GCM
+//! under a key derived from the newest `secret`, with the key the value is kept under in
+//! the protected (authenticated) header. Only instances with the same secret can read a
+//! value, a value changed or copied to another key fails to open, and any configured
+//! secret opens one, so a secret rotation rolled out instance by instance keeps working.
 
 use josekit::jwe::{self, Dir, JweHeader};
+use serde_json::Value;
 
 use crate::session::keys::derive_shared_state_key;
 
-/// `plaintext` sealed under `secret`.
-pub fn seal(secret: &str, plaintext: &[u8]) -> Result<String, String> {
+/// The protected header field naming the key a value was sealed for.
+const KEPT_UNDER: &str = "kept_under";
+
+/// `plaintext` sealed under `secret`, for the shared-state key `kept_under`.
+pub fn seal(secret: &str, kept_under: &str, plaintext: &[u8]) -> Result<String, String> {
     let key = derive_shared_state_key(secret)?;
     let encrypter = Dir
         .encrypter_from_bytes(&key)
         .map_err(|error| error.to_string())?;
     let mut header = JweHeader::new();
     header.set_content_encryption("A256GCM");
+    header
+        .set_claim(KEPT_UNDER, Some(Value::String(kept_under.to_string())))
+        .map_err(|error| error.to_string())?;
     jwe::serialize_compact(plaintext, &header, &encrypter).map_err(|error| error.to_string())
 }
 
-/// What `seal` sealed under `secret`; `None` for anything else.
-pub fn open(secret: &str, sealed: &str) -> Option<Vec<u8>> {
-    let key = derive_shared_state_key(secret).ok()?;
-    let decrypter = Dir.decrypter_from_bytes(&key).ok()?;
-    let (plaintext, header) = jwe::deserialize_compact(sealed, &decrypter).ok()?;
-    (header.content_encryption() == Some("A256GCM")).then_some(plaintext)
+/// What `seal` sealed for `kept_under` under one of `secrets`; `None` for anything else.
+pub fn open(secrets: &[String], kept_under: &str, sealed: &str) -> Option<Vec<u8>> {
+    secrets.iter().find_map(|secret| {
+        let key = derive_shared_state_key(secret).ok()?;
+        let decrypter = Dir.decrypter_from_bytes(&key).ok()?;
+        let (plaintext, header) = jwe::deserialize_compact(sealed, &decrypter).ok()?;
+        (header.content_encryption() == Some("A256GCM")
+            && header.claim(KEPT_UNDER).and_then(Value::as_str) == Some(kept_under))
+        .then_some(plaintext)
+    })
 }
 
 #[cfg(test)]
@@ -31,19 +44,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sealed_values_open_only_under_the_same_secret() {
-        let secret = "a-secret-of-at-least-thirty-two-bytes!!";
-        let sealed = seal(secret, b"tokens").unwrap();
+    fn sealed_values_open_only_under_a_configured_secret_and_their_own_key() {
+        let secret = "a-secret-of-at-least-thirty-two-bytes!!".to_string();
+        let other = "another-secret-of-thirty-two-bytes!!!!".to_string();
+        let sealed = seal(&secret, "refresh:answer:1", b"tokens").unwrap();
         assert!(!sealed.contains("tokens"));
-        assert_eq!(open(secret, &sealed).as_deref(), Some(&b"tokens"[..]));
+        let opened = |secrets: &[String], key: &str, sealed: &str| open(secrets, key, sealed);
+        let only = std::slice::from_ref(&secret);
         assert_eq!(
-            open("another-secret-of-thirty-two-bytes!!!!", &sealed),
-            None
+            opened(only, "refresh:answer:1", &sealed).as_deref(),
+            Some(&b"tokens"[..])
         );
+        // Rotation: the old secret second still opens it.
+        assert!(
+            opened(
+                &[other.clone(), secret.clone()],
+                "refresh:answer:1",
+                &sealed
+            )
+            .is_some()
+        );
+        assert_eq!(opened(&[other], "refresh:answer:1", &sealed), None);
+        // Copied under another key, it does not open.
+        assert_eq!(opened(only, "refresh:answer:2", &sealed), None);
         let mut tampered = sealed.clone();
         tampered.pop();
         tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
-        assert_eq!(open(secret, &tampered), None);
-        assert_eq!(open(secret, "not.a.jwe"), None);
+        assert_eq!(opened(only, "refresh:answer:1", &tampered), None);
+        assert_eq!(opened(only, "refresh:answer:1", "not.a.jwe"), None);
     }
 }

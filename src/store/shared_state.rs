@@ -19,6 +19,7 @@ const UPSERT: &str = "INSERT INTO shared_state (state_key, value, expires_at) VA
 const UPSERT_MYSQL: &str = "INSERT INTO shared_state (state_key, value, expires_at) \
     VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value), expires_at = VALUES(expires_at)";
 const DELETE: &str = "DELETE FROM shared_state WHERE state_key = ?";
+const RELEASE: &str = "DELETE FROM shared_state WHERE state_key = ? AND value = ?";
 const DELETE_EXPIRED_KEY: &str = "DELETE FROM shared_state WHERE state_key = ? AND expires_at <= ?";
 pub(super) const PURGE: &str = "DELETE FROM shared_state WHERE expires_at <= ?";
 
@@ -111,6 +112,17 @@ impl SqlStore {
             .bind(key.to_string())
             .bind(value.to_string())
             .bind(expires_at)
+            .execute(self.pool())
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Deletes `key` only while it holds `value`.
+    pub async fn state_release(&self, key: &str, value: &str) -> StoreResult<()> {
+        sqlx::query(self.shared(RELEASE))
+            .bind(key.to_string())
+            .bind(value.to_string())
             .execute(self.pool())
             .await
             .map_err(classify)?;

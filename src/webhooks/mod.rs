@@ -1,5 +1,5 @@
 //! Event webhooks: each event a configured endpoint subscribes to is POSTed to it, signed
-//! the Standard Webhooks way (`signing`), with tokens left out (`payload`). Deliveries go
+//! the Standard Webhooks way (`signing`), with an allow-list of fields (`payload`). Deliveries go
 //! through one bounded queue per server and are retried with a doubling backoff; a full
 //! queue drops a delivery (counted) rather than wait, so a webhook never delays or fails
 //! the request that caused its event. The queue lives across reloads; each delivery
@@ -22,6 +22,12 @@ use crate::telemetry::metrics::{self, WebhookOutcome};
 /// Deliveries sent at the same time.
 const CONCURRENT_DELIVERIES: usize = 16;
 
+/// The most bytes of bodies waiting, whatever `webhooks.queue` allows.
+const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Drops are logged at most this often (each is counted).
+const LOG_DROPS_EVERY: Duration = Duration::from_secs(60);
+
 /// One message for one endpoint.
 struct Delivery {
     url: String,
@@ -39,7 +45,11 @@ pub struct Webhooks {
     sender: mpsc::UnboundedSender<Delivery>,
     /// Deliveries queued, in flight or waiting for a retry.
     depth: Arc<AtomicUsize>,
+    /// The bytes of their bodies.
+    bytes: Arc<AtomicUsize>,
     capacity: usize,
+    /// When a drop was last logged.
+    drop_logged: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Webhooks {
@@ -56,11 +66,14 @@ impl Webhooks {
     pub fn start(runtime: &tokio::runtime::Handle, capacity: usize) -> Arc<Webhooks> {
         let (sender, receiver) = mpsc::unbounded_channel();
         let depth = Arc::new(AtomicUsize::new(0));
-        runtime.spawn(deliver_all(receiver, depth.clone()));
+        let bytes = Arc::new(AtomicUsize::new(0));
+        runtime.spawn(deliver_all(receiver, depth.clone(), bytes.clone()));
         Arc::new(Webhooks {
             sender,
             depth,
+            bytes,
             capacity: capacity.max(1),
+            drop_logged: std::sync::Mutex::new(None),
         })
     }
 
@@ -85,14 +98,9 @@ impl Webhooks {
             let Ok(key) = signing::parse_secret(endpoint.secret.expose()) else {
                 continue;
             };
-            let reserved = self
-                .depth
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |depth| {
-                    (depth < self.capacity).then_some(depth + 1)
-                });
-            if reserved.is_err() {
+            if !self.reserve(body.len()) {
                 metrics::webhook(WebhookOutcome::DroppedFull);
-                tracing::warn!(target: "authgate::webhooks", event = event.field(), "webhook queue full; delivery dropped");
+                self.log_drop(event);
                 continue;
             }
             let delivery = Delivery {
@@ -107,10 +115,46 @@ impl Webhooks {
             };
             if self.sender.send(delivery).is_err() {
                 self.depth.fetch_sub(1, Ordering::AcqRel);
+                self.bytes.fetch_sub(body.len(), Ordering::AcqRel);
                 metrics::webhook(WebhookOutcome::DroppedFull);
             }
         }
         metrics::webhook_queue_depth(self.depth.load(Ordering::Relaxed));
+    }
+
+    /// Takes a place in the queue for a body of `size` bytes; false when it is full.
+    fn reserve(&self, size: usize) -> bool {
+        let placed = self
+            .depth
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |depth| {
+                (depth < self.capacity).then_some(depth + 1)
+            })
+            .is_ok();
+        if !placed {
+            return false;
+        }
+        let sized = self
+            .bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bytes| {
+                bytes
+                    .checked_add(size)
+                    .filter(|total| *total <= MAX_QUEUED_BYTES)
+            })
+            .is_ok();
+        if !sized {
+            self.depth.fetch_sub(1, Ordering::AcqRel);
+        }
+        sized
+    }
+
+    fn log_drop(&self, event: Event) {
+        let Ok(mut logged) = self.drop_logged.lock() else {
+            return;
+        };
+        if logged.is_none_or(|at| at.elapsed() >= LOG_DROPS_EVERY) {
+            *logged = Some(std::time::Instant::now());
+            tracing::warn!(target: "authgate::webhooks", event = event.field(), "webhook queue full; deliveries are dropped (counted in authgate_webhook_deliveries_total)");
+        }
     }
 
     /// Deliveries queued, in flight or waiting for a retry.
@@ -119,12 +163,17 @@ impl Webhooks {
     }
 }
 
-async fn deliver_all(mut receiver: mpsc::UnboundedReceiver<Delivery>, depth: Arc<AtomicUsize>) {
+async fn deliver_all(
+    mut receiver: mpsc::UnboundedReceiver<Delivery>,
+    depth: Arc<AtomicUsize>,
+    bytes: Arc<AtomicUsize>,
+) {
     let slots = Arc::new(Semaphore::new(CONCURRENT_DELIVERIES));
     while let Some(delivery) = receiver.recv().await {
-        let (slots, depth) = (slots.clone(), depth.clone());
+        let (slots, depth, bytes) = (slots.clone(), depth.clone(), bytes.clone());
         tokio::spawn(async move {
             deliver(&delivery, &slots).await;
+            bytes.fetch_sub(delivery.body.len(), Ordering::AcqRel);
             let left = depth.fetch_sub(1, Ordering::AcqRel).saturating_sub(1);
             metrics::webhook_queue_depth(left);
         });
@@ -154,7 +203,7 @@ async fn deliver(delivery: &Delivery, slots: &Semaphore) {
                 metrics::webhook(WebhookOutcome::Retried);
                 tracing::info!(target: "authgate::webhooks", id = %delivery.id, attempt, %reason, retry_in_ms = wait.as_millis() as u64, "webhook attempt failed");
                 tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(delivery.max_backoff);
+                wait = wait.saturating_mul(2).min(delivery.max_backoff);
             }
         }
     }

@@ -54,7 +54,7 @@ async fn behaves_as_shared_state(backend: Arc<dyn SharedState>, name: &str) {
         .count();
     assert_eq!(admitted, 5, "{name}");
 
-    // A lock: taken once, until it is released or expires.
+    // A lock: taken once, until its holder releases it or it expires.
     let lock = key("lock");
     assert!(
         backend
@@ -72,6 +72,20 @@ async fn behaves_as_shared_state(backend: Arc<dyn SharedState>, name: &str) {
         backend.get(&lock).await.unwrap().as_deref(),
         Some("a"),
         "{name}"
+    );
+    backend.release(&lock, "b").await.unwrap();
+    assert_eq!(
+        backend.get(&lock).await.unwrap().as_deref(),
+        Some("a"),
+        "{name}: not b's"
+    );
+    backend.release(&lock, "a").await.unwrap();
+    assert_eq!(backend.get(&lock).await.unwrap(), None, "{name}: released");
+    assert!(
+        backend
+            .insert_if_absent(&lock, "x", Duration::from_secs(30))
+            .await
+            .unwrap()
     );
     backend.delete(&lock).await.unwrap();
     assert!(
