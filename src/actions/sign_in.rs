@@ -223,7 +223,10 @@ pub async fn sign_in_gate(
         )),
         SignInDecision::Redirect(url) => {
             let url = resolve_callback_url_off_workers(pipeline, &request.origin, Some(&url)).await;
-            Ok(Some(AuthResponse::redirect(request, url)))
+            // A refusal that sends the user elsewhere: audited and counted as AccessDenied.
+            let mut answer = AuthResponse::redirect(request, url);
+            answer.failure = Some(ErrorCode::AccessDenied);
+            Ok(Some(answer))
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::admin;
 use crate::pipeline::Pipeline;
 use crate::reload::LiveConfig;
 use crate::store::Adapter;
-use crate::telemetry::audit::{self, AuditContext, AuditEvent, AuditRecord};
+use crate::telemetry::audit::{self, Actor, AuditContext, AuditEvent, AuditRecord};
 use crate::text::constant_time_eq;
 
 /// The largest page of users.
@@ -62,6 +62,18 @@ pub async fn handle(
             );
         }
         Some(false) => {
+            let context = AuditContext {
+                request_id: super::request_log::request_id(&request),
+                client_ip: request.peer_addr().map(|address| address.ip()),
+            };
+            audit::record(
+                &AuditRecord {
+                    failure: Some(crate::error::ErrorCode::AccessDenied),
+                    actor: Actor::Admin,
+                    ..AuditRecord::user(AuditEvent::AdminRequest, None)
+                },
+                &context,
+            );
             let mut response = refusal(401, "Unauthorized", "a valid bearer token is required");
             response
                 .headers_mut()

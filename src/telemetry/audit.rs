@@ -39,6 +39,8 @@ pub enum AuditEvent {
     UserDisabled,
     UserEnabled,
     UserDeleted,
+    /// A request to the admin API (audited when refused).
+    AdminRequest,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

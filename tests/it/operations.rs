@@ -417,3 +417,81 @@ async fn webhook_and_shared_state_settings_are_checked() {
         );
     }
 }
+
+#[tokio::test]
+async fn refusals_outside_the_error_path_are_audited_too() {
+    let port = free_port();
+    let config = format!(
+        "{}{}",
+        fixture_config("base.yaml", port),
+        r#"  admin:
+    listen: 127.0.0.1:0
+    bearerToken: admin-token-0123456789abcdef0123456789
+logging:
+  audit: audit.jsonl
+providers:
+  - id: password
+    type: credentials
+    credentials:
+      username: { label: Username }
+    authorize: |
+      #{ id: credentials.username, name: credentials.username }
+callbacks:
+  signIn: |
+    if user.id == "away" { "/elsewhere" } else { true }
+"#
+    );
+    // The base config ends inside `server:`; the admin block above replaces its own.
+    let config = config.replacen("  admin:\n    listen: 127.0.0.1:0\n", "", 1);
+    let dir = ConfigDir::new(&config);
+    let server = Server::start(&dir.config_path(), port);
+    let browser = Browser::new(&server);
+    let csrf = browser.csrf().await;
+    let response = browser
+        .http
+        .post(browser.url("/callback/password"))
+        .form(&[("csrfToken", csrf.as_str()), ("username", "away")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/elsewhere")
+    );
+    let refused = reqwest::Client::new()
+        .get(server.admin_url("/admin/users"))
+        .bearer_auth("a-wrong-token-0123456789abcdef0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let lines = eventually(Duration::from_secs(5), || async {
+        let lines = audit_lines(&dir);
+        (lines.len() >= 2).then_some(lines)
+    })
+    .await
+    .unwrap_or_else(|| audit_lines(&dir));
+    let summary: Vec<(&str, &str, &str, &str)> = lines
+        .iter()
+        .map(|line| {
+            (
+                line["event"].as_str().unwrap_or_default(),
+                line["outcome"].as_str().unwrap_or_default(),
+                line["code"].as_str().unwrap_or_default(),
+                line["actor"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("sign_in", "failure", "AccessDenied", "user"),
+            ("admin_request", "failure", "AccessDenied", "admin"),
+        ],
+        "{lines:?}\n{}\n{config}",
+        server.log()
+    );
+}
