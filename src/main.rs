@@ -487,6 +487,7 @@ fn serve(
     let _watcher = spawn_watcher(live.clone()).context("cannot watch the configuration files")?;
     if let Some(store_runtime) = live.store_runtime() {
         store_runtime.spawn(purge_periodically(Arc::downgrade(&live)));
+        store_runtime.spawn(authgate::telemetry::metrics::upkeep_periodically());
     }
     actix_web::rt::System::new().block_on(async move {
         match listen_for_sighup() {

@@ -78,30 +78,34 @@ pub async fn log_request(
     let started = Instant::now();
     let id = format!("{:032x}", rand::random::<u128>());
     request.extensions_mut().insert(RequestId(id.clone()));
-    let method = request.method().to_string();
-    let path = request.path().to_string();
-    let base_path = request
+    let action = request
         .app_data::<web::Data<LiveConfig>>()
-        .map(|live| live.snapshot().base_path.clone())
-        .unwrap_or_default();
+        .map_or("other", |live| {
+            action_label(request.path(), &live.snapshot().base_path)
+        });
+    // The line's fields are copied only when the line is written.
+    let logged = tracing::enabled!(target: "authgate::http", tracing::Level::INFO)
+        .then(|| (request.method().to_string(), request.path().to_string()));
     let mut response = next.call(request).await?;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    metrics::http_request(action_label(&path, &base_path), status, elapsed);
+    metrics::http_request(action, status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response
             .headers_mut()
             .insert(HeaderName::from_static("x-request-id"), value);
     }
-    tracing::info!(
-        target: "authgate::http",
-        request_id = %id,
-        %method,
-        %path,
-        status,
-        micros = elapsed.as_micros() as u64,
-        "request"
-    );
+    if let Some((method, path)) = logged {
+        tracing::info!(
+            target: "authgate::http",
+            request_id = %id,
+            %method,
+            %path,
+            status,
+            micros = elapsed.as_micros() as u64,
+            "request"
+        );
+    }
     Ok(response)
 }
 

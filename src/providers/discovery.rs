@@ -1,7 +1,8 @@
 //! Where a provider's endpoints are: configured URLs, else the issuer's discovery document
 //! (`<issuer>/.well-known/openid-configuration`), fetched once per pipeline (a reload
-//! fetches again). The issuer's JWKS is cached too and fetched again when an id_token
-//! names a key id it does not hold. A failed discovery or JWKS fetch is remembered for
+//! fetches again, or with a shared state takes the copy another instance fetched in the
+//! last hour). The issuer's JWKS is cached too (shared for five minutes) and fetched from
+//! the issuer again when an id_token names a key id it does not hold. A failed discovery or JWKS fetch is remembered for
 //! `FAILURE_MEMORY`, so a flood of callbacks against an unreachable issuer waits on the
 //! network once, not once per request.
 
@@ -250,7 +251,15 @@ impl ProviderRuntime {
         }
         // A first fetch may use what another instance fetched; a refetch (an unknown
         // `kid`) asks the issuer.
-        let keys = match self.fetch_jwks(uri, cache.is_some()).await {
+        let refetch = cache.is_some();
+        let mut fetched = self.fetch_jwks(uri, refetch).await;
+        // A shared copy without the key asked for may predate a rotation: ask the issuer.
+        if let (Ok(keys), Some(kid), false) = (&fetched, kid, refetch)
+            && keys.get(kid).is_empty()
+        {
+            fetched = self.fetch_jwks(uri, true).await;
+        }
+        let keys = match fetched {
             Ok(keys) => keys,
             Err(error) => {
                 self.jwks_failure.remember(&error);
@@ -311,7 +320,7 @@ impl ProviderRuntime {
             .map_err(|error| error.to_string())?;
         if let Some(documents) = documents
             && let Some(secret) = documents.secrets.first()
-            && let Ok(sealed) = sealed::seal(secret, &key, document.to_string().as_bytes())
+            && let Ok(sealed) = sealed::seal(secret, &key, ttl, document.to_string().as_bytes())
         {
             documents
                 .shared

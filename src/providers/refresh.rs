@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::OAuthError;
 use super::oauth_client::TokenSet;
-use crate::state::{Shared, sealed};
+use crate::state::sealed;
 
 /// How long a refresh's answer is shared with latecomers holding the old token.
 const SHARED_FOR: Duration = Duration::from_secs(60);
@@ -53,8 +53,13 @@ fn flight(key: &str) -> Flight {
     flights.entry(key.to_string()).or_default().clone()
 }
 
-/// A failure is shared only this long, so a passing outage is retried soon.
-const FAILURE_SHARED_FOR: Duration = Duration::from_secs(1);
+/// A failure is shared only this long, so a passing outage is retried soon (and longer
+/// than one call to the shared state may take, so no instance misses it).
+const FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
+
+/// The longest one refresh (discovery and the token request) may take: well inside
+/// `LOCK_FOR`.
+const REFRESH_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How long an instance may hold the shared refresh lock: longer than any token request
 /// (the HTTP client gives up after 10 s); a holder that died frees it then.
@@ -71,7 +76,7 @@ const POLL_EVERY: Duration = Duration::from_millis(50);
 /// seal and open answers.
 #[derive(Clone)]
 pub struct Across {
-    pub shared: Arc<Shared>,
+    pub shared: Arc<crate::state::Shared>,
     pub secrets: Vec<String>,
 }
 
@@ -84,9 +89,9 @@ enum SharedAnswer {
 }
 
 /// Runs `refresh` unless a refresh of the same token is running or just landed, in which
-/// case its answer is returned. The refresh runs as its own task: a caller that goes away
-/// (a closed connection) cannot drop it halfway, after the provider rotated the token but
-/// before the new one was recorded.
+/// case its answer is returned. The whole flight (the refresh, sharing its answer, landing
+/// it here) is one task: a caller that goes away (a closed connection) cannot drop it
+/// halfway, after the provider rotated the token but before the new one was recorded.
 pub async fn refresh_once<F>(
     provider: &str,
     refresh_token: &str,
@@ -97,8 +102,7 @@ where
     F: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
 {
     let key = flight_key(provider, refresh_token);
-    let flight = flight(&key);
-    let mut landed = flight.lock().await;
+    let mut landed = flight(&key).lock_owned().await;
     if let Some((at, result)) = landed.as_ref() {
         let fresh_for = if result.is_ok() {
             SHARED_FOR
@@ -112,31 +116,44 @@ where
     // Counted when the provider is actually asked, not per waiting request.
     let label = provider.to_string();
     let refresh = async move {
-        let result = refresh.await;
+        let result = tokio::time::timeout(REFRESH_TIMEOUT, refresh)
+            .await
+            .unwrap_or_else(|_| {
+                Err(OAuthError::Provider(format!(
+                    "no answer within {} s",
+                    REFRESH_TIMEOUT.as_secs()
+                )))
+            })
+            .map_err(|error| error.to_string());
         crate::telemetry::metrics::token_refresh(&label, result.is_ok());
         result
     };
-    let result = match across {
-        Some(across) => refresh_across(&across, &key, refresh).await,
-        None => run(refresh).await,
+    let flight = async move {
+        let result = match across {
+            Some(across) => refresh_across(&across, &key, refresh).await,
+            None => refresh.await,
+        };
+        *landed = Some((Instant::now(), result.clone()));
+        result
     };
-    *landed = Some((Instant::now(), result.clone()));
-    result
-}
-
-/// Runs the refresh as its own task.
-async fn run<F>(refresh: F) -> Result<TokenSet, String>
-where
-    F: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
-{
-    match tokio::spawn(refresh).await {
-        Ok(result) => result.map_err(|error| error.to_string()),
+    match tokio::spawn(flight).await {
+        Ok(result) => result,
         Err(error) => Err(format!("the refresh task failed: {error}")),
     }
 }
 
-/// The answer another instance shared under `answer_key`, if any.
-async fn shared_answer(across: &Across, answer_key: &str) -> Option<Result<TokenSet, String>> {
+/// What the shared state holds for a refresh.
+enum Lookup {
+    Answer(Box<Result<TokenSet, String>>),
+    /// An answer is there, but not one this instance can open (sealed under a secret it
+    /// does not have): refreshing here would send a rotated token again.
+    Unreadable,
+    /// No answer, or the shared state did not say.
+    Nothing,
+}
+
+/// The answer another instance shared under `answer_key`.
+async fn shared_answer(across: &Across, answer_key: &str) -> Lookup {
     let lookup = answer_key.to_string();
     let sealed = across
         .shared
@@ -144,20 +161,30 @@ async fn shared_answer(across: &Across, answer_key: &str) -> Option<Result<Token
             "refresh",
             |backend| async move { backend.get(&lookup).await },
         )
-        .await??;
-    let plaintext = sealed::open(&across.secrets, answer_key, &sealed)?;
-    match serde_json::from_slice(&plaintext).ok()? {
-        SharedAnswer::Refreshed(tokens) => Some(Ok(tokens)),
-        SharedAnswer::Failed(error) => Some(Err(error)),
+        .await
+        .flatten();
+    let Some(sealed) = sealed else {
+        return Lookup::Nothing;
+    };
+    let answer = sealed::open(&across.secrets, answer_key, &sealed)
+        .and_then(|plaintext| serde_json::from_slice::<SharedAnswer>(&plaintext).ok());
+    match answer {
+        Some(SharedAnswer::Refreshed(tokens)) => Lookup::Answer(Box::new(Ok(tokens))),
+        Some(SharedAnswer::Failed(error)) => Lookup::Answer(Box::new(Err(error))),
+        None => Lookup::Unreadable,
     }
 }
 
+const UNREADABLE: &str = "another instance refreshed this token, but its answer cannot be \
+    opened here (is `secret` the same on every instance?)";
+
 /// The refresh of `key`, by whichever instance takes the shared lock first; the others
-/// wait (a bounded time) for its sealed answer. An unavailable shared state falls back to
-/// refreshing here.
+/// wait (a bounded time) for its sealed answer. When the shared state does not answer,
+/// the refresh runs here (single-flight per instance only), and its answer is left and the
+/// lock released in case the lock was taken after all.
 async fn refresh_across<F>(across: &Across, key: &str, refresh: F) -> Result<TokenSet, String>
 where
-    F: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
+    F: Future<Output = Result<TokenSet, String>>,
 {
     let lock_key = format!("refresh:lock:{key}");
     let answer_key = format!("refresh:answer:{key}");
@@ -165,8 +192,10 @@ where
     // Who holds the lock: only the holder releases it.
     let holder = crate::session::tokens::random_token();
     loop {
-        if let Some(answer) = shared_answer(across, &answer_key).await {
-            return answer;
+        match shared_answer(across, &answer_key).await {
+            Lookup::Answer(answer) => return *answer,
+            Lookup::Unreadable => return Err(UNREADABLE.into()),
+            Lookup::Nothing => {}
         }
         let (lock, value) = (lock_key.clone(), holder.clone());
         let taken = across
@@ -176,34 +205,31 @@ where
             })
             .await;
         match taken {
-            None => return run(refresh).await,
-            Some(true) => {
-                // The holder before may have shared its answer and released the lock
-                // between the look above and this lock: the answer decides.
-                if let Some(answer) = shared_answer(across, &answer_key).await {
-                    release(across, &lock_key, &holder).await;
-                    return answer;
-                }
-                // The refresh, sharing its answer and releasing the lock are one task: a
-                // request that goes away cannot leave the others waiting for the lock.
-                let across = across.clone();
-                let task = async move {
-                    let result = refresh.await.map_err(|error| error.to_string());
-                    share(&across, &answer_key, &result).await;
-                    release(&across, &lock_key, &holder).await;
-                    result
-                };
-                return match tokio::spawn(task).await {
-                    Ok(result) => result,
-                    Err(error) => Err(format!("the refresh task failed: {error}")),
-                };
-            }
             Some(false) if Instant::now() >= deadline => {
                 return Err(
                     "another instance's refresh of this token did not finish in time".into(),
                 );
             }
             Some(false) => tokio::time::sleep(POLL_EVERY).await,
+            Some(true) | None => {
+                // The holder before may have shared its answer and released the lock
+                // between the look above and this lock: the answer decides.
+                if taken.is_some() {
+                    let earlier = match shared_answer(across, &answer_key).await {
+                        Lookup::Answer(answer) => Some(*answer),
+                        Lookup::Unreadable => Some(Err(UNREADABLE.into())),
+                        Lookup::Nothing => None,
+                    };
+                    if let Some(answer) = earlier {
+                        release(across, &lock_key, &holder).await;
+                        return answer;
+                    }
+                }
+                let result = refresh.await;
+                share(across, &answer_key, &result).await;
+                release(across, &lock_key, &holder).await;
+                return result;
+            }
         }
     }
 }
@@ -219,7 +245,7 @@ async fn share(across: &Across, answer_key: &str, result: &Result<TokenSet, Stri
     };
     let sealed = serde_json::to_vec(&answer)
         .map_err(|error| error.to_string())
-        .and_then(|plaintext| sealed::seal(secret, answer_key, &plaintext));
+        .and_then(|plaintext| sealed::seal(secret, answer_key, keep_for, &plaintext));
     match sealed {
         Ok(sealed) => {
             let answer_key = answer_key.to_string();

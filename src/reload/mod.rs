@@ -154,9 +154,11 @@ impl ServerState {
                 Some(Arc::new(Shared::new(Arc::new(DatabaseState::new(store)))))
             }
         };
-        let limiter: Arc<dyn RateLimiter> = match &shared {
-            Some(shared) => Arc::new(SharedRateLimiter::new(shared.clone(), local)),
-            None => local,
+        let limiter: Arc<dyn RateLimiter> = match (&shared, pipeline.secrets.first()) {
+            (Some(shared), Some(secret)) => {
+                Arc::new(SharedRateLimiter::new(shared.clone(), local, secret)?)
+            }
+            _ => local,
         };
         Ok(ServerState {
             limiter,

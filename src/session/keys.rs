@@ -87,9 +87,15 @@ pub fn derive_encryption_key(
     )
 }
 
-/// The A256GCM key for values authgate seals in the shared state (`state::sealed`).
-pub fn derive_shared_state_key(secret: &str) -> Result<Vec<u8>, String> {
-    hkdf(secret, "authgate", "authgate Shared State Key", 32)
+/// A key for the shared state, one per `purpose`: sealing values (`state::sealed`), or
+/// keying the digests that name rate-limit buckets.
+pub fn derive_shared_state_key(secret: &str, purpose: &str) -> Result<Vec<u8>, String> {
+    hkdf(
+        secret,
+        "authgate",
+        &format!("authgate Shared State Key ({purpose})"),
+        32,
+    )
 }
 
 /// The HS512 key authgate derives from `secret` and the cookie name.

@@ -60,7 +60,7 @@ impl SharedState for DatabaseState {
         &self,
         key: &str,
         interval_ms: i64,
-        period_ms: i64,
+        burst_ms: i64,
     ) -> Result<Option<Duration>, StateError> {
         for _ in 0..CAS_ATTEMPTS {
             let now = now_ms();
@@ -70,7 +70,7 @@ impl SharedState for DatabaseState {
                 .as_ref()
                 .filter(|entry| entry.expires_at > now)
                 .and_then(|entry| entry.value.parse::<i64>().ok());
-            let new_tat = match gcra::admit(now, tat, interval_ms, period_ms) {
+            let new_tat = match gcra::admit(now, tat, interval_ms, burst_ms) {
                 Ok(new_tat) => new_tat,
                 Err(wait) => return Ok(Some(Duration::from_millis(wait.unsigned_abs()))),
             };

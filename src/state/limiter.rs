@@ -3,39 +3,57 @@
 //! this instance's own `LocalRateLimiter` (a subset of the shared counts, so it never
 //! refuses what the shared counts allow), which decides alone while the backend is
 //! unavailable: limits then hold per instance, with this instance's history. Keys are
-//! stored as SHA-256 digests: the backend never holds an address or IP.
+//! stored as HMAC-SHA256 digests keyed from `secret`: the backend never holds an address
+//! or IP, nor anything to try one against.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use super::{Shared, gcra};
 use crate::config::values::Rate;
 use crate::rate_limit::{Bucket, Limited, LocalRateLimiter, RateLimiter};
+use crate::session::keys::derive_shared_state_key;
 
 pub struct SharedRateLimiter {
     shared: Arc<Shared>,
     local: Arc<LocalRateLimiter>,
+    /// Keys the digests that name buckets (derived from `secret` at start).
+    digest_key: Vec<u8>,
 }
 
 impl SharedRateLimiter {
-    pub fn new(shared: Arc<Shared>, local: Arc<LocalRateLimiter>) -> SharedRateLimiter {
-        SharedRateLimiter { shared, local }
+    pub fn new(
+        shared: Arc<Shared>,
+        local: Arc<LocalRateLimiter>,
+        secret: &str,
+    ) -> Result<SharedRateLimiter, String> {
+        Ok(SharedRateLimiter {
+            shared,
+            local,
+            digest_key: derive_shared_state_key(secret, "rate limit keys")?,
+        })
     }
-}
 
-fn digest(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
+    /// A keyed digest of `key`: without the secret, an address or IP cannot be tried
+    /// against it.
+    fn digest(&self, key: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
+        mac.update(key.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 
-fn count_key(bucket: Bucket, key: &str) -> String {
-    format!("rl:{}:{}", bucket.label(), digest(key))
-}
+    fn count_key(&self, bucket: Bucket, key: &str) -> String {
+        format!("rl:{}:{}", bucket.label(), self.digest(key))
+    }
 
-fn held_key(bucket: Bucket, key: &str) -> String {
-    format!("held:{}:{}", bucket.label(), digest(key))
+    fn held_key(&self, bucket: Bucket, key: &str) -> String {
+        format!("held:{}:{}", bucket.label(), self.digest(key))
+    }
 }
 
 fn now_ms() -> u64 {
@@ -52,12 +70,12 @@ impl SharedRateLimiter {
         let Some((max, per)) = rate.limit() else {
             return Some(Ok(()));
         };
-        let (interval, period) = gcra::interval(max, per.as_std())?;
-        let state_key = count_key(bucket, key);
+        let (interval, burst) = gcra::interval(max, per.as_std())?;
+        let state_key = self.count_key(bucket, key);
         let waited = self
             .shared
             .call("rate_limit", |backend| async move {
-                backend.admit(&state_key, interval, period).await
+                backend.admit(&state_key, interval, burst).await
             })
             .await?;
         Some(match waited {
@@ -81,7 +99,7 @@ impl RateLimiter for SharedRateLimiter {
         };
         if let Err(limited) = counted {
             let until = now_ms().saturating_add(limited.retry_after.as_millis() as u64);
-            let state_key = held_key(bucket, key);
+            let state_key = self.held_key(bucket, key);
             let ttl = limited.retry_after.max(Duration::from_millis(1));
             self.shared
                 .call("rate_limit", |backend| async move {
@@ -93,7 +111,7 @@ impl RateLimiter for SharedRateLimiter {
     }
 
     async fn held_back(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
-        let state_key = held_key(bucket, key);
+        let state_key = self.held_key(bucket, key);
         let held = self
             .shared
             .call("rate_limit", |backend| async move {

@@ -17,7 +17,7 @@ pub mod sealed;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -42,7 +42,7 @@ pub trait SharedState: Send + Sync {
         &self,
         key: &str,
         interval_ms: i64,
-        period_ms: i64,
+        burst_ms: i64,
     ) -> Result<Option<Duration>, StateError>;
     /// Stores `value` under `key` for `ttl` unless a value is there; whether it was stored.
     async fn insert_if_absent(
@@ -72,9 +72,9 @@ const LOG_EVERY: Duration = Duration::from_secs(60);
 /// The server's shared backend, behind the circuit breaker.
 pub struct Shared {
     backend: Arc<dyn SharedState>,
-    /// Unix ms until which the backend is not asked.
+    /// `monotonic_ms` until which the backend is not asked.
     open_until: AtomicU64,
-    /// Unix ms of the last logged failure.
+    /// `monotonic_ms` of the last logged failure, or `NEVER`.
     logged_at: AtomicU64,
 }
 
@@ -86,19 +86,22 @@ impl std::fmt::Debug for Shared {
     }
 }
 
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or_default()
+/// Milliseconds since the first call: a monotonic clock, which no clock step moves.
+fn monotonic_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = START.get_or_init(std::time::Instant::now);
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
+
+/// `logged_at` before any failure was logged.
+const NEVER: u64 = u64::MAX;
 
 impl Shared {
     pub fn new(backend: Arc<dyn SharedState>) -> Shared {
         Shared {
             backend,
             open_until: AtomicU64::new(0),
-            logged_at: AtomicU64::new(0),
+            logged_at: AtomicU64::new(NEVER),
         }
     }
 
@@ -107,7 +110,7 @@ impl Shared {
     }
 
     fn available(&self) -> bool {
-        unix_ms() >= self.open_until.load(Ordering::Relaxed)
+        monotonic_ms() >= self.open_until.load(Ordering::Relaxed)
     }
 
     /// Whether the backend answers now (for the metrics and `/readyz`).
@@ -134,12 +137,12 @@ impl Shared {
         match answered {
             Ok(value) => Some(value),
             Err(error) => {
-                let now = unix_ms();
+                let now = monotonic_ms();
                 self.open_until
                     .store(now + BREAK_FOR.as_millis() as u64, Ordering::Relaxed);
                 metrics::shared_state_error(operation);
                 let last = self.logged_at.load(Ordering::Relaxed);
-                if now.saturating_sub(last) >= LOG_EVERY.as_millis() as u64
+                if (last == NEVER || now.saturating_sub(last) >= LOG_EVERY.as_millis() as u64)
                     && self
                         .logged_at
                         .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)

@@ -19,13 +19,13 @@ const GCRA: &str = r"
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local interval = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
+local burst = tonumber(ARGV[2])
 local stored = redis.call('GET', KEYS[1])
 local tat = now
 if stored then tat = math.max(tonumber(stored), now) end
 local new_tat = tat + interval
 local ahead = new_tat - now
-if ahead > period then return ahead - period end
+if ahead > burst then return ahead - burst end
 redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', ahead)
 return 0
 ";
@@ -125,14 +125,14 @@ impl SharedState for RedisState {
         &self,
         key: &str,
         interval_ms: i64,
-        period_ms: i64,
+        burst_ms: i64,
     ) -> Result<Option<Duration>, StateError> {
         let mut connection = self.connection.clone();
         let wait: i64 = self
             .gcra
             .key(self.key(key))
             .arg(interval_ms)
-            .arg(period_ms)
+            .arg(burst_ms)
             .invoke_async(&mut connection)
             .await
             .map_err(failed)?;

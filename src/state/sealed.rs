@@ -4,18 +4,38 @@
 //! the protected (authenticated) header. Only instances with the same secret can read a
 //! value, a value changed or copied to another key fails to open, and any configured
 //! secret opens one, so a secret rotation rolled out instance by instance keeps working.
+//! A value carries its expiry in the same header: one put back after it does not open.
 
 use josekit::jwe::{self, Dir, JweHeader};
 use serde_json::Value;
 
 use crate::session::keys::derive_shared_state_key;
 
+/// The purpose of the key that seals values.
+const SEALING: &str = "sealing";
+
 /// The protected header field naming the key a value was sealed for.
 const KEPT_UNDER: &str = "kept_under";
+/// The protected header field with the Unix second after which a value does not open.
+const EXPIRES: &str = "exp";
 
-/// `plaintext` sealed under `secret`, for the shared-state key `kept_under`.
-pub fn seal(secret: &str, kept_under: &str, plaintext: &[u8]) -> Result<String, String> {
-    let key = derive_shared_state_key(secret)?;
+/// Unix seconds now (the system clock, which instances must agree on).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or_default()
+}
+
+/// `plaintext` sealed under `secret`, for the shared-state key `kept_under`, good for
+/// `ttl` (a copy put back later does not open).
+pub fn seal(
+    secret: &str,
+    kept_under: &str,
+    ttl: std::time::Duration,
+    plaintext: &[u8],
+) -> Result<String, String> {
+    let key = derive_shared_state_key(secret, SEALING)?;
     let encrypter = Dir
         .encrypter_from_bytes(&key)
         .map_err(|error| error.to_string())?;
@@ -24,18 +44,27 @@ pub fn seal(secret: &str, kept_under: &str, plaintext: &[u8]) -> Result<String, 
     header
         .set_claim(KEPT_UNDER, Some(Value::String(kept_under.to_string())))
         .map_err(|error| error.to_string())?;
+    let expires = unix_now().saturating_add(ttl.as_secs().max(1));
+    header
+        .set_claim(EXPIRES, Some(Value::from(expires)))
+        .map_err(|error| error.to_string())?;
     jwe::serialize_compact(plaintext, &header, &encrypter).map_err(|error| error.to_string())
 }
 
 /// What `seal` sealed for `kept_under` under one of `secrets`; `None` for anything else.
 pub fn open(secrets: &[String], kept_under: &str, sealed: &str) -> Option<Vec<u8>> {
     secrets.iter().find_map(|secret| {
-        let key = derive_shared_state_key(secret).ok()?;
+        let key = derive_shared_state_key(secret, SEALING).ok()?;
         let decrypter = Dir.decrypter_from_bytes(&key).ok()?;
         let (plaintext, header) = jwe::deserialize_compact(sealed, &decrypter).ok()?;
+        let fresh = header
+            .claim(EXPIRES)
+            .and_then(Value::as_u64)
+            .is_some_and(|expires| expires >= unix_now());
         (header.content_encryption() == Some("A256GCM")
-            && header.claim(KEPT_UNDER).and_then(Value::as_str) == Some(kept_under))
-        .then_some(plaintext)
+            && header.claim(KEPT_UNDER).and_then(Value::as_str) == Some(kept_under)
+            && fresh)
+            .then_some(plaintext)
     })
 }
 
@@ -47,7 +76,13 @@ mod tests {
     fn sealed_values_open_only_under_a_configured_secret_and_their_own_key() {
         let secret = "a-secret-of-at-least-thirty-two-bytes!!".to_string();
         let other = "another-secret-of-thirty-two-bytes!!!!".to_string();
-        let sealed = seal(&secret, "refresh:answer:1", b"tokens").unwrap();
+        let sealed = seal(
+            &secret,
+            "refresh:answer:1",
+            std::time::Duration::from_secs(60),
+            b"tokens",
+        )
+        .unwrap();
         assert!(!sealed.contains("tokens"));
         let opened = |secrets: &[String], key: &str, sealed: &str| open(secrets, key, sealed);
         let only = std::slice::from_ref(&secret);
@@ -72,5 +107,18 @@ mod tests {
         tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
         assert_eq!(opened(only, "refresh:answer:1", &tampered), None);
         assert_eq!(opened(only, "refresh:answer:1", "not.a.jwe"), None);
+        // Past its time, it does not open: a copy put back later is not believed.
+        let mut header = JweHeader::new();
+        header.set_content_encryption("A256GCM");
+        header
+            .set_claim(KEPT_UNDER, Some(Value::from("refresh:answer:1")))
+            .unwrap();
+        header
+            .set_claim(EXPIRES, Some(Value::from(unix_now() - 1)))
+            .unwrap();
+        let key = derive_shared_state_key(&secret, SEALING).unwrap();
+        let encrypter = Dir.encrypter_from_bytes(&key).unwrap();
+        let stale = jwe::serialize_compact(b"tokens", &header, &encrypter).unwrap();
+        assert_eq!(opened(only, "refresh:answer:1", &stale), None);
     }
 }

@@ -4,12 +4,15 @@
 //! ids, script names and error codes. Without an installed recorder (the library's own
 //! tests, `authgate check`) every call does nothing.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 use metrics::{
-    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+    Counter, Histogram, Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge,
+    histogram,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -70,6 +73,22 @@ pub fn install() -> bool {
             tracing::warn!(%error, "metrics are off: cannot install the recorder");
             false
         }
+    }
+}
+
+/// How often the recorder drains recorded histogram samples into their buckets (it keeps
+/// them until then).
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Drains the histogram samples every `UPKEEP_EVERY`, for as long as the process runs.
+pub async fn upkeep_periodically() {
+    let Some(handle) = HANDLE.get() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(UPKEEP_EVERY);
+    loop {
+        ticks.tick().await;
+        handle.run_upkeep();
     }
 }
 
@@ -149,10 +168,43 @@ fn describe() {
     );
 }
 
+/// Handles of the metrics recorded on every request, by their label values: the
+/// recorder is asked once per combination (the labels are bounded: fixed words, statuses,
+/// configured names), and each request only adds to atomics.
+struct Handles<K, V>(OnceLock<RwLock<HashMap<K, V>>>);
+
+impl<K: Hash + Eq, V: Clone> Handles<K, V> {
+    const fn new() -> Self {
+        Handles(OnceLock::new())
+    }
+
+    fn get(&self, key: K, make: impl FnOnce() -> V) -> V {
+        let map = self.0.get_or_init(Default::default);
+        if let Some(value) = map.read().ok().and_then(|map| map.get(&key).cloned()) {
+            return value;
+        }
+        let value = make();
+        if let Ok(mut map) = map.write() {
+            map.entry(key).or_insert_with(|| value.clone());
+        }
+        value
+    }
+}
+
+static HTTP_HANDLES: Handles<(&'static str, u16), (Counter, Histogram)> = Handles::new();
+static SESSION_HANDLES: Handles<(&'static str, &'static str), Counter> = Handles::new();
+static SCRIPT_HANDLES: Handles<(String, &'static str), Counter> = Handles::new();
+
 /// One answered HTTP request; `action` is a fixed route name.
 pub fn http_request(action: &'static str, status: u16, elapsed: Duration) {
-    counter!(HTTP_REQUESTS, "action" => action, "status" => status.to_string()).increment(1);
-    histogram!(HTTP_DURATION, "action" => action).record(elapsed.as_secs_f64());
+    let (requests, duration) = HTTP_HANDLES.get((action, status), || {
+        (
+            counter!(HTTP_REQUESTS, "action" => action, "status" => status.to_string()),
+            histogram!(HTTP_DURATION, "action" => action),
+        )
+    });
+    requests.increment(1);
+    duration.record(elapsed.as_secs_f64());
 }
 
 /// One sign-in attempt that reached a configured provider; `outcome` is `success` or an
@@ -163,7 +215,12 @@ pub fn sign_in(provider: &str, method: &'static str, outcome: &'static str) {
 }
 
 pub fn session_read(strategy: &'static str, outcome: &'static str) {
-    counter!(SESSION_READS, "strategy" => strategy, "outcome" => outcome).increment(1);
+    SESSION_HANDLES
+        .get(
+            (strategy, outcome),
+            || counter!(SESSION_READS, "strategy" => strategy, "outcome" => outcome),
+        )
+        .increment(1);
 }
 
 pub fn token_refresh(provider: &str, succeeded: bool) {
@@ -199,7 +256,12 @@ pub fn script_run(script: &str, outcome: ScriptOutcome) {
         ScriptOutcome::Error => "error",
         ScriptOutcome::Budget => "budget",
     };
-    counter!(SCRIPT_RUNS, "script" => script.to_string(), "outcome" => outcome).increment(1);
+    SCRIPT_HANDLES
+        .get(
+            (script.to_string(), outcome),
+            || counter!(SCRIPT_RUNS, "script" => script.to_string(), "outcome" => outcome),
+        )
+        .increment(1);
 }
 
 /// A store operation starts: counted, and in flight until the guard drops.

@@ -172,11 +172,29 @@ async fn deliver_all(
     while let Some(delivery) = receiver.recv().await {
         let (slots, depth, bytes) = (slots.clone(), depth.clone(), bytes.clone());
         tokio::spawn(async move {
+            // Gives the delivery's place back however the task ends.
+            let _place = Place {
+                depth,
+                bytes,
+                size: delivery.body.len(),
+            };
             deliver(&delivery, &slots).await;
-            bytes.fetch_sub(delivery.body.len(), Ordering::AcqRel);
-            let left = depth.fetch_sub(1, Ordering::AcqRel).saturating_sub(1);
-            metrics::webhook_queue_depth(left);
         });
+    }
+}
+
+/// A delivery's place in the queue, given back when dropped.
+struct Place {
+    depth: Arc<AtomicUsize>,
+    bytes: Arc<AtomicUsize>,
+    size: usize,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.bytes.fetch_sub(self.size, Ordering::AcqRel);
+        let left = self.depth.fetch_sub(1, Ordering::AcqRel).saturating_sub(1);
+        metrics::webhook_queue_depth(left);
     }
 }
 
