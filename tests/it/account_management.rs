@@ -537,15 +537,7 @@ async fn signing_out_ends_a_jwt_session_for_every_copy_of_its_cookie() {
     let browser = Browser::new(&stage.server);
     password_sign_in(&browser, "hana").await;
     let copy = browser.cookie_header();
-    let csrf = browser.csrf().await;
-    let response = browser
-        .http
-        .post(browser.url("/signout"))
-        .form(&[("csrfToken", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(browser.sign_out().await.status(), StatusCode::FOUND);
     let replayed: Value = client()
         .get(stage.server.url("/api/auth/session"))
         .header("cookie", copy)

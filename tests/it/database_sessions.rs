@@ -110,14 +110,7 @@ async fn credentials_sign_in_round_trip(backend: Backend) {
     assert_eq!(other.session().await["user"]["id"], user_id.as_str());
     assert_eq!(stored_session_tokens(&db).await.len(), 2);
 
-    let signed_out = browser
-        .http
-        .post(browser.url("/signout"))
-        .form(&[("csrfToken", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_out.status(), StatusCode::FOUND);
+    assert_eq!(browser.sign_out().await.status(), StatusCode::FOUND);
     assert_eq!(browser.session().await, Value::Null);
     assert_eq!(
         stored_session_tokens(&db).await,

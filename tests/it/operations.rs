@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use crate::support::promtool::check_metrics;
 use crate::support::webhooks::{Delivery, WebhookReceiver};
-use crate::support::{Browser, ConfigDir, Server, eventually, fixture_config, free_port};
+use crate::support::{
+    Browser, ConfigDir, Server, credentials_config, eventually, fixture_config, free_port,
+};
 
 /// A `whsec_` secret (base64 of 32 bytes), as the receiver is given it.
 const WEBHOOK_SECRET: &str = "whsec_dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
@@ -23,12 +25,7 @@ struct App {
 
 fn app(extra: &str) -> App {
     let port = free_port();
-    let config = format!(
-        "{}{}{extra}",
-        fixture_config("base.yaml", port),
-        fixture_config("credentials.yaml", port)
-    );
-    let dir = ConfigDir::new(&config);
+    let dir = ConfigDir::new(&credentials_config(port, extra));
     let server = Server::start_with_env(
         &dir.config_path(),
         port,
@@ -48,34 +45,18 @@ fn webhooks(receiver: &WebhookReceiver, settings: &str) -> String {
 async fn submit(browser: &Browser, username: &str, password: &str) -> (StatusCode, String) {
     let csrf = browser.csrf().await;
     let response = browser
-        .http
-        .post(browser.url("/callback/password"))
-        .form(&[
+        .sign_in(&[
             ("csrfToken", csrf.as_str()),
             ("username", username),
             ("password", password),
         ])
-        .send()
-        .await
-        .unwrap();
+        .await;
     let location = response
         .headers()
         .get("location")
         .map(|value| value.to_str().unwrap().to_string())
         .unwrap_or_default();
     (response.status(), location)
-}
-
-async fn sign_out(browser: &Browser) {
-    let csrf = browser.csrf().await;
-    let response = browser
-        .http
-        .post(browser.url("/signout"))
-        .form(&[("csrfToken", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FOUND);
 }
 
 async fn metrics_text(server: &Server) -> String {
@@ -137,7 +118,7 @@ async fn metrics_move_with_sign_ins_failures_and_reloads_and_pass_promtool() {
     assert_eq!(browser.session().await["user"]["email"], "ada@example.com");
     let (_, location) = submit(&Browser::new(&app.server), "ada", "wrong").await;
     assert!(location.contains("error=CredentialsSignin"), "{location}");
-    sign_out(&browser).await;
+    assert_eq!(browser.sign_out().await.status(), StatusCode::FOUND);
 
     // One good reload, then one that fails and keeps generation 2.
     let config = std::fs::read_to_string(app.dir.config_path()).unwrap();
@@ -277,6 +258,9 @@ async fn metrics_move_with_sign_ins_failures_and_reloads_and_pass_promtool() {
             |deliveries| deliveries.len() >= 2,
         )
         .await;
+    // Deliveries run concurrently: their order is not the events' order.
+    let mut deliveries = deliveries;
+    deliveries.sort_by_key(|delivery| delivery.body.as_ref().unwrap()["type"].to_string());
     let types: Vec<&str> = deliveries
         .iter()
         .map(|delivery| delivery.body.as_ref().unwrap()["type"].as_str().unwrap())
@@ -448,12 +432,8 @@ callbacks:
     let browser = Browser::new(&server);
     let csrf = browser.csrf().await;
     let response = browser
-        .http
-        .post(browser.url("/callback/password"))
-        .form(&[("csrfToken", csrf.as_str()), ("username", "away")])
-        .send()
-        .await
-        .unwrap();
+        .sign_in(&[("csrfToken", csrf.as_str()), ("username", "away")])
+        .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     assert!(
         response.headers()["location"]

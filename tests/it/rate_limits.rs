@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::databases::{Backend, TestDatabase};
 use crate::support::smtp::{SmtpOptions, SmtpServer};
-use crate::support::{Browser, ConfigDir, Server, base_config, fixture_config, free_port};
+use crate::support::{Browser, ConfigDir, Server, base_config, credentials_config, free_port};
 
 struct Running {
     server: Server,
@@ -35,12 +35,7 @@ async fn email_server(smtp: &SmtpServer, limits: &str) -> Running {
 
 fn credentials_server(extra: &str) -> Running {
     let port = free_port();
-    let config = format!(
-        "{}{}{extra}",
-        fixture_config("base.yaml", port),
-        fixture_config("credentials.yaml", port)
-    );
-    let dir = ConfigDir::new(&config);
+    let dir = ConfigDir::new(&credentials_config(port, extra));
     Running {
         server: Server::start(&dir.config_path(), port),
         _dir: dir,

@@ -114,6 +114,18 @@ async fn alternating_failures(cluster: &Cluster, username: &str, count: usize) -
     statuses
 }
 
+/// `POST /sessions/revoke scope=all` from `browser`, on `server` itself.
+async fn revoke_all(browser: &Browser, server: &Server) -> reqwest::Response {
+    let csrf = browser.csrf().await;
+    browser
+        .http
+        .post(server.url("/api/auth/sessions/revoke"))
+        .form(&[("csrfToken", csrf.as_str()), ("scope", "all")])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// 20 concurrent session reads through nginx with `cookie`.
 async fn concurrent_reads(cluster: &Cluster, cookie: &str) -> Vec<Value> {
     let url = format!("{}/api/auth/session", cluster.proxy.base);
@@ -226,14 +238,7 @@ async fn two_instances_behind_nginx_share_postgres_and_redis() {
     for server in [one, two] {
         assert!(session_on(server, &cookie).await["user"].is_object());
     }
-    let csrf = browser.csrf().await;
-    let revoked = browser
-        .http
-        .post(one.url("/api/auth/sessions/revoke"))
-        .form(&[("csrfToken", csrf.as_str()), ("scope", "all")])
-        .send()
-        .await
-        .unwrap();
+    let revoked = revoke_all(&browser, one).await;
     assert_eq!(revoked.status(), StatusCode::OK, "{}", one.log());
     let gone = eventually(Duration::from_secs(3), || async {
         session_on(two, &cookie).await.is_null().then_some(())
@@ -362,14 +367,7 @@ async fn without_redis_two_instances_share_state_through_mariadb() {
     let cookie = browser.cookie_header();
     let [one, two] = &cluster.instances;
     assert!(session_on(two, &cookie).await["user"].is_object());
-    let csrf = browser.csrf().await;
-    let revoked = browser
-        .http
-        .post(one.url("/api/auth/sessions/revoke"))
-        .form(&[("csrfToken", csrf.as_str()), ("scope", "all")])
-        .send()
-        .await
-        .unwrap();
+    let revoked = revoke_all(&browser, one).await;
     assert_eq!(revoked.status(), StatusCode::OK);
     let gone = eventually(Duration::from_secs(3), || async {
         session_on(two, &cookie).await.is_null().then_some(())

@@ -70,6 +70,17 @@ impl Browser {
             .unwrap()
     }
 
+    /// `POST /signout` with a fresh CSRF token; the answer.
+    pub async fn sign_out(&self) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        self.http
+            .post(self.url("/signout"))
+            .form(&[("csrfToken", csrf.as_str())])
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `POST /session` with `data`; the session it answers.
     pub async fn update(&self, csrf: &str, data: Value) -> Value {
         self.http

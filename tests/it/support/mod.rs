@@ -123,6 +123,16 @@ pub fn base_config(port: u16, extra: &str) -> String {
     format!("{}{extra}", fixture_config("base.yaml", port))
 }
 
+/// `base.yaml` and `credentials.yaml` (the `password` provider with `ada`) on `port`,
+/// followed by `extra`.
+pub fn credentials_config(port: u16, extra: &str) -> String {
+    format!(
+        "{}{}{extra}",
+        fixture_config("base.yaml", port),
+        fixture_config("credentials.yaml", port)
+    )
+}
+
 /// Whether `GET /healthz` on `address` answers 200 within a second.
 fn healthz_answers(address: &str) -> bool {
     let Ok(mut stream) = TcpStream::connect(address) else {
