@@ -14,31 +14,52 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # wait_healthy PORT: until /healthz answers (10 s at most).
 wait_healthy() {
     local _
-    for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return 0; sleep 0.05; done
+    for _ in $(seq 1000); do curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return 0; sleep 0.01; done
     echo "no server on port $1" >&2
     return 1
 }
 
-# credentials_cookie PORT JAR: a Cookie header signed in through the `password` credentials
-# provider (username bench, password pw) of the server on PORT.
-credentials_cookie() {
-    local port=$1 jar=$2 csrf
-    csrf=$(curl -s -c "$jar" "http://127.0.0.1:$port/api/auth/csrf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrfToken"])')
-    curl -s -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrfToken=$csrf" \
-        --data "username=bench&password=pw" "http://127.0.0.1:$port/api/auth/callback/password"
-    # curl marks HttpOnly cookies with a `#HttpOnly_` prefix; other `#` lines are comments.
-    sed 's/^#HttpOnly_//' "$jar" | awk '!/^#/ && NF == 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }'
+# csrf_token PORT JAR: a CSRF token, its cookie kept in JAR.
+csrf_token() {
+    curl -s -c "$2" "http://127.0.0.1:$1/api/auth/csrf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrfToken"])'
 }
 
-# wrk_round LABEL SECONDS URL COOKIE: wrk on core 1 with 50 connections; prints req/s, p99
-# and any non-2xx for LABEL, and sets WRK_RPS.
+# jar_cookies JAR: the cookies of JAR as a Cookie header.
+jar_cookies() {
+    # curl marks HttpOnly cookies with a `#HttpOnly_` prefix; other `#` lines are comments.
+    sed 's/^#HttpOnly_//' "$1" | awk '!/^#/ && NF == 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }'
+}
+
+# credentials_cookie PORT JAR [PROVIDER]: a Cookie header signed in through the credentials
+# provider PROVIDER (default `password`; username bench, password pw) of the server on PORT.
+credentials_cookie() {
+    local port=$1 jar=$2 provider=${3:-password} csrf
+    csrf=$(csrf_token "$port" "$jar")
+    curl -s -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrfToken=$csrf" \
+        --data "username=bench&password=pw" "http://127.0.0.1:$port/api/auth/callback/$provider"
+    jar_cookies "$jar"
+}
+
+# wrk_round LABEL SECONDS URL COOKIE [LUA]: wrk on core 1 with 50 connections (running the
+# LUA script when given, and sending the header WRK_EXTRA_HEADER when set); prints req/s, p50, p99 and any non-2xx/3xx for LABEL, and sets
+# WRK_RPS, WRK_P50 and WRK_P99 (milliseconds).
 wrk_round() {
-    local label=$1 seconds=$2 url=$3 cookie=$4 out p99 non2xx
-    out=$(taskset -c 1 wrk -t1 -c50 -d"${seconds}s" --latency -H "Cookie: $cookie" "$url")
+    local label=$1 seconds=$2 url=$3 cookie=$4 lua=${5:-} out errors
+    local args=(-t1 -c50 -d"${seconds}s" --latency)
+    [ -n "$cookie" ] && args+=(-H "Cookie: $cookie")
+    [ -n "$lua" ] && args+=(-s "$lua")
+    [ -n "${WRK_EXTRA_HEADER:-}" ] && args+=(-H "$WRK_EXTRA_HEADER")
+    out=$(taskset -c 1 wrk "${args[@]}" "$url")
     WRK_RPS=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-    non2xx=$(awk '/Non-2xx/ { print $NF }' <<<"$out")
-    printf '%-24s %10s req/s  p99 %-8s%s\n' "$label" "$WRK_RPS" "$p99" "${non2xx:+  non-2xx $non2xx}"
+    WRK_P50=$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)
+    WRK_P99=$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)
+    errors=$(awk '/Non-2xx or 3xx/ { print $NF }' <<<"$out")
+    printf '%-28s %10s req/s  p50 %7s ms  p99 %7s ms%s\n' "$label" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "${errors:+  non-2xx/3xx $errors}"
+}
+
+# to_ms: wrk's latency (`812.00us`, `3.41ms`, `1.02s`) in milliseconds.
+to_ms() {
+    awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } printf "%.2f", v }'
 }
 
 # median_ratio NAME_A "A1 A2 ..." NAME_B "B1 B2 ...": the medians and A/B.

@@ -284,17 +284,17 @@ impl AuthResponse {
     }
 }
 
-/// Runs CPU-bound work (Rhai scripts, password hashing) on the blocking pool and awaits
-/// it. Actions themselves run on the async workers, so their network and store awaits hold
-/// no thread; only their scripts hop here, and only when `uses_scripts` (work without a
-/// script is cheap and runs in place). A lost task (a panic in the work) is a
-/// Configuration error.
-pub async fn off_workers<T, F>(uses_scripts: bool, work: F) -> Result<T, AuthError>
+/// Runs work that may block (scripts that loop or hash passwords: `script::blocking`) on
+/// the blocking pool and awaits it. Actions themselves run on the async workers, so their
+/// network and store awaits hold no thread; only work that may block hops here, and only
+/// when `may_block` (straight-line scripts take microseconds and run in place: the hop
+/// would cost more). A lost task (a panic in the work) is a Configuration error.
+pub async fn off_workers<T, F>(may_block: bool, work: F) -> Result<T, AuthError>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if !uses_scripts {
+    if !may_block {
         return Ok(work());
     }
     tokio::task::spawn_blocking(work).await.map_err(|error| {

@@ -75,10 +75,10 @@ pub async fn resolve_callback_url_off_workers(
     origin: &RequestOrigin,
     candidate: Option<&str>,
 ) -> String {
-    let uses_scripts = pipeline.has_script(ScriptKey::Callback(Callback::Redirect));
+    let may_block = pipeline.script_may_block(ScriptKey::Callback(Callback::Redirect));
     let (worker_pipeline, worker_origin) = (pipeline.clone(), origin.clone());
     let candidate = candidate.map(str::to_string);
-    off_workers(uses_scripts, move || {
+    off_workers(may_block, move || {
         resolve_callback_url(&worker_pipeline, &worker_origin, candidate.as_deref())
     })
     .await

@@ -226,10 +226,10 @@ async fn read(
                 Err(error) => return ("jwt", failure::json(error)),
             }
             super::token_refresh::refresh_token_claims(pipeline, &mut token).await;
-            let uses_scripts = pipeline.has_script(ScriptKey::Callback(Callback::Jwt))
-                || pipeline.has_script(ScriptKey::Callback(Callback::Session));
+            let may_block = pipeline.script_may_block(ScriptKey::Callback(Callback::Jwt))
+                || pipeline.script_may_block(ScriptKey::Callback(Callback::Session));
             let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
-            let response = off_workers(uses_scripts, move || {
+            let response = off_workers(may_block, move || {
                 jwt_session(&worker_request, &worker_pipeline, token, update)
             })
             .await
@@ -382,8 +382,8 @@ async fn database_session(
         arguments.push(("newSession", data));
     }
     let worker_pipeline = pipeline.clone();
-    let uses_scripts = pipeline.has_script(ScriptKey::Callback(Callback::Session));
-    let session_json = match off_workers(uses_scripts, move || {
+    let may_block = pipeline.script_may_block(ScriptKey::Callback(Callback::Session));
+    let session_json = match off_workers(may_block, move || {
         run_session(&worker_pipeline, default, &arguments)
     })
     .await

@@ -316,6 +316,16 @@ impl Pipeline {
         script_source(&self.config, key).is_some()
     }
 
+    /// Whether running the script under `key` may stall an async worker (see
+    /// `script::blocking`): it must then run on the blocking pool. A configured script
+    /// that was not compiled counts as one that may.
+    pub fn script_may_block(&self, key: ScriptKey) -> bool {
+        match self.scripts.get(&key) {
+            Some(script) => script.may_block,
+            None => self.has_script(key),
+        }
+    }
+
     /// A script of `provider`.
     pub fn provider_script(
         &self,

@@ -21,6 +21,8 @@ pub struct CompiledScript {
     pub ast: Arc<AST>,
     /// Where its text lives, to turn a runtime error's line into a file position.
     pub origin: ScriptOrigin,
+    /// It may run long enough to stall an async worker (`blocking::may_block`).
+    pub may_block: bool,
 }
 
 /// An engine with the sandbox applied: limits from `scripting`, no modules, no `eval`,
@@ -54,6 +56,7 @@ pub fn compile_script(
             name: script.key.to_string(),
             ast: Arc::new(ast),
             origin: script.origin.clone(),
+            may_block: super::blocking::may_block(&script.code),
         }),
         Err(error) => {
             let position = error.position();

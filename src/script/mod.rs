@@ -2,6 +2,7 @@
 //! shared ASTs, and running them. Scripts get no file, network or module access, and run
 //! under the operation, depth and size limits of `scripting:` plus a wall-clock budget.
 
+mod blocking;
 mod engine;
 mod helpers;
 mod runtime;

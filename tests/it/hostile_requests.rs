@@ -526,7 +526,7 @@ async fn a_flood_of_callbacks_against_a_silent_issuer_does_not_delay_sessions() 
     // The attacker's starts all come from one IP: the limit on OAuth starts is lifted so
     // that the flood reaches the callbacks this test is about.
     let (_dir, server) = start(&idp, "rateLimits:\n  oauth: {perIp: \"off\"}\n");
-    // A signed-in user, whose session read runs the session callback on the blocking pool.
+    // A signed-in user, whose session read runs the session callback.
     let user = signed_in_browser(&server).await;
     assert_eq!(user.session().await["user"]["id"], "42");
     // The attacker starts 600 round trips of its own (each callback is answered once), so

@@ -33,3 +33,4 @@ mod shared_state;
 mod sign_in_callback;
 mod store_conformance;
 mod torn_write_reload;
+mod worker_stalls;
