@@ -33,16 +33,19 @@ pub const DEFAULT_COST: &str = "$argon2id$v=19$m=19456,t=2,p=1";
 /// A hash of random bytes nobody knows, with the configured cost (`passwords.cost`). A
 /// sign-in for a user that does not exist (or has no usable hash) verifies against it, so
 /// "no such user" costs what "wrong password" costs. It depends on the configuration
-/// only, never on earlier requests.
+/// only, never on earlier requests. It is hashed at its first use (on the blocking pool,
+/// like every password check), not when a configuration is built: an argon2id hash costs
+/// tens of milliseconds, which start-up and every reload would otherwise pay.
 #[derive(Clone)]
 pub struct DummyHash {
-    phc: String,
+    cost: String,
+    phc: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for DummyHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DummyHash")
-            .field("cost", &cost_prefix(&self.phc))
+            .field("cost", &self.cost)
             .finish()
     }
 }
@@ -57,8 +60,10 @@ impl DummyHash {
         if let Some(known) = DUMMIES.lock().ok().and_then(|d| d.get(cost).cloned()) {
             return Ok(known);
         }
+        parse_cost(cost)?;
         let dummy = DummyHash {
-            phc: dummy_with_cost(cost)?,
+            cost: cost.to_string(),
+            phc: Default::default(),
         };
         if let Ok(mut dummies) = DUMMIES.lock() {
             dummies.insert(cost.to_string(), dummy.clone());
@@ -66,11 +71,19 @@ impl DummyHash {
         Ok(dummy)
     }
 
+    /// The hash, made on first use. A cost that was checked cannot fail to hash; if it
+    /// did, the empty hash verifies nothing, which is the dummy's answer anyway.
+    fn phc(&self) -> &str {
+        self.phc
+            .get_or_init(|| dummy_with_cost(&self.cost).unwrap_or_default())
+    }
+
     fn verify(&self, plain: &str) {
-        if is_bcrypt(&self.phc) {
-            let _ = bcrypt::verify(plain, &self.phc);
+        let phc = self.phc();
+        if is_bcrypt(phc) {
+            let _ = bcrypt::verify(plain, phc);
         } else {
-            let _ = verify_argon2(plain, &self.phc);
+            let _ = verify_argon2(plain, phc);
         }
     }
 }
