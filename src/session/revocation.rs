@@ -3,7 +3,9 @@
 //! session's `sid`. A revocation made by this process sets aside every answer about that
 //! user's sessions asked for before it (an epoch per user, so an answer in flight cannot
 //! bring a revoked session back); one made by another process is seen within the staleness
-//! bound. Both maps are bounded: when full, stale entries go, and if none are stale, all do.
+//! bound. Both maps are swept of what no longer counts each time they double, so memory
+//! follows the sessions read within the staleness window rather than every session ever
+//! read; and both are bounded: when full, stale entries go, and if none are stale, all do.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,6 +15,9 @@ use crate::store::JwtSessionStatus;
 
 /// The most entries kept, and the most users remembered as forgotten.
 const MAX_ENTRIES: usize = 100_000;
+
+/// The fewest entries (and forgotten users) at which a sweep runs.
+const MIN_SWEEP: usize = 1024;
 
 struct Entry {
     checked: Instant,
@@ -27,10 +32,20 @@ struct Inner {
     entries: HashMap<String, Entry>,
     /// Per user, the epoch at which this process last revoked or disabled something of
     /// theirs: an answer the store gave before then is not used.
-    forgotten: HashMap<String, u64>,
+    forgotten: HashMap<String, Forgotten>,
     /// The epoch of the last `forget_all`: no answer asked for before it counts.
     floor: u64,
+    /// The epoch of the last sweep that let go of a forgotten user: an answer asked for
+    /// before it is not kept, since it may be about one of them.
+    swept: u64,
     epoch: u64,
+    /// The count of entries and forgotten users at which the next sweep runs.
+    next_sweep: usize,
+}
+
+struct Forgotten {
+    epoch: u64,
+    at: Instant,
 }
 
 impl Inner {
@@ -42,8 +57,34 @@ impl Inner {
         status.as_ref().is_none_or(|status| {
             self.forgotten
                 .get(&status.user_id)
-                .is_none_or(|forgotten| epoch >= *forgotten)
+                .is_none_or(|forgotten| epoch >= forgotten.epoch)
         })
+    }
+
+    /// Lets go of entries older than `staleness`, and of users forgotten longer ago than
+    /// that. An entry about a user forgotten at epoch E with an epoch below E was put
+    /// before the user was forgotten (later puts are refused), so it is older than the
+    /// record and goes in the same sweep; an answer still in flight from before the sweep
+    /// is refused by `swept`.
+    fn sweep(&mut self, staleness: Duration) {
+        self.entries
+            .retain(|_, entry| entry.checked.elapsed() < staleness);
+        let forgotten = self.forgotten.len();
+        self.forgotten
+            .retain(|_, forgotten| forgotten.at.elapsed() < staleness);
+        if self.forgotten.len() < forgotten {
+            self.epoch += 1;
+            self.swept = self.epoch;
+        }
+        let kept = self.entries.len() + self.forgotten.len();
+        self.next_sweep = (2 * kept).max(MIN_SWEEP);
+        // A burst leaves a table sized for it; give the room back once it is mostly empty.
+        if self.entries.capacity() > 4 * self.next_sweep {
+            self.entries.shrink_to(self.next_sweep);
+        }
+        if self.forgotten.capacity() > 4 * self.next_sweep {
+            self.forgotten.shrink_to(self.next_sweep);
+        }
     }
 }
 
@@ -90,8 +131,11 @@ impl RevocationCache {
         staleness: Duration,
     ) {
         let mut inner = self.inner();
-        if !inner.current(&status, epoch) {
+        if epoch < inner.swept || !inner.current(&status, epoch) {
             return;
+        }
+        if inner.entries.len() + inner.forgotten.len() >= inner.next_sweep.max(MIN_SWEEP) {
+            inner.sweep(staleness);
         }
         if inner.entries.len() >= MAX_ENTRIES && !inner.entries.contains_key(sid) {
             inner
@@ -132,7 +176,11 @@ impl RevocationCache {
             inner.floor = inner.epoch;
         }
         let epoch = inner.epoch;
-        inner.forgotten.insert(user_id.to_string(), epoch);
+        let forgotten = Forgotten {
+            epoch,
+            at: Instant::now(),
+        };
+        inner.forgotten.insert(user_id.to_string(), forgotten);
     }
 }
 
@@ -198,6 +246,46 @@ mod tests {
         assert_eq!(cache.get("b", staleness), None);
         cache.put("b", status("u2"), cache.epoch(), staleness);
         assert_eq!(cache.get("b", staleness), Some(status("u2")));
+    }
+
+    #[test]
+    fn stale_entries_and_forgotten_users_are_swept_as_the_cache_grows() {
+        let cache = RevocationCache::default();
+        let staleness = Duration::from_millis(50);
+        for i in 0..MIN_SWEEP / 2 {
+            cache.put(&format!("old{i}"), status("u"), cache.epoch(), staleness);
+            cache.forget_user(&format!("gone{i}"));
+        }
+        std::thread::sleep(staleness);
+        let asked = cache.epoch();
+        cache.put("fresh", status("u2"), cache.epoch(), staleness);
+        {
+            let inner = cache.inner();
+            assert_eq!(inner.entries.len(), 1, "only the fresh entry is left");
+            assert!(inner.forgotten.is_empty());
+            assert_eq!(inner.next_sweep, MIN_SWEEP);
+        }
+        assert_eq!(cache.get("fresh", staleness), Some(status("u2")));
+        // An answer asked for before the sweep may be about a user it let go of: not kept.
+        cache.put("in flight", status("gone0"), asked, staleness);
+        assert_eq!(cache.get("in flight", staleness), None);
+        cache.put("in flight", status("gone0"), cache.epoch(), staleness);
+        assert_eq!(cache.get("in flight", staleness), Some(status("gone0")));
+    }
+
+    #[test]
+    fn a_sweep_keeps_what_is_fresh_and_what_is_forgotten() {
+        let cache = RevocationCache::default();
+        let staleness = Duration::from_secs(60);
+        cache.forget_user("u1");
+        for i in 0..MIN_SWEEP {
+            cache.put(&i.to_string(), status("u2"), cache.epoch(), staleness);
+        }
+        cache.put("after", status("u2"), cache.epoch(), staleness);
+        let inner = cache.inner();
+        assert_eq!(inner.entries.len(), MIN_SWEEP + 1);
+        assert!(inner.forgotten.contains_key("u1"));
+        assert_eq!(inner.next_sweep, 2 * MIN_SWEEP);
     }
 
     #[test]
