@@ -20,17 +20,30 @@ fn log_failure(error: &ScriptError) {
 }
 
 /// `given`, plus `()` for every parameter of the script under `key` it lacks.
-pub fn with_defaults(key: ScriptKey, given: &[(&str, Value)]) -> Vec<(&'static str, Value)> {
+pub fn with_defaults<'a>(
+    key: ScriptKey,
+    given: &[(&str, &'a Value)],
+) -> Vec<(&'static str, &'a Value)> {
+    static NULL: Value = Value::Null;
     key.parameters()
         .iter()
         .map(|name| {
             let value = given
                 .iter()
                 .find(|(given_name, _)| given_name == name)
-                .map(|(_, value)| value.clone())
-                .unwrap_or(Value::Null);
+                .map_or(&NULL, |(_, value)| *value);
             (*name, value)
         })
+        .collect()
+}
+
+/// `arguments` borrowed, after `first`.
+fn borrowed<'a>(
+    first: (&'a str, &'a Value),
+    arguments: &'a [(&'a str, Value)],
+) -> Vec<(&'a str, &'a Value)> {
+    std::iter::once(first)
+        .chain(arguments.iter().map(|(name, value)| (*name, value)))
         .collect()
 }
 
@@ -38,7 +51,7 @@ pub fn with_defaults(key: ScriptKey, given: &[(&str, Value)]) -> Vec<(&'static s
 fn run(
     pipeline: &Pipeline,
     callback: Callback,
-    arguments: &[(&str, Value)],
+    arguments: &[(&str, &Value)],
 ) -> Option<Result<Value, AuthError>> {
     let key = ScriptKey::Callback(callback);
     let script = match pipeline.script(key) {
@@ -52,7 +65,7 @@ fn run(
     Some(
         pipeline
             .scripts_runtime
-            .call(script, &arguments)
+            .call_borrowed(script, &arguments)
             .map_err(|error| {
                 log_failure(&error);
                 AuthError::new(ErrorCode::AccessDenied, error.to_string())
@@ -72,7 +85,11 @@ pub enum SignInDecision {
 /// `callbacks.signIn`: absent → allow; `true` → allow; a string → redirect; anything
 /// else, or a failure → deny.
 pub fn run_sign_in(pipeline: &Pipeline, arguments: &[(&str, Value)]) -> SignInDecision {
-    match run(pipeline, Callback::SignIn, arguments) {
+    let arguments: Vec<(&str, &Value)> = arguments
+        .iter()
+        .map(|(name, value)| (*name, value))
+        .collect();
+    match run(pipeline, Callback::SignIn, &arguments) {
         None => SignInDecision::Allow,
         Some(Ok(Value::Bool(true))) => SignInDecision::Allow,
         Some(Ok(Value::String(url))) => SignInDecision::Redirect(url),
@@ -96,9 +113,12 @@ pub fn run_jwt(
     if !pipeline.has_script(ScriptKey::Callback(Callback::Jwt)) {
         return Ok(Some(token));
     }
-    let mut all = vec![("token", Value::Object(token))];
-    all.extend(arguments.iter().map(|(name, value)| (*name, value.clone())));
-    match run(pipeline, Callback::Jwt, &all) {
+    let token = Value::Object(token);
+    match run(
+        pipeline,
+        Callback::Jwt,
+        &borrowed(("token", &token), arguments),
+    ) {
         Some(Ok(Value::Object(token))) => Ok(Some(token)),
         Some(Ok(Value::Null)) => Ok(None),
         Some(Ok(other)) => Err(AuthError::new(
@@ -122,9 +142,11 @@ pub fn run_session(
     if !pipeline.has_script(ScriptKey::Callback(Callback::Session)) {
         return Ok(session);
     }
-    let mut all = vec![("session", session)];
-    all.extend(arguments.iter().map(|(name, value)| (*name, value.clone())));
-    match run(pipeline, Callback::Session, &all) {
+    match run(
+        pipeline,
+        Callback::Session,
+        &borrowed(("session", &session), arguments),
+    ) {
         Some(Ok(session @ Value::Object(_))) => Ok(session),
         Some(Ok(other)) => Err(AuthError::new(
             ErrorCode::AccessDenied,
@@ -143,7 +165,7 @@ pub fn run_redirect(pipeline: &Pipeline, url: &Value, base_url: &Value) -> Optio
     match run(
         pipeline,
         Callback::Redirect,
-        &[("url", url.clone()), ("baseUrl", base_url.clone())],
+        &[("url", url), ("baseUrl", base_url)],
     )? {
         Ok(Value::String(url)) => Some(url),
         Ok(_) | Err(_) => None,

@@ -42,25 +42,32 @@ use crate::telemetry::audit::{AuditContext, AuditRecord};
 /// Where the client reached authgate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestOrigin {
-    /// `https://host[:port]`.
+    /// `https://host[:port]` (from the configured `url`, or a trusted proxy).
     pub origin: String,
     /// The public URL the `url` setting (or a trusted proxy) gives, without a trailing slash.
     pub base_url: String,
-    /// `base_url` plus the base path.
+    /// `base_url` plus the base path, without a trailing slash.
     pub auth_url: String,
+    /// Whether the client side is https (decides `__Secure-`/`__Host-` cookies).
     pub https: bool,
 }
 
 impl RequestOrigin {
     /// The origin of the configured `url`, whatever host a request named.
     pub fn configured(pipeline: &Pipeline) -> RequestOrigin {
-        let origin = url::Url::parse(&pipeline.base_url)
+        pipeline.configured_origin.clone()
+    }
+
+    /// The origin of `base_url` (the configured `url`, no trailing slash) under
+    /// `base_path`.
+    pub fn of_url(base_url: &str, base_path: &str) -> RequestOrigin {
+        let origin = url::Url::parse(base_url)
             .map(|url| url.origin().ascii_serialization())
-            .unwrap_or_else(|_| pipeline.base_url.clone());
+            .unwrap_or_else(|_| base_url.to_string());
         RequestOrigin {
-            auth_url: format!("{}{}", pipeline.base_url, pipeline.base_path),
-            base_url: pipeline.base_url.clone(),
-            https: pipeline.base_url.starts_with("https://"),
+            auth_url: format!("{base_url}{base_path}"),
+            base_url: base_url.to_string(),
+            https: base_url.starts_with("https://"),
             origin,
         }
     }
@@ -193,14 +200,27 @@ impl PendingEvent {
         event: Event,
         arguments: Vec<(&'static str, Value)>,
     ) -> Option<PendingEvent> {
-        let wanted = pipeline.has_script(ScriptKey::Event(event))
+        Self::wanted(pipeline, event).then_some(PendingEvent { event, arguments })
+    }
+
+    /// Whether the configuration has a script or a webhook endpoint for `event`: when it
+    /// has neither, the event's arguments need not be built.
+    pub fn wanted(pipeline: &Pipeline, event: Event) -> bool {
+        pipeline.has_script(ScriptKey::Event(event))
             || pipeline
                 .config
                 .webhooks
                 .endpoints
                 .iter()
-                .any(|endpoint| endpoint.wants(event));
-        wanted.then_some(PendingEvent { event, arguments })
+                .any(|endpoint| endpoint.wants(event))
+    }
+
+    /// The arguments, borrowed.
+    pub fn borrowed_arguments(&self) -> Vec<(&'static str, &Value)> {
+        self.arguments
+            .iter()
+            .map(|(name, value)| (*name, value))
+            .collect()
     }
 }
 

@@ -274,21 +274,12 @@ fn jwt_session(
         return AuthResponse::json(500, json!({ "error": ErrorCode::Configuration.as_str() }));
     };
     let expires = iso_time(expires_at);
-    let session = match run_session(
-        pipeline,
-        default_session(&token, &expires),
-        &[
-            ("token", Value::Object(token.clone())),
-            ("user", Value::Null),
-        ],
-    ) {
-        Ok(session) => session,
-        Err(_) => return null_session(pipeline),
-    };
     let name = &request.cookie_policy(pipeline).session_token.name;
     let Some(keys) = pipeline.session_keys.for_cookie(name) else {
         return null_session(pipeline);
     };
+    // Encoded before the session callback, which cannot change the token, so that the
+    // token can be handed to the callback rather than copied.
     let encoded = match encode(keys, &token, now, max_age) {
         Ok(encoded) => encoded,
         Err(error) => {
@@ -297,13 +288,22 @@ fn jwt_session(
             )));
         }
     };
-    let mut response = AuthResponse::json(200, session.clone());
+    let default = default_session(&token, &expires);
+    let arguments = [("token", Value::Object(token)), ("user", Value::Null)];
+    let session = match run_session(pipeline, default, &arguments) {
+        Ok(session) => session,
+        Err(_) => return null_session(pipeline),
+    };
+    let [(_, token), _] = arguments;
+    let event = PendingEvent::wanted(pipeline, Event::Session)
+        .then(|| vec![("session", session.clone()), ("token", token)]);
+    let mut response = AuthResponse::json(200, session);
     response.cookies = session_cookie_writes(request, pipeline, Some(&encoded), max_age.as_secs());
-    response.events.extend(PendingEvent::if_configured(
-        pipeline,
-        Event::Session,
-        vec![("session", session), ("token", Value::Object(token))],
-    ));
+    response
+        .events
+        .extend(event.and_then(|arguments| {
+            PendingEvent::if_configured(pipeline, Event::Session, arguments)
+        }));
     response
 }
 

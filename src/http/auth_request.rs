@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::origin::{client_ip, request_origin};
 use super::responses::{cookie, no_store};
-use crate::actions::{AuthRequest, AuthResponse, Body, Method, PendingEvent, RequestOrigin};
+use crate::actions::{AuthRequest, AuthResponse, Body, Method, PendingEvent};
 use crate::config::ScriptKey;
 use crate::pipeline::Pipeline;
 use crate::session::cookie_header::{RequestCookies, read_cookies};
@@ -127,12 +127,7 @@ pub fn auth_request(
         json,
         cookies,
         redirect_as_json_header: request.headers().contains_key("x-auth-return-redirect"),
-        origin: RequestOrigin {
-            origin: origin.origin,
-            base_url: origin.base_url,
-            auth_url: origin.auth_url,
-            https: origin.https,
-        },
+        origin,
         client_ip: client_ip(request, pipeline),
         request_id: super::request_log::request_id(request),
         user_agent: user_agent(request),
@@ -250,10 +245,9 @@ fn spawn_events(events: Vec<PendingEvent>, pipeline: Arc<Pipeline>) {
     }
     if let Some(webhooks) = &pipeline.webhooks {
         for event in &events {
-            let arguments = crate::actions::callbacks::with_defaults(
-                ScriptKey::Event(event.event),
-                &event.arguments,
-            );
+            let given = event.borrowed_arguments();
+            let arguments =
+                crate::actions::callbacks::with_defaults(ScriptKey::Event(event.event), &given);
             webhooks.send(&pipeline.config.webhooks, event.event, &arguments);
         }
     }
@@ -269,8 +263,9 @@ fn spawn_events(events: Vec<PendingEvent>, pipeline: Arc<Pipeline>) {
                         continue;
                     }
                 };
-                let arguments = crate::actions::callbacks::with_defaults(key, &event.arguments);
-                if let Err(error) = pipeline.scripts_runtime.call(script, &arguments) {
+                let given = event.borrowed_arguments();
+                let arguments = crate::actions::callbacks::with_defaults(key, &given);
+                if let Err(error) = pipeline.scripts_runtime.call_borrowed(script, &arguments) {
                     tracing::warn!(script = %error.script, "{error}");
                 }
             }

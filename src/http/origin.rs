@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 
+use crate::actions::RequestOrigin;
 use crate::pipeline::Pipeline;
 
 /// A host name (with a port, or an IPv6 literal) and nothing else: what a header naming a
@@ -90,19 +91,6 @@ fn parse_forwarded_ip(value: &str) -> Option<IpAddr> {
         .and_then(|inner| inner.parse().ok())
 }
 
-/// Where the client reached authgate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestOrigin {
-    /// `https://host[:port]` (from the configured `url`, or a trusted proxy).
-    pub origin: String,
-    /// The public base URL: the configured `url`, or the trusted proxy's origin.
-    pub base_url: String,
-    /// `origin` plus the base path, without a trailing slash.
-    pub auth_url: String,
-    /// Whether the client side is https (decides `__Secure-`/`__Host-` cookies).
-    pub https: bool,
-}
-
 /// The origin this request's URLs and cookies are built for.
 pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrigin {
     if pipeline.config.trust_host {
@@ -136,13 +124,7 @@ pub fn request_origin(request: &HttpRequest, pipeline: &Pipeline) -> RequestOrig
             };
         }
     }
-    let configured = crate::actions::RequestOrigin::configured(pipeline);
-    RequestOrigin {
-        origin: configured.origin,
-        base_url: configured.base_url,
-        auth_url: configured.auth_url,
-        https: configured.https,
-    }
+    RequestOrigin::configured(pipeline)
 }
 
 #[cfg(test)]

@@ -142,6 +142,8 @@ pub struct Pipeline {
     pub base_url: String,
     /// `basePath` without a trailing slash (empty when it is `/`).
     pub base_path: String,
+    /// The origin of the configured `url`, worked out once.
+    pub configured_origin: crate::actions::RequestOrigin,
     /// Newest first.
     pub secrets: Vec<String>,
     pub session_keys: SessionKeys,
@@ -252,10 +254,12 @@ impl Pipeline {
         };
         let (providers, provider_index) = serving_providers(&config, &mut senders);
         let base_path = config.base_path.trim_end_matches('/').to_string();
+        let configured_origin = crate::actions::RequestOrigin::of_url(&base_url, &base_path);
         Ok(Pipeline {
             generation,
             base_url,
             base_path,
+            configured_origin,
             secrets,
             session_keys,
             cookies,

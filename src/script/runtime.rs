@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use rhai::{Dynamic, Engine, EvalAltResult, Scope};
 use serde_json::Value;
 
+use super::convert::{to_dynamic, to_json};
 use super::engine::{CompiledScript, sandboxed_engine};
 use super::helpers::register_helpers;
 use crate::clock::Clock;
@@ -100,12 +101,34 @@ impl ScriptRuntime {
         self.call_with_budget(script, variables, self.budget)
     }
 
+    /// Runs `script` with the default budget on variables it borrows.
+    pub fn call_borrowed(
+        &self,
+        script: &CompiledScript,
+        variables: &[(&str, &Value)],
+    ) -> Result<Value, ScriptError> {
+        self.counted(script, variables, self.budget)
+    }
+
     /// Runs `script` with `variables` in a fresh scope; the result as JSON (`()` → null).
-    /// Every run is counted by outcome.
     pub fn call_with_budget(
         &self,
         script: &CompiledScript,
         variables: &[(&str, Value)],
+        budget: Duration,
+    ) -> Result<Value, ScriptError> {
+        let borrowed: Vec<(&str, &Value)> = variables
+            .iter()
+            .map(|(name, value)| (*name, value))
+            .collect();
+        self.counted(script, &borrowed, budget)
+    }
+
+    /// Every run is counted by outcome.
+    fn counted(
+        &self,
+        script: &CompiledScript,
+        variables: &[(&str, &Value)],
         budget: Duration,
     ) -> Result<Value, ScriptError> {
         let result = self.run(script, variables, budget);
@@ -121,14 +144,12 @@ impl ScriptRuntime {
     fn run(
         &self,
         script: &CompiledScript,
-        variables: &[(&str, Value)],
+        variables: &[(&str, &Value)],
         budget: Duration,
     ) -> Result<Value, ScriptError> {
         let mut scope = Scope::new();
         for (name, value) in variables {
-            let value =
-                rhai::serde::to_dynamic(value).map_err(|error| self.failure(script, &error))?;
-            scope.push_dynamic(*name, value);
+            scope.push_dynamic(*name, to_dynamic(value));
         }
         let started = Instant::now();
         DEADLINE.with(|deadline| deadline.set(Some(started + budget)));
@@ -150,7 +171,7 @@ impl ScriptRuntime {
                 over_budget: true,
             });
         }
-        rhai::serde::from_dynamic::<Value>(&result).map_err(|error| self.failure(script, &error))
+        to_json(result).map_err(|error| self.failure(script, &error))
     }
 
     fn failure(&self, script: &CompiledScript, error: &EvalAltResult) -> ScriptError {

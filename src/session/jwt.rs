@@ -117,25 +117,35 @@ pub fn whole_seconds(time: SystemTime) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
-fn header_field(token: &str, field: &str) -> Option<String> {
-    let header = jwt::decode_header(token).ok()?;
-    header
-        .claim(field)
-        .and_then(Value::as_str)
-        .map(str::to_string)
+/// The token's protected header, parsed once for what decides how it is read (`typ`,
+/// `kid`, `enc`); josekit checks it again as it verifies.
+struct Header(Option<Box<dyn josekit::JoseHeader>>);
+
+impl Header {
+    fn of(token: &str) -> Header {
+        Header(jwt::decode_header(token).ok())
+    }
+
+    fn field(&self, field: &str) -> Option<&str> {
+        self.0.as_ref()?.claim(field).and_then(Value::as_str)
+    }
+
+    /// Whether the `typ` header names an access token.
+    fn is_access_token(&self) -> bool {
+        self.field("typ").is_some_and(|typ| {
+            typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
+                || typ.eq_ignore_ascii_case("application/at+jwt")
+        })
+    }
 }
 
-/// Whether a token's `typ` header names an access token.
-fn is_access_token(token: &str) -> bool {
-    header_field(token, "typ").is_some_and(|typ| {
-        let typ = typ.to_ascii_lowercase();
-        typ == ACCESS_TOKEN_TYPE || typ == "application/at+jwt"
-    })
-}
-
-fn decode_signed(token: &str, verifiers: &[VerifyingKey]) -> Result<JwtPayload, TokenError> {
-    let kid = header_field(token, "kid");
-    let candidates: Vec<&VerifyingKey> = match &kid {
+fn decode_signed(
+    token: &str,
+    header: &Header,
+    verifiers: &[VerifyingKey],
+) -> Result<JwtPayload, TokenError> {
+    let kid = header.field("kid");
+    let candidates: Vec<&VerifyingKey> = match kid {
         Some(kid) if verifiers.iter().any(|key| key.kid.is_some()) => verifiers
             .iter()
             .filter(|key| key.kid.as_deref() == Some(kid))
@@ -154,11 +164,13 @@ fn decode_signed(token: &str, verifiers: &[VerifyingKey]) -> Result<JwtPayload, 
 
 fn decode_encrypted(
     token: &str,
+    header: &Header,
     decrypters: &[(&'static str, Box<dyn josekit::jwe::JweDecrypter>)],
 ) -> Result<JwtPayload, TokenError> {
     super::jwe_shape::check(token).map_err(TokenError::Invalid)?;
-    let enc =
-        header_field(token, "enc").ok_or_else(|| TokenError::Invalid("no `enc` header".into()))?;
+    let enc = header
+        .field("enc")
+        .ok_or_else(|| TokenError::Invalid("no `enc` header".into()))?;
     let mut last_error = TokenError::Invalid(format!("content encryption `{enc}` is not accepted"));
     for (accepted, decrypter) in decrypters.iter().filter(|(accepted, _)| *accepted == enc) {
         let _ = accepted;
@@ -201,12 +213,16 @@ pub fn decode(
     token: &str,
     now: SystemTime,
 ) -> Result<Map<String, Value>, TokenError> {
-    if is_access_token(token) {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge);
+    }
+    let header = Header::of(token);
+    if header.is_access_token() {
         return Err(TokenError::Invalid(
             "an access token is not a session".into(),
         ));
     }
-    decode_any(keys, token, now)
+    decode_any(keys, token, &header, now)
 }
 
 /// Verifies an access token (`typ: at+jwt`, signed) and checks its times.
@@ -215,23 +231,25 @@ pub fn decode_access_token(
     token: &str,
     now: SystemTime,
 ) -> Result<Map<String, Value>, TokenError> {
-    if !is_access_token(token) || !matches!(keys, TokenKeys::Signed { .. }) {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge);
+    }
+    let header = Header::of(token);
+    if !header.is_access_token() || !matches!(keys, TokenKeys::Signed { .. }) {
         return Err(TokenError::Invalid("not an access token".into()));
     }
-    decode_any(keys, token, now)
+    decode_any(keys, token, &header, now)
 }
 
 fn decode_any(
     keys: &TokenKeys,
     token: &str,
+    header: &Header,
     now: SystemTime,
 ) -> Result<Map<String, Value>, TokenError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(TokenError::TooLarge);
-    }
     let payload = match keys {
-        TokenKeys::Signed { verifiers, .. } => decode_signed(token, verifiers)?,
-        TokenKeys::Encrypted { decrypters, .. } => decode_encrypted(token, decrypters)?,
+        TokenKeys::Signed { verifiers, .. } => decode_signed(token, header, verifiers)?,
+        TokenKeys::Encrypted { decrypters, .. } => decode_encrypted(token, header, decrypters)?,
     };
     check_time_claims(payload.claims_set())?;
     if payload.expires_at().is_none() {
@@ -250,7 +268,7 @@ fn decode_any(
             TokenError::Invalid(message)
         });
     }
-    Ok(payload.claims_set().clone())
+    Ok(payload.into())
 }
 
 #[cfg(test)]

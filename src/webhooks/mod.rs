@@ -78,7 +78,12 @@ impl Webhooks {
     }
 
     /// Queues `event` for every endpoint of `config` that wants it. Never waits.
-    pub fn send(&self, config: &WebhooksConfig, event: Event, arguments: &[(&'static str, Value)]) {
+    pub fn send(
+        &self,
+        config: &WebhooksConfig,
+        event: Event,
+        arguments: &[(&'static str, &Value)],
+    ) {
         let endpoints: Vec<_> = config
             .endpoints
             .iter()
