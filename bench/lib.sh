@@ -1,6 +1,10 @@
 # Shared by the load scripts in bench/ (sourced, not run): tools, ports, a signed-in cookie,
 # one wrk round, and medians.
 
+# Servers run as on a machine with no backtrace settings: RUST_BACKTRACE=1 makes every
+# refused token capture a backtrace (src/telemetry/backtraces.rs).
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
+
 # need TOOL...: exits when a tool is missing.
 need() {
     local tool

@@ -461,6 +461,9 @@ fn serve(
     };
     let settings = live.running_settings().clone();
     init_tracing(&settings.log_level, settings.log_format);
+    if let Some(warning) = authgate::telemetry::backtraces::warning() {
+        tracing::warn!("{warning}");
+    }
     if let (Some(shared), Some(runtime)) = (live.shared_state(), live.store_runtime()) {
         // From the background runtime, where the connection's own tasks then run.
         if runtime.block_on(shared.answers()) {

@@ -1,5 +1,7 @@
 //! What authgate tells its operators beyond the request log: Prometheus metrics
-//! (`metrics`) and the audit log (`audit`).
+//! (`metrics`), the audit log (`audit`), and a warning about costly backtraces
+//! (`backtraces`).
 
 pub mod audit;
+pub mod backtraces;
 pub mod metrics;
