@@ -33,22 +33,33 @@ fn may_be_base64url(part: &str) -> bool {
 
 /// Ok when `token` is a compact `dir` JWE whose IV and tag have its `enc`'s lengths.
 pub fn check(token: &str) -> Result<(), String> {
-    let parts: Vec<&str> = token.split('.').collect();
-    let [header, encrypted_key, iv, ciphertext, tag] = parts.as_slice() else {
-        return Err("a JWE has five parts".into());
-    };
-    let header: Value = URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
+    let header: Value = token
+        .split('.')
+        .next()
+        .and_then(|header| URL_SAFE_NO_PAD.decode(header).ok())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or("the JWE header is not base64url JSON")?;
-    if header.get("alg").and_then(Value::as_str) != Some("dir") || !encrypted_key.is_empty() {
+    let field = |name: &str| header.get(name).and_then(Value::as_str);
+    check_with_header(token, field("alg"), field("enc"))
+}
+
+/// `check`, for a token whose header's `alg` and `enc` the caller has already read.
+pub fn check_with_header(token: &str, alg: Option<&str>, enc: Option<&str>) -> Result<(), String> {
+    let mut parts = token.split('.');
+    let (Some(_), Some(encrypted_key), Some(iv), Some(ciphertext), Some(tag), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err("a JWE has five parts".into());
+    };
+    if alg != Some("dir") || !encrypted_key.is_empty() {
         return Err("only `dir` JWEs are read".into());
     }
-    let enc = header
-        .get("enc")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let enc = enc.unwrap_or_default();
     let (iv_len, tag_len) = lengths(enc).ok_or("an unknown content encryption")?;
     if decoded_len(iv) != Some(iv_len) || decoded_len(tag) != Some(tag_len) {
         return Err(format!("the IV or tag does not fit `{enc}`"));

@@ -167,7 +167,8 @@ fn decode_encrypted(
     header: &Header,
     decrypters: &[(&'static str, Box<dyn josekit::jwe::JweDecrypter>)],
 ) -> Result<JwtPayload, TokenError> {
-    super::jwe_shape::check(token).map_err(TokenError::Invalid)?;
+    super::jwe_shape::check_with_header(token, header.field("alg"), header.field("enc"))
+        .map_err(TokenError::Invalid)?;
     let enc = header
         .field("enc")
         .ok_or_else(|| TokenError::Invalid("no `enc` header".into()))?;
