@@ -279,20 +279,22 @@ fn jwt_session(
         return null_session(pipeline);
     };
     // Encoded before the session callback, which cannot change the token, so that the
-    // token can be handed to the callback rather than copied.
-    let encoded = match encode(keys, &token, now, max_age) {
+    // token can be handed to the callback rather than copied. A failing callback still
+    // answers first, as when the encoding came after it.
+    let encoded = encode(keys, &token, now, max_age);
+    let default = default_session(&token, &expires);
+    let arguments = [("token", Value::Object(token)), ("user", Value::Null)];
+    let session = match run_session(pipeline, default, &arguments) {
+        Ok(session) => session,
+        Err(_) => return null_session(pipeline),
+    };
+    let encoded = match encoded {
         Ok(encoded) => encoded,
         Err(error) => {
             return failure::json(AuthError::configuration(format!(
                 "cannot encode the session token: {error}"
             )));
         }
-    };
-    let default = default_session(&token, &expires);
-    let arguments = [("token", Value::Object(token)), ("user", Value::Null)];
-    let session = match run_session(pipeline, default, &arguments) {
-        Ok(session) => session,
-        Err(_) => return null_session(pipeline),
     };
     let [(_, token), _] = arguments;
     let event = PendingEvent::wanted(pipeline, Event::Session)

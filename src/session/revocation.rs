@@ -67,11 +67,13 @@ impl Inner {
     /// record and goes in the same sweep; an answer still in flight from before the sweep
     /// is refused by `swept`.
     fn sweep(&mut self, staleness: Duration) {
-        self.entries
-            .retain(|_, entry| entry.checked.elapsed() < staleness);
+        // One reading of the clock for both maps: an entry older than a record it sits
+        // under must go whenever the record goes.
+        let now = Instant::now();
+        let fresh = |since: Instant| now.saturating_duration_since(since) < staleness;
+        self.entries.retain(|_, entry| fresh(entry.checked));
         let forgotten = self.forgotten.len();
-        self.forgotten
-            .retain(|_, forgotten| forgotten.at.elapsed() < staleness);
+        self.forgotten.retain(|_, forgotten| fresh(forgotten.at));
         if self.forgotten.len() < forgotten {
             self.epoch += 1;
             self.swept = self.epoch;

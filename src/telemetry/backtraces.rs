@@ -17,9 +17,10 @@ pub fn warning() -> Option<&'static str> {
     let lib = std::env::var("RUST_LIB_BACKTRACE").ok();
     let all = std::env::var("RUST_BACKTRACE").ok();
     library_backtraces(lib.as_deref(), all.as_deref()).then_some(
-        "RUST_BACKTRACE is set without RUST_LIB_BACKTRACE=0: every refused token captures a \
-         backtrace (tens of microseconds for each bad cookie anyone sends); set \
-         RUST_LIB_BACKTRACE=0 to keep panic backtraces without that cost",
+        "library backtraces are on (RUST_BACKTRACE or RUST_LIB_BACKTRACE set, and \
+         RUST_LIB_BACKTRACE not 0): every refused token captures a backtrace (tens of \
+         microseconds for each bad cookie anyone sends); set RUST_LIB_BACKTRACE=0 to keep \
+         panic backtraces without that cost",
     )
 }
 
