@@ -46,9 +46,13 @@ enum Command {
     Serve,
     /// Validate the configuration and report every problem found.
     Check {
-        /// Also list the providers with their endpoints.
+        /// Also list the providers with their endpoints (human format only).
         #[arg(long)]
         verbose: bool,
+        /// How to report: `human` (on stderr), or `json` / `sarif` (on stdout, every
+        /// diagnostic with its file, range, severity and code).
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
     },
     /// Print a JSON Schema for editors and CI.
     Schema {
@@ -154,7 +158,7 @@ fn main() -> ExitCode {
     let source = ConfigSource::new(&cli.config);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(source, activation),
-        Command::Check { verbose } => Ok(check(&source, verbose)),
+        Command::Check { verbose, format } => Ok(check(&source, verbose, format)),
         Command::Schema { which } => {
             let kind = match which {
                 SchemaChoice::Config => SchemaKind::Config,
@@ -184,8 +188,38 @@ fn print_diagnostics(diagnostics: &Diagnostics) {
     }
 }
 
-fn check(source: &ConfigSource, verbose: bool) -> ExitCode {
-    match build_pipeline(source, &ProcessEnvironment, 1) {
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+}
+
+fn check(source: &ConfigSource, verbose: bool, format: CheckFormat) -> ExitCode {
+    let built = build_pipeline(source, &ProcessEnvironment, 1);
+    let read = |file: &str| std::fs::read_to_string(file).ok();
+    let report = |diagnostics: &Diagnostics| match format {
+        CheckFormat::Human => None,
+        CheckFormat::Json => Some(authgate::config::report::json(diagnostics, &read)),
+        CheckFormat::Sarif => Some(authgate::config::report::sarif(
+            diagnostics,
+            &read,
+            env!("CARGO_PKG_VERSION"),
+        )),
+    };
+    let diagnostics = match &built {
+        Ok(pipeline) => &pipeline.warnings,
+        Err(diagnostics) => diagnostics,
+    };
+    if let Some(report) = report(diagnostics) {
+        println!("{report:#}");
+        return if built.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    match built {
         Ok(pipeline) => {
             print_diagnostics(&pipeline.warnings);
             println!(

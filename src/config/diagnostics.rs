@@ -10,6 +10,7 @@
 
 use std::fmt;
 
+use super::codes::Code;
 use super::yaml::Position;
 
 /// Where a diagnostic points: a file and a 1-based line and column.
@@ -45,6 +46,8 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// The kind of problem, stable across releases.
+    pub code: Code,
     /// The config path in display form (`providers[2].clientId`); empty for a whole file.
     pub path: String,
     pub message: String,
@@ -54,19 +57,20 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error. Path and message are escaped here, once for every diagnostic: whatever
     /// they quote (a preset id, a script compile error) cannot forge a line of output.
-    pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, path: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
+            code,
             path: escape_controls(&path.into()),
             message: escape_controls(&message.into()),
             location: None,
         }
     }
 
-    pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, path: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
-            ..Diagnostic::error(path, message)
+            ..Diagnostic::error(code, path, message)
         }
     }
 
@@ -79,12 +83,26 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// The first line only, for summaries (`/readyz`, logs).
-    pub fn headline(&self) -> String {
-        let kind = match self.severity {
+    /// `error` or `warning`.
+    pub fn kind(&self) -> &'static str {
+        match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
-        };
+        }
+    }
+
+    /// The wording without the severity or the place: `path: message`.
+    pub fn text(&self) -> String {
+        if self.path.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.path, self.message)
+        }
+    }
+
+    /// The first line only, for summaries (`/readyz`, logs).
+    pub fn headline(&self) -> String {
+        let kind = self.kind();
         let place = self
             .location
             .as_ref()
@@ -93,25 +111,13 @@ impl Diagnostic {
                 format!(" ({file}:{}:{})", location.line, location.column)
             })
             .unwrap_or_default();
-        if self.path.is_empty() {
-            format!("{kind}: {}{place}", self.message)
-        } else {
-            format!("{kind}: {}: {}{place}", self.path, self.message)
-        }
+        format!("{kind}: {}{place}", self.text())
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        if self.path.is_empty() {
-            write!(f, "{kind}: {}", self.message)?;
-        } else {
-            write!(f, "{kind}: {}: {}", self.path, self.message)?;
-        }
+        write!(f, "{}: {}", self.kind(), self.text())?;
         if let Some(location) = &self.location {
             write!(
                 f,
@@ -253,6 +259,7 @@ mod tests {
         // Found by the yaml_config fuzz target: a preset id and a script compile error
         // quoting raw control characters.
         let diagnostic = Diagnostic::error(
+            Code::Schema,
             "providers[0]\u{1b}[2J",
             "preset id `fuzo\u{1}` does not match; Unexpected '\0'\nerror: forged",
         )
@@ -284,12 +291,16 @@ mod tests {
 
     #[test]
     fn diagnostics_render_in_compiler_form() {
-        let diagnostic = Diagnostic::error("providers[2].clientId", "required property is missing")
-            .at(SourceLocation {
-                file: "providers.d/acme.yaml".into(),
-                line: 4,
-                column: 3,
-            });
+        let diagnostic = Diagnostic::error(
+            Code::Schema,
+            "providers[2].clientId",
+            "required property is missing",
+        )
+        .at(SourceLocation {
+            file: "providers.d/acme.yaml".into(),
+            line: 4,
+            column: 3,
+        });
         assert_eq!(
             diagnostic.to_string(),
             "error: providers[2].clientId: required property is missing\n  --> providers.d/acme.yaml:4:3"

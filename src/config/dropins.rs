@@ -3,6 +3,7 @@
 //! `use: <preset>` plus overrides). Its id is its `id:`, else its file name without the
 //! extension. They come after the config's own providers, in file-name order.
 
+use super::codes::Code;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -52,7 +53,7 @@ pub fn load_dropins(dir: &Path, env: &dyn Environment) -> (Vec<DropIn>, Vec<Diag
         let default_id = file_stem(&name).to_string();
         if file.document.value.get("id").is_none() && !is_valid_id(&default_id) {
             errors.push(
-                Diagnostic::error(
+                Diagnostic::error(Code::ProviderId,
                     "id",
                     format!(
                         "the file name {} is not a provider id (letters, digits, `-` and `_`); set `id:`",
@@ -97,6 +98,7 @@ pub fn dropin_files(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(Strin
                 format!("cannot read directory: {error}")
             };
             diagnostics.push(Diagnostic::error(
+                Code::File,
                 "",
                 format!("{}: {message}", dir.display()),
             ));

@@ -3,6 +3,7 @@
 //! directory, unreadable, too large, not UTF-8, not YAML, empty, not a mapping) becomes a
 //! diagnostic naming the file.
 
+use super::codes::Code;
 use std::collections::HashSet;
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
@@ -46,7 +47,7 @@ impl ParsedFile {
 }
 
 fn file_error(display: &str, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error("", message).at(SourceLocation::new(
+    Diagnostic::error(Code::File, "", message).at(SourceLocation::new(
         display,
         Position { line: 1, column: 1 },
     ))
@@ -96,7 +97,7 @@ pub fn read_text_file(path: &Path, display: &str) -> Result<String, Diagnostic> 
             .chars()
             .count()
             + 1;
-        Diagnostic::error("", "file is not valid UTF-8")
+        Diagnostic::error(Code::File, "", "file is not valid UTF-8")
             .at(SourceLocation::new(display, Position { line, column }))
     })
 }
@@ -119,7 +120,7 @@ pub fn parse_yaml_file(
 ) -> Result<(ParsedFile, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut document = parse_document(&text).map_err(|error| {
         vec![
-            Diagnostic::error("", format!("invalid YAML: {}", error.message))
+            Diagnostic::error(Code::Yaml, "", format!("invalid YAML: {}", error.message))
                 .at(SourceLocation::new(display, error.position)),
         ]
     })?;

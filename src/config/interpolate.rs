@@ -4,6 +4,7 @@
 //! it. `$${` writes a literal `${`. Rhai script bodies are left alone: Rhai has its own
 //! `${...}` string interpolation, and scripts have no business reading the environment.
 
+use super::codes::Code;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -144,7 +145,7 @@ pub fn interpolate_document(
     for (pointer, message) in failures {
         let position = document.position_of(&pointer, false);
         diagnostics.push(
-            Diagnostic::error(display_path(&pointer), message)
+            Diagnostic::error(Code::Variable, display_path(&pointer), message)
                 .at(SourceLocation::new(file, position)),
         );
     }

@@ -6,6 +6,7 @@
 //! deserialize → semantic checks → read script sources. Every problem of a layer is
 //! reported together; a later layer runs only on input the earlier ones accepted.
 
+use super::codes::Code;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -223,7 +224,7 @@ pub fn load_config(
                 error.inner().to_string()
             };
             diagnostics.push(
-                Diagnostic::error(display_path(&pointer), message)
+                Diagnostic::error(Code::Schema, display_path(&pointer), message)
                     .at(source_map.locate(&pointer, false)),
             );
             return Err(diagnostics);
@@ -285,6 +286,7 @@ fn read_email_ca_files(
             }
             Err(error) => diagnostics.push(
                 Diagnostic::error(
+                    Code::File,
                     display_path(&pointer),
                     format!("cannot load the CA file `{display}`: {}", error.message),
                 )
@@ -317,6 +319,7 @@ fn read_key_files(
                 let pointer = format!("/jwt/keys/{index}/file");
                 diagnostics.push(
                     Diagnostic::error(
+                        Code::File,
                         display_path(&pointer),
                         format!("cannot load key `{display}`: {}", error.message),
                     )
@@ -433,7 +436,7 @@ fn merge_presets(
                         message.push_str(" (see `authgate providers` for the list)");
                     }
                     diagnostics.push(
-                        Diagnostic::error(display_path(&pointer), message)
+                        Diagnostic::error(Code::Preset, display_path(&pointer), message)
                             .at(file.location(&in_file, false)),
                     );
                 }

@@ -2,6 +2,7 @@
 //! and both validation layers. It produces a checked `LoadedConfig` or every problem found
 //! as `Diagnostics`; it never starts anything and never logs a secret.
 
+pub mod codes;
 pub mod diagnostics;
 pub mod dropins;
 pub mod files;
@@ -13,6 +14,7 @@ pub mod operations;
 pub mod page_templates;
 pub mod presets;
 pub mod provider;
+pub mod report;
 pub mod schema;
 pub mod script_key;
 pub mod scripts;

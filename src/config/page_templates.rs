@@ -2,6 +2,7 @@
 //! name. Which names replace built-in pages, and whether they compile, is the pages
 //! module's business; this only reads, bounds and watches.
 
+use super::codes::Code;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -35,7 +36,8 @@ pub fn read_page_templates(
         .join(directory);
     let fail = |diagnostics: &mut Diagnostics, message: String| {
         diagnostics.push(
-            Diagnostic::error("pages.templates", message).at(source_map.locate(pointer, false)),
+            Diagnostic::error(Code::Pages, "pages.templates", message)
+                .at(source_map.locate(pointer, false)),
         );
     };
     for (name, _) in BUILT_IN_TEMPLATES {

@@ -2,6 +2,7 @@
 //! time. A preset is only a template: a provider is enabled by a `use: <id>` entry, in
 //! `authgate.yaml` or in a drop-in file (`config::dropins`).
 
+use super::codes::Code;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -62,7 +63,11 @@ pub fn load_presets(env: &dyn Environment) -> (BTreeMap<String, Preset>, Vec<Dia
     for (name, file) in builtin {
         let display = format!("<built-in>/providers.d/{name}");
         let Some(text) = file.contents_utf8() else {
-            diagnostics.push(Diagnostic::error("", format!("{display}: not valid UTF-8")));
+            diagnostics.push(Diagnostic::error(
+                Code::Internal,
+                "",
+                format!("{display}: not valid UTF-8"),
+            ));
             continue;
         };
         add_preset(
@@ -106,6 +111,7 @@ fn add_preset(
     match value.get("id").and_then(Value::as_str) {
         Some(id) if id != stem => errors.push(
             Diagnostic::error(
+                Code::Preset,
                 "id",
                 format!("preset id `{id}` does not match its file name `{file_name}`"),
             )
@@ -115,7 +121,7 @@ fn add_preset(
     }
     if value.get("use").is_some() {
         errors.push(
-            Diagnostic::error("use", "a preset cannot `use` another preset")
+            Diagnostic::error(Code::Preset, "use", "a preset cannot `use` another preset")
                 .at(file.location("/use", true)),
         );
     }

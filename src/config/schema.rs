@@ -2,6 +2,7 @@
 //! layer: a document is checked against its schema, and each error's JSON pointer is mapped
 //! back to the line and column the user wrote, with a message in our own words.
 
+use super::codes::Code;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -85,6 +86,7 @@ pub fn validate_against_schema(
         Ok(validator) => validator,
         Err(message) => {
             return vec![Diagnostic::error(
+                Code::Internal,
                 "",
                 format!("internal error: the built-in schema does not compile: {message}"),
             )];
@@ -141,7 +143,7 @@ impl Context<'_> {
         let position = self.document.position_of(position_pointer, prefer_key);
         out.push(Located {
             position: (position.line, position.column),
-            diagnostic: Diagnostic::error(display_path(path_pointer), message)
+            diagnostic: Diagnostic::error(Code::Schema, display_path(path_pointer), message)
                 .at(SourceLocation::new(self.file, position)),
         });
     }

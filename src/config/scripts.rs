@@ -3,6 +3,7 @@
 //! that names it), and where its first character sits, so that compile and runtime errors
 //! point at the line the user edits.
 
+use super::codes::Code;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -86,6 +87,7 @@ pub fn collect_scripts(
                 let Some(base_dir) = declaring_directory(source_map, &pointer) else {
                     diagnostics.push(
                         Diagnostic::error(
+                            Code::Script,
                             display_path(&file_pointer),
                             "a built-in preset cannot reference a script file",
                         )
@@ -110,6 +112,7 @@ pub fn collect_scripts(
                     }),
                     Err(error) => diagnostics.push(
                         Diagnostic::error(
+                            Code::File,
                             display_path(&file_pointer),
                             format!("cannot load script `{display}`: {}", error.message),
                         )

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
+use super::codes::Code;
 use super::diagnostics::{Diagnostic, display_path, quoted};
 use super::load::SourceMap;
 use super::model::{Config, SameSite, SessionStrategy};
@@ -21,6 +22,8 @@ pub const MIN_SECRET_BYTES: usize = 32;
 struct Checker<'a> {
     source_map: &'a SourceMap<'a>,
     diagnostics: Vec<Diagnostic>,
+    /// The code of what the rule running now finds.
+    code: Code,
 }
 
 impl Checker<'_> {
@@ -32,13 +35,13 @@ impl Checker<'_> {
     fn error_at(&mut self, pointer: &str, location_pointer: &str, message: impl Into<String>) {
         let location = self.source_map.locate(location_pointer, false);
         self.diagnostics
-            .push(Diagnostic::error(display_path(pointer), message).at(location));
+            .push(Diagnostic::error(self.code, display_path(pointer), message).at(location));
     }
 
     fn warning(&mut self, pointer: &str, message: impl Into<String>) {
         let location = self.source_map.locate(pointer, false);
         self.diagnostics
-            .push(Diagnostic::warning(display_path(pointer), message).at(location));
+            .push(Diagnostic::warning(self.code, display_path(pointer), message).at(location));
     }
 
     /// ` `value``, or nothing when the value must stay hidden.
@@ -51,6 +54,9 @@ impl Checker<'_> {
     }
 }
 
+/// One semantic rule, run with the code of what it finds.
+type Rule<'r> = &'r dyn Fn(&mut Checker<'_>);
+
 /// Runs every semantic rule.
 pub fn check_semantics(
     config: &Config,
@@ -60,22 +66,29 @@ pub fn check_semantics(
     let mut checker = Checker {
         source_map,
         diagnostics: Vec::new(),
+        code: Code::Internal,
     };
-    check_url_and_base_path(config, &mut checker);
-    check_secrets(config, &mut checker);
-    check_providers(config, presets, &mut checker);
-    check_session(config, &mut checker);
-    check_cookies(config, &mut checker);
-    check_csrf_cookie_binding(config, &mut checker);
-    check_database(config, &mut checker);
-    check_pages(config, &mut checker);
-    check_page_look(config, &mut checker);
-    check_management(config, &mut checker);
-    check_forward_auth(config, &mut checker);
-    check_tokens_and_cors(config, &mut checker);
-    check_passwords(config, &mut checker);
-    check_server(config, &mut checker);
-    check_operations(config, &mut checker);
+    let rules: [(Code, Rule<'_>); 15] = [
+        (Code::Url, &|c| check_url_and_base_path(config, c)),
+        (Code::Secret, &|c| check_secrets(config, c)),
+        (Code::Provider, &|c| check_providers(config, presets, c)),
+        (Code::Session, &|c| check_session(config, c)),
+        (Code::Cookies, &|c| check_cookies(config, c)),
+        (Code::Cookies, &|c| check_csrf_cookie_binding(config, c)),
+        (Code::Session, &|c| check_database(config, c)),
+        (Code::Pages, &|c| check_pages(config, c)),
+        (Code::Pages, &|c| check_page_look(config, c)),
+        (Code::Management, &|c| check_management(config, c)),
+        (Code::ForwardAuth, &|c| check_forward_auth(config, c)),
+        (Code::Tokens, &|c| check_tokens_and_cors(config, c)),
+        (Code::Passwords, &|c| check_passwords(config, c)),
+        (Code::Server, &|c| check_server(config, c)),
+        (Code::Operations, &|c| check_operations(config, c)),
+    ];
+    for (code, rule) in rules {
+        checker.code = code;
+        rule(&mut checker);
+    }
     checker.diagnostics
 }
 
@@ -215,7 +228,9 @@ fn check_unique_id<'a>(
 ) {
     let base = format!("/providers/{index}");
     let Some(id) = provider.id.as_deref() else {
+        let code = std::mem::replace(&mut checker.code, Code::Schema);
         checker.error(&format!("{base}/id"), "required property is missing");
+        checker.code = code;
         return;
     };
     let Some(first) = seen.get(id) else {
@@ -228,6 +243,7 @@ fn check_unique_id<'a>(
     let first_location = checker
         .source_map
         .locate(&provider_id_pointer(checker.source_map, *first), false);
+    let code = std::mem::replace(&mut checker.code, Code::ProviderId);
     checker.error_at(
         &format!("{base}/id"),
         &location,
@@ -236,6 +252,7 @@ fn check_unique_id<'a>(
             first_location.short()
         ),
     );
+    checker.code = code;
 }
 
 /// An email provider: a store for its tokens, a usable `from` and `server` (unless the

@@ -7,6 +7,7 @@
 pub mod messages;
 pub mod theme;
 
+use crate::config::codes::Code;
 use std::sync::LazyLock;
 
 use minijinja::Environment;
@@ -217,6 +218,7 @@ fn template_diagnostic(error: &minijinja::Error, templates: &[TemplateFile]) -> 
         detail = error.kind().to_string();
     }
     let diagnostic = Diagnostic::error(
+        Code::Pages,
         "pages.templates",
         format!("the page template `{name}` cannot be used: {detail}"),
     );

@@ -2,6 +2,7 @@
 //! scripts compiled once to shared ASTs, cookie policy computed. A request reads one
 //! `Pipeline` from start to end; a reload builds a new one and swaps it in whole.
 
+use crate::config::codes::Code;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -215,7 +216,11 @@ impl Pipeline {
             Ok(dummy) => dummy,
             Err(error) => {
                 if !diagnostics.has_errors() {
-                    diagnostics.push(Diagnostic::error("passwords.cost", error.to_string()));
+                    diagnostics.push(Diagnostic::error(
+                        Code::Passwords,
+                        "passwords.cost",
+                        error.to_string(),
+                    ));
                 }
                 return Err(diagnostics);
             }
@@ -404,6 +409,7 @@ fn compile_scripts(
         for (key, _) in configured_scripts(config) {
             if !scripts.contains_key(&key) {
                 diagnostics.push(Diagnostic::error(
+                    Code::Script,
                     key.to_string(),
                     "the script is configured but was not loaded",
                 ));
@@ -437,7 +443,7 @@ fn session_keys(
                 Some(index) => format!("jwt.keys[{index}]"),
                 None => "jwt".to_string(),
             };
-            diagnostics.push(Diagnostic::error(path, error.message));
+            diagnostics.push(Diagnostic::error(Code::Keys, path, error.message));
             None
         }
     }
@@ -496,6 +502,7 @@ fn email_senders(
             }
             Err(_) if diagnostics.has_errors() => {}
             Err(error) => diagnostics.push(Diagnostic::error(
+                Code::Email,
                 format!("providers[{index}].{}", error.field.replace('/', ".")),
                 error.message,
             )),

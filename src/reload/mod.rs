@@ -5,6 +5,7 @@
 
 mod watch;
 
+use crate::config::codes::Code;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -302,6 +303,7 @@ impl LiveConfig {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             Err(BuildError::Config(Diagnostics(vec![Diagnostic::error(
+                Code::Internal,
                 "configuration",
                 format!("loading failed on an internal error (a bug; please report it): {message}"),
             )])))
@@ -309,6 +311,7 @@ impl LiveConfig {
         .map_err(|error| match error {
             BuildError::Config(diagnostics) => diagnostics,
             BuildError::Store(error) => Diagnostics(vec![Diagnostic::error(
+                Code::Store,
                 "database",
                 format!("{error}; keeping the running database"),
             )]),

@@ -1,6 +1,7 @@
 //! Building the sandboxed Rhai engine and compiling scripts with it. Compile errors become
 //! diagnostics that point at the line inside the YAML (or `.rhai`) file.
 
+use crate::config::codes::Code;
 use std::sync::Arc;
 
 use rhai::{AST, Engine, module_resolvers::DummyModuleResolver};
@@ -65,6 +66,7 @@ pub fn compile_script(
                 position.position().unwrap_or(1),
             );
             Err(Diagnostic::error(
+                Code::Script,
                 script.key.to_string(),
                 // Rhai quotes the offending source; `Diagnostic` escapes what it quotes.
                 format!("script does not compile: {}", error.err_type()),

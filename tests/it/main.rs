@@ -6,6 +6,7 @@ mod support;
 mod access_tokens;
 mod account_management;
 mod built_in_pages;
+mod check_formats;
 mod config_diagnostics;
 mod credentials_flow;
 mod database_session_clock;
