@@ -5,6 +5,7 @@
 pub mod codes;
 pub mod diagnostics;
 pub mod dropins;
+pub mod editor_rules;
 pub mod files;
 pub mod interpolate;
 pub mod load;

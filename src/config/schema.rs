@@ -27,18 +27,23 @@ pub enum SchemaKind {
     Provider,
 }
 
-/// The JSON Schema of `authgate.yaml`.
+/// The published JSON Schema of `authgate.yaml`: the types' schema plus the editor rules.
 pub fn config_schema() -> Value {
-    schema_value(schemars::schema_for!(Config))
+    super::editor_rules::add(SchemaKind::Config, types_schema(SchemaKind::Config))
 }
 
-/// The JSON Schema of one `providers.d/*.yaml` preset.
+/// The published JSON Schema of one `providers.d/*.yaml` file.
 pub fn provider_schema() -> Value {
-    schema_value(schemars::schema_for!(ProviderConfig))
+    super::editor_rules::add(SchemaKind::Provider, types_schema(SchemaKind::Provider))
 }
 
-fn schema_value(schema: schemars::Schema) -> Value {
-    schema.to_value()
+/// The schema schemars generates from the types: what the first layer validates against
+/// (the semantic layer reports what the editor rules add, in its own words).
+fn types_schema(kind: SchemaKind) -> Value {
+    match kind {
+        SchemaKind::Config => schemars::schema_for!(Config).to_value(),
+        SchemaKind::Provider => schemars::schema_for!(ProviderConfig).to_value(),
+    }
 }
 
 /// The schema text as committed under `schema/`.
@@ -60,12 +65,12 @@ struct CompiledSchema {
 fn compiled(kind: SchemaKind) -> &'static CompiledSchema {
     static CONFIG: OnceLock<CompiledSchema> = OnceLock::new();
     static PROVIDER: OnceLock<CompiledSchema> = OnceLock::new();
-    let (cell, make): (_, fn() -> Value) = match kind {
-        SchemaKind::Config => (&CONFIG, config_schema),
-        SchemaKind::Provider => (&PROVIDER, provider_schema),
+    let cell = match kind {
+        SchemaKind::Config => &CONFIG,
+        SchemaKind::Provider => &PROVIDER,
     };
     cell.get_or_init(|| {
-        let schema = make();
+        let schema = types_schema(kind);
         let validator = jsonschema::options()
             .should_validate_formats(true)
             .build(&schema)

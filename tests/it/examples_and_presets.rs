@@ -15,7 +15,7 @@ fn root() -> PathBuf {
 }
 
 /// Every `*.yaml` under `dir`, recursively.
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {

@@ -27,6 +27,7 @@ mod preset_auth_urls;
 mod preset_profiles;
 mod rate_limits;
 mod reload_under_load;
+mod schema_editor_rules;
 mod schema_files;
 mod session_attacks;
 mod several_instances;

@@ -1,0 +1,220 @@
+//! The published schemas, read by an independent validator (Debian's python3-jsonschema,
+//! draft 2020-12) as an editor would: which of the bad-config suite's mistakes the schema
+//! alone catches is pinned, every one of them is also refused by `authgate check`, and
+//! every example and preset still passes.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use authgate::config::yaml::parse_document;
+
+use crate::examples_and_presets::yaml_files;
+use crate::support::{ConfigDir, cli};
+
+const GOOD_SECRET: &str = "secret: 0123456789abcdef0123456789abcdef\n";
+
+/// (what the mistake is, the configuration, whether the schema alone catches it).
+fn bad_configs() -> Vec<(&'static str, String, bool)> {
+    let base = |rest: &str| format!("url: https://auth.example.com\n{GOOD_SECRET}{rest}");
+    vec![
+        (
+            "an oauth provider without clientId",
+            base(
+                "providers:\n  - id: acme\n    type: oauth\n    issuer: https://idp.example.com\n",
+            ),
+            true,
+        ),
+        (
+            "an oauth provider without endpoints or issuer",
+            base("providers:\n  - id: acme\n    type: oauth\n    clientId: x\n"),
+            true,
+        ),
+        (
+            "an oidc provider without issuer",
+            base("providers:\n  - id: acme\n    type: oidc\n    clientId: x\n"),
+            true,
+        ),
+        (
+            "a credentials provider without authorize or lookup",
+            base("providers:\n  - id: pw\n    type: credentials\n"),
+            true,
+        ),
+        (
+            "an email provider without from",
+            base(
+                "database:\n  url: \"sqlite::memory:\"\nproviders:\n  - id: mail\n    type: email\n    transport: dev\n",
+            ),
+            true,
+        ),
+        (
+            "strategy database without a database",
+            base("session:\n  strategy: database\n"),
+            true,
+        ),
+        (
+            "an email provider without a store",
+            base(
+                "providers:\n  - id: mail\n    type: email\n    from: auth@example.com\n    transport: dev\n",
+            ),
+            true,
+        ),
+        (
+            "a lookup without a database",
+            base(
+                "providers:\n  - id: pw\n    type: credentials\n    lookup:\n      query: SELECT id, password_hash FROM users WHERE email = :username\n      passwordField: password_hash\n    credentials:\n      username: {}\n      password: { type: password }\n",
+            ),
+            true,
+        ),
+        (
+            "a relative url",
+            format!("url: auth.example.com\n{GOOD_SECRET}"),
+            true,
+        ),
+        (
+            "a basePath without its leading slash",
+            base("basePath: api/auth\n"),
+            true,
+        ),
+        (
+            "a secret of 12 characters",
+            "url: https://auth.example.com\nsecret: twelve-chars\n".to_string(),
+            true,
+        ),
+        (
+            "duplicate provider ids",
+            base(
+                "providers:\n  - use: github\n    clientId: a\n    clientSecret: b\n  - use: github\n    clientId: c\n    clientSecret: d\n",
+            ),
+            false,
+        ),
+        (
+            "an unknown preset",
+            base("providers:\n  - use: githubb\n    clientId: a\n    clientSecret: b\n"),
+            false,
+        ),
+        (
+            "a Rhai syntax error",
+            base("callbacks:\n  session: |\n    session.user.id = ;\n"),
+            false,
+        ),
+        (
+            "an unset variable",
+            "url: https://auth.example.com\nsecret: ${AUTHGATE_TEST_UNSET_VARIABLE}\n".to_string(),
+            false,
+        ),
+    ]
+}
+
+/// The errors the independent validator finds in each (name, schema file, document).
+fn validate(documents: &[(String, &Path, Value)]) -> Vec<Vec<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("documents.json");
+    let documents: Vec<Value> = documents
+        .iter()
+        .map(|(name, schema, value)| json!({"name": name, "schema": schema, "value": value}))
+        .collect();
+    std::fs::write(&input, Value::Array(documents).to_string()).unwrap();
+    let output = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(
+            "import json, sys, jsonschema\n\
+             results = []\n\
+             for document in json.load(open(sys.argv[1])):\n\
+             \x20   schema = json.load(open(document['schema']))\n\
+             \x20   validator = jsonschema.Draft202012Validator(schema)\n\
+             \x20   results.append([e.message for e in validator.iter_errors(document['value'])])\n\
+             print(json.dumps(results))",
+        )
+        .arg(&input)
+        .output()
+        .expect("python3 with jsonschema (apt-get install python3-jsonschema; .ci/run does)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the validator's results")
+}
+
+fn committed(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schema")
+        .join(name)
+}
+
+#[test]
+fn the_schema_alone_catches_every_mistake_it_can_express_and_check_refuses_them_all() {
+    let schema = committed("authgate.schema.json");
+    let cases = bad_configs();
+    let documents: Vec<(String, &Path, Value)> = cases
+        .iter()
+        .map(|(name, yaml, _)| {
+            let value = parse_document(yaml)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+                .value;
+            (name.to_string(), schema.as_path(), value)
+        })
+        .collect();
+    let results = validate(&documents);
+    let mut wrong = Vec::new();
+    for ((name, yaml, catches), errors) in cases.iter().zip(&results) {
+        if errors.is_empty() == *catches {
+            wrong.push(format!(
+                "{name}: expected the schema to {}catch it; it said {errors:?}",
+                if *catches { "" } else { "not " }
+            ));
+        }
+        let dir = ConfigDir::new(yaml);
+        let output = cli()
+            .args(["check", "--config"])
+            .arg(dir.config_path())
+            .env_remove("AUTHGATE_TEST_UNSET_VARIABLE")
+            .output()
+            .expect("run check");
+        if output.status.code() != Some(1) {
+            wrong.push(format!("{name}: authgate check did not refuse it"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let caught = cases.iter().filter(|(_, _, catches)| *catches).count();
+    assert!(caught >= 10, "only {caught} kinds caught by the schema");
+}
+
+#[test]
+fn every_example_and_preset_passes_the_independent_validator() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config_schema = committed("authgate.schema.json");
+    let provider_schema = committed("provider.schema.json");
+    let mut documents = Vec::new();
+    for path in yaml_files(&root.join("examples"))
+        .into_iter()
+        .chain(yaml_files(&root.join("providers.d")))
+    {
+        let schema = if path.file_name().is_some_and(|name| name == "authgate.yaml") {
+            config_schema.as_path()
+        } else if path
+            .parent()
+            .is_some_and(|dir| dir.ends_with("providers.d"))
+        {
+            provider_schema.as_path()
+        } else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let value = parse_document(&text)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
+            .value;
+        documents.push((path.display().to_string(), schema, value));
+    }
+    assert!(documents.len() > 62, "{} documents", documents.len());
+    let results = validate(&documents);
+    let failures: Vec<String> = documents
+        .iter()
+        .zip(&results)
+        .filter(|(_, errors)| !errors.is_empty())
+        .map(|((name, _, _), errors)| format!("{name}: {errors:?}"))
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
