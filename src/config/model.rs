@@ -17,11 +17,14 @@ use super::values::{Duration, Rate, ScriptSource, Secret, SecretString};
 #[schemars(title = "authgate configuration")]
 pub struct Config {
     /// Public base URL of the server, for example `https://auth.example.com`.
+    #[schemars(example = "https://auth.example.com", example = "${AUTHGATE_URL}")]
     pub url: String,
     /// Path under which the Auth.js routes are served.
     #[serde(default = "default_base_path")]
+    #[schemars(example = "/api/auth")]
     pub base_path: String,
     /// At least 32 bytes of random data; a list rotates secrets, newest first.
+    #[schemars(example = "${AUTHGATE_SECRET}")]
     pub secret: Secret,
     /// Trust `X-Forwarded-Host` / `X-Forwarded-Proto` from a proxy in front.
     #[serde(default)]
@@ -35,37 +38,58 @@ pub struct Config {
     /// Sign-in providers, shown in this order.
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
+    /// How sessions are kept: the strategy and their lifetimes.
     #[serde(default)]
     pub session: SessionConfig,
+    /// The session token's encryption, and the algorithm and keys that sign it (and access
+    /// tokens).
     #[serde(default)]
     pub jwt: JwtConfig,
+    /// Names and attributes of the cookies authgate sets.
     #[serde(default)]
     pub cookies: CookiesConfig,
     /// Where users, accounts, sessions and verification tokens are stored; omit for none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseConfig>,
+    /// Rhai scripts that decide sign-ins and redirects and shape the token and the session.
     #[serde(default)]
     pub callbacks: CallbacksConfig,
+    /// Rhai scripts run after sign-ins, sign-outs and other events; their result is ignored.
     #[serde(default)]
     pub events: EventsConfig,
+    /// The app's own pages instead of the built-in ones, templates replacing them, and their
+    /// wording.
     #[serde(default)]
     pub pages: PagesConfig,
+    /// Colour scheme, logo and button colours of the built-in pages; the sign-in email uses
+    /// the colours too.
     #[serde(default)]
     pub theme: ThemeConfig,
+    /// How stored password hashes are checked: their scheme and cost.
     #[serde(default)]
     pub passwords: PasswordsConfig,
+    /// The listener, its workers and limits, and the admin listener. Changing them needs a
+    /// restart.
     #[serde(default)]
     pub server: ServerConfig,
+    /// The server log (on stderr) and the audit log. Changing them needs a restart.
     #[serde(default)]
     pub logging: LoggingConfig,
+    /// Limits every Rhai script runs under.
     #[serde(default)]
     pub scripting: ScriptingConfig,
+    /// Limits on sign-in attempts: links requested, credentials submitted and OAuth sign-ins
+    /// started.
     #[serde(default)]
     pub rate_limits: RateLimitsConfig,
+    /// When another provider account may be linked to a signed-in user.
     #[serde(default)]
     pub linking: LinkingConfig,
+    /// Where a callbackUrl may lead besides `url`'s own origin.
     #[serde(default)]
     pub redirect: RedirectConfig,
+    /// `GET {basePath}/forward-auth` for nginx, Caddy and Traefik: trusted proxies, identity
+    /// headers and access rules.
     #[serde(default)]
     pub forward_auth: ForwardAuthConfig,
     /// `GET {basePath}/token`: short-lived access tokens for APIs. Off when absent.
@@ -91,6 +115,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AccessTokensConfig {
     /// The `aud` claim: the API the tokens are for.
+    #[schemars(example = "https://api.example.com")]
     pub audience: String,
     /// How long a token is valid (at most 1h).
     #[serde(default = "default_access_token_lifetime")]
@@ -118,8 +143,11 @@ pub struct IntrospectionConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IntrospectionClient {
+    /// The client's id: the HTTP Basic user name, or the `client_id` form field.
+    #[schemars(example = "api-gateway")]
     pub id: String,
     /// 32 or more characters, from the environment: `${API_GATEWAY_SECRET}`.
+    #[schemars(example = "${API_GATEWAY_SECRET}")]
     pub secret: SecretString,
     /// Also introspect session tokens (cookies), not only access tokens. Default false: a
     /// session token is no credential for an API.
@@ -195,8 +223,10 @@ pub struct ForwardAuthHeaders {
     /// The user's id (`session.user.id`), else their email.
     #[serde(default = "default_user_header")]
     pub user: String,
+    /// The user's email (`session.user.email`); empty when unknown.
     #[serde(default = "default_email_header")]
     pub email: String,
+    /// The user's name (`session.user.name`); empty when unknown.
     #[serde(default = "default_name_header")]
     pub name: String,
 }
@@ -251,6 +281,8 @@ pub struct AccessRule {
     /// `GET`, `POST`, ...; any method when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub methods: Vec<String>,
+    /// Who may pass when the rule matches: `anonymous`, `session`, `script` (the rule's
+    /// `authorize` decides) or `deny`.
     pub access: Access,
     /// With `access: script`: gets `user`, `session` (both `()` without a session) and
     /// `request` (`method, host, path, uri, proto`), and returns `true`, `false`, or
@@ -298,12 +330,15 @@ impl SessionStrategy {
 pub struct SessionConfig {
     /// `jwt` or `database`; default: `database` when a database is configured, else `jwt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"jwt", example = &"database")]
     pub strategy: Option<SessionStrategy>,
     /// How long an idle session lives.
     #[serde(default = "default_session_max_age")]
+    #[schemars(example = "30d")]
     pub max_age: Duration,
     /// How often a session's expiry is pushed forward.
     #[serde(default = "default_session_update_age")]
+    #[schemars(example = "24h")]
     pub update_age: Duration,
     /// With the `database` strategy, what a credentials sign-in issues: `jwt` (as
     /// Auth.js does) or a real `database` session. Required when both are configured.
@@ -435,17 +470,24 @@ pub struct CookiesConfig {
     #[serde(default = "default_cookie_prefix")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9._-]*$"))]
     pub prefix: String,
+    /// Whether cookies are `Secure` (which also gives their names the `__Secure-` or, for
+    /// the CSRF cookie, `__Host-` prefix): `true`, `false`, or `auto` (when `url` is https).
     #[serde(default)]
     pub secure: CookieSecure,
     /// Share cookies across subdomains, for example `.example.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = ".example.com")]
     pub domain: Option<String>,
+    /// The `SameSite` attribute of every cookie: `lax`, `strict`, or `none` (which needs
+    /// secure cookies).
     #[serde(default)]
     pub same_site: SameSite,
+    /// The `Path` attribute of every cookie (a secure CSRF cookie keeps `/`).
     #[serde(default = "default_cookie_path")]
     pub path: String,
     /// Per-cookie overrides, keyed by cookie kind.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = describe_cookie_kinds)]
     pub overrides: BTreeMap<CookieKind, CookieOverride>,
 }
 
@@ -468,6 +510,31 @@ fn default_cookie_prefix() -> String {
 
 fn default_cookie_path() -> String {
     "/".to_string()
+}
+
+/// Describes each key of `cookies.overrides` in the schema: a map keyed by an enum has no
+/// field to carry a doc comment.
+fn describe_cookie_kinds(schema: &mut schemars::Schema) {
+    for kind in CookieKind::ALL {
+        let description = match kind {
+            CookieKind::SessionToken => "The session cookie, `<prefix>session-token`.",
+            CookieKind::CsrfToken => "The CSRF token cookie, `<prefix>csrf-token`.",
+            CookieKind::CallbackUrl => {
+                "The cookie keeping the callbackUrl, `<prefix>callback-url`."
+            }
+            CookieKind::PkceCodeVerifier => {
+                "The PKCE verifier of an OAuth round trip, `<prefix>pkce.code_verifier`."
+            }
+            CookieKind::State => "The `state` of an OAuth round trip, `<prefix>state`.",
+            CookieKind::Nonce => "The OpenID Connect `nonce` of a round trip, `<prefix>nonce`.",
+        };
+        if let Some(property) = schema
+            .pointer_mut(&format!("/properties/{}", kind.key()))
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            property.insert("description".into(), description.into());
+        }
+    }
 }
 
 /// The cookies authgate sets.
@@ -524,12 +591,17 @@ pub struct CookieOverride {
     /// Full cookie name, replacing the computed one (prefixes included).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// This cookie's `Domain`, instead of `cookies.domain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// This cookie's `Path`, instead of `cookies.path` (a secure CSRF cookie keeps `/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// This cookie's `SameSite`, instead of `cookies.sameSite`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub same_site: Option<SameSite>,
+    /// Whether this cookie is `Secure`, instead of `cookies.secure`; it also decides the
+    /// name's `__Secure-` or `__Host-` prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<bool>,
 }
@@ -538,7 +610,12 @@ pub struct CookieOverride {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DatabaseConfig {
     /// `sqlite://authgate.db`, `postgres://...` or `mysql://...` (quote it in YAML).
+    #[schemars(
+        example = "sqlite://authgate.db",
+        example = "postgres://authgate@db/authgate"
+    )]
     pub url: SecretString,
+    /// Most connections the pool opens to the database (at least 1).
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
     /// How long a request waits for a free connection.
@@ -583,19 +660,28 @@ pub struct CallbacksConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EventsConfig {
+    /// Gets `user, account, profile, isNewUser` after a successful sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<ScriptSource>,
+    /// Gets `token` (a JWT session) or `session` (a database session) after a sign-out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_out: Option<ScriptSource>,
+    /// Gets `user` after a sign-in created a user in the store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_user: Option<ScriptSource>,
+    /// Gets `user`, as Auth.js's `updateUser` event; authgate does not update users yet, so
+    /// it never runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_user: Option<ScriptSource>,
+    /// Gets `user, account, profile` after a sign-in linked an account to a user, a new
+    /// user's first account included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_account: Option<ScriptSource>,
     /// Gets `user, account` (without tokens) after the user unlinked an account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlink_account: Option<ScriptSource>,
+    /// Gets `session` and `token` (`()` for a database session) each time
+    /// `{basePath}/session` answers with a session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<ScriptSource>,
 }
@@ -608,6 +694,7 @@ pub struct EventsConfig {
 pub struct PagesConfig {
     /// The app's sign-in page; it receives `callbackUrl` and `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "/login", example = "https://app.example.com/login")]
     pub sign_in: Option<String>,
     /// The app's sign-out page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -655,6 +742,7 @@ pub struct ThemeConfig {
     pub logo: Option<String>,
     /// The colour of the main buttons (`#rrggbb`); default `#346df1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "#0f766e")]
     pub brand_color: Option<String>,
     /// The text colour on the main buttons; default white.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -666,6 +754,7 @@ pub struct ThemeConfig {
 pub struct ServerConfig {
     /// Address to listen on; changing it needs a restart.
     #[serde(default = "default_listen")]
+    #[schemars(example = "0.0.0.0:3000", example = "127.0.0.1:3000")]
     pub listen: String,
     /// HTTP worker threads; default: one per core. Changing it needs a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -740,6 +829,7 @@ pub struct AdminConfig {
     /// more characters, from the environment: `${AUTHGATE_ADMIN_TOKEN}`. Without it the
     /// admin API is off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "${AUTHGATE_ADMIN_TOKEN}")]
     pub bearer_token: Option<SecretString>,
 }
 
@@ -778,7 +868,9 @@ pub enum LogFormat {
 pub struct LoggingConfig {
     /// A tracing filter such as `info` or `authgate=debug,actix_web=warn`; `RUST_LOG` wins.
     #[serde(default = "default_log_level")]
+    #[schemars(example = &"info", example = "authgate=debug,actix_web=warn")]
     pub level: String,
+    /// `text` (one line per event) or `json` (one JSON object per line).
     #[serde(default)]
     pub format: LogFormat,
     /// The audit log (one JSON line per security event): `stdout`, `stderr`, `off`, or a
@@ -878,10 +970,13 @@ fn default_true() -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RateLimitsConfig {
+    /// Sign-in links requested from email providers.
     #[serde(default)]
     pub email: EmailRateLimits,
+    /// Credentials submitted to credentials providers.
     #[serde(default)]
     pub credentials: CredentialsRateLimits,
+    /// OAuth and OpenID Connect sign-ins started.
     #[serde(default)]
     pub oauth: OAuthRateLimits,
 }
@@ -893,6 +988,7 @@ pub struct EmailRateLimits {
     /// Per normalised address.
     #[serde(default = "default_email_per_address")]
     pub per_address: Rate,
+    /// Per client IP.
     #[serde(default = "default_email_per_ip")]
     pub per_ip: Rate,
 }
@@ -922,6 +1018,7 @@ pub struct CredentialsRateLimits {
     /// `password`, trimmed and lowercased.
     #[serde(default = "default_credentials_per_username")]
     pub per_username: Rate,
+    /// Per client IP, every submission counted.
     #[serde(default = "default_credentials_per_ip")]
     pub per_ip: Rate,
 }
@@ -947,6 +1044,7 @@ fn default_credentials_per_ip() -> Rate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OAuthRateLimits {
+    /// Per client IP.
     #[serde(default = "default_oauth_per_ip")]
     pub per_ip: Rate,
 }

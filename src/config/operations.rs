@@ -13,6 +13,7 @@ use super::values::{Duration, SecretString};
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebhooksConfig {
+    /// The HTTP endpoints events are POSTed to; none by default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endpoints: Vec<WebhookEndpoint>,
     /// Deliveries waiting at most; when full, new ones are dropped (and counted). Changing
@@ -72,9 +73,11 @@ fn default_timeout() -> Duration {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebhookEndpoint {
     /// `https://...`; `http://` only for a loopback host.
+    #[schemars(example = "https://hooks.example.com/authgate")]
     pub url: String,
     /// The signing secret, `whsec_` and base64 (24 to 64 bytes of key), from the
     /// environment: `${WEBHOOK_SECRET}`.
+    #[schemars(example = "${WEBHOOK_SECRET}")]
     pub secret: SecretString,
     /// The events sent here; default: every event but `session` (one per session read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +126,7 @@ impl EventName {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StateConfig {
+    /// `local` (each process on its own, the default), `redis` or `database`.
     #[serde(default)]
     pub backend: StateBackend,
     /// With `backend: redis`.
@@ -146,6 +150,7 @@ pub enum StateBackend {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedisConfig {
     /// `redis://[user:password@]host:port/db`, or `rediss://` for TLS.
+    #[schemars(example = "${REDIS_URL}", example = "redis://127.0.0.1:6379/0")]
     pub url: SecretString,
     /// Prefix of every key authgate writes, so that several deployments can share a server.
     #[serde(default = "default_key_prefix")]

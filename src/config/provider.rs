@@ -17,13 +17,16 @@ use super::values::{Duration, Endpoint, ScriptSource, SecretString};
 pub struct ProviderConfig {
     /// Start from this preset (a file in `providers.d/`); the other fields override it.
     #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"github", example = &"google")]
     pub use_preset: Option<String>,
     /// Identifier used in URLs (`/signin/<id>`, `/callback/<id>`); defaults to the preset's.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"))]
+    #[schemars(example = &"staff", example = "github-work")]
     pub id: Option<String>,
     /// The kind of provider.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"oidc", example = &"oauth")]
     pub kind: Option<ProviderKind>,
     /// Display name on the sign-in page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,30 +38,49 @@ pub struct ProviderConfig {
     // --- OAuth 2.0 and OpenID Connect ---
     /// OpenID issuer; its discovery document supplies the endpoints.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "https://login.example.com")]
     pub issuer: Option<String>,
     /// Discovery document URL, when it is not `<issuer>/.well-known/openid-configuration`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub well_known: Option<String>,
+    /// The authorization endpoint: a URL, or `{url, params}` with extra query parameters.
+    /// Without it, the discovery document's.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "https://login.example.com/oauth/authorize")]
     pub authorization: Option<Endpoint>,
+    /// The token endpoint: a URL, or `{url, params}` with extra form parameters. Without it,
+    /// the discovery document's.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "https://login.example.com/oauth/token")]
     pub token: Option<Endpoint>,
+    /// The userinfo endpoint, where an `oauth` provider's profile is read (`oidc` reads the
+    /// id_token): a URL, or `{url, ...}` with its options. Without it, the discovery
+    /// document's.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "https://login.example.com/api/me")]
     pub userinfo: Option<Endpoint>,
+    /// The client id the provider issued for this application.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "${GITHUB_ID}")]
     pub client_id: Option<String>,
+    /// The client secret the provider issued, from the environment: `${GITHUB_SECRET}`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "${GITHUB_SECRET}")]
     pub client_secret: Option<SecretString>,
+    /// How the client authenticates at the token endpoint, and the id_token algorithm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<ClientOptions>,
     /// Protections for the authorization round trip; default `[pkce, state]`, plus
     /// `nonce` for `oidc`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checks: Option<Vec<Check>>,
+    /// How the provider answers the callback: `query` (a GET, the default) or `form_post`
+    /// (a POST, as Apple's does).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_mode: Option<ResponseMode>,
     /// Space-separated scopes requested at the authorization endpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "openid profile email", example = "read:user user:email")]
     pub scope: Option<String>,
     /// Rhai script mapping the provider's profile to `#{id, name, email, image}`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,6 +95,7 @@ pub struct ProviderConfig {
     /// How long before expiry an access token is refreshed (default 60s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_margin: Option<Duration>,
+    /// How the provider's button looks on the sign-in page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub style: Option<ProviderStyle>,
 
@@ -93,6 +116,10 @@ pub struct ProviderConfig {
     /// start, and `smtp://host:25?tls=none` never encrypts. Credentials go in the URL,
     /// percent-encoded: `smtp://user:${SMTP_PASSWORD}@host:587`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "smtp://${SMTP_USER}:${SMTP_PASSWORD}@smtp.example.com:587?tls=required",
+        example = "smtps://smtp.example.com:465"
+    )]
     pub server: Option<String>,
     /// A PEM file of root certificates trusted for the SMTP server's TLS, besides the
     /// system's (for a private CA). Relative to the YAML file that names it.
@@ -108,6 +135,7 @@ pub struct ProviderConfig {
     pub force_dev_transport: Option<bool>,
     /// Sender of the sign-in email: `auth@example.com` or `Example <auth@example.com>`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "auth@example.com", example = "Example <auth@example.com>")]
     pub from: Option<String>,
     /// How long a sign-in link stays valid (default 24h).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,10 +166,13 @@ pub enum EmailTransport {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EmailMessage {
+    /// The subject, rendered to one line; default `Sign in to {{ host }}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The plain-text part.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The HTML part; every value it prints is escaped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }
@@ -232,6 +263,8 @@ pub enum ResponseMode {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClientOptions {
+    /// `client_secret_basic` (HTTP Basic, the default), `client_secret_post` (form fields)
+    /// or `none` (a public client: no secret is sent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     /// Algorithm the provider signs id_tokens with (default RS256).
@@ -254,6 +287,8 @@ pub struct ProviderStyle {
     /// Logo: inline SVG, a data URL, or an https URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
+    /// Logo for the dark colour scheme, used only on a button without `bg` or `brandColor`
+    /// (whose colours follow the scheme).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logo_dark: Option<String>,
     /// Button background colour.
@@ -262,6 +297,7 @@ pub struct ProviderStyle {
     /// Button text colour.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// Button background colour when `bg` is not set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_color: Option<String>,
 }
@@ -270,11 +306,13 @@ pub struct ProviderStyle {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CredentialField {
+    /// The field's label on the form; default: the field's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// HTML input type (`text`, `password`, `email`, ...).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub input_type: Option<String>,
+    /// Hint text shown in the empty input; none by default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
 }

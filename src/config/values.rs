@@ -281,6 +281,7 @@ pub enum Endpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EndpointDetails {
+    /// The endpoint's URL; when left out, the discovery document's is used with these options.
     pub url: Option<String>,
     /// Extra parameters sent to the endpoint.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]

@@ -108,40 +108,35 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     assert!(results.len() >= 4, "{stdout}");
     let report = dir.path().join("report.sarif");
     std::fs::write(&report, &stdout).unwrap();
-    let validation = Command::new("/usr/bin/python3")
-        .arg("-c")
-        .arg(
-            "import json, sys, jsonschema\n\
-             schema = json.load(open(sys.argv[1]))\n\
-             log = json.load(open(sys.argv[2]))\n\
-             jsonschema.validators.validator_for(schema)(schema).validate(log)\n\
-             print('valid')",
-        )
-        .arg(&schema)
-        .arg(&report)
-        .output()
-        .expect("python3 with jsonschema (apt-get install python3-jsonschema)");
-    assert!(
-        validation.status.success(),
-        "{}",
-        String::from_utf8_lossy(&validation.stderr)
-    );
+    if let Err(problem) = validates(&schema, &report) {
+        panic!("{problem}");
+    }
     // The validator does refuse what breaks the schema.
     let mut broken = log.clone();
     broken["runs"][0]["results"][0]["level"] = json!("fatal");
     std::fs::write(&report, broken.to_string()).unwrap();
-    let refused = Command::new("/usr/bin/python3")
+    assert!(validates(&schema, &report).is_err());
+}
+
+/// Whether the JSON file `document` is valid under the JSON Schema file `schema`, by
+/// Python's `jsonschema` (the validator for the schema's own draft).
+fn validates(schema: &str, document: &std::path::Path) -> Result<(), String> {
+    let output = Command::new("/usr/bin/python3")
         .arg("-c")
         .arg(
             "import json, sys, jsonschema\n\
              schema = json.load(open(sys.argv[1]))\n\
              jsonschema.validators.validator_for(schema)(schema).validate(json.load(open(sys.argv[2])))",
         )
-        .arg(&schema)
-        .arg(&report)
+        .arg(schema)
+        .arg(document)
         .output()
-        .expect("python3");
-    assert!(!refused.status.success());
+        .expect("python3 with jsonschema (apt-get install python3-jsonschema)");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
 }
 
 #[test]
