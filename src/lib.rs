@@ -22,6 +22,7 @@ pub mod error;
 pub mod forward_auth;
 pub mod http;
 pub mod log_output;
+pub mod lsp;
 pub mod pages;
 pub mod password;
 pub mod pipeline;

@@ -54,6 +54,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,
     },
+    /// Serve the Language Server Protocol on stdio, for editors: the diagnostics of
+    /// `check` as you type, preset completion after `use:`, and hover documentation.
+    Lsp,
     /// Print a JSON Schema for editors and CI.
     Schema {
         #[arg(value_enum, default_value_t = SchemaChoice::Config)]
@@ -159,6 +162,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(source, activation),
         Command::Check { verbose, format } => Ok(check(&source, verbose, format)),
+        Command::Lsp => authgate::lsp::run(&source.config_path).map(|()| ExitCode::SUCCESS),
         Command::Schema { which } => {
             let kind = match which {
                 SchemaChoice::Config => SchemaKind::Config,

@@ -55,6 +55,12 @@ fn file_error(display: &str, message: impl Into<String>) -> Diagnostic {
 
 /// Reads a UTF-8 text file of bounded size.
 pub fn read_text_file(path: &Path, display: &str) -> Result<String, Diagnostic> {
+    if let Some(text) = overlay::text_of(path) {
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large(display, text.len() as u64));
+        }
+        return Ok(text);
+    }
     let metadata = std::fs::metadata(path).map_err(|error| match error.kind() {
         ErrorKind::NotFound => file_error(display, "file not found"),
         ErrorKind::PermissionDenied => file_error(display, "cannot read file: permission denied"),
@@ -153,4 +159,46 @@ pub fn parse_yaml_file(
         masked,
     };
     Ok((file, diagnostics))
+}
+
+pub mod overlay {
+    //! Unsaved editor buffers (`authgate lsp`): while `with` runs on this thread, a file
+    //! it holds is read from it instead of the disk. Nothing else ever sets it.
+
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    thread_local! {
+        static OVERLAY: RefCell<HashMap<PathBuf, String>> = RefCell::new(HashMap::new());
+    }
+
+    /// Puts the previous overlay back, even when `f` panics.
+    struct Restore(Option<HashMap<PathBuf, String>>);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(previous) = self.0.take() {
+                OVERLAY.with(|overlay| overlay.replace(previous));
+            }
+        }
+    }
+
+    /// Runs `f` with `files` (absolute paths) read from memory on this thread.
+    pub fn with<T>(files: HashMap<PathBuf, String>, f: impl FnOnce() -> T) -> T {
+        let _restore = Restore(Some(OVERLAY.with(|overlay| overlay.replace(files))));
+        f()
+    }
+
+    /// The buffer's text for `path`, when one is overlaid.
+    pub(super) fn text_of(path: &Path) -> Option<String> {
+        OVERLAY.with(|overlay| {
+            let overlay = overlay.borrow();
+            if overlay.is_empty() {
+                return None;
+            }
+            let absolute = std::path::absolute(path).ok()?;
+            overlay.get(&absolute).cloned()
+        })
+    }
 }

@@ -8,16 +8,17 @@ use serde_json::{Value, json};
 use super::codes::Code;
 use super::diagnostics::{Diagnostic, Diagnostics};
 
-/// Where a diagnostic points: its file, and its start and end as (line, column).
-struct Span {
-    file: String,
-    start: (usize, usize),
-    end: (usize, usize),
+/// Where a diagnostic points: its file, and its start and end as 1-based (line, column)
+/// in code points, the end just past the word pointed at.
+pub struct Span {
+    pub file: String,
+    pub start: (usize, usize),
+    pub end: (usize, usize),
 }
 
 /// Where `diagnostic` points, when it points somewhere. `read` gives a file's text by the
 /// name the diagnostic uses, when it can be read.
-fn span(diagnostic: &Diagnostic, read: &dyn Fn(&str) -> Option<String>) -> Option<Span> {
+pub fn span(diagnostic: &Diagnostic, read: &dyn Fn(&str) -> Option<String>) -> Option<Span> {
     let location = diagnostic.location.as_ref()?;
     let end = read(&location.file)
         .map(|text| end_of_word(&text, location.line, location.column))

@@ -21,6 +21,7 @@ mod http_endpoints;
 mod in_chromium;
 mod jwt_keys;
 mod live_reload;
+mod lsp;
 mod oauth_flow;
 mod operations;
 mod preset_auth_urls;
