@@ -201,7 +201,9 @@ enum CheckFormat {
 
 fn check(source: &ConfigSource, verbose: bool, format: CheckFormat) -> ExitCode {
     let built = build_pipeline(source, &ProcessEnvironment, 1);
-    let read = |file: &str| std::fs::read_to_string(file).ok();
+    // Through the loader's reader: a FIFO or `/dev/zero` named by a diagnostic is not read.
+    let read =
+        |file: &str| authgate::config::files::read_text_file(std::path::Path::new(file), file).ok();
     let report = |diagnostics: &Diagnostics| match format {
         CheckFormat::Human => None,
         CheckFormat::Json => Some(authgate::config::report::json(diagnostics, &read)),

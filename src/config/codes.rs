@@ -133,7 +133,7 @@ impl Code {
             }
             Code::Script => "A Rhai script does not compile or cannot be loaded.",
             Code::Url => "`url` or `basePath` is not usable.",
-            Code::Secret => "`secret` is missing, too short, or repeated.",
+            Code::Secret => "`secret` is missing or too short.",
             Code::Provider => {
                 "A provider's settings do not work together: endpoints, checks, credentials or email settings, or a field its preset needs."
             }

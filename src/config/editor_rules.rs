@@ -10,12 +10,16 @@ use serde_json::{Value, json};
 
 use super::schema::SchemaKind;
 
-/// An absolute http(s) URL with a host, or text holding a `${...}` placeholder.
-const URL_PATTERN: &str = r"^(?:https?://[^/?#\s]+(?:[/?#].*)?|.*\$\{.*)$";
+/// An absolute http(s) URL with a host (the scheme in any case, as URL parsing allows), or
+/// text holding a `${...}` placeholder.
+const URL_PATTERN: &str = r"^(?:[hH][tT][tT][pP][sS]?://[^/?#\s]+(?:[/?#].*)?|.*\$\{.*)$";
 /// A path from the root, or text holding a placeholder.
 const BASE_PATH_PATTERN: &str = r"^(?:/.*|.*\$\{.*)$";
-/// 32 characters or more, or text holding a placeholder.
-const SECRET_PATTERN: &str = r"^(?:[\s\S]{32,}|[\s\S]*\$\{[\s\S]*)$";
+/// 32 ASCII characters or more, or text holding a placeholder, or any text with a
+/// character beyond ASCII (the rule counts bytes, which a pattern cannot: `authgate check`
+/// judges those).
+const SECRET_PATTERN: &str =
+    r"^(?:[\x00-\x7F]{32,}|[\s\S]*\$\{[\s\S]*|[\s\S]*[^\x00-\x7F][\s\S]*)$";
 
 /// `schema` with the editor rules for its kind added.
 pub fn add(kind: SchemaKind, mut schema: Value) -> Value {
@@ -117,7 +121,7 @@ fn provider_rules() -> Vec<Value> {
 }
 
 /// `database` is required when `session.strategy` is `database`, or when a provider in
-/// this file is an email provider or has a `lookup` query.
+/// this file is an email provider or a credentials provider with a `lookup` query.
 fn config_rules() -> Vec<Value> {
     let needs_database =
         |condition: Value| json!({ "if": condition, "then": { "required": ["database"] } });
@@ -141,7 +145,14 @@ fn config_rules() -> Vec<Value> {
         })),
         needs_database(json!({
             "required": ["providers"],
-            "properties": { "providers": { "contains": { "required": ["lookup"] } } }
+            "properties": {
+                "providers": {
+                    "contains": {
+                        "required": ["type", "lookup"],
+                        "properties": { "type": { "const": "credentials" } }
+                    }
+                }
+            }
         })),
     ]
 }

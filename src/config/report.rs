@@ -31,17 +31,20 @@ pub fn span(diagnostic: &Diagnostic, read: &dyn Fn(&str) -> Option<String>) -> O
 }
 
 /// Just past the word at `line`:`column` (1-based, in code points): up to the next space,
-/// `:`, `,`, `#` or bracket; one character when none is there.
+/// `,`, bracket, or `:` that ends a key (followed by a space or the end of the line; the
+/// `:` of `https://` is part of the word); one character when none is there.
 pub fn end_of_word(text: &str, line: usize, column: usize) -> (usize, usize) {
     let length = text
         .lines()
         .nth(line.saturating_sub(1))
         .map(|line_text| {
-            line_text
-                .chars()
-                .skip(column.saturating_sub(1))
-                .take_while(|c| {
-                    !c.is_whitespace() && !matches!(c, ':' | ',' | '#' | '[' | ']' | '{' | '}')
+            let rest: Vec<char> = line_text.chars().skip(column.saturating_sub(1)).collect();
+            rest.iter()
+                .enumerate()
+                .take_while(|(at, c)| {
+                    let ends_key =
+                        **c == ':' && rest.get(at + 1).is_none_or(|next| next.is_whitespace());
+                    !c.is_whitespace() && !ends_key && !matches!(c, ',' | '[' | ']' | '{' | '}')
                 })
                 .count()
         })
@@ -165,9 +168,10 @@ mod tests {
 
     #[test]
     fn the_end_is_just_past_the_word_pointed_at() {
-        let text = "url: example.com\nproviders:\n  - use: githubb # typo\n    scopes: [a, b]\n";
+        let text = "url: example.com\nproviders:\n  - use: githubb # typo\n    scopes: [a, b]\nurl: http://x:8080/a b\n";
         let cases = [
             ((1, 1), (1, 4)),
+            ((5, 6), (5, 21)),
             ((1, 6), (1, 17)),
             ((3, 10), (3, 17)),
             ((4, 14), (4, 15)),

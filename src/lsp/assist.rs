@@ -74,6 +74,9 @@ fn key_path(text: &str, line: usize) -> Option<Vec<String>> {
     };
     let (mut indent, item, key) = key_of(lines.get(line)?)?;
     let mut path = vec![key];
+    // Whether the outermost element so far is a list item whose `-` is at `indent`: its
+    // list's key may then sit at the same indentation (`providers:` then `- id: x`).
+    let mut in_item = item;
     if item {
         path.insert(0, "*".to_string());
     }
@@ -84,7 +87,9 @@ fn key_path(text: &str, line: usize) -> Option<Vec<String>> {
         let Some((above_indent, above_item, above_key)) = key_of(above) else {
             continue;
         };
-        if above_indent < indent {
+        let parent = above_indent < indent || (in_item && !above_item && above_indent == indent);
+        if parent {
+            in_item = above_item;
             if above_item {
                 // `- key: ...` opens an item whose keys sit two columns in: a line there
                 // is the key's sibling; one further in is under the key.
@@ -152,11 +157,7 @@ pub fn hover(path: &Path, text: &str, (line, _): (usize, usize)) -> Option<Value
     } else {
         config_schema()
     };
-    let mut keys = key_path(text, line)?;
-    // A list item's `*` stands for the list itself when it comes first.
-    if keys.first().is_some_and(|key| key == "*") {
-        keys.remove(0);
-    }
+    let keys = key_path(text, line)?;
     let found = node(&schema, &keys)?;
     let description = found.get("description").and_then(Value::as_str)?;
     let mut markdown = format!("**{}**\n\n{description}", keys.last()?);
@@ -205,6 +206,21 @@ mod tests {
         ];
         for (line, expected) in cases {
             assert_eq!(key_path(text, line).unwrap(), expected, "line {line}");
+        }
+        // Items written flush with their list's key, and a list nested in a map.
+        let flush =
+            "providers:\n- type: email\n  server: smtp://x\njwt:\n  keys:\n  - file: a.pem\n";
+        let cases: [(usize, &[&str]); 3] = [
+            (1, &["providers", "*", "type"]),
+            (2, &["providers", "*", "server"]),
+            (5, &["jwt", "keys", "*", "file"]),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(
+                key_path(flush, line).unwrap(),
+                expected,
+                "flush line {line}"
+            );
         }
     }
 

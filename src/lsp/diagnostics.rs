@@ -7,27 +7,46 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{lsp_position, uri_of};
+use crate::config::codes::Code;
 use crate::config::diagnostics::Severity;
-use crate::config::files::overlay;
+use crate::config::diagnostics::{Diagnostic, Diagnostics};
+use crate::config::files::{overlay, read_text_file};
 use crate::config::report::span;
 use crate::config::{ConfigSource, ProcessEnvironment};
 use crate::pipeline::build_pipeline;
 
 /// Every diagnostic of the configuration at `config_path`, by the URI of its file; one
 /// with no place goes to the configuration file, at its start.
-pub fn check(config_path: &Path, buffers: HashMap<PathBuf, String>) -> HashMap<String, Vec<Value>> {
+/// `open` maps each open buffer's path to the URI the editor gave it, which is used for that
+/// file (an editor may encode a path differently from `url`).
+pub fn check(
+    config_path: &Path,
+    buffers: HashMap<PathBuf, String>,
+    open: &HashMap<PathBuf, String>,
+) -> HashMap<String, Vec<Value>> {
     let source = ConfigSource::new(config_path);
-    let diagnostics = overlay::with(buffers.clone(), || {
-        match build_pipeline(&source, &ProcessEnvironment, 1) {
-            Ok(pipeline) => pipeline.warnings.clone(),
-            Err(diagnostics) => diagnostics,
-        }
+    // A panic while building is a bug, reported as one; the server keeps serving.
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        overlay::with(buffers.clone(), || {
+            match build_pipeline(&source, &ProcessEnvironment, 1) {
+                Ok(pipeline) => pipeline.warnings.clone(),
+                Err(diagnostics) => diagnostics,
+            }
+        })
+    }));
+    let diagnostics = built.unwrap_or_else(|_| {
+        Diagnostics(vec![Diagnostic::error(
+            Code::Internal,
+            "configuration",
+            "checking failed on an internal error (a bug; please report it)",
+        )])
     });
+    // Through the loader's reader: a FIFO or `/dev/zero` named by a diagnostic is not read.
     let text_of = |path: &Path| -> Option<String> {
         buffers
             .get(path)
             .cloned()
-            .or_else(|| std::fs::read_to_string(path).ok())
+            .or_else(|| read_text_file(path, "").ok())
     };
     let read = |file: &str| {
         std::path::absolute(file)
@@ -44,7 +63,7 @@ pub fn check(config_path: &Path, buffers: HashMap<PathBuf, String>) -> HashMap<S
             ),
             None => (config_path.to_path_buf(), (1, 1), (1, 1)),
         };
-        let Some(uri) = uri_of(&path) else {
+        let Some(uri) = open.get(&path).cloned().or_else(|| uri_of(&path)) else {
             continue;
         };
         let text = text_of(&path);

@@ -173,7 +173,12 @@ impl Server {
             .values()
             .map(|document| (document.path.clone(), document.text.clone()))
             .collect();
-        let mut by_uri = diagnostics::check(&self.config_path, buffers);
+        let open: HashMap<PathBuf, String> = self
+            .documents
+            .iter()
+            .map(|(uri, document)| (document.path.clone(), uri.clone()))
+            .collect();
+        let mut by_uri = diagnostics::check(&self.config_path, buffers, &open);
         for uri in self.documents.keys().chain(self.published.iter()) {
             by_uri.entry(uri.clone()).or_default();
         }

@@ -218,3 +218,46 @@ fn every_example_and_preset_passes_the_independent_validator() {
         .collect();
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+#[test]
+fn configurations_check_accepts_pass_the_schema_too() {
+    let schema = committed("authgate.schema.json");
+    let cases = [
+        ("an upper-case scheme", format!("url: HTTPS://auth.example.com\n{GOOD_SECRET}")),
+        ("a url with a port, a path and a default", "url: ${AUTHGATE_TEST_UNSET_URL:-http://[::1]:8080/auth}\nsecret: 0123456789abcdef0123456789abcdef\n".to_string()),
+        ("a 32-byte secret of 16 characters", "url: https://auth.example.com\nsecret: \"éééééééééééééééé\"\n".to_string()),
+        ("a rotation list led by a placeholder", "url: https://auth.example.com\nsecret:\n  - ${AUTHGATE_TEST_UNSET_SECRET:-0123456789abcdef0123456789abcdef}\n  - fedcba9876543210fedcba9876543210\n".to_string()),
+        ("an oidc provider found by wellKnown", format!("url: https://auth.example.com\n{GOOD_SECRET}providers:\n  - id: acme\n    type: oidc\n    clientId: x\n    wellKnown: https://idp.example.com/.well-known/openid-configuration\n")),
+    ];
+    let documents: Vec<(String, &Path, Value)> = cases
+        .iter()
+        .map(|(name, yaml)| {
+            let value = parse_document(yaml)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+                .value;
+            (name.to_string(), schema.as_path(), value)
+        })
+        .collect();
+    let results = validate(&documents);
+    let mut wrong = Vec::new();
+    for ((name, yaml), errors) in cases.iter().zip(&results) {
+        if !errors.is_empty() {
+            wrong.push(format!("{name}: the schema refuses it: {errors:?}"));
+        }
+        let dir = ConfigDir::new(yaml);
+        let output = cli()
+            .args(["check", "--config"])
+            .arg(dir.config_path())
+            .env_remove("AUTHGATE_TEST_UNSET_URL")
+            .env_remove("AUTHGATE_TEST_UNSET_SECRET")
+            .output()
+            .expect("run check");
+        if output.status.code() != Some(0) {
+            wrong.push(format!(
+                "{name}: check refuses it: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
