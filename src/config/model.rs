@@ -34,6 +34,7 @@ pub struct Config {
     /// is used (the one the nearest trusted proxy wrote), never one a client put first.
     #[serde(default = "default_proxy_hops")]
     #[schemars(range(min = 1, max = 16))]
+    #[schemars(example = 1, example = 2)]
     pub proxy_hops: usize,
     /// Sign-in providers, shown in this order.
     #[serde(default)]
@@ -119,11 +120,13 @@ pub struct AccessTokensConfig {
     pub audience: String,
     /// How long a token is valid (at most 1h).
     #[serde(default = "default_access_token_lifetime")]
+    #[schemars(example = "5m", example = "15m")]
     pub lifetime: Duration,
     /// Shapes the claims: gets `claims` (`iss, sub, aud, iat, exp, jti, sid, name, email`),
     /// `session` and `user`, and returns the claims. `iss`, `sub`, `aud`, `iat`, `exp`,
     /// `jti` and `sid` stay what authgate set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "claims.roles = [user.role];\nclaims\n", example = serde_json::json!({"file": "scripts/claims.rhai"}))]
     pub claims: Option<ScriptSource>,
 }
 
@@ -161,6 +164,7 @@ pub struct IntrospectionClient {
 pub struct CorsConfig {
     /// Exact origins (`https://spa.example.com`); none by default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = ["https://spa.example.com"])]
     pub allowed_origins: Vec<String>,
     /// Let those origins send cookies (`credentials: "include"`), as the browser client
     /// does. Default true.
@@ -176,6 +180,7 @@ pub struct RedirectConfig {
     /// `app.example.com:8443` (that port), or `*.example.com` (any subdomain, not the
     /// domain itself). For apps protected with forward-auth on other hosts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = ["app.example.com", "*.example.com"])]
     pub allowed_hosts: Vec<String>,
 }
 
@@ -187,6 +192,7 @@ pub struct ForwardAuthConfig {
     /// Peers (addresses or CIDR ranges) whose `X-Original-*` / `X-Forwarded-*` headers
     /// describe the original request; a request from any other peer is refused (403).
     #[serde(default = "default_trusted_proxies")]
+    #[schemars(example = ["127.0.0.1", "10.0.0.0/8"])]
     pub trusted_proxies: Vec<String>,
     /// The identity headers a granted request carries to the upstream.
     #[serde(default)]
@@ -222,12 +228,15 @@ fn default_trusted_proxies() -> Vec<String> {
 pub struct ForwardAuthHeaders {
     /// The user's id (`session.user.id`), else their email.
     #[serde(default = "default_user_header")]
+    #[schemars(example = "X-Auth-Request-User", example = "Remote-User")]
     pub user: String,
     /// The user's email (`session.user.email`); empty when unknown.
     #[serde(default = "default_email_header")]
+    #[schemars(example = "X-Auth-Request-Email", example = "Remote-Email")]
     pub email: String,
     /// The user's name (`session.user.name`); empty when unknown.
     #[serde(default = "default_name_header")]
+    #[schemars(example = "X-Auth-Request-Name", example = "Remote-Name")]
     pub name: String,
 }
 
@@ -273,13 +282,16 @@ pub enum Access {
 pub struct AccessRule {
     /// `app.example.com` or `*.example.com`; any host when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = ["app.example.com", "*.example.com"])]
     pub hosts: Vec<String>,
     /// Paths, where `*` matches any run of characters: `/public/*`, `/health`; any path when
     /// empty. The query string is not part of the path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = ["/public/*", "/health"])]
     pub paths: Vec<String>,
     /// `GET`, `POST`, ...; any method when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = ["GET", "HEAD"])]
     pub methods: Vec<String>,
     /// Who may pass when the rule matches: `anonymous`, `session`, `script` (the rule's
     /// `authorize` decides) or `deny`.
@@ -288,6 +300,7 @@ pub struct AccessRule {
     /// `request` (`method, host, path, uri, proto`), and returns `true`, `false`, or
     /// `#{allow: bool, headers: #{name: value}}` (extra headers for the upstream).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "user != () && user.email.ends_with(\"@example.com\")", example = serde_json::json!({"file": "scripts/admins-only.rhai"}))]
     pub authorize: Option<ScriptSource>,
 }
 
@@ -298,6 +311,7 @@ pub struct LinkingConfig {
     /// Link a new account only to a session signed in at most this long ago (the user
     /// signs in again first); needs a database. Default: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "10m", example = "1h")]
     pub max_age: Option<Duration>,
 }
 
@@ -353,6 +367,7 @@ pub struct SessionConfig {
     /// before the database is asked again: the most a revocation takes to reach the
     /// session reads of another process. At most 5m.
     #[serde(default = "default_revocation_staleness")]
+    #[schemars(example = "5s", example = "30s")]
     pub revocation_staleness: Duration,
 }
 
@@ -395,6 +410,7 @@ pub struct JwtConfig {
     pub keys: Vec<JwtKeyFile>,
     /// Lifetime of the token; defaults to `session.maxAge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "7d", example = "12h")]
     pub max_age: Option<Duration>,
 }
 
@@ -418,9 +434,11 @@ impl JwtAlgorithm {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct JwtKeyFile {
     /// PEM or JWK file, relative to the config file.
+    #[schemars(example = "keys/session.pem", example = "keys/previous.jwk.json")]
     pub file: PathBuf,
     /// Key id published in the JWKS and the token header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "2026-01", example = "session-2026")]
     pub kid: Option<String>,
 }
 
@@ -469,6 +487,7 @@ pub struct CookiesConfig {
     /// Prefix of every cookie name: `authjs.` (Auth.js v5) or `next-auth.` (v4 apps).
     #[serde(default = "default_cookie_prefix")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9._-]*$"))]
+    #[schemars(example = "authjs.", example = "next-auth.")]
     pub prefix: String,
     /// Whether cookies are `Secure` (which also gives their names the `__Secure-` or, for
     /// the CSRF cookie, `__Host-` prefix): `true`, `false`, or `auto` (when `url` is https).
@@ -484,6 +503,7 @@ pub struct CookiesConfig {
     pub same_site: SameSite,
     /// The `Path` attribute of every cookie (a secure CSRF cookie keeps `/`).
     #[serde(default = "default_cookie_path")]
+    #[schemars(example = "/", example = "/app")]
     pub path: String,
     /// Per-cookie overrides, keyed by cookie kind.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -590,12 +610,15 @@ impl CookieKind {
 pub struct CookieOverride {
     /// Full cookie name, replacing the computed one (prefixes included).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "__Secure-acme.session-token", example = "acme-session")]
     pub name: Option<String>,
     /// This cookie's `Domain`, instead of `cookies.domain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = ".example.com", example = "auth.example.com")]
     pub domain: Option<String>,
     /// This cookie's `Path`, instead of `cookies.path` (a secure CSRF cookie keeps `/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "/", example = "/api/auth")]
     pub path: Option<String>,
     /// This cookie's `SameSite`, instead of `cookies.sameSite`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -617,12 +640,15 @@ pub struct DatabaseConfig {
     pub url: SecretString,
     /// Most connections the pool opens to the database (at least 1).
     #[serde(default = "default_max_connections")]
+    #[schemars(example = 10, example = 25)]
     pub max_connections: u32,
     /// How long a request waits for a free connection.
     #[serde(default = "default_acquire_timeout")]
+    #[schemars(example = "5s", example = "30s")]
     pub acquire_timeout: Duration,
     /// How often expired sessions and verification tokens are deleted.
     #[serde(default = "default_purge_interval")]
+    #[schemars(example = "1h", example = "6h")]
     pub purge_interval: Duration,
 }
 
@@ -644,15 +670,19 @@ fn default_acquire_timeout() -> Duration {
 pub struct CallbacksConfig {
     /// Gets `user, account, profile, email, credentials`; returns `true`, `false` or a URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "user.email != () && user.email.ends_with(\"@example.com\")", example = serde_json::json!({"file": "scripts/sign-in.rhai"}))]
     pub sign_in: Option<ScriptSource>,
     /// Gets `url, baseUrl`; returns the URL to redirect to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "if url.starts_with(\"https://partner.example.net/\") { url } else { baseUrl }", example = serde_json::json!({"file": "scripts/redirect.rhai"}))]
     pub redirect: Option<ScriptSource>,
     /// Gets `token, user, account, profile, trigger, isNewUser, session`; returns the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "if user != () {\n  token.role = user.role;\n}\ntoken\n", example = serde_json::json!({"file": "scripts/jwt.rhai"}))]
     pub jwt: Option<ScriptSource>,
     /// Gets `session, token, user`; returns the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "session.user.id = token.sub;\nsession.user.role = token.role;\nsession\n", example = serde_json::json!({"file": "scripts/session.rhai"}))]
     pub session: Option<ScriptSource>,
 }
 
@@ -662,27 +692,34 @@ pub struct CallbacksConfig {
 pub struct EventsConfig {
     /// Gets `user, account, profile, isNewUser` after a successful sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "log_info(`signed in: ${user.email}`);", example = serde_json::json!({"file": "scripts/on-sign-in.rhai"}))]
     pub sign_in: Option<ScriptSource>,
     /// Gets `token` (a JWT session) or `session` (a database session) after a sign-out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "log_info(\"signed out\");", example = serde_json::json!({"file": "scripts/on-sign-out.rhai"}))]
     pub sign_out: Option<ScriptSource>,
     /// Gets `user` after a sign-in created a user in the store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "log_info(`new user: ${user.id}`);", example = serde_json::json!({"file": "scripts/on-create-user.rhai"}))]
     pub create_user: Option<ScriptSource>,
     /// Gets `user`, as Auth.js's `updateUser` event; authgate does not update users yet, so
     /// it never runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "log_info(`updated user: ${user.id}`);", example = serde_json::json!({"file": "scripts/on-update-user.rhai"}))]
     pub update_user: Option<ScriptSource>,
     /// Gets `user, account, profile` after a sign-in linked an account to a user, a new
     /// user's first account included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "log_info(`linked ${account.provider} to ${user.id}`);", example = serde_json::json!({"file": "scripts/on-link-account.rhai"}))]
     pub link_account: Option<ScriptSource>,
     /// Gets `user, account` (without tokens) after the user unlinked an account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "log_info(`unlinked ${account.provider} from ${user.id}`);", example = serde_json::json!({"file": "scripts/on-unlink-account.rhai"}))]
     pub unlink_account: Option<ScriptSource>,
     /// Gets `session` and `token` (`()` for a database session) each time
     /// `{basePath}/session` answers with a session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "log_info(`session read: ${session.user.email}`);", example = serde_json::json!({"file": "scripts/on-session.rhai"}))]
     pub session: Option<ScriptSource>,
 }
 
@@ -698,21 +735,32 @@ pub struct PagesConfig {
     pub sign_in: Option<String>,
     /// The app's sign-out page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "/logout", example = "https://app.example.com/logout")]
     pub sign_out: Option<String>,
     /// The app's error page; it receives `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "/auth/error",
+        example = "https://app.example.com/auth/error"
+    )]
     pub error: Option<String>,
     /// The app's "check your email" page; it receives `provider`, `type` and `domain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "/auth/check-email",
+        example = "https://app.example.com/auth/check-email"
+    )]
     pub verify_request: Option<String>,
     /// Where a user signed in for the first time is sent (Auth.js `newUser`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "/welcome", example = "https://app.example.com/onboarding")]
     pub new_user: Option<String>,
     /// A directory (relative to this file) of minijinja templates that replace built-in
     /// pages by file name: `layout.html`, `signin.html`, `signout.html`,
     /// `verify-request.html`, `error.html`; other `.html` files there can be included.
     /// Edits are picked up live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "./pages", example = &"templates")]
     pub templates: Option<String>,
     /// Wording of the built-in pages by key (`signin.title`, `signin.withProvider`,
     /// `error.Verification`, ...; README lists them), to reword or translate them.
@@ -739,6 +787,10 @@ pub struct ThemeConfig {
     /// A logo above the pages' content: an https URL, a path, a data image URL or inline
     /// SVG.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "https://cdn.example.com/logo.svg",
+        example = "/static/logo.png"
+    )]
     pub logo: Option<String>,
     /// The colour of the main buttons (`#rrggbb`); default `#346df1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -746,6 +798,7 @@ pub struct ThemeConfig {
     pub brand_color: Option<String>,
     /// The text colour on the main buttons; default white.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "#ffffff", example = &"white")]
     pub button_text: Option<String>,
 }
 
@@ -759,14 +812,17 @@ pub struct ServerConfig {
     /// HTTP worker threads; default: one per core. Changing it needs a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 256))]
+    #[schemars(example = 4, example = 8)]
     pub workers: Option<usize>,
     /// How long in-flight requests may finish after SIGTERM.
     #[serde(default = "default_shutdown_timeout")]
+    #[schemars(example = "30s", example = "10s")]
     pub shutdown_timeout: Duration,
     /// Largest `Cookie` header accepted, in bytes (all `Cookie` headers together); a
     /// larger one is answered 431, as Node answers it. Changing it needs a restart.
     #[serde(default = "default_max_cookie_header_bytes")]
     #[schemars(range(min = 4096, max = 131072))]
+    #[schemars(example = 16384, example = 32768)]
     pub max_cookie_header_bytes: usize,
     /// The admin listener: detailed readiness (and, later, metrics), kept off the public
     /// port.
@@ -799,6 +855,7 @@ pub struct PasswordsConfig {
     /// for a user that does not exist verifies a hash of this cost, so it takes as long as
     /// a wrong password. Default: the argon2id cost `authgate hash-password` uses.
     #[serde(default = "default_password_cost")]
+    #[schemars(example = "$argon2id$v=19$m=19456,t=2,p=1", example = "$2b$12")]
     pub cost: String,
 }
 
@@ -821,6 +878,7 @@ pub struct AdminConfig {
     /// Address of the admin listener, loopback by default (port 0 picks a free port, which
     /// is logged). Changing it needs a restart.
     #[serde(default = "default_admin_listen")]
+    #[schemars(example = "127.0.0.1:3001", example = "localhost:9100")]
     pub listen: String,
     /// Set to `false` to run without the admin listener.
     #[serde(default = "default_true")]
@@ -876,6 +934,7 @@ pub struct LoggingConfig {
     /// The audit log (one JSON line per security event): `stdout`, `stderr`, `off`, or a
     /// file path relative to this file (appended to). Changing it needs a restart.
     #[serde(default = "default_audit")]
+    #[schemars(example = &"stdout", example = "logs/audit.jsonl")]
     pub audit: String,
 }
 
@@ -904,26 +963,32 @@ pub struct ScriptingConfig {
     /// Rhai operations per call (at least 1: Rhai reads 0 as "unlimited").
     #[serde(default = "default_max_operations")]
     #[schemars(range(min = 1))]
+    #[schemars(example = 100000, example = 500000)]
     pub max_operations: u64,
     /// Nested function calls per script.
     #[serde(default = "default_max_call_depth")]
     #[schemars(range(min = 1, max = 64))]
+    #[schemars(example = 32, example = 16)]
     pub max_call_depth: usize,
     /// Longest string a script may build, in bytes.
     #[serde(default = "default_max_string_size")]
     #[schemars(range(min = 1))]
+    #[schemars(example = 65536, example = 1048576)]
     pub max_string_size: usize,
     /// Most items in an array.
     #[serde(default = "default_max_collection_size")]
     #[schemars(range(min = 1))]
+    #[schemars(example = 10000, example = 1000)]
     pub max_array_size: usize,
     /// Most entries in an object map.
     #[serde(default = "default_max_collection_size")]
     #[schemars(range(min = 1))]
+    #[schemars(example = 10000, example = 1000)]
     pub max_map_size: usize,
     /// Wall-clock budget of one script call, in milliseconds.
     #[serde(default = "default_script_timeout_ms")]
     #[schemars(range(min = 1, max = 60000))]
+    #[schemars(example = 50, example = 250)]
     pub timeout_ms: u64,
 }
 
@@ -987,9 +1052,11 @@ pub struct RateLimitsConfig {
 pub struct EmailRateLimits {
     /// Per normalised address.
     #[serde(default = "default_email_per_address")]
+    #[schemars(example = "5/1h", example = "3/15m")]
     pub per_address: Rate,
     /// Per client IP.
     #[serde(default = "default_email_per_ip")]
+    #[schemars(example = "20/1h", example = "100/1d")]
     pub per_ip: Rate,
 }
 
@@ -1017,9 +1084,11 @@ pub struct CredentialsRateLimits {
     /// Per username: the first field of the provider's `credentials` that is not of type
     /// `password`, trimmed and lowercased.
     #[serde(default = "default_credentials_per_username")]
+    #[schemars(example = "10/15m", example = "5/5m")]
     pub per_username: Rate,
     /// Per client IP, every submission counted.
     #[serde(default = "default_credentials_per_ip")]
+    #[schemars(example = "100/15m", example = "1000/1h")]
     pub per_ip: Rate,
 }
 
@@ -1046,6 +1115,7 @@ fn default_credentials_per_ip() -> Rate {
 pub struct OAuthRateLimits {
     /// Per client IP.
     #[serde(default = "default_oauth_per_ip")]
+    #[schemars(example = "30/1m", example = "300/1h")]
     pub per_ip: Rate,
 }
 

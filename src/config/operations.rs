@@ -20,19 +20,24 @@ pub struct WebhooksConfig {
     /// it needs a restart.
     #[serde(default = "default_queue")]
     #[schemars(range(min = 1, max = 1_000_000))]
+    #[schemars(example = 10000, example = 100000)]
     pub queue: usize,
     /// Attempts per delivery, the first included.
     #[serde(default = "default_attempts")]
     #[schemars(range(min = 1, max = 30))]
+    #[schemars(example = 8, example = 5)]
     pub attempts: u32,
     /// Wait before the first retry; it doubles with each further retry.
     #[serde(default = "default_backoff")]
+    #[schemars(example = "5s", example = "30s")]
     pub backoff: Duration,
     /// The longest wait between two attempts.
     #[serde(default = "default_max_backoff")]
+    #[schemars(example = "10m", example = "1h")]
     pub max_backoff: Duration,
     /// How long one attempt may take (at most 10s).
     #[serde(default = "default_timeout")]
+    #[schemars(example = "10s", example = "5s")]
     pub timeout: Duration,
 }
 
@@ -154,9 +159,11 @@ pub struct RedisConfig {
     pub url: SecretString,
     /// Prefix of every key authgate writes, so that several deployments can share a server.
     #[serde(default = "default_key_prefix")]
+    #[schemars(example = "authgate:", example = "authgate:prod:")]
     pub key_prefix: String,
     /// How long one Redis command may take before it counts as failed.
     #[serde(default = "default_redis_timeout")]
+    #[schemars(example = "1s", example = "3s")]
     pub timeout: Duration,
 }
 

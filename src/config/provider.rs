@@ -30,6 +30,7 @@ pub struct ProviderConfig {
     pub kind: Option<ProviderKind>,
     /// Display name on the sign-in page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"GitHub", example = "Company SSO")]
     pub name: Option<String>,
     /// Fields a preset needs its user to supply (for example `clientId`, `issuer`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -42,6 +43,7 @@ pub struct ProviderConfig {
     pub issuer: Option<String>,
     /// Discovery document URL, when it is not `<issuer>/.well-known/openid-configuration`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "https://login.example.com/.well-known/openid-configuration")]
     pub well_known: Option<String>,
     /// The authorization endpoint: a URL, or `{url, params}` with extra query parameters.
     /// Without it, the discovery document's.
@@ -84,6 +86,7 @@ pub struct ProviderConfig {
     pub scope: Option<String>,
     /// Rhai script mapping the provider's profile to `#{id, name, email, image}`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "#{ id: profile.sub, name: profile.name, email: profile.email, image: profile.picture }", example = serde_json::json!({"file": "scripts/profile.rhai"}))]
     pub profile: Option<ScriptSource>,
     /// Link an OAuth account to an existing user with the same email without asking.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +97,7 @@ pub struct ProviderConfig {
     pub refresh: Option<RefreshMode>,
     /// How long before expiry an access token is refreshed (default 60s).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "60s", example = "5m")]
     pub refresh_margin: Option<Duration>,
     /// How the provider's button looks on the sign-in page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,6 +109,7 @@ pub struct ProviderConfig {
     pub credentials: Option<IndexMap<String, CredentialField>>,
     /// Rhai script receiving `credentials` and returning a user map or `()`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "if credentials.username == \"demo\" && credentials.password == \"demo\" {\n  #{ id: \"1\", name: \"Demo User\", email: \"demo@example.com\" }\n} else {\n  ()\n}\n", example = serde_json::json!({"file": "scripts/authorize.rhai"}))]
     pub authorize: Option<ScriptSource>,
     /// Look users up with SQL instead of a script.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,6 +129,10 @@ pub struct ProviderConfig {
     /// A PEM file of root certificates trusted for the SMTP server's TLS, besides the
     /// system's (for a private CA). Relative to the YAML file that names it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "certs/smtp-ca.pem",
+        example = "/etc/ssl/certs/internal-ca.pem"
+    )]
     pub server_ca_file: Option<PathBuf>,
     /// How sign-in emails leave: `smtp` (the default) or `dev`, which logs each sign-in
     /// link instead of sending it, for local work only.
@@ -139,6 +148,7 @@ pub struct ProviderConfig {
     pub from: Option<String>,
     /// How long a sign-in link stays valid (default 24h).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "24h", example = "15m")]
     pub max_age: Option<Duration>,
     /// The sign-in email, as templates; each part left out keeps the built-in one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,6 +159,7 @@ pub struct ProviderConfig {
     /// headers, body}}` (deliver by that HTTP request instead of email), or `false`
     /// (refuse: EmailSignin).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "#{ http: #{ url: \"https://mail.example.com/api/send\",\n           json: #{ to: identifier, subject: message.subject, text: message.text } } }\n", example = serde_json::json!({"file": "scripts/send-link.rhai"}))]
     pub send_verification_request: Option<ScriptSource>,
 }
 
@@ -168,12 +179,22 @@ pub enum EmailTransport {
 pub struct EmailMessage {
     /// The subject, rendered to one line; default `Sign in to {{ host }}`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "Sign in to {{ host }}",
+        example = "Your sign-in link for {{ host }}"
+    )]
     pub subject: Option<String>,
     /// The plain-text part.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "Sign in to {{ host }}:\n{{ url }}\n\nThe link expires at {{ expires }}.\n"
+    )]
     pub text: Option<String>,
     /// The HTML part; every value it prints is escaped.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "<p><a href=\"{{ url }}\" style=\"background: {{ theme.brandColor }}; color: {{ theme.buttonText }}\">Sign in to {{ host }}</a></p>"
+    )]
     pub html: Option<String>,
 }
 
@@ -269,6 +290,7 @@ pub struct ClientOptions {
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     /// Algorithm the provider signs id_tokens with (default RS256).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"RS256", example = &"ES256")]
     pub id_token_signed_response_alg: Option<String>,
 }
 
@@ -286,19 +308,27 @@ pub enum TokenEndpointAuthMethod {
 pub struct ProviderStyle {
     /// Logo: inline SVG, a data URL, or an https URL.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        example = "https://cdn.example.com/acme.svg",
+        example = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 24 24\"><circle cx=\"12\" cy=\"12\" r=\"10\" fill=\"#fff\"/></svg>"
+    )]
     pub logo: Option<String>,
     /// Logo for the dark colour scheme, used only on a button without `bg` or `brandColor`
     /// (whose colours follow the scheme).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "https://cdn.example.com/acme-dark.svg")]
     pub logo_dark: Option<String>,
     /// Button background colour.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "#24292f", example = "#000")]
     pub bg: Option<String>,
     /// Button text colour.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "#fff", example = "#1f2937")]
     pub text: Option<String>,
     /// Button background colour when `bg` is not set.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "#346df1", example = "#0f766e")]
     pub brand_color: Option<String>,
 }
 
@@ -308,12 +338,15 @@ pub struct ProviderStyle {
 pub struct CredentialField {
     /// The field's label on the form; default: the field's name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"Username", example = "Email address")]
     pub label: Option<String>,
     /// HTML input type (`text`, `password`, `email`, ...).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"password", example = &"email")]
     pub input_type: Option<String>,
     /// Hint text shown in the empty input; none by default.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"alice", example = "you@example.com")]
     pub placeholder: Option<String>,
 }
 
@@ -323,9 +356,13 @@ pub struct CredentialField {
 pub struct CredentialsLookup {
     /// SQL returning `id, name, email, image, password_hash` for the submitted
     /// credentials, which are bound by name (`:username`).
+    #[schemars(
+        example = "SELECT id, display_name AS name, mail AS email, pw AS password_hash FROM app_users WHERE login = :username"
+    )]
     pub query: String,
     /// The credentials field checked against `password_hash` (argon2 or bcrypt PHC).
     #[serde(default = "default_password_field")]
+    #[schemars(example = &"password", example = &"passphrase")]
     pub password_field: String,
 }
 

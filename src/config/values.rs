@@ -267,6 +267,7 @@ pub enum ScriptSource {
 #[serde(deny_unknown_fields)]
 pub struct ScriptFile {
     /// Path of a `.rhai` file, relative to the YAML file that names it.
+    #[schemars(example = "scripts/jwt.rhai", example = "scripts/profile.rhai")]
     pub file: PathBuf,
 }
 
@@ -282,6 +283,10 @@ pub enum Endpoint {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EndpointDetails {
     /// The endpoint's URL; when left out, the discovery document's is used with these options.
+    #[schemars(
+        example = "https://login.example.com/oauth/authorize",
+        example = "https://login.example.com/api/me"
+    )]
     pub url: Option<String>,
     /// Extra parameters sent to the endpoint.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -295,6 +300,7 @@ pub struct EndpointDetails {
     /// userinfo only: send the access token as this query parameter instead of an
     /// `Authorization: Bearer` header (Foursquare's `oauth_token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"oauth_token", example = &"access_token")]
     pub token_param: Option<String>,
     /// userinfo only: more JSON documents fetched with the same token, added to the
     /// profile under their names (GitHub's `emails: https://api.github.com/user/emails`).

@@ -138,6 +138,46 @@ fn validate(documents: &[(String, &Path, Value)]) -> Vec<Vec<String>> {
     serde_json::from_slice(&output.stdout).expect("the validator's results")
 }
 
+/// Given schema files, checks every `examples` entry of every property (in `$defs`, nested
+/// `properties`, `items`, `anyOf`, `oneOf`, `allOf` and `additionalProperties`) against that
+/// property's own subschema, with the file's `$defs` for its `$ref`s; prints how many
+/// properties carry examples and the examples refused.
+const CHECK_PROPERTY_EXAMPLES: &str = r##"
+import json, sys, jsonschema
+
+checked, failures = 0, []
+
+def walk(node, path, defs, file):
+    global checked
+    if isinstance(node, list):
+        for index, branch in enumerate(node):
+            walk(branch, f"{path}/{index}", defs, file)
+        return
+    if not isinstance(node, dict):
+        return
+    for name, prop in (node.get("properties") or {}).items():
+        if isinstance(prop, dict) and "examples" in prop:
+            checked += 1
+            validator = jsonschema.Draft202012Validator({"$defs": defs, **prop})
+            for example in prop["examples"]:
+                errors = [error.message for error in validator.iter_errors(example)]
+                if errors:
+                    failures.append({"file": file, "property": f"{path}/properties/{name}",
+                                     "example": example, "errors": errors})
+        walk(prop, f"{path}/properties/{name}", defs, file)
+    for key in ["items", "anyOf", "oneOf", "allOf", "additionalProperties"]:
+        if key in node:
+            walk(node[key], f"{path}/{key}", defs, file)
+
+for file in sys.argv[1:]:
+    schema = json.load(open(file))
+    defs = schema.get("$defs", {})
+    walk(schema, "#", defs, file)
+    for name, definition in defs.items():
+        walk(definition, f"#/$defs/{name}", defs, file)
+print(json.dumps({"checked": checked, "failures": failures}))
+"##;
+
 fn committed(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("schema")
@@ -260,4 +300,34 @@ fn configurations_check_accepts_pass_the_schema_too() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn every_example_in_the_schemas_is_valid_for_its_property() {
+    let schemas = [
+        committed("authgate.schema.json"),
+        committed("provider.schema.json"),
+    ];
+    let output = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(CHECK_PROPERTY_EXAMPLES)
+        .args(&schemas)
+        .output()
+        .expect("python3 with jsonschema (apt-get install python3-jsonschema; .ci/run does)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).expect("the validator's results");
+    let failures = &result["failures"];
+    assert!(
+        failures.as_array().is_some_and(Vec::is_empty),
+        "examples their own property refuses: {failures:#}"
+    );
+    let checked = result["checked"].as_u64().expect("the count of properties");
+    assert!(
+        checked >= 150,
+        "only {checked} properties of the two schemas have examples"
+    );
 }
