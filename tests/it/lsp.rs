@@ -211,11 +211,39 @@ fn an_editor_sees_checks_diagnostics_as_it_types_and_gets_presets_and_hovers() {
     );
     assert_eq!(editor.diagnostics_for(&dropin), Vec::<Value>::new());
 
+    // So is a script file's buffer, at the script's URI.
+    dir.write("scripts/session.rhai", "session\n");
+    let with_script = format!("{good}callbacks:\n  session:\n    file: scripts/session.rhai\n");
+    editor.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": with_script}]}),
+    );
+    assert_eq!(editor.diagnostics_for(&uri), Vec::<Value>::new());
+    let script = url::Url::from_file_path(dir.path().join("scripts/session.rhai"))
+        .unwrap()
+        .to_string();
+    editor.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": script, "languageId": "rhai", "version": 1, "text": "session.user.id = ;\n"}}),
+    );
+    let published = editor.diagnostics_for(&script);
+    assert!(
+        published
+            .iter()
+            .any(|diagnostic| diagnostic["code"] == "AG0007"),
+        "{published:?}"
+    );
+    editor.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": script}}),
+    );
+    assert_eq!(editor.diagnostics_for(&script), Vec::<Value>::new());
+
     // Completion after `use: ` lists the presets.
     let with_use = format!("{good}  - use: \n");
     editor.notify(
         "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": with_use}]}),
+        json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [{"text": with_use}]}),
     );
     let line = with_use.lines().count() - 1;
     let answer = editor.request(
