@@ -184,19 +184,26 @@ fn committed(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
+/// Each (name, YAML configuration) parsed, to be validated against `schema`.
+fn config_documents<'a>(
+    schema: &'a Path,
+    cases: impl Iterator<Item = (&'a str, &'a String)>,
+) -> Vec<(String, &'a Path, Value)> {
+    cases
+        .map(|(name, yaml)| {
+            let value = parse_document(yaml)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+                .value;
+            (name.to_string(), schema, value)
+        })
+        .collect()
+}
+
 #[test]
 fn the_schema_alone_catches_every_mistake_it_can_express_and_check_refuses_them_all() {
     let schema = committed("authgate.schema.json");
     let cases = bad_configs();
-    let documents: Vec<(String, &Path, Value)> = cases
-        .iter()
-        .map(|(name, yaml, _)| {
-            let value = parse_document(yaml)
-                .unwrap_or_else(|e| panic!("{name}: {e:?}"))
-                .value;
-            (name.to_string(), schema.as_path(), value)
-        })
-        .collect();
+    let documents = config_documents(&schema, cases.iter().map(|(name, yaml, _)| (*name, yaml)));
     let results = validate(&documents);
     let mut wrong = Vec::new();
     for ((name, yaml, catches), errors) in cases.iter().zip(&results) {
@@ -269,15 +276,7 @@ fn configurations_check_accepts_pass_the_schema_too() {
         ("a rotation list led by a placeholder", "url: https://auth.example.com\nsecret:\n  - ${AUTHGATE_TEST_UNSET_SECRET:-0123456789abcdef0123456789abcdef}\n  - fedcba9876543210fedcba9876543210\n".to_string()),
         ("an oidc provider found by wellKnown", format!("url: https://auth.example.com\n{GOOD_SECRET}providers:\n  - id: acme\n    type: oidc\n    clientId: x\n    wellKnown: https://idp.example.com/.well-known/openid-configuration\n")),
     ];
-    let documents: Vec<(String, &Path, Value)> = cases
-        .iter()
-        .map(|(name, yaml)| {
-            let value = parse_document(yaml)
-                .unwrap_or_else(|e| panic!("{name}: {e:?}"))
-                .value;
-            (name.to_string(), schema.as_path(), value)
-        })
-        .collect();
+    let documents = config_documents(&schema, cases.iter().map(|(name, yaml)| (*name, yaml)));
     let results = validate(&documents);
     let mut wrong = Vec::new();
     for ((name, yaml), errors) in cases.iter().zip(&results) {
