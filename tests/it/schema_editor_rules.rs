@@ -116,18 +116,26 @@ fn validate(documents: &[(String, &Path, Value)]) -> Vec<Vec<String>> {
         .map(|(name, schema, value)| json!({"name": name, "schema": schema, "value": value}))
         .collect();
     std::fs::write(&input, Value::Array(documents).to_string()).unwrap();
+    let results = python_json(
+        "import json, sys, jsonschema\n\
+         results = []\n\
+         for document in json.load(open(sys.argv[1])):\n\
+         \x20   schema = json.load(open(document['schema']))\n\
+         \x20   validator = jsonschema.Draft202012Validator(schema)\n\
+         \x20   results.append([e.message for e in validator.iter_errors(document['value'])])\n\
+         print(json.dumps(results))",
+        &[&input],
+    );
+    serde_json::from_value(results).expect("a list of errors per document")
+}
+
+/// What the Python `script` (Debian's python3, with jsonschema) prints as JSON, run with
+/// `arguments`.
+fn python_json(script: &str, arguments: &[&Path]) -> Value {
     let output = Command::new("/usr/bin/python3")
         .arg("-c")
-        .arg(
-            "import json, sys, jsonschema\n\
-             results = []\n\
-             for document in json.load(open(sys.argv[1])):\n\
-             \x20   schema = json.load(open(document['schema']))\n\
-             \x20   validator = jsonschema.Draft202012Validator(schema)\n\
-             \x20   results.append([e.message for e in validator.iter_errors(document['value'])])\n\
-             print(json.dumps(results))",
-        )
-        .arg(&input)
+        .arg(script)
+        .args(arguments)
         .output()
         .expect("python3 with jsonschema (apt-get install python3-jsonschema; .ci/run does)");
     assert!(
@@ -307,18 +315,10 @@ fn every_example_in_the_schemas_is_valid_for_its_property() {
         committed("authgate.schema.json"),
         committed("provider.schema.json"),
     ];
-    let output = Command::new("/usr/bin/python3")
-        .arg("-c")
-        .arg(CHECK_PROPERTY_EXAMPLES)
-        .args(&schemas)
-        .output()
-        .expect("python3 with jsonschema (apt-get install python3-jsonschema; .ci/run does)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let result = python_json(
+        CHECK_PROPERTY_EXAMPLES,
+        &[schemas[0].as_path(), schemas[1].as_path()],
     );
-    let result: Value = serde_json::from_slice(&output.stdout).expect("the validator's results");
     let failures = &result["failures"];
     assert!(
         failures.as_array().is_some_and(Vec::is_empty),
