@@ -235,7 +235,7 @@ async fn deliver(
     };
     match delivery {
         Delivery::Send(message) => sender
-            .send(&provider.id, address, &message, link)
+            .send(&provider.id, &context, &message)
             .await
             .map_err(failed),
         Delivery::Http(http) => http.send().await.map_err(failed),

@@ -17,7 +17,7 @@ use super::sign_in::{Identity, SignIn, finish};
 use super::{AuthRequest, AuthResponse, Method, SetCookie, failure, limits, off_workers};
 use crate::config::ProviderKind;
 use crate::config::diagnostics::quoted;
-use crate::config::provider::{Check, RefreshMode};
+use crate::config::provider::{Check, ProfileSource, RefreshMode};
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::providers::OAuthError;
@@ -362,9 +362,21 @@ async fn claims_of(
             nonce,
             now: pipeline.clock.unix_seconds(),
         };
-        return validate(raw, &provider.runtime, endpoints, &expected).await;
+        let claims = validate(raw, &provider.runtime, endpoints, &expected).await?;
+        if provider.config.profile_from != Some(ProfileSource::Userinfo) {
+            return Ok(claims);
+        }
+        let userinfo = fetch_userinfo(&provider.config, endpoints, tokens).await?;
+        // OpenID Connect Core §5.3.2: a userinfo `sub` that is not the id_token's must not
+        // be used (it may be another user's document).
+        if userinfo.get("sub").is_none() || userinfo.get("sub") != claims.get("sub") {
+            return Err(OAuthError::Callback(
+                "the userinfo `sub` is not the id_token's".into(),
+            ));
+        }
+        return Ok(userinfo);
     }
-    fetch_userinfo(&provider.config, endpoints, &tokens.access_token).await
+    fetch_userinfo(&provider.config, endpoints, tokens).await
 }
 
 fn tokens_json(tokens: &TokenSet) -> Value {

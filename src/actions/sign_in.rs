@@ -23,7 +23,7 @@ use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::providers::profile::UserProfile;
 use crate::session::tokens::random_token;
-use crate::store::{Account, Adapter, NewUser, StoreError, User};
+use crate::store::{Account, Adapter, NewUser, StoreError, User, UserPatch};
 use crate::telemetry::audit::{AuditEvent, AuditRecord};
 
 /// How the user of a sign-in is found.
@@ -377,8 +377,23 @@ async fn linked_user(
         ),
         LinkError::Store(error) => error.into(),
     })?;
-    let user = user_json(&resolved.user);
     let mut events = Vec::new();
+    let mut resolved = resolved;
+    // As Auth.js: an email sign-in proves the address again, so an existing user's
+    // `emailVerified` becomes now, and `updateUser` is raised.
+    if sign_in.provider.kind == ProviderKind::Email && !resolved.is_new_user {
+        let patch = UserPatch {
+            email_verified: Some(Some(unix_now(pipeline))),
+            ..UserPatch::default()
+        };
+        resolved.user = store.update_user(&resolved.user.id, patch).await?;
+        events.extend(PendingEvent::if_configured(
+            pipeline,
+            Event::UpdateUser,
+            vec![("user", user_json(&resolved.user))],
+        ));
+    }
+    let user = user_json(&resolved.user);
     if resolved.is_new_user {
         events.extend(PendingEvent::if_configured(
             pipeline,

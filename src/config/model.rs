@@ -702,8 +702,8 @@ pub struct EventsConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = "log_info(`new user: ${user.id}`);", example = serde_json::json!({"file": "scripts/on-create-user.rhai"}))]
     pub create_user: Option<ScriptSource>,
-    /// Gets `user`, as Auth.js's `updateUser` event; authgate does not update users yet, so
-    /// it never runs.
+    /// Gets `user` after an email sign-in of an existing user set its `emailVerified` to
+    /// now, as Auth.js's `updateUser` event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = "log_info(`updated user: ${user.id}`);", example = serde_json::json!({"file": "scripts/on-update-user.rhai"}))]
     pub update_user: Option<ScriptSource>,

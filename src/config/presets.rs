@@ -150,26 +150,51 @@ pub fn builtin_preset_names() -> Vec<String> {
 }
 
 /// A configuration that enables every built-in preset, supplying placeholder values for
-/// the fields each one requires. Used to prove every preset loads, and to benchmark
-/// loading a large configuration.
+/// the fields each one requires (and the database email presets need). Used to prove every
+/// preset loads, and to benchmark loading a large configuration.
 pub fn config_using_every_builtin_preset(url: &str, secret: &str) -> String {
     let env = std::collections::HashMap::<String, String>::new();
     let (presets, _) = load_presets(&env);
-    let mut config = format!("url: {url}\nsecret: {secret}\nproviders:\n");
+    let mut config = format!(
+        "url: {url}\nsecret: {secret}\ndatabase:\n  url: sqlite://presets.db\nsession:\n  strategy: jwt\nproviders:\n"
+    );
     for preset in presets.values() {
-        config.push_str(&format!(
-            "  - use: {}\n    clientId: placeholder-id\n    clientSecret: placeholder-secret\n",
-            preset.id
-        ));
+        config.push_str(&format!("  - use: {}\n", preset.id));
         let requires = preset.value().get("requires").and_then(Value::as_array);
         for field in requires.into_iter().flatten().filter_map(Value::as_str) {
-            if field != "clientId" && field != "clientSecret" {
-                config.push_str(&format!(
-                    "    {field}: https://tenant.example.com/{}\n",
-                    preset.id
-                ));
-            }
+            let placeholder = match field {
+                "clientId" => "placeholder-id".to_string(),
+                "clientSecret" => "placeholder-secret".to_string(),
+                "apiKey" => "placeholder-key".to_string(),
+                "from" => "auth@example.com".to_string(),
+                "settings" => settings_placeholder(preset),
+                _ => format!("https://tenant.example.com/{}", preset.id),
+            };
+            config.push_str(&format!("    {field}: {placeholder}\n"));
         }
     }
     config
+}
+
+/// `{name: placeholder}` for each `settings.<name>` a preset's templates read.
+fn settings_placeholder(preset: &Preset) -> String {
+    let text = preset.file.text.as_str();
+    let mut names: Vec<&str> = text
+        .match_indices("settings.")
+        .map(|(at, found)| {
+            let rest = &text[at + found.len()..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .filter(|name| !name.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let fields: Vec<String> = names
+        .iter()
+        .map(|name| format!("{name}: placeholder"))
+        .collect();
+    format!("{{{}}}", fields.join(", "))
 }

@@ -88,6 +88,23 @@ pub struct ProviderConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(example = "#{ id: profile.sub, name: profile.name, email: profile.email, image: profile.picture }", example = serde_json::json!({"file": "scripts/profile.rhai"}))]
     pub profile: Option<ScriptSource>,
+    /// oidc: where the profile comes from: the validated id_token's claims (`idToken`, the
+    /// default) or the userinfo endpoint's document (`userinfo`, whose `sub` must match the
+    /// id_token's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_from: Option<ProfileSource>,
+    /// Which account id a preset's profile records where authgate's differs from Auth.js's:
+    /// `stable` (the default: an id that never passes to another person) or `authjs` (the
+    /// id Auth.js v5 stores, for accounts imported from it: a Pinterest username, a Trakt
+    /// slug, an EVE Online character id). Profile scripts read it as `options.accountIds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_ids: Option<AccountIds>,
+    /// An API key the provider's requests need besides the client credentials (Bungie's
+    /// `X-API-Key`; an email service's key), from the environment: `${BUNGIE_API_KEY}`.
+    /// Userinfo requests use it as `{apiKey}`, email `http` templates as `api_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "${BUNGIE_API_KEY}")]
+    pub api_key: Option<SecretString>,
     /// Link an OAuth account to an existing user with the same email without asking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_dangerous_email_account_linking: Option<bool>,
@@ -161,6 +178,52 @@ pub struct ProviderConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(example = "#{ http: #{ url: \"https://mail.example.com/api/send\",\n           json: #{ to: identifier, subject: message.subject, text: message.text } } }\n", example = serde_json::json!({"file": "scripts/send-link.rhai"}))]
     pub send_verification_request: Option<ScriptSource>,
+    /// `transport: http`: the request that delivers each sign-in link (an email API such
+    /// as Resend's). Its URL, header values and the string values of `json` or `form` are
+    /// templates (minijinja) that see `email`, `url`, `host`, `expires`, `provider`, `from`,
+    /// `from_address`, `from_name`, `from_domain`, the rendered `subject`, `text` and
+    /// `html`, `api_key` and `settings`; the filter `base64` makes HTTP Basic credentials.
+    /// A 2xx answer means delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpTransport>,
+    /// Values the `http` templates read as `settings.<name>` (Loops' `transactionalId`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schemars(example = serde_json::json!({"transactionalId": "clx0example"}))]
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+/// The HTTP request of `transport: http`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpTransport {
+    /// The API's URL (a template).
+    #[schemars(
+        example = "https://api.resend.com/emails",
+        example = "https://api.mailgun.net/v3/{{ from_domain }}/messages"
+    )]
+    pub url: String,
+    /// `POST` (the default) or `PUT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<DeliveryMethod>,
+    /// Request headers; their values are templates.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schemars(example = serde_json::json!({"Authorization": "Bearer {{ api_key }}"}))]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// A JSON body; every string in it is a template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = serde_json::json!({"from": "{{ from }}", "to": "{{ email }}", "subject": "{{ subject }}", "html": "{{ html }}"}))]
+    pub json: Option<serde_json::Value>,
+    /// A form body (`application/x-www-form-urlencoded`); every value is a template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// The method of an email API request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DeliveryMethod {
+    Post,
+    Put,
 }
 
 /// How an email provider sends.
@@ -169,6 +232,34 @@ pub struct ProviderConfig {
 pub enum EmailTransport {
     Smtp,
     Dev,
+    /// One HTTP request per sign-in link, as `http` describes (an email API).
+    Http,
+}
+
+/// Where an oidc provider's profile comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ProfileSource {
+    IdToken,
+    Userinfo,
+}
+
+/// Which account ids a preset's profile records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountIds {
+    #[default]
+    Stable,
+    Authjs,
+}
+
+impl AccountIds {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountIds::Stable => "stable",
+            AccountIds::Authjs => "authjs",
+        }
+    }
 }
 
 /// The sign-in email's templates (minijinja syntax). They see `url`, `host`, `email`,
@@ -240,6 +331,8 @@ pub enum RequiredField {
     WellKnown,
     Server,
     From,
+    ApiKey,
+    Settings,
 }
 
 impl RequiredField {
@@ -254,6 +347,8 @@ impl RequiredField {
             RequiredField::WellKnown => "wellKnown",
             RequiredField::Server => "server",
             RequiredField::From => "from",
+            RequiredField::ApiKey => "apiKey",
+            RequiredField::Settings => "settings",
         }
     }
 }

@@ -146,7 +146,7 @@ impl ScriptKey {
             ScriptKey::Event(Event::LinkAccount) => &["user", "account", "profile"],
             ScriptKey::Event(Event::UnlinkAccount) => &["user", "account"],
             ScriptKey::Event(Event::Session) => &["session", "token"],
-            ScriptKey::Provider(_, ProviderScript::Profile) => &["profile", "tokens"],
+            ScriptKey::Provider(_, ProviderScript::Profile) => &["profile", "tokens", "options"],
             ScriptKey::Provider(_, ProviderScript::Authorize) => &["credentials"],
             ScriptKey::Provider(_, ProviderScript::SendVerificationRequest) => {
                 &["identifier", "url", "expires", "provider", "message"]

@@ -268,7 +268,10 @@ fn check_email_provider(
     use crate::email::message::EmailTemplates;
     use crate::email::smtp::SmtpServer;
 
+    let http = provider.transport == Some(EmailTransport::Http);
     match provider.from.as_deref() {
+        // An email API may not need it (Loops sends from its own template).
+        None if http => {}
         None => checker.error(&format!("{base}/from"), "required property is missing"),
         Some(from) => {
             if let Err(error) = from.parse::<lettre::message::Mailbox>() {
@@ -279,8 +282,11 @@ fn check_email_provider(
             }
         }
     }
+    if http {
+        check_http_transport(provider, base, checker);
+    }
     let dev = provider.transport == Some(EmailTransport::Dev);
-    match (provider.server.as_deref(), dev) {
+    match (provider.server.as_deref(), dev || http) {
         (None, false) if provider.send_verification_request.is_none() => checker.error(
             &format!("{base}/server"),
             "required property is missing (or set `transport: dev` for local work, or deliver with a `sendVerificationRequest` script)",
@@ -294,6 +300,7 @@ fn check_email_provider(
             ),
             Ok(_) => {}
         },
+        (_, true) if http => {}
         (_, true) => {
             let https = url::Url::parse(&config.url).is_ok_and(|url| url.scheme() == "https");
             // Behind a proxy that says https, the public site is https whatever `url` says.
@@ -320,6 +327,30 @@ fn check_email_provider(
         checker.error(
             base,
             "an email provider needs a `database` section to store verification tokens",
+        );
+    }
+}
+
+/// `transport: http`: the request compiles and renders, and its URL is https.
+fn check_http_transport(provider: &ProviderConfig, base: &str, checker: &mut Checker<'_>) {
+    use crate::email::http_transport::HttpTransport;
+
+    let Some(http) = provider.http.as_ref() else {
+        checker.error(
+            &format!("{base}/http"),
+            "required property is missing (`transport: http` sends by this request)",
+        );
+        return;
+    };
+    let from = provider
+        .from
+        .as_deref()
+        .and_then(|from| from.parse::<lettre::message::Mailbox>().ok());
+    let api_key = provider.api_key.as_ref().map(|key| key.expose());
+    if let Err(error) = HttpTransport::build(http, api_key, &provider.settings, from.as_ref()) {
+        checker.error(
+            &format!("{base}/http/{}", error.field),
+            format!("cannot be used: {}", error.message),
         );
     }
 }
@@ -372,12 +403,16 @@ fn check_preset_requirements(
             RequiredField::ClientId => provider.client_id.is_some(),
             RequiredField::ClientSecret => provider.client_secret.is_some(),
             RequiredField::Issuer => provider.issuer.is_some(),
-            RequiredField::Authorization => provider.authorization.is_some(),
-            RequiredField::Token => provider.token.is_some(),
-            RequiredField::Userinfo => provider.userinfo.is_some(),
+            // A preset may give an endpoint's options (BoxyHQ's `provider: saml`) and
+            // leave its URL to the user.
+            RequiredField::Authorization => has_url(&provider.authorization),
+            RequiredField::Token => has_url(&provider.token),
+            RequiredField::Userinfo => has_url(&provider.userinfo),
             RequiredField::WellKnown => provider.well_known.is_some(),
             RequiredField::Server => provider.server.is_some(),
             RequiredField::From => provider.from.is_some(),
+            RequiredField::ApiKey => provider.api_key.is_some(),
+            RequiredField::Settings => !provider.settings.is_empty(),
         };
         if !present {
             checker.error(
@@ -401,6 +436,12 @@ fn check_oauth_provider<'a>(
     };
     if provider.client_id.is_none() && !from_preset(RequiredField::ClientId.key()) {
         checker.error(&format!("{base}/clientId"), "required property is missing");
+    }
+    if provider.profile_from.is_some() && kind != ProviderKind::Oidc {
+        checker.error(
+            &format!("{base}/profileFrom"),
+            "only an OpenID Connect provider (`type: oidc`) has an id_token to choose over userinfo",
+        );
     }
     let discovers = provider.issuer.is_some() || provider.well_known.is_some();
     if kind == ProviderKind::Oidc && !discovers {
@@ -1168,4 +1209,11 @@ fn check_server(config: &Config, checker: &mut Checker<'_>) {
             format!("expected a log filter such as `info` or `authgate=debug,warn`, found{shown}"),
         );
     }
+}
+
+fn has_url(endpoint: &Option<crate::config::values::Endpoint>) -> bool {
+    endpoint
+        .as_ref()
+        .and_then(|endpoint| endpoint.url())
+        .is_some()
 }

@@ -288,14 +288,21 @@ pub struct EndpointDetails {
         example = "https://login.example.com/api/me"
     )]
     pub url: Option<String>,
-    /// Extra parameters sent to the endpoint.
+    /// Extra parameters sent to the endpoint. In authorization parameters `{clientId}` and
+    /// `{issuer}` are replaced by the client id and the issuer (United Effects' `resource`); in token parameters `{clientId}` and `{clientSecret}`
+    /// (TikTok's `client_key`, WeChat's `appid` and `secret`); in userinfo parameters the
+    /// userinfo placeholders (see `headers`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub params: std::collections::BTreeMap<String, String>,
-    /// userinfo only: the HTTP method (default GET; Dropbox wants POST).
+    /// userinfo: the HTTP method (default GET; Dropbox wants POST). token: `GET` sends the
+    /// parameters in the query instead of a POST form (WeChat).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<HttpMethod>,
-    /// userinfo only: extra request headers; `{clientId}` is replaced by the client id.
+    /// userinfo only: extra request headers. Here, in the URL, in `params` and in
+    /// `include` URLs, `{accessToken}`, `{clientId}`, `{apiKey}` and `{tokens.<field>}` (a
+    /// field of the token response) are filled in; in a URL they are percent-encoded.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schemars(example = serde_json::json!({"X-API-Key": "{apiKey}"}))]
     pub headers: std::collections::BTreeMap<String, String>,
     /// userinfo only: send the access token as this query parameter instead of an
     /// `Authorization: Bearer` header (Foursquare's `oauth_token`).
@@ -305,7 +312,40 @@ pub struct EndpointDetails {
     /// userinfo only: more JSON documents fetched with the same token, added to the
     /// profile under their names (GitHub's `emails: https://api.github.com/user/emails`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub include: std::collections::BTreeMap<String, String>,
+    pub include: std::collections::BTreeMap<String, Include>,
+}
+
+/// A document fetched beside userinfo: a URL, or a URL with conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Include {
+    Url(String),
+    Detailed(IncludeDetails),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IncludeDetails {
+    /// The document's URL.
+    #[schemars(example = "https://api.github.com/user/emails")]
+    pub url: String,
+    /// Fetch it only when the userinfo document's field of this name is missing or null
+    /// (GitHub: `email`, null when the address is private).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"email")]
+    pub if_missing: Option<String>,
+    /// A failed fetch leaves the document out instead of failing the sign-in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+impl Include {
+    pub fn url(&self) -> &str {
+        match self {
+            Include::Url(url) => url,
+            Include::Detailed(details) => &details.url,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

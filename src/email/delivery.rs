@@ -40,6 +40,8 @@ pub enum HttpBody {
     None,
     Text(String),
     Json(Value),
+    /// `application/x-www-form-urlencoded` fields.
+    Form(Vec<(String, String)>),
 }
 
 impl HttpDelivery {
@@ -55,6 +57,13 @@ impl HttpDelivery {
             HttpBody::None => (None, Vec::new()),
             HttpBody::Text(text) => (Some("text/plain; charset=utf-8"), text.clone().into_bytes()),
             HttpBody::Json(json) => (Some("application/json"), json.to_string().into_bytes()),
+            HttpBody::Form(fields) => (
+                Some("application/x-www-form-urlencoded"),
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish()
+                    .into_bytes(),
+            ),
         };
         let mut request = http::Request::builder()
             .method(method)

@@ -1,13 +1,14 @@
-//! How an email provider's sign-in messages leave: over SMTP (lettre), or, with the `dev`
-//! transport, into the log. Built once per pipeline, without I/O: lettre connects at the
-//! first send.
+//! How an email provider's sign-in messages leave: over SMTP (lettre), by an email API's
+//! HTTP request (`http_transport`), or, with the `dev` transport, into the log. Built once
+//! per pipeline, without I/O: lettre connects at the first send.
 
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::message::{EmailTemplates, RenderedMessage};
+use super::http_transport::HttpTransport;
+use super::message::{EmailTemplates, MessageContext, RenderedMessage};
 use super::smtp::SmtpServer;
 use crate::config::provider::{EmailTransport, ProviderConfig};
 
@@ -20,13 +21,15 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3_600);
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Dev,
+    Http(Box<HttpTransport>),
     /// No `server`: only a `sendVerificationRequest` script delivers, by HTTP.
     None,
 }
 
 /// An email provider's sender: its transport, its `from` and its templates.
 pub struct EmailSender {
-    from: Mailbox,
+    /// Required except by the `http` transport, whose API may not need it (Loops).
+    from: Option<Mailbox>,
     transport: Transport,
     pub templates: EmailTemplates,
     /// How long a link stays valid.
@@ -36,7 +39,7 @@ pub struct EmailSender {
 impl std::fmt::Debug for EmailSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmailSender")
-            .field("from", &self.from.to_string())
+            .field("from", &self.from.as_ref().map(ToString::to_string))
             .field("dev", &self.is_dev())
             .finish_non_exhaustive()
     }
@@ -65,14 +68,28 @@ impl EmailSender {
         provider: &ProviderConfig,
         ca_pem: Option<&str>,
     ) -> Result<EmailSender, SenderError> {
-        let from = provider
-            .from
-            .as_deref()
-            .ok_or_else(|| SenderError::new("from", "required property is missing"))?
-            .parse::<Mailbox>()
-            .map_err(|error| SenderError::new("from", format!("not an email address: {error}")))?;
-        let transport = match provider.transport.unwrap_or(EmailTransport::Smtp) {
+        let transport_kind = provider.transport.unwrap_or(EmailTransport::Smtp);
+        let from = match provider.from.as_deref() {
+            Some(from) => Some(from.parse::<Mailbox>().map_err(|error| {
+                SenderError::new("from", format!("not an email address: {error}"))
+            })?),
+            None if transport_kind == EmailTransport::Http => None,
+            None => return Err(SenderError::new("from", "required property is missing")),
+        };
+        let transport = match transport_kind {
             EmailTransport::Dev => Transport::Dev,
+            EmailTransport::Http => {
+                let http = provider.http.as_ref().ok_or_else(|| {
+                    SenderError::new("http", "`transport: http` needs the `http` request")
+                })?;
+                let api_key = provider.api_key.as_ref().map(|key| key.expose());
+                let transport =
+                    HttpTransport::build(http, api_key, &provider.settings, from.as_ref())
+                        .map_err(|error| {
+                            SenderError::new(format!("http/{}", error.field), error.message)
+                        })?;
+                Transport::Http(Box::new(transport))
+            }
             EmailTransport::Smtp
                 if provider.server.is_none() && provider.send_verification_request.is_some() =>
             {
@@ -108,15 +125,15 @@ impl EmailSender {
         matches!(self.transport, Transport::Dev)
     }
 
-    /// Sends `message` to `to` (a normalised address). The `dev` transport logs `link`
-    /// instead. The error is for the log.
+    /// Sends `message` to `context.email` (a normalised address). The `dev` transport logs
+    /// the link instead. The error is for the log.
     pub async fn send(
         &self,
         provider: &str,
-        to: &str,
+        context: &MessageContext,
         message: &RenderedMessage,
-        link: &str,
     ) -> Result<(), String> {
+        let (to, link) = (context.email.as_str(), context.url.as_str());
         let transport = match &self.transport {
             Transport::Dev => {
                 tracing::warn!(
@@ -128,6 +145,12 @@ impl EmailSender {
                 return Ok(());
             }
             Transport::Smtp(transport) => transport,
+            Transport::Http(http) => {
+                let request = http
+                    .request(context, message, self.from.as_ref())
+                    .map_err(|(field, error)| format!("http/{field}: {error}"))?;
+                return request.send().await;
+            }
             Transport::None => {
                 return Err(
                     "the provider has no `server` to send the message the script returned".into(),
@@ -137,8 +160,12 @@ impl EmailSender {
         let to: Mailbox = to
             .parse()
             .map_err(|error| format!("the recipient is not an address: {error}"))?;
+        let from = self
+            .from
+            .clone()
+            .ok_or("an SMTP message needs a `from` address")?;
         let email = Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(to)
             .subject(message.subject.clone())
             .multipart(MultiPart::alternative_plain_html(

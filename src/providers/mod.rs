@@ -12,6 +12,7 @@ pub mod id_token;
 pub mod oauth_client;
 pub mod profile;
 pub mod refresh;
+pub mod token_response;
 pub mod userinfo;
 
 /// Why an OAuth step failed; the message is for the log only.

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use super::OAuthError;
 use super::discovery::Endpoints;
-use super::http_client;
+use super::token_response::{self, TokenRequestMethod};
 use crate::config::provider::{ResponseMode, TokenEndpointAuthMethod};
+use crate::config::values::HttpMethod;
 use crate::config::{ProviderConfig, ProviderKind};
 
 /// The `id_token` of an OpenID token response.
@@ -93,11 +94,41 @@ fn authorization_params(config: &ProviderConfig) -> std::collections::BTreeMap<S
     }
 }
 
-/// Extra parameters for the token endpoint (`token: {url, params}`).
-fn token_params(config: &ProviderConfig) -> std::collections::BTreeMap<String, String> {
+/// Extra parameters for the token endpoint (`token: {url, params}`), with `{clientId}` and
+/// `{clientSecret}` filled in (for providers that name them otherwise: WeChat's `appid`).
+fn token_params(config: &ProviderConfig) -> Vec<(String, String)> {
+    let Some(crate::config::values::Endpoint::Detailed(details)) = &config.token else {
+        return Vec::new();
+    };
+    let secret = config
+        .client_secret
+        .as_ref()
+        .map(|secret| secret.expose())
+        .unwrap_or_default();
+    details
+        .params
+        .iter()
+        .map(|(name, value)| {
+            let value = value
+                .replace(
+                    "{clientId}",
+                    config.client_id.as_deref().unwrap_or_default(),
+                )
+                .replace("{clientSecret}", secret);
+            (name.clone(), value)
+        })
+        .collect()
+}
+
+/// How the token request is sent (`token.method`).
+fn token_method(config: &ProviderConfig) -> TokenRequestMethod {
     match &config.token {
-        Some(crate::config::values::Endpoint::Detailed(details)) => details.params.clone(),
-        _ => Default::default(),
+        Some(crate::config::values::Endpoint::Detailed(details))
+            if details.method == Some(HttpMethod::Get) =>
+        {
+            TokenRequestMethod::Get
+        }
+        _ => TokenRequestMethod::Post,
     }
 }
 
@@ -155,11 +186,15 @@ pub fn authorization_url(
     if let Some(scope) = scope_of(config) {
         authorize = authorize.add_scopes(scope.split_whitespace().map(|s| Scope::new(s.into())));
     }
+    let client_id = config.client_id.as_deref().unwrap_or_default();
     for (name, value) in authorization_params(config) {
         if !matches!(
             name.as_str(),
-            "scope" | "state" | "nonce" | "redirect_uri" | "client_id"
+            "scope" | "state" | "nonce" | "redirect_uri" | "client_id" | "response_type"
         ) {
+            let value = value
+                .replace("{clientId}", client_id)
+                .replace("{issuer}", config.issuer.as_deref().unwrap_or_default());
             authorize = authorize.add_extra_param(name, value);
         }
     }
@@ -233,10 +268,9 @@ pub async fn exchange_code(
     if let Some(verifier) = verifier {
         request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
     }
-    let answer = request
-        .request_async(&http_client::execute)
-        .await
-        .map_err(token_error)?;
+    let method = token_method(config);
+    let send = move |request| token_response::execute(method, request);
+    let answer = request.request_async(&send).await.map_err(token_error)?;
     Ok(token_set(answer, now))
 }
 
@@ -254,10 +288,9 @@ pub async fn refresh(
     for (name, value) in token_params(config) {
         request = request.add_extra_param(name, value);
     }
-    let answer = request
-        .request_async(&http_client::execute)
-        .await
-        .map_err(token_error)?;
+    let method = token_method(config);
+    let send = move |request| token_response::execute(method, request);
+    let answer = request.request_async(&send).await.map_err(token_error)?;
     let mut tokens = token_set(answer, now);
     if tokens.refresh_token.is_none() {
         tokens.refresh_token = Some(refresh_token.to_string());

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::OAuthError;
 use crate::config::script_key::ProviderScript;
+use crate::email::address::normalize_email;
 use crate::pipeline::{Pipeline, Provider};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,13 @@ fn id_text(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The profile's email in its one stored spelling (trimmed, lowercased).
+fn email(map: &Map<String, Value>) -> Option<String> {
+    map.get("email")
+        .and_then(Value::as_str)
+        .and_then(normalize_email)
+}
+
 fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
     map.get(key)
         .and_then(Value::as_str)
@@ -54,7 +62,7 @@ pub fn from_map(map: &Map<String, Value>) -> Option<UserProfile> {
     Some(UserProfile {
         id: id_text(map.get("id"))?,
         name: text(map, "name"),
-        email: text(map, "email"),
+        email: email(map),
         image: text(map, "image"),
         email_verified: map.get("emailVerified") == Some(&Value::Bool(true)),
     })
@@ -65,7 +73,7 @@ pub fn from_map(map: &Map<String, Value>) -> Option<UserProfile> {
 fn claims_verify_email(claims: &Map<String, Value>, email: Option<&str>) -> bool {
     let asserted = matches!(claims.get("email_verified"), Some(Value::Bool(true)))
         || claims.get("email_verified").and_then(Value::as_str) == Some("true");
-    asserted && email.is_some() && claims.get("email").and_then(Value::as_str) == email
+    asserted && email.is_some() && self::email(claims).as_deref() == email
 }
 
 /// Auth.js's default mapping of standard claims.
@@ -73,13 +81,20 @@ pub fn default_profile(claims: &Map<String, Value>) -> Option<UserProfile> {
     Some(UserProfile {
         id: id_text(claims.get("sub")).or_else(|| id_text(claims.get("id")))?,
         name: text(claims, "name").or_else(|| text(claims, "preferred_username")),
-        email: text(claims, "email"),
+        email: email(claims),
         image: text(claims, "picture").or_else(|| text(claims, "image")),
-        email_verified: claims_verify_email(claims, text(claims, "email").as_deref()),
+        email_verified: claims_verify_email(claims, email(claims).as_deref()),
     })
 }
 
-/// Runs the provider's `profile` script (given `profile` and `tokens`), or the default.
+/// What a profile script reads as `options`: `accountIds` (`stable` or `authjs`).
+pub fn profile_options(provider: &Provider) -> Value {
+    let account_ids = provider.config.account_ids.unwrap_or_default();
+    serde_json::json!({ "accountIds": account_ids.as_str() })
+}
+
+/// Runs the provider's `profile` script (given `profile`, `tokens` and `options`), or the
+/// default.
 pub fn map_profile(
     pipeline: &Pipeline,
     provider: &Provider,
@@ -100,6 +115,7 @@ pub fn map_profile(
             &[
                 ("profile", Value::Object(claims.clone())),
                 ("tokens", tokens.clone()),
+                ("options", profile_options(provider)),
             ],
         )
         .map_err(|error| OAuthError::Configuration(error.to_string()))?;

@@ -30,3 +30,45 @@ fn default_mapping_follows_auth_js() {
         assert_eq!(got, expected, "{claims}");
     }
 }
+
+#[test]
+fn profile_emails_are_trimmed_and_lowercased_and_still_verified() {
+    let cases = [
+        (
+            json!({"sub": "u1", "email": " Ada@Example.COM ", "email_verified": true}),
+            Some("ada@example.com"),
+            true,
+        ),
+        (
+            json!({"sub": "u1", "email": "ADA@EXAMPLE.COM", "email_verified": "true"}),
+            Some("ada@example.com"),
+            true,
+        ),
+        (
+            json!({"sub": "u1", "email": "Ada@Example.com", "email_verified": false}),
+            Some("ada@example.com"),
+            false,
+        ),
+        (json!({"sub": "u1", "email": "   "}), None, false),
+        // Not a valid address: still one spelling, never refused.
+        (
+            json!({"sub": "u1", "email": "Not An Address"}),
+            Some("not an address"),
+            false,
+        ),
+    ];
+    for (claims, email, verified) in cases {
+        let profile = default_profile(claims.as_object().unwrap()).unwrap();
+        assert_eq!(profile.email.as_deref(), email, "{claims}");
+        assert_eq!(profile.email_verified, verified, "{claims}");
+        // A profile script's result, which names the id `id`.
+        let mut result = claims.as_object().unwrap().clone();
+        result.insert("id".into(), json!("u1"));
+        let mapped = from_map(&result);
+        assert_eq!(
+            mapped.and_then(|profile| profile.email).as_deref(),
+            email,
+            "{claims}"
+        );
+    }
+}

@@ -1,21 +1,23 @@
-//! The userinfo request of an OAuth 2.0 provider, with the quirks presets describe as data:
-//! `method: POST`, `headers` (with `{clientId}` filled in), `tokenParam` (the access token
-//! in the query instead of a bearer header), extra `params`, and `include`d documents
-//! fetched beside it (GitHub's `/user/emails`).
+//! The userinfo request of a provider, with the quirks presets describe as data:
+//! `method: POST`, `headers`, `tokenParam` (the access token in the query instead of a
+//! bearer header), extra `params`, placeholders (`{accessToken}`, `{clientId}`,
+//! `{apiKey}`, `{tokens.<field>}`) in all of them and in the URL, and `include`d documents
+//! fetched beside it (GitHub's `/user/emails`, only when the email is missing).
 
 use serde_json::{Map, Value};
 
 use super::OAuthError;
 use super::discovery::Endpoints;
 use super::http_client::request_json;
+use super::oauth_client::TokenSet;
 use crate::config::ProviderConfig;
-use crate::config::values::{Endpoint, EndpointDetails, HttpMethod};
+use crate::config::values::{Endpoint, EndpointDetails, HttpMethod, Include};
 
-/// The provider's userinfo document for `access_token`, with each `include` under its name.
+/// The provider's userinfo document for `tokens`, with each `include` under its name.
 pub async fn fetch_userinfo(
     config: &ProviderConfig,
     endpoints: &Endpoints,
-    access_token: &str,
+    tokens: &TokenSet,
 ) -> Result<Map<String, Value>, OAuthError> {
     let url = endpoints
         .userinfo
@@ -27,11 +29,15 @@ pub async fn fetch_userinfo(
     };
     let request = UserinfoRequest {
         details,
-        client_id: config.client_id.as_deref().unwrap_or_default(),
-        access_token,
+        values: Placeholders { config, tokens },
     };
     let params: Vec<(String, String)> = details
-        .map(|d| d.params.clone().into_iter().collect())
+        .map(|d| {
+            d.params
+                .iter()
+                .map(|(name, value)| (name.clone(), request.values.fill(value, false)))
+                .collect()
+        })
         .unwrap_or_default();
     let method = match details.and_then(|d| d.method) {
         Some(HttpMethod::Post) => http::Method::POST,
@@ -41,18 +47,94 @@ pub async fn fetch_userinfo(
         Value::Object(profile) => profile,
         _ => return Err(OAuthError::Provider("userinfo is not a JSON object".into())),
     };
-    for (name, include) in details.map(|d| d.include.clone()).unwrap_or_default() {
-        let document = request.get(&include, &[], http::Method::GET).await?;
-        profile.insert(name, document);
+    for (name, include) in details.map(|d| &d.include).into_iter().flatten() {
+        let (wanted, optional) = match include {
+            Include::Url(_) => (true, false),
+            Include::Detailed(details) => (
+                details
+                    .if_missing
+                    .as_ref()
+                    .is_none_or(|field| profile.get(field).is_none_or(Value::is_null)),
+                details.optional,
+            ),
+        };
+        if !wanted {
+            continue;
+        }
+        match request.get(include.url(), &[], http::Method::GET).await {
+            Ok(document) => {
+                profile.insert(name.clone(), document);
+            }
+            Err(error) if optional => {
+                tracing::warn!(provider = ?config.id, include = %name, %error, "an optional userinfo document could not be read; going on without it");
+            }
+            Err(error) => return Err(error),
+        }
     }
     Ok(profile)
+}
+
+/// The values userinfo placeholders stand for.
+struct Placeholders<'a> {
+    config: &'a ProviderConfig,
+    tokens: &'a TokenSet,
+}
+
+impl Placeholders<'_> {
+    /// `template` with every placeholder filled in; in a URL, each value percent-encoded
+    /// so that it stays inside the path segment or query value it was put in. An unknown
+    /// placeholder is left as written.
+    fn fill(&self, template: &str, in_url: bool) -> String {
+        let mut filled = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            filled.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('}') else {
+                filled.push_str(&rest[start..]);
+                return filled;
+            };
+            let name = &after[..end];
+            match self.value(name) {
+                Some(value) if in_url => {
+                    filled.extend(url::form_urlencoded::byte_serialize(value.as_bytes()))
+                }
+                Some(value) => filled.push_str(&value),
+                None => filled.push_str(&rest[start..start + end + 2]),
+            }
+            rest = &after[end + 1..];
+        }
+        filled.push_str(rest);
+        filled
+    }
+
+    fn value(&self, name: &str) -> Option<String> {
+        match name {
+            "accessToken" => Some(self.tokens.access_token.clone()),
+            "clientId" => Some(self.config.client_id.clone().unwrap_or_default()),
+            "apiKey" => Some(
+                self.config
+                    .api_key
+                    .as_ref()
+                    .map(|key| key.expose().to_string())
+                    .unwrap_or_default(),
+            ),
+            _ => {
+                let field = name.strip_prefix("tokens.")?;
+                Some(match self.tokens.extra.get(field) {
+                    Some(Value::String(text)) => text.clone(),
+                    Some(Value::Number(number)) => number.to_string(),
+                    _ => String::new(),
+                })
+            }
+        }
+    }
 }
 
 /// What every request of one userinfo fetch shares.
 struct UserinfoRequest<'a> {
     details: Option<&'a EndpointDetails>,
-    client_id: &'a str,
-    access_token: &'a str,
+    values: Placeholders<'a>,
 }
 
 impl UserinfoRequest<'_> {
@@ -67,26 +149,65 @@ impl UserinfoRequest<'_> {
             .map(|d| {
                 d.headers
                     .iter()
-                    .map(|(name, value)| {
-                        (name.clone(), value.replace("{clientId}", self.client_id))
-                    })
+                    .map(|(name, value)| (name.clone(), self.values.fill(value, false)))
                     .collect()
             })
             .unwrap_or_default();
-        let mut parsed = url::Url::parse(url)
+        let mut parsed = url::Url::parse(&self.values.fill(url, true))
             .map_err(|error| OAuthError::Configuration(format!("userinfo URL: {error}")))?;
         parsed.query_pairs_mut().extend_pairs(query.iter());
+        let access_token = &self.values.tokens.access_token;
         let bearer = match self.details.and_then(|d| d.token_param.as_deref()) {
             Some(name) => {
-                parsed
-                    .query_pairs_mut()
-                    .append_pair(name, self.access_token);
+                parsed.query_pairs_mut().append_pair(name, access_token);
                 None
             }
-            None => Some(self.access_token),
+            None => Some(access_token.as_str()),
         };
         request_json(method, parsed.as_str(), bearer, &headers)
             .await
             .map_err(|error| OAuthError::Provider(format!("userinfo: {error}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_and_encoded_in_urls() {
+        let config: ProviderConfig = serde_json::from_value(serde_json::json!({
+            "clientId": "client 1",
+            "apiKey": "key/1",
+        }))
+        .unwrap();
+        let tokens = TokenSet {
+            access_token: "tok/en+1".into(),
+            extra: serde_json::json!({"openid": "o1", "uid": 7})
+                .as_object()
+                .unwrap()
+                .clone(),
+            ..TokenSet::default()
+        };
+        let values = Placeholders {
+            config: &config,
+            tokens: &tokens,
+        };
+        let cases = [
+            (
+                "https://api.example.com/tokens/{accessToken}",
+                true,
+                "https://api.example.com/tokens/tok%2Fen%2B1",
+            ),
+            ("{apiKey}", false, "key/1"),
+            ("Client {clientId}", false, "Client client 1"),
+            ("{tokens.openid}-{tokens.uid}", false, "o1-7"),
+            ("{tokens.absent}", false, ""),
+            ("{unknown} and {", false, "{unknown} and {"),
+            ("no placeholders", true, "no placeholders"),
+        ];
+        for (template, in_url, expected) in cases {
+            assert_eq!(values.fill(template, in_url), expected, "{template}");
+        }
     }
 }

@@ -18,6 +18,7 @@ use super::models::{
 use super::verification::HashedVerificationToken;
 use super::{Adapter, PoolStats, Purged, StoreError, StoreResult};
 use crate::config::model::DatabaseConfig;
+use crate::email::address::normalize_email;
 
 /// Declares the statements once, as `?`-style SQL, and prepares them for a dialect.
 macro_rules! statements {
@@ -389,7 +390,7 @@ impl Adapter for SqlStore {
         let user = User {
             id: user.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             name: user.name,
-            email: user.email,
+            email: user.email.as_deref().and_then(normalize_email),
             email_verified: user.email_verified,
             image: user.image,
             disabled_at: None,
@@ -411,7 +412,10 @@ impl Adapter for SqlStore {
     }
 
     async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-        self.user_where(&self.statements.user_by_email, &[email])
+        let Some(email) = normalize_email(email) else {
+            return Ok(None);
+        };
+        self.user_where(&self.statements.user_by_email, &[&email])
             .await
     }
 
@@ -433,6 +437,7 @@ impl Adapter for SqlStore {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
         patch.apply(&mut user);
+        user.email = user.email.as_deref().and_then(normalize_email);
         sqlx::query(self.statements.update_user.clone())
             .bind(user.name.clone())
             .bind(user.email.clone())

@@ -181,6 +181,39 @@ async fn a_mailed_link_signs_in_once_and_verifies_the_email() {
 }
 
 #[tokio::test]
+async fn an_existing_users_email_sign_in_verifies_the_address_and_raises_update_user() {
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let events = "events:\n  updateUser: |\n    log_info(`updateUser ${user.email} verified=${user.emailVerified != ()}`);\n";
+    let app = email_server(&smtp_provider(&smtp), events).await;
+    // Created long ago by a sign-in whose provider vouched for the address, in another
+    // spelling. (One whose address nobody vouched for is never joined: `oauth_flow`.)
+    let store = app.db.store().await;
+    let grace = store
+        .create_user(authgate::store::NewUser {
+            email: Some("Grace@Example.com".into()),
+            email_verified: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let browser = Browser::new(&app.server);
+    request_link(&browser, "grace@example.COM", &[]).await;
+    let mail = smtp.wait_for_messages(1, WAIT).await.remove(0);
+    assert_eq!(mail.rcpt_tos, ["grace@example.com"]);
+    follow(&browser, &mail.link()).await;
+    assert_eq!(
+        browser.session().await["user"]["email"],
+        "grace@example.com"
+    );
+    let user = store.get_user(&grace.id).await.unwrap().expect("the user");
+    assert!(user.email_verified.is_some_and(|at| at > 1), "{user:?}");
+    let wanted = "updateUser grace@example.com verified=true";
+    let log = app.server.log_when(WAIT, |log| log.contains(wanted)).await;
+    assert!(log.contains(wanted), "{log}");
+}
+
+#[tokio::test]
 async fn the_sign_in_page_form_asks_for_an_address_and_a_post_without_csrf_sends_nothing() {
     let smtp = SmtpServer::start(SmtpOptions::default());
     let app = email_server(&smtp_provider(&smtp), "").await;

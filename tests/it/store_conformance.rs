@@ -98,15 +98,43 @@ async fn unknown_users_are_none(store: &dyn Adapter, _: &TestDatabase) {
     );
 }
 
-async fn email_lookup_is_exact(store: &dyn Adapter, _: &TestDatabase) {
-    store
-        .create_user(new_user("ada@example.com"))
+/// Auth.js lowercases emails before every lookup and write: one mailbox is one user,
+/// whatever spelling a provider or a form sends.
+async fn emails_are_stored_and_found_in_one_spelling(store: &dyn Adapter, _: &TestDatabase) {
+    let ada = store
+        .create_user(new_user(" Ada@Example.COM "))
         .await
         .unwrap();
+    assert_eq!(ada.email.as_deref(), Some("ada@example.com"));
+    for spelling in ["ada@example.com", "ADA@example.com", " Ada@EXAMPLE.com\n"] {
+        let found = store.get_user_by_email(spelling).await.unwrap();
+        assert_eq!(
+            found.map(|user| user.id),
+            Some(ada.id.clone()),
+            "{spelling:?}"
+        );
+    }
+    assert!(matches!(
+        store.create_user(new_user("ADA@example.com")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let updated = store
+        .update_user(
+            &ada.id,
+            UserPatch {
+                email: Some(Some("Grace@Example.com".into())),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.email.as_deref(), Some("grace@example.com"));
+    let stored = store.get_user_by_email("GRACE@example.com").await.unwrap();
     assert_eq!(
-        store.get_user_by_email("ADA@example.com").await.unwrap(),
-        None
+        stored.and_then(|user| user.email).as_deref(),
+        Some("grace@example.com")
     );
+    assert_eq!(store.get_user_by_email("  ").await.unwrap(), None);
 }
 
 async fn users_with_a_given_id_keep_it(store: &dyn Adapter, _: &TestDatabase) {
@@ -1142,7 +1170,7 @@ conformance!(
     deleting_a_user_ends_their_jwt_sessions_and_purge_ends_expired_ones,
     create_user_is_found_by_id_and_email,
     unknown_users_are_none,
-    email_lookup_is_exact,
+    emails_are_stored_and_found_in_one_spelling,
     users_with_a_given_id_keep_it,
     update_user_changes_only_the_given_fields,
     update_of_an_unknown_user_is_not_found,
