@@ -1,11 +1,13 @@
 //! Every preset's `profile` script, run on a sample of that provider's user-info response
 //! (`tests/fixtures/profiles/<id>.json`, shaped as the provider documents it), produces
-//! the expected `{id, name, email, image}`. A new preset without a fixture fails here.
+//! the expected `{id, name, email, image}`, with `accountIds: stable` and, where the
+//! fixture has `expectedAuthjs`, Auth.js's ids with `accountIds: authjs`. A new preset
+//! without a fixture fails here.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use authgate::config::ConfigSource;
 use authgate::config::presets::config_using_every_builtin_preset;
@@ -33,6 +35,9 @@ fn every_preset_profile_maps_its_documented_sample() {
         .unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
     let mut failures = Vec::new();
     for (index, provider) in pipeline.providers.iter().enumerate() {
+        if !provider.kind.has_oauth_tokens() {
+            continue;
+        }
         let fixture = match fixture(&provider.id) {
             Ok(fixture) => fixture,
             Err(error) => {
@@ -45,20 +50,28 @@ fn every_preset_profile_maps_its_documented_sample() {
             failures.push(format!("{}: the preset has no profile script", provider.id));
             continue;
         };
-        match pipeline.scripts_runtime.call(
-            script,
-            &[
-                ("profile", fixture["profile"].clone()),
-                // The token response, for providers that put user data there (VK).
-                ("tokens", fixture.get("tokens").cloned().unwrap_or_default()),
-            ],
-        ) {
-            Ok(result) if result == fixture["expected"] => {}
-            Ok(result) => failures.push(format!(
-                "{}: expected {}, got {result}",
-                provider.id, fixture["expected"]
-            )),
-            Err(error) => failures.push(format!("{}: {error}", provider.id)),
+        // With `accountIds: authjs`, a preset whose stable id differs from Auth.js's must
+        // give Auth.js's (`expectedAuthjs`); every other preset gives the same result.
+        let authjs = fixture
+            .get("expectedAuthjs")
+            .unwrap_or(&fixture["expected"]);
+        for (account_ids, expected) in [("stable", &fixture["expected"]), ("authjs", authjs)] {
+            match pipeline.scripts_runtime.call(
+                script,
+                &[
+                    ("profile", fixture["profile"].clone()),
+                    // The token response, for providers that put user data there (VK).
+                    ("tokens", fixture.get("tokens").cloned().unwrap_or_default()),
+                    ("options", json!({ "accountIds": account_ids })),
+                ],
+            ) {
+                Ok(result) if &result == expected => {}
+                Ok(result) => failures.push(format!(
+                    "{} (accountIds: {account_ids}): expected {expected}, got {result}",
+                    provider.id
+                )),
+                Err(error) => failures.push(format!("{}: {error}", provider.id)),
+            }
         }
         if fixture["expected"]["id"].as_str().is_none_or(str::is_empty) {
             failures.push(format!(

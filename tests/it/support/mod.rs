@@ -9,6 +9,7 @@ pub mod databases;
 pub mod fake_idp;
 pub mod idp;
 pub mod promtool;
+pub mod provider_standin;
 pub mod proxies;
 pub mod redis;
 pub mod smtp;

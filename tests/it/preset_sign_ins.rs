@@ -1,0 +1,273 @@
+//! Every OAuth and OpenID Connect preset signs a user in, from the authorization request
+//! to a session, against a local stand-in of its provider (`support::provider_standin`)
+//! that answers as the provider's documentation says: Twitch's scope array, Naver's string
+//! `expires_in`, VK's and WeChat's missing `token_type`, HubSpot's token in the path,
+//! Salesforce's userinfo, GitHub's `/user/emails`. The session must hold the user the
+//! preset's fixture expects, with its email in its one stored spelling.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use reqwest::StatusCode;
+use serde_json::{Map, Value, json};
+
+use authgate::config::presets::load_presets;
+
+use crate::support::provider_standin::{ProviderStandIn, Scenario};
+use crate::support::{Browser, ConfigDir, Server, base_config, free_port};
+
+/// Makes every client secret long enough to be an HS256 key (LINE signs id_tokens with it).
+const SECRET_PADDING: &str = "0123456789abcdef0123456789abcdef";
+
+fn fixture(id: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/profiles/{id}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// An endpoint (a URL, or `{url, ...}`) pointed at the stand-in; `None` without a URL.
+fn rewritten_endpoint(
+    standin: &ProviderStandIn,
+    id: &str,
+    role: &str,
+    endpoint: &Value,
+) -> Option<Value> {
+    match endpoint {
+        Value::String(url) => Some(json!(standin.rewrite(id, role, url))),
+        Value::Object(details) => {
+            let mut overlay = Map::new();
+            if let Some(url) = details.get("url").and_then(Value::as_str) {
+                overlay.insert("url".into(), json!(standin.rewrite(id, role, url)));
+            }
+            if let Some(Value::Object(include)) = details.get("include") {
+                let rewritten: Map<String, Value> = include
+                    .iter()
+                    .filter_map(|(name, value)| {
+                        let role = format!("include/{name}");
+                        Some((name.clone(), rewritten_endpoint(standin, id, &role, value)?))
+                    })
+                    .collect();
+                overlay.insert("include".into(), Value::Object(rewritten));
+            }
+            (!overlay.is_empty()).then_some(Value::Object(overlay))
+        }
+        _ => None,
+    }
+}
+
+/// The `providers:` entry that uses preset `id` with every endpoint on the stand-in, and
+/// the stand-in's scenario for it.
+fn entry_and_scenario(standin: &ProviderStandIn, id: &str, preset: &Value) -> (Value, Scenario) {
+    let fixture = fixture(id);
+    let mut entry = json!({
+        "use": id,
+        "clientId": format!("client-{id}"),
+        "clientSecret": format!("secret-{id}-{SECRET_PADDING}"),
+    });
+    let requires: Vec<&str> = preset["requires"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if requires.contains(&"apiKey") {
+        entry["apiKey"] = json!(format!("api-key-{id}"));
+    }
+    let issuer = preset["issuer"]
+        .as_str()
+        .map(|issuer| standin.rewrite(id, "issuer", issuer))
+        .or_else(|| {
+            requires
+                .contains(&"issuer")
+                .then(|| standin.rewrite(id, "issuer", &format!("tenant.example.com/{id}")))
+        });
+    if let Some(issuer) = &issuer {
+        entry["issuer"] = json!(issuer);
+    }
+    if preset.get("wellKnown").is_some() || requires.contains(&"wellKnown") {
+        let issuer = issuer.as_deref().unwrap_or_default().trim_end_matches('/');
+        entry["wellKnown"] = json!(format!("{issuer}/.well-known/openid-configuration"));
+    }
+    for role in ["authorization", "token", "userinfo"] {
+        let has_url = preset[role].is_string() || preset[role]["url"].is_string();
+        let endpoint = match preset.get(role) {
+            // The user supplies the URL (a preset may still give the endpoint's options).
+            _ if requires.contains(&role) && !has_url => {
+                json!(format!("https://tenant.example.com/{role}"))
+            }
+            Some(endpoint) => endpoint.clone(),
+            None => continue,
+        };
+        let path_role = if role == "authorization" {
+            "authorize"
+        } else {
+            role
+        };
+        if let Some(overlay) = rewritten_endpoint(standin, id, path_role, &endpoint) {
+            entry[role] = overlay;
+        }
+    }
+    let includes = preset["userinfo"]["include"]
+        .as_object()
+        .map(|include| include.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut tokens = fixture["tokens"].as_object().cloned().unwrap_or_default();
+    tokens
+        .entry("access_token")
+        .or_insert_with(|| json!(format!("access-token-{id}")));
+    let scenario = Scenario {
+        client_id: format!("client-{id}"),
+        client_secret: format!("secret-{id}-{SECRET_PADDING}"),
+        issuer,
+        algorithm: preset["client"]["idTokenSignedResponseAlg"]
+            .as_str()
+            .unwrap_or("RS256")
+            .to_string(),
+        tokens,
+        profile: fixture["profile"].as_object().cloned().unwrap_or_default(),
+        includes,
+        oidc: preset["type"] == "oidc",
+        profile_from_userinfo: preset["profileFrom"] == "userinfo",
+    };
+    (entry, scenario)
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// One sign-in with preset `id`, start to session; the session's user.
+async fn sign_in(server: &Server, id: &str, form_post: bool) -> Result<Value, String> {
+    let browser = Browser::new(server);
+    let csrf = browser.csrf().await;
+    let started = browser
+        .http
+        .post(browser.url(&format!("/signin/{id}")))
+        .form(&[("csrfToken", csrf.as_str()), ("callbackUrl", "/after")])
+        .send()
+        .await
+        .map_err(|error| error.to_string())?;
+    let authorization = location(&started);
+    if started.status() != StatusCode::FOUND
+        || !authorization.contains(&format!("/{id}/authorize/"))
+    {
+        return Err(format!(
+            "sign-in start answered {} to {authorization}",
+            started.status()
+        ));
+    }
+    let consented = browser
+        .http
+        .get(&authorization)
+        .send()
+        .await
+        .map_err(|error| error.to_string())?;
+    let callback = location(&consented);
+    if consented.status() != StatusCode::FOUND {
+        return Err(format!("authorize answered {}", consented.status()));
+    }
+    let finished = if form_post {
+        let url = url::Url::parse(&callback).map_err(|error| error.to_string())?;
+        let form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let target = callback.split('?').next().unwrap_or_default().to_string();
+        browser.http.post(target).form(&form).send().await
+    } else {
+        browser.http.get(&callback).send().await
+    }
+    .map_err(|error| error.to_string())?;
+    let landed = location(&finished);
+    if landed != server.url("/after") {
+        return Err(format!(
+            "the callback answered {} to {landed}",
+            finished.status()
+        ));
+    }
+    Ok(browser.session().await)
+}
+
+#[tokio::test]
+async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_provider() {
+    let standin = ProviderStandIn::start();
+    let env: HashMap<String, String> = HashMap::new();
+    let (presets, diagnostics) = load_presets(&env);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let mut entries = Vec::new();
+    let mut cases = Vec::new();
+    for (id, preset) in &presets {
+        let preset = preset.value();
+        if !matches!(preset["type"].as_str(), Some("oauth" | "oidc")) {
+            continue;
+        }
+        let (entry, scenario) = entry_and_scenario(&standin, id, preset);
+        standin.add(id, scenario);
+        entries.push(format!("  - {entry}\n"));
+        cases.push((id.clone(), preset["responseMode"] == "form_post"));
+    }
+    let port = free_port();
+    let config = base_config(
+        port,
+        &format!(
+            "session: {{strategy: jwt}}\nrateLimits:\n  oauth: {{perIp: \"off\"}}\ncallbacks:\n  jwt: |\n    if account != () {{ token.providerAccountId = account.providerAccountId; }}\n    token\n  session: |\n    session.user.id = token.providerAccountId;\n    session\nproviders:\n{}",
+            entries.concat()
+        ),
+    );
+    let dir = ConfigDir::new(&config);
+    let server = Server::start(&dir.config_path(), port);
+
+    let mut failures = Vec::new();
+    for (id, form_post) in &cases {
+        let expected = &fixture(id)["expected"];
+        let wanted = json!({
+            "id": expected["id"],
+            "name": expected["name"],
+            "email": expected["email"].as_str().map(|email| email.trim().to_lowercase()),
+            "image": expected["image"],
+        });
+        match sign_in(&server, id, *form_post).await {
+            Ok(session) => {
+                let user = &session["user"];
+                let got = json!({
+                    "id": user["id"],
+                    "name": user["name"],
+                    "email": user["email"],
+                    "image": user["image"],
+                });
+                if got != wanted {
+                    failures.push(format!("{id}: expected {wanted}, got {got}"));
+                }
+            }
+            Err(error) => failures.push(format!(
+                "{id}: {error}; the stand-in refused: {:?}",
+                standin.complaints(id)
+            )),
+        }
+    }
+    let log = server.log();
+    assert!(
+        failures.is_empty(),
+        "{} of {} presets failed:\n{}\n--- server log (tail) ---\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n"),
+        log.lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        cases.len() >= 92,
+        "Auth.js v5 lists 92 OAuth/OIDC providers; the catalogue has {}",
+        cases.len()
+    );
+}
