@@ -369,7 +369,14 @@ async fn claims_of(
         let userinfo = fetch_userinfo(&provider.config, endpoints, tokens).await?;
         // OpenID Connect Core §5.3.2: a userinfo `sub` that is not the id_token's must not
         // be used (it may be another user's document).
-        if userinfo.get("sub").is_none() || userinfo.get("sub") != claims.get("sub") {
+        let subject = |claims: &Map<String, Value>| {
+            claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .filter(|sub| !sub.is_empty())
+                .map(str::to_string)
+        };
+        if subject(&userinfo).is_none() || subject(&userinfo) != subject(&claims) {
             return Err(OAuthError::Callback(
                 "the userinfo `sub` is not the id_token's".into(),
             ));

@@ -381,7 +381,11 @@ async fn linked_user(
     let mut resolved = resolved;
     // As Auth.js: an email sign-in proves the address again, so an existing user's
     // `emailVerified` becomes now, and `updateUser` is raised.
-    if sign_in.provider.kind == ProviderKind::Email && !resolved.is_new_user {
+    // A disabled user is refused later and keeps its record as it was.
+    if sign_in.provider.kind == ProviderKind::Email
+        && !resolved.is_new_user
+        && resolved.user.disabled_at.is_none()
+    {
         let patch = UserPatch {
             email_verified: Some(Some(unix_now(pipeline))),
             ..UserPatch::default()

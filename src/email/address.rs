@@ -46,13 +46,14 @@ pub fn normalize_address(input: &str) -> Result<String, AddressError> {
 
 /// The one spelling under which an email from a provider's profile, a script or a lookup
 /// is stored and compared: `normalize_address`'s form when it is a valid address, else
-/// trimmed and lowercased (as Auth.js does for every profile); `None` when blank.
+/// trimmed and lowercased by ASCII rules (Unicode lowercasing would turn the Kelvin sign
+/// into `k`); `None` when blank.
 pub fn normalize_email(input: &str) -> Option<String> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return None;
     }
-    Some(normalize_address(trimmed).unwrap_or_else(|_| trimmed.to_lowercase()))
+    Some(normalize_address(trimmed).unwrap_or_else(|_| trimmed.to_ascii_lowercase()))
 }
 
 /// A dot-atom of RFC 5322 `atext`: no quoted strings, comments, spaces or non-ASCII.

@@ -113,6 +113,7 @@ fn unusable_requests_are_configuration_errors_naming_the_field() {
         (json!({"url": "{{ nope }}"}), "url"),
         (json!({"url": "not a url"}), "url"),
         (json!({"url": "file:///etc/passwd"}), "url"),
+        (json!({"url": "http://api.example.com/send"}), "url"),
         (
             json!({"url": "https://a.example", "headers": {"X-Key": "{{ api_key"}}),
             "headers/X-Key",

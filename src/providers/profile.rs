@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::OAuthError;
 use crate::config::script_key::ProviderScript;
-use crate::email::address::normalize_email;
+use crate::email::address::{normalize_address, normalize_email};
 use crate::pipeline::{Pipeline, Provider};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +64,8 @@ pub fn from_map(map: &Map<String, Value>) -> Option<UserProfile> {
         name: text(map, "name"),
         email: email(map),
         image: text(map, "image"),
-        email_verified: map.get("emailVerified") == Some(&Value::Bool(true)),
+        email_verified: map.get("emailVerified") == Some(&Value::Bool(true))
+            && email(map).is_some_and(|email| normalize_address(&email).is_ok()),
     })
 }
 
@@ -73,7 +74,11 @@ pub fn from_map(map: &Map<String, Value>) -> Option<UserProfile> {
 fn claims_verify_email(claims: &Map<String, Value>, email: Option<&str>) -> bool {
     let asserted = matches!(claims.get("email_verified"), Some(Value::Bool(true)))
         || claims.get("email_verified").and_then(Value::as_str) == Some("true");
-    asserted && email.is_some() && self::email(claims).as_deref() == email
+    // Only a valid address can be vouched for: the fallback spelling of an invalid one
+    // may coincide with someone else's.
+    asserted
+        && email.is_some_and(|email| normalize_address(email).is_ok())
+        && self::email(claims).as_deref() == email
 }
 
 /// Auth.js's default mapping of standard claims.

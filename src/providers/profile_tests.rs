@@ -50,6 +50,12 @@ fn profile_emails_are_trimmed_and_lowercased_and_still_verified() {
             false,
         ),
         (json!({"sub": "u1", "email": "   "}), None, false),
+        // The Kelvin sign is not `k`, and an address that is not valid is never vouched for.
+        (
+            json!({"sub": "u1", "email": "\u{212A}im@Example.com", "email_verified": true}),
+            Some("\u{212A}im@example.com"),
+            false,
+        ),
         // Not a valid address: still one spelling, never refused.
         (
             json!({"sub": "u1", "email": "Not An Address"}),

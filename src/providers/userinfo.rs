@@ -35,15 +35,19 @@ pub async fn fetch_userinfo(
         .map(|d| {
             d.params
                 .iter()
-                .map(|(name, value)| (name.clone(), request.values.fill(value, false)))
-                .collect()
+                .map(|(name, value)| Ok((name.clone(), request.values.fill(value, false)?)))
+                .collect::<Result<_, OAuthError>>()
         })
+        .transpose()?
         .unwrap_or_default();
+    // Only a URL the configuration wrote gets placeholders: a discovery document must not
+    // decide where the API key goes.
+    let configured = config.userinfo.as_ref().and_then(Endpoint::url).is_some();
     let method = match details.and_then(|d| d.method) {
         Some(HttpMethod::Post) => http::Method::POST,
         _ => http::Method::GET,
     };
-    let mut profile = match request.get(url, &params, method).await? {
+    let mut profile = match request.get(url, configured, &params, method).await? {
         Value::Object(profile) => profile,
         _ => return Err(OAuthError::Provider("userinfo is not a JSON object".into())),
     };
@@ -61,7 +65,10 @@ pub async fn fetch_userinfo(
         if !wanted {
             continue;
         }
-        match request.get(include.url(), &[], http::Method::GET).await {
+        match request
+            .get(include.url(), true, &[], http::Method::GET)
+            .await
+        {
             Ok(document) => {
                 profile.insert(name.clone(), document);
             }
@@ -82,9 +89,10 @@ struct Placeholders<'a> {
 
 impl Placeholders<'_> {
     /// `template` with every placeholder filled in; in a URL, each value percent-encoded
-    /// so that it stays inside the path segment or query value it was put in. An unknown
-    /// placeholder is left as written.
-    fn fill(&self, template: &str, in_url: bool) -> String {
+    /// so that it stays inside the path segment or query value it was put in, and never
+    /// empty, `.` or `..` (which would name another resource). An unknown placeholder is
+    /// left as written; a `{tokens.<field>}` the token response lacks is an error.
+    fn fill(&self, template: &str, in_url: bool) -> Result<String, OAuthError> {
         let mut filled = String::with_capacity(template.len());
         let mut rest = template;
         while let Some(start) = rest.find('{') {
@@ -92,43 +100,85 @@ impl Placeholders<'_> {
             let after = &rest[start + 1..];
             let Some(end) = after.find('}') else {
                 filled.push_str(&rest[start..]);
-                return filled;
+                return Ok(filled);
             };
             let name = &after[..end];
-            match self.value(name) {
-                Some(value) if in_url => {
-                    filled.extend(url::form_urlencoded::byte_serialize(value.as_bytes()))
-                }
+            let value = self.value(name)?;
+            if in_url
+                && value
+                    .as_deref()
+                    .is_some_and(|v| matches!(v, "" | "." | ".."))
+            {
+                return Err(OAuthError::Provider(format!(
+                    "userinfo: `{{{name}}}` is empty or a dot segment"
+                )));
+            }
+            match value {
+                Some(value) if in_url => filled.push_str(&percent_encoded(&value)),
                 Some(value) => filled.push_str(&value),
                 None => filled.push_str(&rest[start..start + end + 2]),
             }
             rest = &after[end + 1..];
         }
         filled.push_str(rest);
-        filled
+        Ok(filled)
     }
 
-    fn value(&self, name: &str) -> Option<String> {
-        match name {
+    /// A placeholder's value; `None` for a name that is no placeholder.
+    fn value(&self, name: &str) -> Result<Option<String>, OAuthError> {
+        Ok(match name {
             "accessToken" => Some(self.tokens.access_token.clone()),
             "clientId" => Some(self.config.client_id.clone().unwrap_or_default()),
-            "apiKey" => Some(
-                self.config
-                    .api_key
-                    .as_ref()
-                    .map(|key| key.expose().to_string())
-                    .unwrap_or_default(),
-            ),
+            "apiKey" => Some(self.api_key().to_string()),
             _ => {
-                let field = name.strip_prefix("tokens.")?;
-                Some(match self.tokens.extra.get(field) {
-                    Some(Value::String(text)) => text.clone(),
-                    Some(Value::Number(number)) => number.to_string(),
-                    _ => String::new(),
-                })
+                let Some(field) = name.strip_prefix("tokens.") else {
+                    return Ok(None);
+                };
+                match self.tokens.extra.get(field) {
+                    Some(Value::String(text)) => Some(text.clone()),
+                    Some(Value::Number(number)) => Some(number.to_string()),
+                    _ => {
+                        return Err(OAuthError::Provider(format!(
+                            "userinfo: the token response has no `{field}`"
+                        )));
+                    }
+                }
             }
-        }
+        })
     }
+
+    fn api_key(&self) -> &str {
+        self.config
+            .api_key
+            .as_ref()
+            .map(|key| key.expose())
+            .unwrap_or_default()
+    }
+
+    /// `message` without the access token or the API key, raw or percent-encoded: a
+    /// placeholder may have put them in a URL path that an error names.
+    fn redact(&self, message: String) -> String {
+        let mut message = message;
+        for secret in [self.tokens.access_token.as_str(), self.api_key()] {
+            if secret.is_empty() {
+                continue;
+            }
+            let encoded = percent_encoded(secret);
+            message = message
+                .replace(&encoded, "[redacted]")
+                .replace(secret, "[redacted]");
+        }
+        message
+    }
+}
+
+/// `value` percent-encoded to stay one path segment or query value. `byte_serialize`
+/// writes a space as `+`, which a path reads literally; a `+` of the value is `%2B`, so
+/// every `+` it writes is a space.
+fn percent_encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 /// What every request of one userinfo fetch shares.
@@ -138,9 +188,11 @@ struct UserinfoRequest<'a> {
 }
 
 impl UserinfoRequest<'_> {
+    /// One request; `fill_url` fills placeholders into `url` (a configured one).
     async fn get(
         &self,
         url: &str,
+        fill_url: bool,
         query: &[(String, String)],
         method: http::Method,
     ) -> Result<Value, OAuthError> {
@@ -149,11 +201,17 @@ impl UserinfoRequest<'_> {
             .map(|d| {
                 d.headers
                     .iter()
-                    .map(|(name, value)| (name.clone(), self.values.fill(value, false)))
-                    .collect()
+                    .map(|(name, value)| Ok((name.clone(), self.values.fill(value, false)?)))
+                    .collect::<Result<_, OAuthError>>()
             })
+            .transpose()?
             .unwrap_or_default();
-        let mut parsed = url::Url::parse(&self.values.fill(url, true))
+        let url = if fill_url {
+            self.values.fill(url, true)?
+        } else {
+            url.to_string()
+        };
+        let mut parsed = url::Url::parse(&url)
             .map_err(|error| OAuthError::Configuration(format!("userinfo URL: {error}")))?;
         parsed.query_pairs_mut().extend_pairs(query.iter());
         let access_token = &self.values.tokens.access_token;
@@ -166,7 +224,7 @@ impl UserinfoRequest<'_> {
         };
         request_json(method, parsed.as_str(), bearer, &headers)
             .await
-            .map_err(|error| OAuthError::Provider(format!("userinfo: {error}")))
+            .map_err(|error| OAuthError::Provider(self.values.redact(format!("userinfo: {error}"))))
     }
 }
 
@@ -183,7 +241,7 @@ mod tests {
         .unwrap();
         let tokens = TokenSet {
             access_token: "tok/en+1".into(),
-            extra: serde_json::json!({"openid": "o1", "uid": 7})
+            extra: serde_json::json!({"openid": "o1", "uid": 7, "dots": "..", "empty": ""})
                 .as_object()
                 .unwrap()
                 .clone(),
@@ -197,17 +255,33 @@ mod tests {
             (
                 "https://api.example.com/tokens/{accessToken}",
                 true,
-                "https://api.example.com/tokens/tok%2Fen%2B1",
+                Some("https://api.example.com/tokens/tok%2Fen%2B1"),
             ),
-            ("{apiKey}", false, "key/1"),
-            ("Client {clientId}", false, "Client client 1"),
-            ("{tokens.openid}-{tokens.uid}", false, "o1-7"),
-            ("{tokens.absent}", false, ""),
-            ("{unknown} and {", false, "{unknown} and {"),
-            ("no placeholders", true, "no placeholders"),
+            ("{apiKey}", false, Some("key/1")),
+            ("Client {clientId}", false, Some("Client client 1")),
+            (
+                "https://x.example/users/{clientId}",
+                true,
+                Some("https://x.example/users/client%201"),
+            ),
+            ("{tokens.openid}-{tokens.uid}", false, Some("o1-7")),
+            ("{unknown} and {", false, Some("{unknown} and {")),
+            ("no placeholders", true, Some("no placeholders")),
+            // A missing field, or one that would name another resource, is refused.
+            ("https://x.example/users/{tokens.absent}", true, None),
+            ("https://x.example/users/{tokens.dots}", true, None),
+            ("https://x.example/users/{tokens.empty}", true, None),
         ];
         for (template, in_url, expected) in cases {
-            assert_eq!(values.fill(template, in_url), expected, "{template}");
+            assert_eq!(
+                values.fill(template, in_url).ok().as_deref(),
+                expected,
+                "{template}"
+            );
         }
+        assert_eq!(
+            values.redact("userinfo: https://x/tokens/tok%2Fen%2B1 and tok/en+1 and key/1".into()),
+            "userinfo: https://x/tokens/[redacted] and [redacted] and [redacted]"
+        );
     }
 }
