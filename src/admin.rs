@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::store::{Adapter, Revoke, StoreError, User};
+use crate::email::address::normalize_email;
+use crate::store::{Adapter, Revoke, StoreError, User, UserPatch};
 
 /// A user as administrators see it.
 pub fn user_json(user: &User) -> Value {
@@ -48,6 +49,57 @@ pub async fn find_session_owner(
         email_verified: None,
         image: None,
         disabled_at: None,
+    }))
+}
+
+/// Every stored email not in `normalize_email`'s spelling (rows written before authgate
+/// normalised emails), rewritten when `apply`. Emails that collide once normalised (two
+/// users, one mailbox) are reported and left for an administrator to merge.
+pub async fn normalize_emails(store: &dyn Adapter, apply: bool) -> Result<Value, StoreError> {
+    use std::collections::BTreeMap;
+
+    const PAGE: u32 = 500;
+    let mut by_mailbox: BTreeMap<String, Vec<User>> = BTreeMap::new();
+    let mut offset = 0;
+    loop {
+        let page = store.list_users(PAGE, offset).await?;
+        let done = page.len() < PAGE as usize;
+        for user in page {
+            if let Some(normalized) = user.email.as_deref().and_then(normalize_email) {
+                by_mailbox.entry(normalized).or_default().push(user);
+            }
+        }
+        if done {
+            break;
+        }
+        offset = offset.saturating_add(PAGE);
+    }
+    let (mut rewritten, mut collisions) = (Vec::new(), Vec::new());
+    for (mailbox, users) in by_mailbox {
+        if let [user] = users.as_slice() {
+            if user.email.as_deref() == Some(mailbox.as_str()) {
+                continue;
+            }
+            if apply {
+                let patch = UserPatch {
+                    email: Some(Some(mailbox.clone())),
+                    ..UserPatch::default()
+                };
+                store.update_user(&user.id, patch).await?;
+            }
+            rewritten.push(json!({"id": user.id, "from": user.email, "to": mailbox}));
+        } else {
+            let spellings: Vec<Value> = users
+                .iter()
+                .map(|user| json!({"id": user.id, "email": user.email}))
+                .collect();
+            collisions.push(json!({"email": mailbox, "users": spellings}));
+        }
+    }
+    Ok(json!({
+        "applied": apply,
+        "rewritten": rewritten,
+        "collisions": collisions,
     }))
 }
 

@@ -102,6 +102,13 @@ enum UsersCommand {
     Enable { user: String },
     /// Delete a user with their accounts and sessions.
     Delete { user: String },
+    /// Rewrite stored emails in the one spelling authgate compares (trimmed, lowercased),
+    /// for data written before it normalised them. Users whose emails collide once
+    /// normalised are listed and left alone; `--dry-run` only lists.
+    NormalizeEmails {
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -389,6 +396,10 @@ fn administer(source: &ConfigSource, command: Administration) -> anyhow::Result<
         Administration::Users(UsersCommand::List { limit, offset }) => {
             let listed = runtime.block_on(authgate::admin::list_users(store, limit, offset));
             return Ok(print_answer(listed.map(Some)));
+        }
+        Administration::Users(UsersCommand::NormalizeEmails { dry_run }) => {
+            let answer = runtime.block_on(authgate::admin::normalize_emails(store, !dry_run));
+            return Ok(print_answer(answer.map(Some)));
         }
         Administration::Users(UsersCommand::Show { user }) => (user, UserOperation::Show),
         Administration::Users(UsersCommand::Disable { user }) => (user, UserOperation::Disable),

@@ -1,5 +1,6 @@
-//! Small text helpers: "did you mean" suggestions, constant-time comparison, and the CSS
-//! colours a page or an email may put in a style attribute.
+//! Small text helpers: "did you mean" suggestions, constant-time comparison, the CSS
+//! colours a page or an email may put in a style attribute, and percent-encoding a value
+//! put into a URL.
 
 /// The closest of `candidates` to `input`, when it is close enough to be a likely typo
 /// (case-insensitive edit distance of at most a third of the word, and at least 1).
@@ -20,6 +21,16 @@ pub fn did_you_mean<'a>(
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
+}
+
+/// `value` percent-encoded so that it stays one URL path segment or query value: only
+/// `A-Z a-z 0-9 - . _ *` are left as they are. (`byte_serialize` writes a space as `+`,
+/// which a path reads literally; a `+` of the value is `%2B`, so every `+` it writes is
+/// a space.)
+pub fn percent_encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 /// A CSS colour that may go into a style attribute: `#rgb`…`#rrggbbaa` or a plain name.

@@ -3,8 +3,10 @@
 //! its `http` field describes as data. The URL, each header value and each string of the
 //! JSON or form body is a minijinja template; they are compiled and rendered once on
 //! sample values when the configuration loads, so a typo or an unknown variable is a
-//! configuration error, not a failed sign-in. Rendering never escapes: values become JSON
-//! strings or form fields, which are encoded as such.
+//! configuration error, not a failed sign-in. Values printed into the URL are
+//! percent-encoded, so an address such as `a/../b?x=1#@example.com` stays one path segment
+//! or query value; elsewhere rendering never escapes: values become JSON strings, form
+//! fields or header values, which are encoded as such.
 
 use std::collections::BTreeMap;
 
@@ -69,6 +71,17 @@ impl HttpTransport {
         env.set_fuel(Some(FUEL));
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_formatter(|out, state, value| {
+            if state.name() == URL_TEMPLATE {
+                let text = value.to_string();
+                out.write_str(&crate::text::percent_encoded(&text))
+                    .map_err(|error| {
+                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, error.to_string())
+                    })
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
         env.add_filter("base64", |text: String| {
             base64::engine::general_purpose::STANDARD.encode(text)
         });

@@ -84,6 +84,28 @@ fn templates_render_into_the_request() {
 }
 
 #[test]
+fn values_printed_into_the_url_stay_one_segment() {
+    let transport = HttpTransport::build(
+        &config(json!({"url": "https://api.example.com/contacts/{{ email }}?next={{ url }}"})),
+        None,
+        &BTreeMap::new(),
+        None,
+    )
+    .unwrap();
+    let mut hostile = context();
+    hostile.email = "a/../admin?x=1#@example.com".into();
+    let request = transport.request(&hostile, &message(), None).unwrap();
+    assert_eq!(request.url.host_str(), Some("api.example.com"));
+    assert_eq!(
+        request.url.path(),
+        "/contacts/a%2F..%2Fadmin%3Fx%3D1%23%40example.com"
+    );
+    assert_eq!(request.url.fragment(), None);
+    let next: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
+    assert_eq!(next, vec![("next".to_string(), context().url)]);
+}
+
+#[test]
 fn a_form_body_keeps_its_fields() {
     let transport = HttpTransport::build(
         &config(json!({

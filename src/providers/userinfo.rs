@@ -12,6 +12,7 @@ use super::http_client::request_json;
 use super::oauth_client::TokenSet;
 use crate::config::ProviderConfig;
 use crate::config::values::{Endpoint, EndpointDetails, HttpMethod, Include};
+use crate::text::percent_encoded;
 
 /// The provider's userinfo document for `tokens`, with each `include` under its name.
 pub async fn fetch_userinfo(
@@ -170,15 +171,6 @@ impl Placeholders<'_> {
         }
         message
     }
-}
-
-/// `value` percent-encoded to stay one path segment or query value. `byte_serialize`
-/// writes a space as `+`, which a path reads literally; a `+` of the value is `%2B`, so
-/// every `+` it writes is a space.
-fn percent_encoded(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 /// What every request of one userinfo fetch shares.

@@ -614,3 +614,67 @@ async fn forged_cookies_and_storeless_servers_get_clear_refusals() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "NoStore");
 }
+
+/// Rows written before authgate normalised emails: `users normalize-emails` rewrites the
+/// ones it can (after a dry run that changes nothing) and reports two users whose
+/// addresses are one mailbox, leaving both as they are.
+#[tokio::test]
+async fn the_cli_rewrites_old_email_spellings_and_reports_collisions() {
+    use authgate::store::Adapter;
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    db.store().await;
+    {
+        let mut connection = db.connection().await;
+        for (id, email) in [
+            ("u-ada", "Ada@Example.com"),
+            ("u-bob", "bob@example.com"),
+            ("u-cy-1", "Cy@Example.com"),
+            ("u-cy-2", "cy@example.com"),
+        ] {
+            sqlx::query("INSERT INTO users (id, email) VALUES (?, ?)")
+                .bind(id)
+                .bind(email)
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        }
+    }
+    let dir = ConfigDir::new(&base_config(
+        free_port(),
+        &format!("database:\n  url: \"{}\"\n", db.url),
+    ));
+    let run = |dry_run: bool| {
+        let mut command = cli();
+        command.args(["users", "normalize-emails", "--config"]);
+        command.arg(dir.config_path());
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let store = db.store().await;
+    for dry_run in [true, false] {
+        let answer = run(dry_run);
+        assert_eq!(answer["applied"], !dry_run);
+        assert_eq!(
+            answer["rewritten"],
+            serde_json::json!([{"id": "u-ada", "from": "Ada@Example.com", "to": "ada@example.com"}])
+        );
+        assert_eq!(answer["collisions"][0]["email"], "cy@example.com");
+        assert_eq!(
+            answer["collisions"][0]["users"].as_array().unwrap().len(),
+            2
+        );
+        let ada = store.get_user_by_email("ADA@example.com").await.unwrap();
+        assert_eq!(ada.is_some(), !dry_run, "dry run: {dry_run}");
+    }
+    let cy = store.get_user("u-cy-1").await.unwrap().unwrap();
+    assert_eq!(cy.email.as_deref(), Some("Cy@Example.com"));
+    assert_eq!(run(false)["rewritten"], serde_json::json!([]));
+}
