@@ -113,9 +113,17 @@ fn provider_rules() -> Vec<Value> {
                 "oneOf": [{ "required": ["authorize"] }, { "required": ["lookup"] }]
             }
         }),
+        // An email API (`transport: http`) needs its request, and may do without `from`.
         json!({
             "if": complete_provider_of("email"),
-            "then": { "required": ["from"] }
+            "then": {
+                "if": {
+                    "required": ["transport"],
+                    "properties": { "transport": { "const": "http" } }
+                },
+                "then": { "required": ["http"] },
+                "else": { "required": ["from"] }
+            }
         }),
     ]
 }

@@ -49,6 +49,13 @@ fn bad_configs() -> Vec<(&'static str, String, bool)> {
             true,
         ),
         (
+            "an email API provider without its request",
+            base(
+                "database:\n  url: \"sqlite::memory:\"\nproviders:\n  - id: mail\n    type: email\n    transport: http\n",
+            ),
+            true,
+        ),
+        (
             "strategy database without a database",
             base("session:\n  strategy: database\n"),
             true,
@@ -282,6 +289,7 @@ fn configurations_check_accepts_pass_the_schema_too() {
         ("a url with a port, a path and a default", "url: ${AUTHGATE_TEST_UNSET_URL:-http://[::1]:8080/auth}\nsecret: 0123456789abcdef0123456789abcdef\n".to_string()),
         ("a 32-byte secret of 16 characters", "url: https://auth.example.com\nsecret: \"éééééééééééééééé\"\n".to_string()),
         ("a rotation list led by a placeholder", "url: https://auth.example.com\nsecret:\n  - ${AUTHGATE_TEST_UNSET_SECRET:-0123456789abcdef0123456789abcdef}\n  - fedcba9876543210fedcba9876543210\n".to_string()),
+        ("an email API provider without from", format!("url: https://auth.example.com\n{GOOD_SECRET}database:\n  url: \"sqlite::memory:\"\nproviders:\n  - id: mail\n    type: email\n    transport: http\n    http:\n      url: https://api.mail.example/send\n      json: {{to: \"{{{{ email }}}}\", link: \"{{{{ url }}}}\"}}\n")),
         ("an oidc provider found by wellKnown", format!("url: https://auth.example.com\n{GOOD_SECRET}providers:\n  - id: acme\n    type: oidc\n    clientId: x\n    wellKnown: https://idp.example.com/.well-known/openid-configuration\n")),
     ];
     let documents = config_documents(&schema, cases.iter().map(|(name, yaml)| (*name, yaml)));
