@@ -3,7 +3,8 @@
 //! that answers as the provider's documentation says: Twitch's scope array, Naver's string
 //! `expires_in`, VK's and WeChat's missing `token_type`, HubSpot's token in the path,
 //! Salesforce's userinfo, GitHub's `/user/emails`. The session must hold the user the
-//! preset's fixture expects, with its email in its one stored spelling.
+//! preset's fixture expects, with its email in its one stored spelling, and the account's
+//! tokens as the answer said (scope, expiry, type).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -192,8 +193,87 @@ async fn sign_in(server: &Server, id: &str, form_post: bool) -> Result<Value, St
     Ok(browser.session().await)
 }
 
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+/// The account authgate stored from a token answer says what the provider sent: the scope
+/// as one space-separated string (a JSON array joined), the expiry from a number or a
+/// numeric string, and `bearer` for a missing `token_type`.
+fn check_parsed_tokens(tokens: &Value, parsed: &Value, signed_in_at: i64) -> Result<(), String> {
+    if parsed["access_token"] != tokens["access_token"] && tokens.get("access_token").is_some() {
+        return Err("another access token".into());
+    }
+    let scope = match &tokens["scope"] {
+        Value::Array(scopes) => json!(
+            scopes
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Value::String(scope) => json!(scope.split_whitespace().collect::<Vec<_>>().join(" ")),
+        _ => Value::Null,
+    };
+    if parsed["scope"] != scope {
+        return Err(format!("scope {} instead of {scope}", parsed["scope"]));
+    }
+    let lifetime = match &tokens["expires_in"] {
+        Value::Number(seconds) => seconds.as_i64(),
+        Value::String(seconds) => seconds.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    match (lifetime, parsed["expires_at"].as_i64()) {
+        (Some(lifetime), Some(at))
+            if (signed_in_at + lifetime..=now() + lifetime).contains(&at) => {}
+        (None, None) => {}
+        (lifetime, at) => return Err(format!("expires_at {at:?} for expires_in {lifetime:?}")),
+    }
+    let token_type = tokens["token_type"]
+        .as_str()
+        .map_or("bearer".to_string(), str::to_ascii_lowercase);
+    if parsed["token_type"] != json!(token_type) {
+        return Err(format!(
+            "token_type {} instead of {token_type}",
+            parsed["token_type"]
+        ));
+    }
+    Ok(())
+}
+
+/// The quirks the issue names must stay in the fixtures, or this test would stop proving
+/// that they are read.
+fn assert_quirks_are_exercised() {
+    type Holds = fn(&Value) -> bool;
+    let quirks: [(&str, Holds, &str); 4] = [
+        ("twitch", |t| t["scope"].is_array(), "a JSON array scope"),
+        (
+            "naver",
+            |t| t["expires_in"].is_string(),
+            "a string expires_in",
+        ),
+        ("vk", |t| t.get("token_type").is_none(), "no token_type"),
+        ("wechat", |t| t.get("token_type").is_none(), "no token_type"),
+    ];
+    for (id, holds, what) in quirks {
+        assert!(holds(&fixture(id)["tokens"]), "{id}'s fixture lost {what}");
+    }
+    let hubspot = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("providers.d/hubspot.yaml"),
+    )
+    .expect("hubspot preset");
+    assert!(
+        hubspot.contains("/{accessToken}"),
+        "HubSpot's token left the path"
+    );
+}
+
 #[tokio::test]
 async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_provider() {
+    assert_quirks_are_exercised();
     let standin = ProviderStandIn::start();
     let env: HashMap<String, String> = HashMap::new();
     let (presets, diagnostics) = load_presets(&env);
@@ -214,7 +294,7 @@ async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_prov
     let config = base_config(
         port,
         &format!(
-            "session: {{strategy: jwt}}\nrateLimits:\n  oauth: {{perIp: \"off\"}}\ncallbacks:\n  jwt: |\n    if account != () {{ token.providerAccountId = account.providerAccountId; }}\n    token\n  session: |\n    session.user.id = token.providerAccountId;\n    session\nproviders:\n{}",
+            "session: {{strategy: jwt}}\nrateLimits:\n  oauth: {{perIp: \"off\"}}\ncallbacks:\n  jwt: |\n    if account != () {{\n      token.providerAccountId = account.providerAccountId;\n      token.parsed = #{{ scope: account.scope, expires_at: account.expires_at, token_type: account.token_type, access_token: account.access_token }};\n    }}\n    token\n  session: |\n    session.user.id = token.providerAccountId;\n    session.parsed = token.parsed;\n    session\nproviders:\n{}",
             entries.concat()
         ),
     );
@@ -230,6 +310,7 @@ async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_prov
             "email": expected["email"].as_str().map(|email| email.trim().to_lowercase()),
             "image": expected["image"],
         });
+        let signed_in_at = now();
         match sign_in(&server, id, *form_post).await {
             Ok(session) => {
                 let user = &session["user"];
@@ -241,6 +322,14 @@ async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_prov
                 });
                 if got != wanted {
                     failures.push(format!("{id}: expected {wanted}, got {got}"));
+                }
+                let tokens = fixture(id)["tokens"].clone();
+                if let Err(problem) = check_parsed_tokens(&tokens, &session["parsed"], signed_in_at)
+                {
+                    failures.push(format!(
+                        "{id}: the token answer {tokens} was read as {}: {problem}",
+                        session["parsed"]
+                    ));
                 }
             }
             Err(error) => failures.push(format!(
