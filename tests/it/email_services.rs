@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::HttpResponse;
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
 
 use authgate::config::presets::load_presets;
 
 use crate::support::databases::{Backend, TestDatabase};
+use crate::support::http_stub;
 use crate::support::{Browser, ConfigDir, Server, base_config, free_port};
 
 /// One request as the receiver saw it.
@@ -43,65 +44,38 @@ fn fixture(id: &str) -> Value {
 /// Answers each service's documented success (`response` of its fixture) to any request
 /// under `/<id>/`, and records it.
 fn start_receiver(answers: HashMap<String, Value>) -> Receiver {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (listener, base) = http_stub::bind();
     let received = Arc::new(Mutex::new(Vec::new()));
-    let shared = (received.clone(), Arc::new(answers));
-    let (ready, started) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || {
-                let shared = shared.clone();
-                App::new().default_service(web::to(
-                    move |request: HttpRequest, body: web::Bytes| {
-                        let (received, answers) = shared.clone();
-                        async move {
-                            let path = request.path().to_string();
-                            let id = path.trim_start_matches('/').split('/').next();
-                            let headers = request
-                                .headers()
-                                .iter()
-                                .map(|(name, value)| {
-                                    (
-                                        name.as_str().to_string(),
-                                        value.to_str().unwrap_or_default().to_string(),
-                                    )
-                                })
-                                .collect::<HashMap<_, _>>();
-                            received.lock().unwrap().push(Received {
-                                method: request.method().to_string(),
-                                path: path.clone(),
-                                content_type: headers
-                                    .get("content-type")
-                                    .cloned()
-                                    .unwrap_or_default(),
-                                headers,
-                                body: body.to_vec(),
-                            });
-                            let Some(answer) = id.and_then(|id| answers.get(id)) else {
-                                return HttpResponse::NotFound().finish();
-                            };
-                            let status = answer["status"].as_u64().unwrap_or(200) as u16;
-                            let mut response = HttpResponse::build(
-                                actix_web::http::StatusCode::from_u16(status).unwrap(),
-                            );
-                            match &answer["body"] {
-                                Value::Null => response.finish(),
-                                body => response.json(body),
-                            }
-                        }
-                    },
-                ))
+    let recorded = received.clone();
+    http_stub::serve(listener, move |request, body| {
+        let path = request.path().to_string();
+        let headers = request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().unwrap_or_default().to_string();
+                (name.as_str().to_string(), value)
             })
-            .workers(1)
-            .listen(listener)
-            .unwrap()
-            .run();
-            ready.send(()).unwrap();
-            server.await.unwrap();
+            .collect::<HashMap<_, _>>();
+        recorded.lock().unwrap().push(Received {
+            method: request.method().to_string(),
+            path: path.clone(),
+            content_type: headers.get("content-type").cloned().unwrap_or_default(),
+            headers,
+            body: body.to_vec(),
         });
+        let id = path.trim_start_matches('/').split('/').next();
+        let Some(answer) = id.and_then(|id| answers.get(id)) else {
+            return HttpResponse::NotFound().finish();
+        };
+        let status = u16::try_from(answer["status"].as_u64().unwrap_or(200)).unwrap();
+        let mut response =
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+        match &answer["body"] {
+            Value::Null => response.finish(),
+            body => response.json(body),
+        }
     });
-    started.recv().unwrap();
     Receiver { base, received }
 }
 

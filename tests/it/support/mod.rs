@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod databases;
 pub mod fake_idp;
+pub mod http_stub;
 pub mod idp;
 pub mod promtool;
 pub mod provider_standin;

@@ -11,13 +11,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, HS256, JwsHeader, RS256};
 use josekit::jwt::JwtPayload;
 use serde_json::{Map, Value, json};
 use sha2::Digest;
+
+use super::http_stub;
 
 /// What the stand-in knows of one preset.
 #[derive(Debug, Clone)]
@@ -93,32 +95,12 @@ fn keys() -> Keys {
 
 impl ProviderStandIn {
     pub fn start() -> ProviderStandIn {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind stand-in");
-        let port = listener.local_addr().expect("stand-in address").port();
-        let base = format!("http://127.0.0.1:{port}");
+        let (listener, base) = http_stub::bind();
         let state = Arc::new(Mutex::new(State::default()));
-        let shared = (state.clone(), Arc::new(keys()), base.clone());
-        let (ready, started) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    let shared = shared.clone();
-                    App::new().default_service(web::to(
-                        move |request: HttpRequest, body: web::Bytes| {
-                            let shared = shared.clone();
-                            async move { answer(&shared.0, &shared.1, &shared.2, &request, &body) }
-                        },
-                    ))
-                })
-                .workers(1)
-                .listen(listener)
-                .expect("serve stand-in")
-                .run();
-                ready.send(()).expect("ready");
-                server.await.expect("stand-in runs");
-            });
+        let (served, keys, served_base) = (state.clone(), keys(), base.clone());
+        http_stub::serve(listener, move |request, body| {
+            answer(&served, &keys, &served_base, request, body)
         });
-        started.recv().expect("stand-in started");
         ProviderStandIn { base, state }
     }
 
