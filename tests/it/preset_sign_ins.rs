@@ -131,6 +131,7 @@ fn entry_and_scenario(standin: &ProviderStandIn, id: &str, preset: &Value) -> (V
         includes,
         oidc: preset["type"] == "oidc",
         profile_from_userinfo: preset["profileFrom"] == "userinfo",
+        id_token_subject: None,
     };
     (entry, scenario)
 }
@@ -358,5 +359,100 @@ async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_prov
         cases.len() >= 92,
         "Auth.js v5 lists 92 OAuth/OIDC providers; the catalogue has {}",
         cases.len()
+    );
+}
+
+/// GitHub's `/user/emails` is read only when the public address is private (null), and a
+/// token that may not read it (a GitHub App without the email permission) still signs in,
+/// without an email. The list decides the address only through a primary, verified entry.
+#[tokio::test]
+async fn github_reads_emails_only_for_a_private_address_and_signs_in_without_them() {
+    let standin = ProviderStandIn::start();
+    let env: HashMap<String, String> = HashMap::new();
+    let (presets, _) = load_presets(&env);
+    let (entry, scenario) = entry_and_scenario(&standin, "github", presets["github"].value());
+    let port = free_port();
+    let config = base_config(
+        port,
+        &format!("session: {{strategy: jwt}}\nproviders:\n  - {entry}\n"),
+    );
+    let dir = ConfigDir::new(&config);
+    let server = Server::start(&dir.config_path(), port);
+    let emails = json!([
+        {"email": "old@example.com", "primary": false, "verified": true},
+        {"email": "Primary@Example.com", "primary": true, "verified": true},
+    ]);
+    let cases = [
+        (
+            "a public address",
+            json!("Public@Example.com"),
+            Some(emails.clone()),
+            json!("public@example.com"),
+            false,
+        ),
+        (
+            "a private address",
+            Value::Null,
+            Some(emails),
+            json!("primary@example.com"),
+            true,
+        ),
+        (
+            "a private address, the list refused",
+            Value::Null,
+            None,
+            Value::Null,
+            true,
+        ),
+    ];
+    for (case, email, list, expected, reads_list) in cases {
+        let mut scenario = scenario.clone();
+        scenario.profile.insert("email".into(), email);
+        scenario.profile.remove("emails");
+        if let Some(list) = list {
+            scenario.profile.insert("emails".into(), list);
+        }
+        standin.add("github", scenario);
+        let before = standin.hits("github").len();
+        let session = sign_in(&server, "github", false)
+            .await
+            .unwrap_or_else(|error| panic!("{case}: {error}"));
+        assert_eq!(session["user"]["email"], expected, "{case}");
+        let hits = standin.hits("github")[before..].to_vec();
+        assert_eq!(
+            hits.iter().any(|hit| hit == "include/emails"),
+            reads_list,
+            "{case}: {hits:?}"
+        );
+    }
+}
+
+/// With `profileFrom: userinfo` (Salesforce), a userinfo document about another subject
+/// than the id_token's is refused (OpenID Connect Core 5.3.2), not signed in.
+#[tokio::test]
+async fn a_userinfo_document_of_another_subject_is_refused() {
+    let standin = ProviderStandIn::start();
+    let env: HashMap<String, String> = HashMap::new();
+    let (presets, _) = load_presets(&env);
+    let (entry, mut scenario) =
+        entry_and_scenario(&standin, "salesforce", presets["salesforce"].value());
+    scenario.id_token_subject =
+        Some("https://login.salesforce.com/id/00D000000000001/005000000000002".into());
+    standin.add("salesforce", scenario);
+    let port = free_port();
+    let config = base_config(
+        port,
+        &format!("session: {{strategy: jwt}}\nproviders:\n  - {entry}\n"),
+    );
+    let dir = ConfigDir::new(&config);
+    let server = Server::start(&dir.config_path(), port);
+    let error = sign_in(&server, "salesforce", false)
+        .await
+        .expect_err("signed in with another user's userinfo");
+    assert!(error.contains("error=OAuthCallback"), "{error}");
+    let log = server.log();
+    assert!(
+        log.contains("the userinfo `sub` is not the id_token's"),
+        "{log}"
     );
 }

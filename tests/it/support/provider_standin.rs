@@ -39,6 +39,9 @@ pub struct Scenario {
     pub includes: Vec<String>,
     pub oidc: bool,
     pub profile_from_userinfo: bool,
+    /// The id_token's `sub` when it is not the profile's (a userinfo document of another
+    /// user).
+    pub id_token_subject: Option<String>,
 }
 
 struct Authorization {
@@ -53,6 +56,8 @@ struct State {
     scenarios: HashMap<String, Scenario>,
     codes: HashMap<String, Authorization>,
     complaints: Vec<String>,
+    /// `<preset> <role>` of every request, in order.
+    hits: Vec<String>,
     next_code: u64,
 }
 
@@ -122,6 +127,19 @@ impl ProviderStandIn {
             .insert(preset.to_string(), scenario);
     }
 
+    /// The roles `preset`'s requests asked for so far (`token`, `userinfo`,
+    /// `include/emails`, ...), in order.
+    pub fn hits(&self, preset: &str) -> Vec<String> {
+        let prefix = format!("{preset} ");
+        self.state
+            .lock()
+            .unwrap()
+            .hits
+            .iter()
+            .filter_map(|hit| hit.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+
     /// What the stand-in refused for `preset` so far.
     pub fn complaints(&self, preset: &str) -> Vec<String> {
         let prefix = format!("{preset}: ");
@@ -170,6 +188,16 @@ fn answer(
     if role == "jwks" {
         return HttpResponse::Ok().json(&keys.public);
     }
+    let role_path = if role == "include" {
+        format!("include/{}", rest.split('/').next().unwrap_or_default())
+    } else {
+        role.to_string()
+    };
+    state
+        .lock()
+        .unwrap()
+        .hits
+        .push(format!("{preset} {role_path}"));
     let Some(scenario) = state.lock().unwrap().scenarios.get(preset).cloned() else {
         return HttpResponse::NotFound().finish();
     };
@@ -351,6 +379,9 @@ fn id_token(keys: &Keys, scenario: &Scenario, nonce: Option<&str>) -> Result<Str
     } else {
         scenario.profile.clone()
     };
+    if let Some(subject) = &scenario.id_token_subject {
+        claims.insert("sub".into(), json!(subject));
+    }
     claims.insert("iss".into(), json!(scenario.issuer));
     claims.insert("aud".into(), json!(scenario.client_id));
     claims.insert("iat".into(), json!(now));
