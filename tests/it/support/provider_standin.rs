@@ -56,7 +56,7 @@ struct State {
     scenarios: HashMap<String, Scenario>,
     codes: HashMap<String, Authorization>,
     complaints: Vec<String>,
-    /// `<preset> <role>` of every request, in order.
+    /// `<preset> <role> <method>` of every request, in order.
     hits: Vec<String>,
     next_code: u64,
 }
@@ -127,8 +127,8 @@ impl ProviderStandIn {
             .insert(preset.to_string(), scenario);
     }
 
-    /// The roles `preset`'s requests asked for so far (`token`, `userinfo`,
-    /// `include/emails`, ...), in order.
+    /// The roles and methods of `preset`'s requests so far (`token POST`, `userinfo GET`,
+    /// `include/emails GET`, ...), in order.
     pub fn hits(&self, preset: &str) -> Vec<String> {
         let prefix = format!("{preset} ");
         self.state
@@ -197,7 +197,7 @@ fn answer(
         .lock()
         .unwrap()
         .hits
-        .push(format!("{preset} {role_path}"));
+        .push(format!("{preset} {role_path} {}", request.method()));
     let Some(scenario) = state.lock().unwrap().scenarios.get(preset).cloned() else {
         return HttpResponse::NotFound().finish();
     };
