@@ -41,9 +41,13 @@ pub struct ProviderConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(example = "https://login.example.com")]
     pub issuer: Option<String>,
-    /// Discovery document URL, when it is not `<issuer>/.well-known/openid-configuration`.
+    /// Discovery document URL, when it is not `<issuer>/.well-known/openid-configuration`;
+    /// `{issuer}` in it stands for the issuer (Frontegg's `{issuer}/oauth/.well-known/...`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(example = "https://login.example.com/.well-known/openid-configuration")]
+    #[schemars(
+        example = "https://login.example.com/.well-known/openid-configuration",
+        example = "{issuer}/oauth/.well-known/openid-configuration"
+    )]
     pub well_known: Option<String>,
     /// The authorization endpoint: a URL, or `{url, params}` with extra query parameters.
     /// Without it, the discovery document's.
@@ -224,6 +228,23 @@ pub struct HttpTransport {
 pub enum DeliveryMethod {
     Post,
     Put,
+}
+
+impl ProviderConfig {
+    /// Where the discovery document is: `wellKnown` (with `{issuer}` filled in), else
+    /// `<issuer>/.well-known/openid-configuration`; `None` without either.
+    pub fn discovery_url(&self) -> Option<String> {
+        let issuer = self
+            .issuer
+            .as_deref()
+            .map(|issuer| issuer.trim_end_matches('/'));
+        match (&self.well_known, issuer) {
+            (Some(url), Some(issuer)) => Some(url.replace("{issuer}", issuer)),
+            (Some(url), None) => Some(url.clone()),
+            (None, Some(issuer)) => Some(format!("{issuer}/.well-known/openid-configuration")),
+            (None, None) => None,
+        }
+    }
 }
 
 /// How an email provider sends.

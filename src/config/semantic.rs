@@ -470,9 +470,13 @@ fn check_oauth_provider<'a>(
         Some(Endpoint::Detailed(details)) => (format!("{name}/url"), details.url.as_deref()),
         None => (name.to_string(), None),
     };
+    let discovery_url = provider
+        .well_known
+        .as_ref()
+        .and_then(|_| provider.discovery_url());
     let urls = [
         ("issuer".to_string(), provider.issuer.as_deref()),
-        ("wellKnown".to_string(), provider.well_known.as_deref()),
+        ("wellKnown".to_string(), discovery_url.as_deref()),
         endpoint("authorization", &provider.authorization),
         endpoint("token", &provider.token),
         endpoint("userinfo", &provider.userinfo),

@@ -288,8 +288,9 @@ pub struct EndpointDetails {
         example = "https://login.example.com/api/me"
     )]
     pub url: Option<String>,
-    /// Extra parameters sent to the endpoint. In authorization parameters `{clientId}` and
-    /// `{issuer}` are replaced by the client id and the issuer (United Effects' `resource`); in token parameters `{clientId}` and `{clientSecret}`
+    /// Extra parameters sent to the endpoint. In authorization parameters (`scope`
+    /// included) `{clientId}` and `{issuer}` are replaced by the client id and the issuer
+    /// (United Effects' `resource`, Azure AD B2C's scope); in token parameters `{clientId}` and `{clientSecret}`
     /// (TikTok's `client_key`, WeChat's `appid` and `secret`); in userinfo parameters the
     /// userinfo placeholders (see `headers`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]

@@ -148,15 +148,7 @@ async fn resolve(
             .and_then(|endpoint| endpoint.url())
             .map(str::to_string)
     };
-    let discovery_url = match (&config.well_known, &config.issuer) {
-        (Some(url), _) => Some(url.clone()),
-        (None, Some(issuer)) => Some(format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        )),
-        (None, None) => None,
-    };
-    let discovered = match discovery_url {
+    let discovered = match config.discovery_url() {
         None => None,
         Some(url) => {
             let document = runtime

@@ -76,7 +76,7 @@ pub struct AuthorizationRequest<'a> {
 }
 
 /// The scopes to ask for: `scope`, else `authorization.params.scope`, else OpenID's
-/// default for oidc providers.
+/// default for oidc providers (`{clientId}` in them is filled in when the URL is built).
 pub fn scope_of(config: &ProviderConfig) -> Option<String> {
     config
         .scope
@@ -183,19 +183,26 @@ pub fn authorization_url(
     let client = client(config, endpoints, request.redirect_uri)?;
     let state = request.state.to_string();
     let mut authorize = client.authorize_url(move || CsrfToken::new(state));
+    // `{clientId}` and `{issuer}` for providers that want them again under other names
+    // (TikTok's `client_key`, United Effects' `resource`, Azure AD B2C's scope).
+    let fill = |value: &str| {
+        value
+            .replace(
+                "{clientId}",
+                config.client_id.as_deref().unwrap_or_default(),
+            )
+            .replace("{issuer}", config.issuer.as_deref().unwrap_or_default())
+    };
     if let Some(scope) = scope_of(config) {
+        let scope = fill(&scope);
         authorize = authorize.add_scopes(scope.split_whitespace().map(|s| Scope::new(s.into())));
     }
-    let client_id = config.client_id.as_deref().unwrap_or_default();
     for (name, value) in authorization_params(config) {
         if !matches!(
             name.as_str(),
             "scope" | "state" | "nonce" | "redirect_uri" | "client_id" | "response_type"
         ) {
-            let value = value
-                .replace("{clientId}", client_id)
-                .replace("{issuer}", config.issuer.as_deref().unwrap_or_default());
-            authorize = authorize.add_extra_param(name, value);
+            authorize = authorize.add_extra_param(name, fill(&value));
         }
     }
     if config.response_mode == Some(ResponseMode::FormPost) {

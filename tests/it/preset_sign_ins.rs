@@ -87,7 +87,11 @@ fn entry_and_scenario(standin: &ProviderStandIn, id: &str, preset: &Value) -> (V
     if let Some(issuer) = &issuer {
         entry["issuer"] = json!(issuer);
     }
-    if preset.get("wellKnown").is_some() || requires.contains(&"wellKnown") {
+    // A preset's `{issuer}/...` template already lands on the stand-in's issuer.
+    let templated = preset["wellKnown"]
+        .as_str()
+        .is_some_and(|url| url.contains("{issuer}"));
+    if !templated && (preset.get("wellKnown").is_some() || requires.contains(&"wellKnown")) {
         let issuer = issuer.as_deref().unwrap_or_default().trim_end_matches('/');
         entry["wellKnown"] = json!(format!("{issuer}/.well-known/openid-configuration"));
     }
