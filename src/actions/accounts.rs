@@ -37,6 +37,9 @@ pub struct Resolved {
 pub enum LinkError {
     #[error("the account is not linked to this user")]
     NotLinked,
+    /// The user is disabled: nothing of theirs changes, nothing is linked to them.
+    #[error("user {0} is disabled")]
+    Disabled(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -58,6 +61,7 @@ pub async fn resolve_user(
     if let Some(current) = signed_in {
         return match existing {
             Some(user) if user.id == current => {
+                let user = enabled(user)?;
                 store.update_account_tokens(account).await?;
                 Ok(Resolved {
                     user,
@@ -68,6 +72,7 @@ pub async fn resolve_user(
             Some(_) => Err(LinkError::NotLinked),
             None => {
                 let user = store.get_user(current).await?.ok_or(LinkError::NotLinked)?;
+                let user = enabled(user)?;
                 link(store, account, &user, now).await?;
                 Ok(Resolved {
                     user,
@@ -78,6 +83,7 @@ pub async fn resolve_user(
         };
     }
     if let Some(user) = existing {
+        let user = enabled(user)?;
         store.update_account_tokens(account).await?;
         return Ok(Resolved {
             user,
@@ -95,6 +101,7 @@ pub async fn resolve_user(
         if !allow_email_linking || !profile.email_verified || user.email_verified.is_none() {
             return Err(LinkError::NotLinked);
         }
+        let user = enabled(user)?;
         link(store, account, &user, now).await?;
         return Ok(Resolved {
             user,
@@ -123,6 +130,15 @@ pub async fn resolve_user(
         is_new_user: true,
         linked: true,
     })
+}
+
+/// `user`, unless disabled: a disabled user's tokens are not refreshed and nothing is
+/// linked to them, before the sign-in is refused.
+fn enabled(user: User) -> Result<User, LinkError> {
+    match user.disabled_at {
+        Some(_) => Err(LinkError::Disabled(user.id)),
+        None => Ok(user),
+    }
 }
 
 async fn link(

@@ -375,6 +375,9 @@ async fn linked_user(
             ErrorCode::OAuthAccountNotLinked,
             format!("{} account not linked", sign_in.provider.id),
         ),
+        LinkError::Disabled(id) => {
+            AuthError::new(ErrorCode::AccessDenied, format!("user {id} is disabled"))
+        }
         LinkError::Store(error) => error.into(),
     })?;
     let mut events = Vec::new();

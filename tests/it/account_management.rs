@@ -678,3 +678,69 @@ async fn the_cli_rewrites_old_email_spellings_and_reports_collisions() {
     assert_eq!(cy.email.as_deref(), Some("Cy@Example.com"));
     assert_eq!(run(false)["rewritten"], serde_json::json!([]));
 }
+
+/// A disabled user is refused before anything of theirs changes: a returning account's
+/// tokens are not replaced, and no account joins them by a verified email.
+#[tokio::test]
+async fn a_disabled_users_sign_in_changes_nothing_before_it_is_refused() {
+    use authgate::actions::accounts::{LinkError, resolve_user};
+    use authgate::providers::profile::UserProfile;
+    use authgate::store::{Account, Adapter, NewUser};
+
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    let user = store
+        .create_user(NewUser {
+            email: Some("dora@example.com".into()),
+            email_verified: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let account = |provider: &str, token: &str| Account {
+        user_id: user.id.clone(),
+        kind: "oauth".into(),
+        provider: provider.into(),
+        provider_account_id: "dora-1".into(),
+        access_token: Some(token.into()),
+        ..Account::default()
+    };
+    store
+        .link_account(account("idp", "old-token"))
+        .await
+        .unwrap();
+    store.set_user_disabled(&user.id, Some(2)).await.unwrap();
+    let profile = UserProfile {
+        id: "dora-1".into(),
+        name: None,
+        email: Some("dora@example.com".into()),
+        image: None,
+        email_verified: true,
+    };
+    for (case, provider, signed_in) in [
+        ("a returning account", "idp", None),
+        ("a new account with her verified email", "other", None),
+        (
+            "a new account while signed in as her",
+            "other",
+            Some(user.id.as_str()),
+        ),
+    ] {
+        let outcome = resolve_user(
+            &store,
+            &account(provider, "new-token"),
+            &profile,
+            true,
+            signed_in,
+            3,
+        )
+        .await;
+        assert!(
+            matches!(outcome, Err(LinkError::Disabled(ref id)) if id == &user.id),
+            "{case}: {outcome:?}"
+        );
+    }
+    let stored = store.get_account("idp", "dora-1").await.unwrap().unwrap();
+    assert_eq!(stored.access_token.as_deref(), Some("old-token"));
+    assert_eq!(store.get_account("other", "dora-1").await.unwrap(), None);
+}
