@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::email::address::normalize_email;
-use crate::store::{Adapter, Revoke, StoreError, User, UserPatch};
+use crate::store::{Adapter, Revoke, StoreError, User};
 
 /// A user as administrators see it.
 pub fn user_json(user: &User) -> Value {
@@ -53,53 +53,70 @@ pub async fn find_session_owner(
 }
 
 /// Every stored email not in `normalize_email`'s spelling (rows written before authgate
-/// normalised emails), rewritten when `apply`. Emails that collide once normalised (two
-/// users, one mailbox) are reported and left for an administrator to merge.
+/// normalised emails: trimmed, lowercased, the domain in its ASCII form), rewritten when
+/// `apply`. Emails that are one mailbox once normalised (two users) are reported and left
+/// for an administrator to merge, as is a row another writer changed meanwhile. Each
+/// rewrite touches only that row's email, and only while it still has the spelling seen.
 pub async fn normalize_emails(store: &dyn Adapter, apply: bool) -> Result<Value, StoreError> {
     use std::collections::BTreeMap;
 
     const PAGE: u32 = 500;
-    let mut by_mailbox: BTreeMap<String, Vec<User>> = BTreeMap::new();
+    // By id: a row inserted meanwhile shifts the pages, and must not be counted twice.
+    let mut users: BTreeMap<String, User> = BTreeMap::new();
     let mut offset = 0;
     loop {
         let page = store.list_users(PAGE, offset).await?;
         let done = page.len() < PAGE as usize;
-        for user in page {
-            if let Some(normalized) = user.email.as_deref().and_then(normalize_email) {
-                by_mailbox.entry(normalized).or_default().push(user);
-            }
-        }
+        users.extend(page.into_iter().map(|user| (user.id.clone(), user)));
         if done {
             break;
         }
         offset = offset.saturating_add(PAGE);
     }
-    let (mut rewritten, mut collisions) = (Vec::new(), Vec::new());
+    let mut by_mailbox: BTreeMap<String, Vec<User>> = BTreeMap::new();
+    for user in users.into_values() {
+        if let Some(normalized) = user.email.as_deref().and_then(normalize_email) {
+            by_mailbox.entry(normalized).or_default().push(user);
+        }
+    }
+    let (mut rewritten, mut collisions, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for (mailbox, users) in by_mailbox {
-        if let [user] = users.as_slice() {
-            if user.email.as_deref() == Some(mailbox.as_str()) {
-                continue;
-            }
-            if apply {
-                let patch = UserPatch {
-                    email: Some(Some(mailbox.clone())),
-                    ..UserPatch::default()
-                };
-                store.update_user(&user.id, patch).await?;
-            }
-            rewritten.push(json!({"id": user.id, "from": user.email, "to": mailbox}));
-        } else {
+        let [user] = users.as_slice() else {
             let spellings: Vec<Value> = users
                 .iter()
                 .map(|user| json!({"id": user.id, "email": user.email}))
                 .collect();
             collisions.push(json!({"email": mailbox, "users": spellings}));
+            continue;
+        };
+        let Some(seen) = user.email.as_deref().filter(|seen| *seen != mailbox) else {
+            continue;
+        };
+        let change = json!({"id": user.id, "from": seen, "to": mailbox});
+        if !apply {
+            rewritten.push(change);
+            continue;
+        }
+        match store.respell_email(&user.id, seen, &mailbox).await {
+            Ok(true) => rewritten.push(change),
+            Ok(false) => {
+                skipped.push(json!({"id": user.id, "from": seen, "reason": "changed meanwhile"}))
+            }
+            Err(StoreError::Conflict(_)) => collisions.push(json!({
+                "email": mailbox,
+                "users": [{"id": user.id, "email": seen}],
+                "reason": "another user took this address meanwhile",
+            })),
+            Err(error) => {
+                skipped.push(json!({"id": user.id, "from": seen, "reason": error.to_string()}))
+            }
         }
     }
     Ok(json!({
         "applied": apply,
         "rewritten": rewritten,
         "collisions": collisions,
+        "skipped": skipped,
     }))
 }
 

@@ -102,12 +102,13 @@ enum UsersCommand {
     Enable { user: String },
     /// Delete a user with their accounts and sessions.
     Delete { user: String },
-    /// Rewrite stored emails in the one spelling authgate compares (trimmed, lowercased),
-    /// for data written before it normalised them. Users whose emails collide once
-    /// normalised are listed and left alone; `--dry-run` only lists.
+    /// List stored emails not in the one spelling authgate compares (trimmed, lowercased,
+    /// the domain in its ASCII form), written before it normalised them; `--apply`
+    /// rewrites them. Users whose emails are one mailbox once normalised are listed and
+    /// left alone.
     NormalizeEmails {
         #[arg(long)]
-        dry_run: bool,
+        apply: bool,
     },
 }
 
@@ -397,8 +398,8 @@ fn administer(source: &ConfigSource, command: Administration) -> anyhow::Result<
             let listed = runtime.block_on(authgate::admin::list_users(store, limit, offset));
             return Ok(print_answer(listed.map(Some)));
         }
-        Administration::Users(UsersCommand::NormalizeEmails { dry_run }) => {
-            let answer = runtime.block_on(authgate::admin::normalize_emails(store, !dry_run));
+        Administration::Users(UsersCommand::NormalizeEmails { apply }) => {
+            let answer = runtime.block_on(authgate::admin::normalize_emails(store, apply));
             return Ok(print_answer(answer.map(Some)));
         }
         Administration::Users(UsersCommand::Show { user }) => (user, UserOperation::Show),

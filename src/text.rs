@@ -23,10 +23,11 @@ pub fn did_you_mean<'a>(
         .map(|(_, candidate)| candidate)
 }
 
-/// `value` percent-encoded so that it stays one URL path segment or query value: only
-/// `A-Z a-z 0-9 - . _ *` are left as they are. (`byte_serialize` writes a space as `+`,
-/// which a path reads literally; a `+` of the value is `%2B`, so every `+` it writes is
-/// a space.)
+/// `value` percent-encoded so that it cannot leave the path segment or query value it is
+/// put in: only `A-Z a-z 0-9 - . _ *` are left as they are. A whole value of `.` or `..`
+/// still reads as a dot segment: callers refuse those. (`byte_serialize` writes a space as
+/// `+`, which a path reads literally; a `+` of the value is `%2B`, so every `+` it writes
+/// is a space.)
 pub fn percent_encoded(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes())
         .collect::<String>()

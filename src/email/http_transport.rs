@@ -24,6 +24,9 @@ const FUEL: u64 = 50_000;
 
 /// The compiled request of one provider.
 pub struct HttpTransport {
+    /// The URL template alone, printing every value percent-encoded.
+    url_env: Environment<'static>,
+    /// The headers' and the body's templates, printing values as they are.
     env: Environment<'static>,
     method: HttpMethod,
     /// Header names, each with its template's name.
@@ -67,29 +70,32 @@ impl HttpTransport {
         settings: &BTreeMap<String, String>,
         from: Option<&Mailbox>,
     ) -> Result<HttpTransport, TransportError> {
-        let mut env = Environment::new();
-        env.set_fuel(Some(FUEL));
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| AutoEscape::None);
-        env.set_formatter(|out, state, value| {
-            if state.name() == URL_TEMPLATE {
-                let text = value.to_string();
-                out.write_str(&crate::text::percent_encoded(&text))
-                    .map_err(|error| {
-                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, error.to_string())
-                    })
-            } else {
-                minijinja::escape_formatter(out, state, value)
+        // The URL has an environment of its own, where every printed value is encoded: an
+        // `{% include %}` cannot reach a template that prints raw.
+        let mut url_env = environment();
+        url_env.set_formatter(|out, _, value| {
+            let text = value.to_string();
+            if matches!(text.as_str(), "." | "..") {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "a value printed into the URL is `.` or `..`, which would name another path",
+                ));
             }
+            out.write_str(&crate::text::percent_encoded(&text))
+                .map_err(|error| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, error.to_string())
+                })
         });
-        env.add_filter("base64", |text: String| {
-            base64::engine::general_purpose::STANDARD.encode(text)
-        });
+        Templates {
+            env: &mut url_env,
+            count: 0,
+        }
+        .add("url", URL_TEMPLATE.to_string(), &config.url)?;
+        let mut env = environment();
         let mut templates = Templates {
             env: &mut env,
             count: 0,
         };
-        templates.add("url", URL_TEMPLATE.to_string(), &config.url)?;
         let headers = config
             .headers
             .iter()
@@ -123,6 +129,7 @@ impl HttpTransport {
             (None, None) => BodyTemplate::None,
         };
         let transport = HttpTransport {
+            url_env,
             env,
             method: match config.method {
                 Some(DeliveryMethod::Put) => HttpMethod::Put,
@@ -184,13 +191,13 @@ impl HttpTransport {
             api_key => &self.api_key,
             settings => &self.settings,
         };
-        let render = |name: &str| {
-            self.env
-                .get_template(name)
+        let render_in = |env: &Environment<'static>, name: &str| {
+            env.get_template(name)
                 .and_then(|template| template.render(&values))
                 .map_err(|error| (field_of(name), error.to_string()))
         };
-        let url = render(URL_TEMPLATE)?;
+        let render = |name: &str| render_in(&self.env, name);
+        let url = render_in(&self.url_env, URL_TEMPLATE)?;
         let url = url::Url::parse(url.trim())
             .ok()
             .filter(|url| url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url)))
@@ -231,6 +238,19 @@ impl HttpTransport {
             body,
         })
     }
+}
+
+/// A template environment as both halves of the request use it: bounded by fuel, strict
+/// about undefined values, escaping nothing, with the `base64` filter.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_fuel(Some(FUEL));
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.add_filter("base64", |text: String| {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    });
+    env
 }
 
 /// Whether `url` names this machine, where plain http carries the key nowhere.

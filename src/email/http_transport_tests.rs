@@ -136,6 +136,16 @@ fn unusable_requests_are_configuration_errors_naming_the_field() {
         (json!({"url": "not a url"}), "url"),
         (json!({"url": "file:///etc/passwd"}), "url"),
         (json!({"url": "http://api.example.com/send"}), "url"),
+        // A value that is a dot segment would name another path.
+        (
+            json!({"url": "https://api.example.com/a/{{ '..' }}/admin"}),
+            "url",
+        ),
+        // The URL cannot include a template that prints values raw.
+        (
+            json!({"url": "https://api.example.com/{% include 'headers/X#1' %}", "headers": {"X": "{{ email }}"}}),
+            "url",
+        ),
         (
             json!({"url": "https://a.example", "headers": {"X-Key": "{{ api_key"}}),
             "headers/X-Key",

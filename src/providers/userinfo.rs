@@ -28,9 +28,16 @@ pub async fn fetch_userinfo(
         Some(Endpoint::Detailed(details)) => Some(details),
         _ => None,
     };
+    // Only a URL the configuration wrote gets placeholders, and only a request to one
+    // carries the API key: a discovery document must not decide where the key goes.
+    let configured = config.userinfo.as_ref().and_then(Endpoint::url).is_some();
     let request = UserinfoRequest {
         details,
-        values: Placeholders { config, tokens },
+        values: Placeholders {
+            config,
+            tokens,
+            api_key_allowed: configured,
+        },
     };
     let params: Vec<(String, String)> = details
         .map(|d| {
@@ -41,9 +48,6 @@ pub async fn fetch_userinfo(
         })
         .transpose()?
         .unwrap_or_default();
-    // Only a URL the configuration wrote gets placeholders: a discovery document must not
-    // decide where the API key goes.
-    let configured = config.userinfo.as_ref().and_then(Endpoint::url).is_some();
     let method = match details.and_then(|d| d.method) {
         Some(HttpMethod::Post) => http::Method::POST,
         _ => http::Method::GET,
@@ -86,6 +90,8 @@ pub async fn fetch_userinfo(
 struct Placeholders<'a> {
     config: &'a ProviderConfig,
     tokens: &'a TokenSet,
+    /// `{apiKey}` may be filled in: the userinfo URL is the configuration's own.
+    api_key_allowed: bool,
 }
 
 impl Placeholders<'_> {
@@ -93,6 +99,8 @@ impl Placeholders<'_> {
     /// so that it stays inside the path segment or query value it was put in, and never
     /// empty, `.` or `..` (which would name another resource). An unknown placeholder is
     /// left as written; a `{tokens.<field>}` the token response lacks is an error.
+    /// (Values side by side cannot make a dot segment either: each would have to be `.`,
+    /// or empty beside a `..` the configuration wrote itself.)
     fn fill(&self, template: &str, in_url: bool) -> Result<String, OAuthError> {
         let mut filled = String::with_capacity(template.len());
         let mut rest = template;
@@ -130,6 +138,11 @@ impl Placeholders<'_> {
         Ok(match name {
             "accessToken" => Some(self.tokens.access_token.clone()),
             "clientId" => Some(self.config.client_id.clone().unwrap_or_default()),
+            "apiKey" if !self.api_key_allowed => {
+                return Err(OAuthError::Configuration(
+                    "`{apiKey}` is sent only to a userinfo URL the configuration gives, not to a discovered one".into(),
+                ));
+            }
             "apiKey" => Some(self.api_key().to_string()),
             _ => {
                 let Some(field) = name.strip_prefix("tokens.") else {
@@ -233,15 +246,17 @@ mod tests {
         .unwrap();
         let tokens = TokenSet {
             access_token: "tok/en+1".into(),
-            extra: serde_json::json!({"openid": "o1", "uid": 7, "dots": "..", "empty": ""})
-                .as_object()
-                .unwrap()
-                .clone(),
+            extra:
+                serde_json::json!({"openid": "o1", "uid": 7, "dots": "..", "empty": "", "dot": "."})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
             ..TokenSet::default()
         };
         let values = Placeholders {
             config: &config,
             tokens: &tokens,
+            api_key_allowed: true,
         };
         let cases = [
             (
@@ -263,6 +278,11 @@ mod tests {
             ("https://x.example/users/{tokens.absent}", true, None),
             ("https://x.example/users/{tokens.dots}", true, None),
             ("https://x.example/users/{tokens.empty}", true, None),
+            (
+                "https://x.example/users/{tokens.dot}{tokens.dot}/x",
+                true,
+                None,
+            ),
         ];
         for (template, in_url, expected) in cases {
             assert_eq!(
@@ -271,6 +291,15 @@ mod tests {
                 "{template}"
             );
         }
+        let discovered = Placeholders {
+            api_key_allowed: false,
+            ..values
+        };
+        assert!(discovered.fill("{apiKey}", false).is_err());
+        assert_eq!(
+            discovered.fill("{clientId}", false).ok().as_deref(),
+            Some("client 1")
+        );
         assert_eq!(
             values.redact("userinfo: https://x/tokens/tok%2Fen%2B1 and tok/en+1 and key/1".into()),
             "userinfo: https://x/tokens/[redacted] and [redacted] and [redacted]"

@@ -1,4 +1,5 @@
-//! Account and session management over the pool: disabling users, listing them, the
+//! Account and session management over the pool: disabling users, listing them,
+//! respelling an email written before emails were normalised, the
 //! accounts a user linked (without tokens), the JWT sessions the store tracks by `sid`, a
 //! user's sessions of both kinds, and revoking them. Each statement is prepared for the
 //! dialect when it runs: these are rare next to sign-ins and session reads.
@@ -13,6 +14,7 @@ use super::models::{
 use super::sql::{SqlStore, classify, token_digest, user_from};
 
 const SET_DISABLED: &str = "UPDATE users SET disabled_at = ? WHERE id = ?";
+const RESPELL_EMAIL: &str = "UPDATE users SET email = ? WHERE id = ? AND email = ?";
 const LIST_USERS: &str = "SELECT id, name, email, email_verified, image, disabled_at FROM users \
     ORDER BY id LIMIT ? OFFSET ?";
 const LINKED_ACCOUNTS: &str = "SELECT type, provider, provider_account_id, created_at \
@@ -71,6 +73,22 @@ struct Stored {
 impl SqlStore {
     fn prepared(&self, sql: &str) -> sqlx::SqlStr {
         self.dialect().statement(sql)
+    }
+
+    pub(super) async fn set_email_spelling(
+        &self,
+        id: &str,
+        seen: &str,
+        email: &str,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(self.prepared(RESPELL_EMAIL))
+            .bind(email.to_string())
+            .bind(id.to_string())
+            .bind(seen.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(classify)?;
+        Ok(updated.rows_affected() == 1)
     }
 
     pub(super) async fn set_disabled(

@@ -198,6 +198,10 @@ impl Adapter for MeteredAdapter {
         metered("list_users", self.inner.list_users(limit, offset)).await
     }
 
+    async fn respell_email(&self, id: &str, seen: &str, email: &str) -> StoreResult<bool> {
+        metered("respell_email", self.inner.respell_email(id, seen, email)).await
+    }
+
     async fn linked_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>> {
         metered("linked_accounts", self.inner.linked_accounts(user_id)).await
     }

@@ -165,6 +165,10 @@ pub trait Adapter: Send + Sync {
     ) -> StoreResult<Option<User>>;
     /// A page of users, by id.
     async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>>;
+    /// Replaces a user's email spelled `seen` by `email`, touching nothing else; `false`
+    /// when the row no longer has that spelling. An email another user has is a
+    /// `Conflict`.
+    async fn respell_email(&self, id: &str, seen: &str, email: &str) -> StoreResult<bool>;
     /// The accounts linked to a user with when they were linked, oldest first (those from
     /// before link times were recorded count as oldest), and no tokens.
     async fn linked_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>>;

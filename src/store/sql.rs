@@ -690,6 +690,10 @@ impl Adapter for SqlStore {
         self.users_page(limit, offset).await
     }
 
+    async fn respell_email(&self, id: &str, seen: &str, email: &str) -> StoreResult<bool> {
+        self.set_email_spelling(id, seen, email).await
+    }
+
     async fn linked_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>> {
         self.accounts_linked_to(user_id).await
     }

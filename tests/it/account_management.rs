@@ -615,9 +615,9 @@ async fn forged_cookies_and_storeless_servers_get_clear_refusals() {
     assert_eq!(body["error"], "NoStore");
 }
 
-/// Rows written before authgate normalised emails: `users normalize-emails` rewrites the
-/// ones it can (after a dry run that changes nothing) and reports two users whose
-/// addresses are one mailbox, leaving both as they are.
+/// Rows written before authgate normalised emails: `users normalize-emails` lists them
+/// without changing anything, `--apply` rewrites the ones it can, and two users whose
+/// addresses are one mailbox are reported and left as they are.
 #[tokio::test]
 async fn the_cli_rewrites_old_email_spellings_and_reports_collisions() {
     use authgate::store::Adapter;
@@ -643,12 +643,12 @@ async fn the_cli_rewrites_old_email_spellings_and_reports_collisions() {
         free_port(),
         &format!("database:\n  url: \"{}\"\n", db.url),
     ));
-    let run = |dry_run: bool| {
+    let run = |apply: bool| {
         let mut command = cli();
         command.args(["users", "normalize-emails", "--config"]);
         command.arg(dir.config_path());
-        if dry_run {
-            command.arg("--dry-run");
+        if apply {
+            command.arg("--apply");
         }
         let output = command.output().unwrap();
         assert!(
@@ -659,9 +659,9 @@ async fn the_cli_rewrites_old_email_spellings_and_reports_collisions() {
         serde_json::from_slice::<Value>(&output.stdout).unwrap()
     };
     let store = db.store().await;
-    for dry_run in [true, false] {
-        let answer = run(dry_run);
-        assert_eq!(answer["applied"], !dry_run);
+    for apply in [false, true] {
+        let answer = run(apply);
+        assert_eq!(answer["applied"], apply);
         assert_eq!(
             answer["rewritten"],
             serde_json::json!([{"id": "u-ada", "from": "Ada@Example.com", "to": "ada@example.com"}])
@@ -672,11 +672,11 @@ async fn the_cli_rewrites_old_email_spellings_and_reports_collisions() {
             2
         );
         let ada = store.get_user_by_email("ADA@example.com").await.unwrap();
-        assert_eq!(ada.is_some(), !dry_run, "dry run: {dry_run}");
+        assert_eq!(ada.is_some(), apply, "apply: {apply}");
     }
     let cy = store.get_user("u-cy-1").await.unwrap().unwrap();
     assert_eq!(cy.email.as_deref(), Some("Cy@Example.com"));
-    assert_eq!(run(false)["rewritten"], serde_json::json!([]));
+    assert_eq!(run(true)["rewritten"], serde_json::json!([]));
 }
 
 /// A disabled user is refused before anything of theirs changes: a returning account's

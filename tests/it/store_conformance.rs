@@ -137,6 +137,45 @@ async fn emails_are_stored_and_found_in_one_spelling(store: &dyn Adapter, _: &Te
     assert_eq!(store.get_user_by_email("  ").await.unwrap(), None);
 }
 
+/// `respell_email` (for `users normalize-emails`) changes only the email, only while the
+/// row has the spelling seen, and never onto another user's address.
+async fn an_email_is_respelled_only_from_the_spelling_seen(store: &dyn Adapter, db: &TestDatabase) {
+    let mut connection = db.connection().await;
+    for statement in [
+        "INSERT INTO users (id, email, email_verified) VALUES ('u-old', 'Old@Example.com', 7)",
+        "INSERT INTO users (id, email) VALUES ('u-taken', 'taken@example.com')",
+        "INSERT INTO users (id, email) VALUES ('u-dup', 'Taken@Example.com')",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    assert!(
+        !store
+            .respell_email("u-old", "old@example.com", "old@example.com")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .respell_email("u-old", "Old@Example.com", "old@example.com")
+            .await
+            .unwrap()
+    );
+    let old = store.get_user("u-old").await.unwrap().unwrap();
+    assert_eq!(old.email.as_deref(), Some("old@example.com"));
+    assert_eq!(old.email_verified, Some(7));
+    assert!(matches!(
+        store
+            .respell_email("u-dup", "Taken@Example.com", "taken@example.com")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let dup = store.get_user("u-dup").await.unwrap().unwrap();
+    assert_eq!(dup.email.as_deref(), Some("Taken@Example.com"));
+}
+
 async fn users_with_a_given_id_keep_it(store: &dyn Adapter, _: &TestDatabase) {
     let user = store
         .create_user(NewUser {
@@ -1171,6 +1210,7 @@ conformance!(
     create_user_is_found_by_id_and_email,
     unknown_users_are_none,
     emails_are_stored_and_found_in_one_spelling,
+    an_email_is_respelled_only_from_the_spelling_seen,
     users_with_a_given_id_keep_it,
     update_user_changes_only_the_given_fields,
     update_of_an_unknown_user_is_not_found,
