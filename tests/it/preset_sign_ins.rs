@@ -140,6 +140,32 @@ fn entry_and_scenario(standin: &ProviderStandIn, id: &str, preset: &Value) -> (V
     (entry, scenario)
 }
 
+/// `entry_and_scenario` for one built-in preset.
+fn preset_entry_and_scenario(standin: &ProviderStandIn, id: &str) -> (Value, Scenario) {
+    let env: HashMap<String, String> = HashMap::new();
+    let (presets, _) = load_presets(&env);
+    entry_and_scenario(standin, id, presets[id].value())
+}
+
+/// authgate with `entries` as its providers, JWT sessions, no OAuth rate limit, and
+/// callbacks that put the provider account id and the stored tokens in the session.
+fn start_server(entries: &[Value]) -> (ConfigDir, Server) {
+    let providers: String = entries
+        .iter()
+        .map(|entry| format!("  - {entry}\n"))
+        .collect();
+    let port = free_port();
+    let config = base_config(
+        port,
+        &format!(
+            "session: {{strategy: jwt}}\nrateLimits:\n  oauth: {{perIp: \"off\"}}\ncallbacks:\n  jwt: |\n    if account != () {{\n      token.providerAccountId = account.providerAccountId;\n      token.parsed = #{{ scope: account.scope, expires_at: account.expires_at, token_type: account.token_type, access_token: account.access_token }};\n    }}\n    token\n  session: |\n    session.user.id = token.providerAccountId;\n    session.parsed = token.parsed;\n    session\nproviders:\n{providers}"
+        ),
+    );
+    let dir = ConfigDir::new(&config);
+    let server = Server::start(&dir.config_path(), port);
+    (dir, server)
+}
+
 fn location(response: &reqwest::Response) -> String {
     response
         .headers()
@@ -292,19 +318,10 @@ async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_prov
         }
         let (entry, scenario) = entry_and_scenario(&standin, id, preset);
         standin.add(id, scenario);
-        entries.push(format!("  - {entry}\n"));
+        entries.push(entry);
         cases.push((id.clone(), preset["responseMode"] == "form_post"));
     }
-    let port = free_port();
-    let config = base_config(
-        port,
-        &format!(
-            "session: {{strategy: jwt}}\nrateLimits:\n  oauth: {{perIp: \"off\"}}\ncallbacks:\n  jwt: |\n    if account != () {{\n      token.providerAccountId = account.providerAccountId;\n      token.parsed = #{{ scope: account.scope, expires_at: account.expires_at, token_type: account.token_type, access_token: account.access_token }};\n    }}\n    token\n  session: |\n    session.user.id = token.providerAccountId;\n    session.parsed = token.parsed;\n    session\nproviders:\n{}",
-            entries.concat()
-        ),
-    );
-    let dir = ConfigDir::new(&config);
-    let server = Server::start(&dir.config_path(), port);
+    let (_dir, server) = start_server(&entries);
 
     let mut failures = Vec::new();
     for (id, form_post) in &cases {
@@ -382,16 +399,8 @@ async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_prov
 #[tokio::test]
 async fn github_reads_emails_only_for_a_private_address_and_signs_in_without_them() {
     let standin = ProviderStandIn::start();
-    let env: HashMap<String, String> = HashMap::new();
-    let (presets, _) = load_presets(&env);
-    let (entry, scenario) = entry_and_scenario(&standin, "github", presets["github"].value());
-    let port = free_port();
-    let config = base_config(
-        port,
-        &format!("session: {{strategy: jwt}}\nproviders:\n  - {entry}\n"),
-    );
-    let dir = ConfigDir::new(&config);
-    let server = Server::start(&dir.config_path(), port);
+    let (entry, scenario) = preset_entry_and_scenario(&standin, "github");
+    let (_dir, server) = start_server(&[entry]);
     let emails = json!([
         {"email": "old@example.com", "primary": false, "verified": true},
         {"email": "Primary@Example.com", "primary": true, "verified": true},
@@ -446,20 +455,11 @@ async fn github_reads_emails_only_for_a_private_address_and_signs_in_without_the
 #[tokio::test]
 async fn a_userinfo_document_of_another_subject_is_refused() {
     let standin = ProviderStandIn::start();
-    let env: HashMap<String, String> = HashMap::new();
-    let (presets, _) = load_presets(&env);
-    let (entry, mut scenario) =
-        entry_and_scenario(&standin, "salesforce", presets["salesforce"].value());
+    let (entry, mut scenario) = preset_entry_and_scenario(&standin, "salesforce");
     scenario.id_token_subject =
         Some("https://login.salesforce.com/id/00D000000000001/005000000000002".into());
     standin.add("salesforce", scenario);
-    let port = free_port();
-    let config = base_config(
-        port,
-        &format!("session: {{strategy: jwt}}\nproviders:\n  - {entry}\n"),
-    );
-    let dir = ConfigDir::new(&config);
-    let server = Server::start(&dir.config_path(), port);
+    let (_dir, server) = start_server(&[entry]);
     let error = sign_in(&server, "salesforce", false)
         .await
         .expect_err("signed in with another user's userinfo");
