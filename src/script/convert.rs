@@ -48,21 +48,23 @@ pub fn to_json(value: Dynamic) -> Result<Value, Box<EvalAltResult>> {
             .into_immutable_string()
             .map_or(Value::Null, |text| Value::String(text.into())));
     }
+    // Collected with their final sizes up front: collecting `Result`s would grow them
+    // step by step.
     if value.is_array() {
         let items: Array = value.cast();
-        return items
-            .into_iter()
-            .map(to_json)
-            .collect::<Result<_, _>>()
-            .map(Value::Array);
+        let mut array = Vec::with_capacity(items.len());
+        for item in items {
+            array.push(to_json(item)?);
+        }
+        return Ok(Value::Array(array));
     }
     if value.is_map() {
         let fields: rhai::Map = value.cast();
-        return fields
-            .into_iter()
-            .map(|(name, field)| Ok((name.to_string(), to_json(field)?)))
-            .collect::<Result<Map<_, _>, _>>()
-            .map(Value::Object);
+        let mut map = Map::with_capacity(fields.len());
+        for (name, field) in fields {
+            map.insert(name.into(), to_json(field)?);
+        }
+        return Ok(Value::Object(map));
     }
     rhai::serde::from_dynamic(&value)
 }

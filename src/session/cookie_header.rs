@@ -65,7 +65,7 @@ fn decode_value(raw: &[u8]) -> String {
         [b'"', inner @ .., b'"'] => inner,
         other => other,
     };
-    String::from_utf8_lossy(&percent_decode(raw).collect::<Vec<u8>>()).into_owned()
+    percent_decode(raw).decode_utf8_lossy().into_owned()
 }
 
 /// The cookies of one request that authgate reads.
@@ -164,7 +164,7 @@ pub fn read_cookies<'a>(
 /// `encodeURIComponent`'s unreserved set is `%XX`, so a `;` or a space in a callback URL
 /// can never end the value and start an attribute.
 pub fn encode_value(value: &str) -> String {
-    utf8_percent_encode(value, COOKIE_VALUE_ENCODE).to_string()
+    std::borrow::Cow::from(utf8_percent_encode(value, COOKIE_VALUE_ENCODE)).into_owned()
 }
 
 #[cfg(test)]

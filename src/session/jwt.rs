@@ -6,9 +6,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use josekit::jwe::JweHeader;
+use josekit::jwe::{JweContext, JweHeader};
 use josekit::jws::JwsHeader;
-use josekit::jwt::{self, JwtPayload, JwtPayloadValidator};
+use josekit::jwt::{JwtPayload, JwtPayloadValidator};
 use serde_json::{Map, Value};
 
 use super::keys::{TokenKeys, VerifyingKey};
@@ -67,10 +67,6 @@ fn encode_typed(
     max_age: Duration,
     typ: &str,
 ) -> Result<String, TokenError> {
-    let mut claims = claims.clone();
-    for reserved in ["iat", "exp", "nbf", "jti"] {
-        claims.remove(reserved);
-    }
     // Whole seconds as JSON integers, as Auth.js writes them: consumers often read `exp`
     // as an integer (josekit's setters would write floats).
     let issued = now
@@ -81,12 +77,8 @@ fn encode_typed(
         .checked_add(max_age.as_secs())
         .filter(|expires| *expires < i64::MAX as u64)
         .ok_or_else(|| TokenError::Encode("maxAge is too large".into()))?;
-    claims.insert("iat".into(), Value::from(issued));
-    claims.insert("exp".into(), Value::from(expires));
-    let mut payload =
-        JwtPayload::from_map(claims).map_err(|e| TokenError::Encode(e.to_string()))?;
-    payload.set_jwt_id(uuid::Uuid::new_v4().to_string());
-    match keys {
+    let payload = payload_json(claims, issued, expires)?;
+    let encoded = match keys {
         TokenKeys::Signed {
             signer, signer_kid, ..
         } => {
@@ -95,16 +87,71 @@ fn encode_typed(
             if let Some(kid) = signer_kid {
                 header.set_key_id(kid.clone());
             }
-            jwt::encode_with_signer(&payload, &header, signer.as_ref())
-                .map_err(|e| TokenError::Encode(e.to_string()))
+            josekit::jws::serialize_compact(&payload, &header, signer.as_ref())
         }
-        TokenKeys::Encrypted { encrypter, .. } => {
+        TokenKeys::Encrypted {
+            context, encrypter, ..
+        } => {
             let mut header = JweHeader::new();
             header.set_token_type("JWT");
             header.set_content_encryption(super::keys::JWE_ENCRYPTIONS[0]);
-            jwt::encode_with_encrypter(&payload, &header, encrypter.as_ref())
-                .map_err(|e| TokenError::Encode(e.to_string()))
+            context.serialize_compact(&payload, &header, encrypter.as_ref())
         }
+    };
+    encoded.map_err(|e| TokenError::Encode(e.to_string()))
+}
+
+/// Claims a token's times and id replace.
+const RESERVED_CLAIMS: [&str; 4] = ["iat", "exp", "nbf", "jti"];
+
+/// The payload of a new token: `claims` without the reserved ones, then `iat`, `exp` and
+/// a fresh random `jti`. The claims are written as they are, not copied; josekit checks
+/// the types of the registered ones (`iss`, `sub` and `jti` are strings, `aud` strings),
+/// as a reader will.
+fn payload_json(
+    claims: &Map<String, Value>,
+    issued: u64,
+    expires: u64,
+) -> Result<Vec<u8>, TokenError> {
+    let registered: Map<String, Value> = ["iss", "sub", "aud"]
+        .into_iter()
+        .filter_map(|name| {
+            claims
+                .get(name)
+                .map(|value| (name.to_string(), value.clone()))
+        })
+        .collect();
+    JwtPayload::from_map(registered).map_err(|e| TokenError::Encode(e.to_string()))?;
+    let payload = Payload {
+        claims,
+        issued,
+        expires,
+        id: uuid::Builder::from_random_bytes(rand::random()).into_uuid(),
+    };
+    serde_json::to_vec(&payload).map_err(|e| TokenError::Encode(e.to_string()))
+}
+
+struct Payload<'a> {
+    claims: &'a Map<String, Value>,
+    issued: u64,
+    expires: u64,
+    id: uuid::Uuid,
+}
+
+impl serde::Serialize for Payload<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in self.claims {
+            if !RESERVED_CLAIMS.contains(&name.as_str()) {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.serialize_entry("iat", &self.issued)?;
+        map.serialize_entry("exp", &self.expires)?;
+        let mut id = uuid::Uuid::encode_buffer();
+        map.serialize_entry("jti", self.id.hyphenated().encode_lower(&mut id))?;
+        map.end()
     }
 }
 
@@ -117,22 +164,40 @@ pub fn whole_seconds(time: SystemTime) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
-/// The token's protected header, parsed once for what decides how it is read (`typ`,
-/// `kid`, `enc`); josekit checks it again as it verifies.
-struct Header(Option<Box<dyn josekit::JoseHeader>>);
+/// What decides how a token is read, from its protected header: `alg`, `enc`, `kid` and
+/// `typ`. josekit parses and checks the whole header again as it verifies or decrypts. A
+/// header that is not base64url JSON, or has one of these fields twice or not as a
+/// string, is refused here, and so is one with `crit` (josekit does not enforce it for a
+/// JWE; neither authgate nor Auth.js writes it).
+#[derive(Debug, serde::Deserialize)]
+struct Header {
+    alg: Option<String>,
+    enc: Option<String>,
+    kid: Option<String>,
+    typ: Option<String>,
+    crit: Option<serde::de::IgnoredAny>,
+}
 
 impl Header {
-    fn of(token: &str) -> Header {
-        Header(jwt::decode_header(token).ok())
-    }
-
-    fn field(&self, field: &str) -> Option<&str> {
-        self.0.as_ref()?.claim(field).and_then(Value::as_str)
+    fn of(token: &str) -> Result<Header, TokenError> {
+        use base64::Engine as _;
+        let unreadable = || TokenError::Invalid("the header is not readable".into());
+        let (encoded, _) = token.split_once('.').ok_or_else(unreadable)?;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| unreadable())?;
+        let header: Header = serde_json::from_slice(&json).map_err(|_| unreadable())?;
+        if header.crit.is_some() {
+            return Err(TokenError::Invalid(
+                "a `crit` header is not accepted".into(),
+            ));
+        }
+        Ok(header)
     }
 
     /// Whether the `typ` header names an access token.
     fn is_access_token(&self) -> bool {
-        self.field("typ").is_some_and(|typ| {
+        self.typ.as_deref().is_some_and(|typ| {
             typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
                 || typ.eq_ignore_ascii_case("application/at+jwt")
         })
@@ -144,7 +209,7 @@ fn decode_signed(
     header: &Header,
     verifiers: &[VerifyingKey],
 ) -> Result<JwtPayload, TokenError> {
-    let kid = header.field("kid");
+    let kid = header.kid.as_deref();
     let candidates: Vec<&VerifyingKey> = match kid {
         Some(kid) if verifiers.iter().any(|key| key.kid.is_some()) => verifiers
             .iter()
@@ -154,8 +219,8 @@ fn decode_signed(
     };
     let mut last_error = TokenError::Invalid("no key matches the token".into());
     for key in candidates {
-        match jwt::decode_with_verifier(token, key.verifier.as_ref()) {
-            Ok((payload, _header)) => return Ok(payload),
+        match josekit::jws::deserialize_compact(token, key.verifier.as_ref()) {
+            Ok((payload, _header)) => return payload_claims(&payload),
             Err(error) => last_error = TokenError::Invalid(error.to_string()),
         }
     }
@@ -165,22 +230,33 @@ fn decode_signed(
 fn decode_encrypted(
     token: &str,
     header: &Header,
+    context: &JweContext,
     decrypters: &[(&'static str, Box<dyn josekit::jwe::JweDecrypter>)],
 ) -> Result<JwtPayload, TokenError> {
-    super::jwe_shape::check_with_header(token, header.field("alg"), header.field("enc"))
+    super::jwe_shape::check_with_header(token, header.alg.as_deref(), header.enc.as_deref())
         .map_err(TokenError::Invalid)?;
     let enc = header
-        .field("enc")
+        .enc
+        .as_deref()
         .ok_or_else(|| TokenError::Invalid("no `enc` header".into()))?;
     let mut last_error = TokenError::Invalid(format!("content encryption `{enc}` is not accepted"));
     for (accepted, decrypter) in decrypters.iter().filter(|(accepted, _)| *accepted == enc) {
         let _ = accepted;
-        match jwt::decode_with_decrypter(token, decrypter.as_ref()) {
-            Ok((payload, _header)) => return Ok(payload),
+        match context.deserialize_compact(token, decrypter.as_ref()) {
+            Ok((payload, _header)) => return payload_claims(&payload),
             Err(error) => last_error = TokenError::Invalid(error.to_string()),
         }
     }
     Err(last_error)
+}
+
+/// A verified or decrypted payload as claims, as josekit's JWT reader takes it: a JSON
+/// object whose registered claims have their types.
+fn payload_claims(payload: &[u8]) -> Result<JwtPayload, TokenError> {
+    let claims: Map<String, Value> = serde_json::from_slice(payload).map_err(|error| {
+        TokenError::Invalid(format!("the payload is not a JSON object: {error}"))
+    })?;
+    JwtPayload::from_map(claims).map_err(|error| TokenError::Invalid(error.to_string()))
 }
 
 /// Latest time claim read: the end of year 9999, as seconds since the epoch.
@@ -217,7 +293,7 @@ pub fn decode(
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::TooLarge);
     }
-    let header = Header::of(token);
+    let header = Header::of(token)?;
     if header.is_access_token() {
         return Err(TokenError::Invalid(
             "an access token is not a session".into(),
@@ -235,7 +311,7 @@ pub fn decode_access_token(
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::TooLarge);
     }
-    let header = Header::of(token);
+    let header = Header::of(token)?;
     if !header.is_access_token() || !matches!(keys, TokenKeys::Signed { .. }) {
         return Err(TokenError::Invalid("not an access token".into()));
     }
@@ -250,7 +326,11 @@ fn decode_any(
 ) -> Result<Map<String, Value>, TokenError> {
     let payload = match keys {
         TokenKeys::Signed { verifiers, .. } => decode_signed(token, header, verifiers)?,
-        TokenKeys::Encrypted { decrypters, .. } => decode_encrypted(token, header, decrypters)?,
+        TokenKeys::Encrypted {
+            context,
+            decrypters,
+            ..
+        } => decode_encrypted(token, header, context, decrypters)?,
     };
     check_time_claims(payload.claims_set())?;
     if payload.expires_at().is_none() {

@@ -4,6 +4,7 @@ use super::*;
 use crate::config::model::JwtAlgorithm;
 use crate::session::keys::{KeyFileText, SessionKeys};
 use base64::Engine as _;
+use josekit::jwt;
 use serde_json::json;
 
 const COOKIE: &str = "authjs.session-token";
@@ -288,6 +289,45 @@ fn auth_js_style_a256cbc_hs512_tokens_are_read() {
         decode(keys.for_cookie(COOKIE).unwrap(), &token, now()).unwrap()["sub"],
         "1"
     );
+}
+
+/// Headers authgate never writes, in tokens made with the right key: a `crit` list (which
+/// josekit does not enforce for a JWE), a compressed payload, and a `crit` in a JWS.
+#[test]
+fn correctly_keyed_tokens_with_crit_or_zip_headers_are_refused() {
+    let gcm_key = crate::session::keys::derive_encryption_key(SECRET, COOKIE, "A256GCM").unwrap();
+    let encrypter = josekit::jwe::Dir.encrypter_from_bytes(&gcm_key).unwrap();
+    let mut payload = JwtPayload::from_map(claims()).unwrap();
+    payload.set_expires_at(&(now() + Duration::from_secs(60)));
+    let jwe_with = |name: &str, value: Value| {
+        let mut header = JweHeader::new();
+        header.set_content_encryption("A256GCM");
+        header.set_claim(name, Some(value)).unwrap();
+        jwt::encode_with_encrypter(&payload, &header, &encrypter).unwrap()
+    };
+    let encrypted = symmetric(true, &[SECRET]);
+    let plain = jwt::encode_with_encrypter(&payload, &JweHeader::new(), &encrypter);
+    assert!(plain.is_err(), "josekit needs `enc`");
+    let mut header = JweHeader::new();
+    header.set_content_encryption("A256GCM");
+    let good = jwt::encode_with_encrypter(&payload, &header, &encrypter).unwrap();
+    assert!(decode(encrypted.for_cookie(COOKIE).unwrap(), &good, now()).is_ok());
+    for (what, token) in [
+        ("crit", jwe_with("crit", json!(["exp"]))),
+        ("zip", jwe_with("zip", json!("DEF"))),
+    ] {
+        assert!(
+            decode(encrypted.for_cookie(COOKIE).unwrap(), &token, now()).is_err(),
+            "{what}"
+        );
+    }
+    let signing_key = crate::session::keys::derive_signing_key(SECRET, COOKIE).unwrap();
+    let signer = josekit::jws::HS512.signer_from_bytes(&signing_key).unwrap();
+    let mut header = JwsHeader::new();
+    header.set_claim("crit", Some(json!(["exp"]))).unwrap();
+    let jws = jwt::encode_with_signer(&payload, &header, &signer).unwrap();
+    let signed = symmetric(false, &[SECRET]);
+    assert!(decode(signed.for_cookie(COOKIE).unwrap(), &jws, now()).is_err());
 }
 
 #[test]

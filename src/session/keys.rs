@@ -16,12 +16,14 @@
 use std::sync::Arc;
 
 use hkdf::Hkdf;
-use josekit::jwe::{Dir, JweDecrypter, JweEncrypter};
+use josekit::jwe::{Dir, JweContext, JweDecrypter, JweEncrypter};
 use josekit::jwk::Jwk;
-use josekit::jws::{ES256, EdDSA, HS512, JwsSigner, JwsVerifier, PS256, RS256};
+use josekit::jws::{ES256, EdDSA, JwsSigner, JwsVerifier, PS256, RS256};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::content_encryption::{PreparedAesGcm, TagFirstCbcHmac};
+use super::hmac_sha512::PreparedHs512;
 use crate::config::model::JwtAlgorithm;
 
 /// A key file's text as loaded from disk.
@@ -51,6 +53,9 @@ pub enum TokenKeys {
         verifiers: Vec<VerifyingKey>,
     },
     Encrypted {
+        /// josekit's JWE context with authgate's content encryptions
+        /// (`content_encryption`) and no compression.
+        context: JweContext,
         encrypter: Box<dyn JweEncrypter>,
         /// `(enc, decrypter)` for every secret and accepted encryption.
         decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)>,
@@ -333,6 +338,7 @@ fn encrypted_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
             .map_err(|e| fail(None, e.to_string()))?,
     );
     let mut decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)> = Vec::new();
+    let mut gcm_keys = Vec::new();
     for secret in secrets {
         for enc in JWE_ENCRYPTIONS {
             let key = derive_encryption_key(secret, name, enc).map_err(|m| fail(None, m))?;
@@ -340,9 +346,21 @@ fn encrypted_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
                 .decrypter_from_bytes(&key)
                 .map_err(|e| fail(None, e.to_string()))?;
             decrypters.push((enc, Box::new(decrypter)));
+            if enc == "A256GCM" {
+                gcm_keys.push(key);
+            }
         }
     }
+    // Neither authgate nor Auth.js compresses a token; an inflated payload could be far
+    // larger than the cookie.
+    let mut context = JweContext::new();
+    context.remove_compression("DEF");
+    context.add_content_encryption(Box::new(PreparedAesGcm::new(
+        gcm_keys.iter().map(Vec::as_slice),
+    )));
+    context.add_content_encryption(Box::new(TagFirstCbcHmac));
     Ok(TokenKeys::Encrypted {
+        context,
         encrypter,
         decrypters,
     })
@@ -352,17 +370,12 @@ fn encrypted_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
 fn signed_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
     let fail = key_error;
     let newest = derive_signing_key(secrets[0], name).map_err(|m| fail(None, m))?;
-    let signer: Box<dyn JwsSigner> = Box::new(
-        HS512
-            .signer_from_bytes(&newest)
-            .map_err(|e| fail(None, e.to_string()))?,
-    );
+    let signer: Box<dyn JwsSigner> =
+        Box::new(PreparedHs512::new(&newest).map_err(|m| fail(None, m))?);
     let mut verifiers = Vec::new();
     for secret in secrets {
         let key = derive_signing_key(secret, name).map_err(|m| fail(None, m))?;
-        let verifier = HS512
-            .verifier_from_bytes(&key)
-            .map_err(|e| fail(None, e.to_string()))?;
+        let verifier = PreparedHs512::new(&key).map_err(|m| fail(None, m))?;
         verifiers.push(VerifyingKey {
             kid: None,
             verifier: Box::new(verifier),

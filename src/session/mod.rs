@@ -3,9 +3,11 @@
 //! session tokens. Nothing here knows HTTP frameworks; handlers in `http/` use it.
 
 pub mod chunks;
+pub mod content_encryption;
 pub mod cookie_header;
 pub mod cookies;
 pub mod csrf;
+pub mod hmac_sha512;
 pub mod jwe_shape;
 pub mod jwt;
 pub mod keys;
