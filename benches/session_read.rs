@@ -78,7 +78,7 @@ fn session_read(c: &mut Criterion) {
         let name = &pipeline.cookies.session_token.name;
         let keys = pipeline.session_keys.for_cookie(name).expect("keys");
         let token = &request.cookies.found[0].1;
-        c.bench_function(&format!("josekit decode only ({label})"), |b| {
+        c.bench_function(&format!("token decode only ({label})"), |b| {
             b.iter(|| decode(keys, token, pipeline.clock.now()).expect("valid"))
         });
     }
