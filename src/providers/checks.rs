@@ -9,11 +9,12 @@
 //! started and planted through a parent-domain cookie carries the attacker's binding and
 //! fails in the victim's browser.
 
-use josekit::jwe::{self, Dir, JweHeader};
+use josekit::jwe::{Dir, JweHeader};
 use serde::{Deserialize, Serialize};
 
 pub use crate::session::csrf::browser_binding;
 
+use crate::session::content_encryption::a256gcm_context;
 use crate::session::keys::derive_encryption_key;
 
 /// How long a sign-in round trip may take.
@@ -71,7 +72,9 @@ pub fn seal(secret: &str, binding: &Binding, value: &str, now: u64) -> Result<St
     let encrypter = Dir
         .encrypter_from_bytes(key(secret, binding.cookie_name)?)
         .map_err(|error| error.to_string())?;
-    jwe::serialize_compact(&payload, &header, &encrypter).map_err(|error| error.to_string())
+    a256gcm_context()
+        .serialize_compact(&payload, &header, &encrypter)
+        .map_err(|error| error.to_string())
 }
 
 /// Opens a check cookie with any of the secrets; the value when it matches `binding`
@@ -93,7 +96,9 @@ pub fn open(
             let decrypter = Dir
                 .decrypter_from_bytes(key(secret, binding.cookie_name).ok()?)
                 .ok()?;
-            let (payload, header) = jwe::deserialize_compact(sealed, &decrypter).ok()?;
+            let (payload, header) = a256gcm_context()
+                .deserialize_compact(sealed, &decrypter)
+                .ok()?;
             (header.content_encryption() == Some("A256GCM")).then_some(payload)
         })
         .ok_or(CheckError::Unreadable(label))?;

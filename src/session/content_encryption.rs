@@ -9,15 +9,52 @@
 //!   time. josekit's own decrypts first and compares the tag with `!=`: a padding error
 //!   and a tag mismatch take different paths and times, a padding oracle.
 //!   Decryption is then josekit's.
+//!
+//! Every JWE authgate reads or writes goes through a context from `context_with`: only the
+//! content encryptions given, and no compression (neither authgate nor Auth.js compresses,
+//! and an inflated payload could be far larger than the cookie).
+
+use std::sync::LazyLock;
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 use hmac::{Hmac, Mac};
 use josekit::JoseError;
-use josekit::jwe::JweContentEncryption;
 use josekit::jwe::enc::A256CBC_HS512;
+use josekit::jwe::{JweContentEncryption, JweContext};
 use sha2::Sha512;
 use subtle::ConstantTimeEq;
+
+/// Every content encryption josekit registers by default.
+const JOSEKIT_ENCRYPTIONS: [&str; 6] = [
+    "A128GCM",
+    "A192GCM",
+    "A256GCM",
+    "A128CBC-HS256",
+    "A192CBC-HS384",
+    "A256CBC-HS512",
+];
+
+/// A josekit context that knows only `encryptions` and no compression.
+pub fn context_with(encryptions: Vec<Box<dyn JweContentEncryption>>) -> JweContext {
+    let mut context = JweContext::new();
+    context.remove_compression("DEF");
+    for name in JOSEKIT_ENCRYPTIONS {
+        context.remove_content_encryption(name);
+    }
+    for encryption in encryptions {
+        context.add_content_encryption(encryption);
+    }
+    context
+}
+
+/// The context of the JWEs whose key is derived per call (OAuth check cookies, sealed
+/// shared state): A256GCM only, the key set up on each call.
+pub fn a256gcm_context() -> &'static JweContext {
+    static CONTEXT: LazyLock<JweContext> =
+        LazyLock::new(|| context_with(vec![Box::new(PreparedAesGcm::new([]))]));
+    &CONTEXT
+}
 
 /// `A256GCM` whose prepared ciphers are those of the session keys; another key (none is
 /// expected) is prepared for its one call.

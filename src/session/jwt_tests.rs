@@ -291,6 +291,30 @@ fn auth_js_style_a256cbc_hs512_tokens_are_read() {
     );
 }
 
+/// A session token written by `@auth/core` 0.41.3's `encode` (dir + A256CBC-HS512, with
+/// the `kid` it adds), with this file's secret and cookie name as the salt, an hour long.
+const AUTH_JS_CORE_TOKEN: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoia0hOV3BRU2lZdS16ZmcwRWN1dFdqODFjTDFORWhqUERQVk1FT1Q2Y1NpVVVLQzNoaWdhQ3lJeG9ySmFEaHlkUGRUdW9JdDlHaDBJX1p0UkdfSHQ5U0EifQ..DsYbjCi5oBa_q7GECOUXVQ.ZRDSo3yUWFbqEifBF7KcaG0OGg_1F3AjKpQZvAlheEFoqoDe8EDaCMfvjq4SE310VITFjw7x2C8DskcUJPCcpuyMWtxv4MIaoXCkSyIPOglMb62UIW3DDK-4GLE8yy1CD2E8EwkGhhjG2XeCltHwc3Ke1u-YFZvU8PdIaV-Ib0M1GT_wUjQH7E70PLSK-cVN.Z4LYcIgNVQsHHWkSDfjFL9J5tKi_JhTBDBC70w3KDWk";
+/// When that token was written, in seconds since the epoch.
+const AUTH_JS_CORE_TOKEN_ISSUED: u64 = 1_796_120_674;
+
+#[test]
+fn a_token_written_by_auth_js_core_is_read_and_a_flipped_one_is_not() {
+    let keys = symmetric(true, &[SECRET]);
+    let keys = keys.for_cookie(COOKIE).unwrap();
+    let read_at = SystemTime::UNIX_EPOCH + Duration::from_secs(AUTH_JS_CORE_TOKEN_ISSUED + 10);
+    let claims = decode(keys, AUTH_JS_CORE_TOKEN, read_at).unwrap();
+    assert_eq!(
+        (&claims["sub"], &claims["name"], &claims["email"]),
+        (&json!("1"), &json!("Ada"), &json!("ada@example.com"))
+    );
+    assert!(decode(keys, &flip_middle(AUTH_JS_CORE_TOKEN), read_at).is_err());
+    let expired = read_at + Duration::from_secs(3600);
+    assert_eq!(
+        decode(keys, AUTH_JS_CORE_TOKEN, expired),
+        Err(TokenError::Expired)
+    );
+}
+
 /// Headers authgate never writes, in tokens made with the right key: a `crit` list (which
 /// josekit does not enforce for a JWE), a compressed payload, and a `crit` in a JWS.
 #[test]

@@ -22,7 +22,7 @@ use josekit::jws::{ES256, EdDSA, JwsSigner, JwsVerifier, PS256, RS256};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::content_encryption::{PreparedAesGcm, TagFirstCbcHmac};
+use super::content_encryption::{PreparedAesGcm, TagFirstCbcHmac, context_with};
 use super::hmac_sha512::PreparedHs512;
 use crate::config::model::JwtAlgorithm;
 
@@ -351,14 +351,10 @@ fn encrypted_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
             }
         }
     }
-    // Neither authgate nor Auth.js compresses a token; an inflated payload could be far
-    // larger than the cookie.
-    let mut context = JweContext::new();
-    context.remove_compression("DEF");
-    context.add_content_encryption(Box::new(PreparedAesGcm::new(
-        gcm_keys.iter().map(Vec::as_slice),
-    )));
-    context.add_content_encryption(Box::new(TagFirstCbcHmac));
+    let context = context_with(vec![
+        Box::new(PreparedAesGcm::new(gcm_keys.iter().map(Vec::as_slice))),
+        Box::new(TagFirstCbcHmac),
+    ]);
     Ok(TokenKeys::Encrypted {
         context,
         encrypter,

@@ -6,9 +6,10 @@
 //! secret opens one, so a secret rotation rolled out instance by instance keeps working.
 //! A value carries its expiry in the same header: one put back after it does not open.
 
-use josekit::jwe::{self, Dir, JweHeader};
+use josekit::jwe::{Dir, JweHeader};
 use serde_json::Value;
 
+use crate::session::content_encryption::a256gcm_context;
 use crate::session::keys::derive_shared_state_key;
 
 /// The purpose of the key that seals values.
@@ -48,7 +49,9 @@ pub fn seal(
     header
         .set_claim(EXPIRES, Some(Value::from(expires)))
         .map_err(|error| error.to_string())?;
-    jwe::serialize_compact(plaintext, &header, &encrypter).map_err(|error| error.to_string())
+    a256gcm_context()
+        .serialize_compact(plaintext, &header, &encrypter)
+        .map_err(|error| error.to_string())
 }
 
 /// What `seal` sealed for `kept_under` under one of `secrets`; `None` for anything else.
@@ -56,7 +59,9 @@ pub fn open(secrets: &[String], kept_under: &str, sealed: &str) -> Option<Vec<u8
     secrets.iter().find_map(|secret| {
         let key = derive_shared_state_key(secret, SEALING).ok()?;
         let decrypter = Dir.decrypter_from_bytes(&key).ok()?;
-        let (plaintext, header) = jwe::deserialize_compact(sealed, &decrypter).ok()?;
+        let (plaintext, header) = a256gcm_context()
+            .deserialize_compact(sealed, &decrypter)
+            .ok()?;
         let fresh = header
             .claim(EXPIRES)
             .and_then(Value::as_u64)
@@ -118,7 +123,48 @@ mod tests {
             .unwrap();
         let key = derive_shared_state_key(&secret, SEALING).unwrap();
         let encrypter = Dir.encrypter_from_bytes(&key).unwrap();
-        let stale = jwe::serialize_compact(b"tokens", &header, &encrypter).unwrap();
+        let stale = josekit::jwe::serialize_compact(b"tokens", &header, &encrypter).unwrap();
         assert_eq!(opened(only, "refresh:answer:1", &stale), None);
+    }
+
+    /// What the shared backend hands back is read without trust: a value with its IV or
+    /// tag emptied (which made OpenSSL's binding panic), or sealed under the same key with
+    /// another content encryption or compressed, does not open, and nothing panics.
+    #[test]
+    fn malformed_or_foreign_sealed_values_do_not_open_or_panic() {
+        let secret = "a-secret-of-at-least-thirty-two-bytes!!".to_string();
+        let sealed = seal(&secret, "k", std::time::Duration::from_secs(60), b"v").unwrap();
+        let parts: Vec<&str> = sealed.split('.').collect();
+        let without = |index: usize| {
+            let mut parts = parts.clone();
+            parts[index] = "";
+            parts.join(".")
+        };
+        let key = derive_shared_state_key(&secret, SEALING).unwrap();
+        let encrypter = Dir.encrypter_from_bytes(&key).unwrap();
+        let foreign = |name: &str, value: &str| {
+            let mut header = JweHeader::new();
+            header.set_content_encryption(if name == "enc" { value } else { "A256GCM" });
+            header
+                .set_claim(KEPT_UNDER, Some(Value::from("k")))
+                .unwrap();
+            header
+                .set_claim(EXPIRES, Some(Value::from(unix_now() + 60)))
+                .unwrap();
+            if name == "zip" {
+                header.set_compression(value);
+            }
+            josekit::jwe::serialize_compact(b"v", &header, &encrypter).unwrap()
+        };
+        let secrets = [secret.clone()];
+        assert_eq!(open(&secrets, "k", &sealed).as_deref(), Some(&b"v"[..]));
+        for (what, value) in [
+            ("no IV", without(2)),
+            ("no tag", without(4)),
+            ("A128CBC-HS256", foreign("enc", "A128CBC-HS256")),
+            ("compressed", foreign("zip", "DEF")),
+        ] {
+            assert_eq!(open(&secrets, "k", &value), None, "{what}");
+        }
     }
 }
