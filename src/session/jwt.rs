@@ -106,7 +106,7 @@ const RESERVED_CLAIMS: [&str; 4] = ["iat", "exp", "nbf", "jti"];
 
 /// The payload of a new token: `claims` without the reserved ones, then `iat`, `exp` and
 /// a fresh random `jti`. The claims are written as they are, not copied; josekit checks
-/// the types of the registered ones (`iss`, `sub` and `jti` are strings, `aud` strings),
+/// the types of the registered ones (`iss` and `sub` strings, `aud` a string or strings),
 /// as a reader will.
 fn payload_json(
     claims: &Map<String, Value>,
@@ -253,9 +253,9 @@ fn decode_encrypted(
 /// A verified or decrypted payload as claims, as josekit's JWT reader takes it: a JSON
 /// object whose registered claims have their types.
 fn payload_claims(payload: &[u8]) -> Result<JwtPayload, TokenError> {
-    let claims: Map<String, Value> = serde_json::from_slice(payload).map_err(|error| {
-        TokenError::Invalid(format!("the payload is not a JSON object: {error}"))
-    })?;
+    // serde's message could quote the payload's claims; the log gets none of them.
+    let claims: Map<String, Value> = serde_json::from_slice(payload)
+        .map_err(|_| TokenError::Invalid("the payload is not a JSON object".into()))?;
     JwtPayload::from_map(claims).map_err(|error| TokenError::Invalid(error.to_string()))
 }
 
