@@ -246,3 +246,28 @@ mod cbc_hmac {
         );
     }
 }
+
+/// Every context authgate reads JWEs with knows only the content encryptions it was given
+/// and no compression: josekit's defaults (DEF, A128CBC-HS256 and the other AES-GCM and
+/// CBC sizes) never see a token.
+#[test]
+fn contexts_know_only_the_encryptions_given_and_no_compression() {
+    use super::{a256gcm_context, context_with};
+    let session = context_with(vec![
+        Box::new(PreparedAesGcm::new([KEY.as_slice()])),
+        Box::new(super::TagFirstCbcHmac),
+    ]);
+    for (context, known) in [
+        (a256gcm_context(), &["A256GCM"][..]),
+        (&session, &["A256GCM", "A256CBC-HS512"][..]),
+    ] {
+        assert!(context.get_compression("DEF").is_none());
+        for name in super::JOSEKIT_ENCRYPTIONS {
+            assert_eq!(
+                context.get_content_encryption(name).is_some(),
+                known.contains(&name),
+                "{name}"
+            );
+        }
+    }
+}

@@ -330,8 +330,6 @@ fn correctly_keyed_tokens_with_crit_or_zip_headers_are_refused() {
         jwt::encode_with_encrypter(&payload, &header, &encrypter).unwrap()
     };
     let encrypted = symmetric(true, &[SECRET]);
-    let plain = jwt::encode_with_encrypter(&payload, &JweHeader::new(), &encrypter);
-    assert!(plain.is_err(), "josekit needs `enc`");
     let mut header = JweHeader::new();
     header.set_content_encryption("A256GCM");
     let good = jwt::encode_with_encrypter(&payload, &header, &encrypter).unwrap();

@@ -128,8 +128,10 @@ mod tests {
     }
 
     /// What the shared backend hands back is read without trust: a value with its IV or
-    /// tag emptied (which made OpenSSL's binding panic), or sealed under the same key with
-    /// another content encryption or compressed, does not open, and nothing panics.
+    /// tag emptied (which made OpenSSL's binding panic), or sealed under the same key
+    /// compressed, does not open, and nothing panics. (Another content encryption under
+    /// the same key is refused too, though `open`'s own `enc` check would also refuse it;
+    /// `content_encryption`'s tests prove the context never decrypts it.)
     #[test]
     fn malformed_or_foreign_sealed_values_do_not_open_or_panic() {
         let secret = "a-secret-of-at-least-thirty-two-bytes!!".to_string();
