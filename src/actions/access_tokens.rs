@@ -99,7 +99,8 @@ pub async fn issue(request: &AuthRequest, pipeline: &Arc<Pipeline>) -> AuthRespo
             ("user", session["user"].clone()),
             ("session", session),
         ];
-        let shaped = off_workers(true, move || -> Result<Value, AuthError> {
+        let may_block = pipeline.script_may_block(ScriptKey::AccessTokenClaims);
+        let shaped = off_workers(may_block, move || -> Result<Value, AuthError> {
             let script = worker
                 .script(ScriptKey::AccessTokenClaims)?
                 .ok_or_else(|| AuthError::configuration("accessTokens.claims is missing"))?;

@@ -20,7 +20,7 @@ use super::sign_in::{Identity, SignIn, finish};
 use super::{AuthRequest, AuthResponse, failure, limits, off_workers};
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
-use crate::config::script_key::ProviderScript;
+use crate::config::script_key::{ProviderScript, ScriptKey};
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::store::lookup::LookupUser;
@@ -78,7 +78,7 @@ fn submitted_credentials(request: &AuthRequest) -> Map<String, Value> {
         .collect()
 }
 
-/// Runs on the blocking pool: the `authorize` script with the credentials.
+/// The `authorize` script with the credentials: on the blocking pool when it may block.
 fn authorize_with_script(
     pipeline: &Pipeline,
     provider: &Provider,
@@ -284,7 +284,11 @@ async fn checked_user(
     } else {
         let (worker_pipeline, worker_provider, worker_credentials) =
             (pipeline.clone(), provider.clone(), credentials.clone());
-        off_workers(true, move || {
+        let may_block = pipeline.script_may_block(ScriptKey::Provider(
+            provider.index,
+            ProviderScript::Authorize,
+        ));
+        off_workers(may_block, move || {
             let _slot = slot;
             authorize_with_script(&worker_pipeline, &worker_provider, &worker_credentials)
         })

@@ -224,7 +224,8 @@ async fn run_rule_script(
         ),
     ];
     let worker = pipeline.clone();
-    let result = off_workers(true, move || {
+    let may_block = pipeline.script_may_block(ScriptKey::AccessRule(index));
+    let result = off_workers(may_block, move || {
         let script = worker
             .script(ScriptKey::AccessRule(index))?
             .ok_or_else(|| {

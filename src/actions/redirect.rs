@@ -69,7 +69,7 @@ fn allowed_host(candidate: &str, allowed: &[String]) -> Option<String> {
 }
 
 /// `resolve_callback_url` from an action on the async workers: a redirect script, when the
-/// config has one, runs on the blocking pool.
+/// config has one that may block, runs on the blocking pool.
 pub async fn resolve_callback_url_off_workers(
     pipeline: &Arc<Pipeline>,
     origin: &RequestOrigin,

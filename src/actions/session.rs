@@ -173,7 +173,7 @@ fn null_session(pipeline: &Pipeline) -> AuthResponse {
 }
 
 /// `GET /session`, or `POST /session` with `update` set to the submitted `data`. It runs
-/// on the async workers; the callbacks hop to the blocking pool when there are scripts.
+/// on the async workers; the callbacks hop to the blocking pool when they may block.
 pub async fn handle(
     request: &AuthRequest,
     pipeline: &Arc<Pipeline>,

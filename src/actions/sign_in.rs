@@ -18,7 +18,7 @@ use super::{
 };
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
-use crate::config::script_key::Event;
+use crate::config::script_key::{Callback, Event, ScriptKey};
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::{Pipeline, Provider};
 use crate::providers::profile::UserProfile;
@@ -205,7 +205,7 @@ async fn complete(
     Ok(response)
 }
 
-/// The `signIn` callback (on the blocking pool) as a step of a request: `None` to go on,
+/// The `signIn` callback (on the blocking pool when it may block) as a step of a request: `None` to go on,
 /// a redirect where the script sent the user, or AccessDenied when it refused. The email
 /// sign-in runs it once more before it sends a link.
 pub async fn sign_in_gate(
@@ -215,7 +215,8 @@ pub async fn sign_in_gate(
     arguments: [(&'static str, Value); 5],
 ) -> Result<Option<AuthResponse>, AuthError> {
     let worker = pipeline.clone();
-    match off_workers(true, move || run_sign_in(&worker, &arguments)).await? {
+    let may_block = pipeline.script_may_block(ScriptKey::Callback(Callback::SignIn));
+    match off_workers(may_block, move || run_sign_in(&worker, &arguments)).await? {
         SignInDecision::Allow => Ok(None),
         SignInDecision::Deny => Err(AuthError::new(
             ErrorCode::AccessDenied,
@@ -526,7 +527,8 @@ async fn issue(
             token.extend(sign_in.token_claims.clone());
             let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
             let worker_session_id = session_id.clone();
-            let cookie = off_workers(true, move || {
+            let may_block = pipeline.script_may_block(ScriptKey::Callback(Callback::Jwt));
+            let cookie = off_workers(may_block, move || {
                 jwt_cookie(
                     &worker_request,
                     &worker_pipeline,
