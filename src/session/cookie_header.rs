@@ -65,6 +65,12 @@ fn decode_value(raw: &[u8]) -> String {
         [b'"', inner @ .., b'"'] => inner,
         other => other,
     };
+    // Most values (JWTs, hex tokens) have nothing to decode: no scan byte by byte then.
+    if !raw.contains(&b'%')
+        && let Ok(text) = std::str::from_utf8(raw)
+    {
+        return text.to_owned();
+    }
     percent_decode(raw).decode_utf8_lossy().into_owned()
 }
 

@@ -148,3 +148,19 @@ fn written_values_cannot_carry_attributes_and_read_back_unchanged() {
     // Base64url tokens are written as they are.
     assert_eq!(encode_value("abc.DEF-_"), "abc.DEF-_");
 }
+
+#[test]
+fn the_shortcut_for_values_without_escapes_agrees_with_the_full_decoder() {
+    let raw: [&[u8]; 6] = [
+        b"plain.jwt-value_",
+        b"a%7Cb",
+        b"\xff\xfe",
+        b"caf\xc3\xa9",
+        b"%zz%",
+        b"",
+    ];
+    for bytes in raw {
+        let full = percent_decode(bytes).decode_utf8_lossy().into_owned();
+        assert_eq!(decode_value(bytes), full, "{bytes:?}");
+    }
+}
