@@ -308,7 +308,8 @@ impl AuthResponse {
 /// the blocking pool and awaits it. Actions themselves run on the async workers, so their
 /// network and store awaits hold no thread; only work that may block hops here, and only
 /// when `may_block` (straight-line scripts take microseconds and run in place: the hop
-/// would cost more). A lost task (a panic in the work) is a Configuration error.
+/// would cost more). On the pool, a lost task (a panic in the work) is a Configuration
+/// error.
 pub async fn off_workers<T, F>(may_block: bool, work: F) -> Result<T, AuthError>
 where
     F: FnOnce() -> T + Send + 'static,

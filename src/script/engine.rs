@@ -22,7 +22,7 @@ pub struct CompiledScript {
     pub ast: Arc<AST>,
     /// Where its text lives, to turn a runtime error's line into a file position.
     pub origin: ScriptOrigin,
-    /// It may run long enough to stall an async worker (`blocking::may_block`).
+    /// It may run long enough to stall an async worker (`blocking::compiled_may_block`).
     pub may_block: bool,
 }
 
@@ -55,9 +55,9 @@ pub fn compile_script(
     match engine.compile(&script.code) {
         Ok(ast) => Ok(CompiledScript {
             name: script.key.to_string(),
+            may_block: super::blocking::compiled_may_block(&script.code, &ast),
             ast: Arc::new(ast),
             origin: script.origin.clone(),
-            may_block: super::blocking::may_block(&script.code),
         }),
         Err(error) => {
             let position = error.position();

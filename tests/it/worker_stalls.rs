@@ -1,7 +1,8 @@
 //! Scripts that may block (loops, password helpers) never run on an async worker, while
 //! straight-line scripts run in place: with the one worker serving requests whose script
-//! loops, other requests are still answered first. Each script that a request path can
-//! run in place is checked: the session callbacks, `authorize`, and `signIn`.
+//! loops, other requests are still answered first. Checked for the session callback, the
+//! credentials `authorize` script and the `signIn` callback; the sign-in `jwt` callback,
+//! forward-auth rules and the access-token claims script take the same `off_workers` path.
 
 use std::time::{Duration, Instant};
 
