@@ -21,10 +21,16 @@ use crate::session::cookie_header::{RequestCookies, read_cookies};
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Most distinct fields a form or JSON body may have. Auth.js's forms have a handful; every
+/// field becomes part of a credentials sign-in's `credentials`, which a straight-line
+/// `authorize` script reads on the async worker.
+pub const MAX_BODY_FIELDS: usize = 200;
+
 /// Why a request could not be turned into an `AuthRequest`.
 #[derive(Debug)]
 pub enum RequestError {
     TooLarge,
+    TooManyFields,
     Malformed(&'static str),
 }
 
@@ -35,6 +41,11 @@ impl RequestError {
                 .content_type("text/plain; charset=utf-8")
                 .body(format!(
                     "Error: the request body is larger than {MAX_BODY_BYTES} bytes."
+                )),
+            RequestError::TooManyFields => HttpResponse::BadRequest()
+                .content_type("text/plain; charset=utf-8")
+                .body(format!(
+                    "Error: the body has more than {MAX_BODY_FIELDS} fields."
                 )),
             RequestError::Malformed(what) => HttpResponse::BadRequest()
                 .content_type("text/plain; charset=utf-8")
@@ -118,6 +129,9 @@ pub fn auth_request(
     } else {
         (parse_form(body)?, None)
     };
+    if form.len() > MAX_BODY_FIELDS {
+        return Err(RequestError::TooManyFields);
+    }
     let origin = request_origin(request, pipeline);
     let cookies = request_cookies(request, pipeline, origin.https);
     Ok(AuthRequest {

@@ -274,6 +274,32 @@ async fn oversize_body_and_cookie_are_refused_and_the_server_stays_up() {
         .await
         .unwrap();
     assert_eq!(response.status(), 413);
+    // Many small fields, in a form or in JSON: refused before any script sees them.
+    let fields: Vec<(String, String)> = (0..201)
+        .map(|index| (format!("f{index}"), "v".to_string()))
+        .chain([("csrfToken".to_string(), csrf.clone())])
+        .collect();
+    let json: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(name, value)| (name.clone(), serde_json::Value::from(value.as_str())))
+        .collect();
+    for request in [
+        browser
+            .http
+            .post(browser.url("/callback/password"))
+            .form(&fields),
+        browser
+            .http
+            .post(browser.url("/callback/password"))
+            .json(&json),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        assert_eq!(
+            response.text().await.unwrap(),
+            "Error: the body has more than 200 fields."
+        );
+    }
     let cookie = format!("authjs.session-token={}", "y".repeat(20 * 1024));
     let response = plain_client()
         .get(format!("{}/api/auth/session", server.base))
