@@ -205,9 +205,9 @@ async fn complete(
     Ok(response)
 }
 
-/// The `signIn` callback (on the blocking pool when it may block) as a step of a request: `None` to go on,
-/// a redirect where the script sent the user, or AccessDenied when it refused. The email
-/// sign-in runs it once more before it sends a link.
+/// The `signIn` callback (on the blocking pool when it may block) as a step of a request:
+/// `None` to go on, a redirect where the script sent the user, or AccessDenied when it
+/// refused. The email sign-in runs it once more before it sends a link.
 pub async fn sign_in_gate(
     request: &AuthRequest,
     pipeline: &Arc<Pipeline>,
