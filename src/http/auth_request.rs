@@ -21,7 +21,8 @@ use crate::session::cookie_header::{RequestCookies, read_cookies};
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Most distinct fields a form or JSON body may have. Auth.js's forms have a handful; every
+/// Most distinct fields a form or JSON body may have (a JSON object's top-level strings,
+/// numbers and booleans, read as form fields). Auth.js's forms have a handful; every
 /// field becomes part of a credentials sign-in's `credentials`, which a straight-line
 /// `authorize` script reads on the async worker.
 pub const MAX_BODY_FIELDS: usize = 200;
