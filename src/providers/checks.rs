@@ -9,12 +9,13 @@
 //! started and planted through a parent-domain cookie carries the attacker's binding and
 //! fails in the victim's browser.
 
-use josekit::jwe::{Dir, JweHeader};
+use josekit::jwe::Dir;
 use serde::{Deserialize, Serialize};
 
 pub use crate::session::csrf::browser_binding;
 
 use crate::session::content_encryption::a256gcm_context;
+use crate::session::jwe_writer::{JweWriter, ProtectedHeader};
 use crate::session::keys::derive_encryption_key;
 
 /// How long a sign-in round trip may take.
@@ -67,14 +68,7 @@ pub fn seal(secret: &str, binding: &Binding, value: &str, now: u64) -> Result<St
         exp: now + CHECK_MAX_AGE_SECONDS,
     })
     .map_err(|error| error.to_string())?;
-    let mut header = JweHeader::new();
-    header.set_content_encryption("A256GCM");
-    let encrypter = Dir
-        .encrypter_from_bytes(key(secret, binding.cookie_name)?)
-        .map_err(|error| error.to_string())?;
-    a256gcm_context()
-        .serialize_compact(&payload, &header, &encrypter)
-        .map_err(|error| error.to_string())
+    JweWriter::new(&key(secret, binding.cookie_name)?, ProtectedHeader::new([]))?.encrypt(&payload)
 }
 
 /// Opens a check cookie with any of the secrets; the value when it matches `binding`

@@ -91,3 +91,34 @@ fn a_browser_binding_is_the_hash_of_the_csrf_token_not_the_token() {
     assert_ne!(binding, browser_binding("token-2"));
     assert_eq!(binding, browser_binding("token-1"));
 }
+
+/// A check cookie is a standard `dir` + A256GCM JWE under the key Auth.js derives for the
+/// cookie's name: josekit's own reader opens it.
+#[test]
+fn check_cookies_open_with_a_stock_jwe_reader() {
+    let sealed = seal(
+        SECRET,
+        &binding("authjs.pkce.code_verifier", "github", BROWSER),
+        "v-1",
+        1_000,
+    )
+    .unwrap();
+    let decrypter = Dir
+        .decrypter_from_bytes(key(SECRET, "authjs.pkce.code_verifier").unwrap())
+        .unwrap();
+    let (payload, header) = josekit::jwe::deserialize_compact(&sealed, &decrypter).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(header.claims_set().clone()),
+        serde_json::json!({"alg": "dir", "enc": "A256GCM"})
+    );
+    let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(
+        payload,
+        serde_json::json!({
+            "value": "v-1",
+            "provider": "github",
+            "browser": BROWSER,
+            "exp": 1_000 + CHECK_MAX_AGE_SECONDS,
+        })
+    );
+}

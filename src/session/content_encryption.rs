@@ -1,6 +1,6 @@
-//! The JWE content encryptions authgate registers in josekit (through
-//! `JweContext::add_content_encryption`, so josekit still does the header, the IV, the
-//! compact form and its checks):
+//! The JWE content encryptions authgate registers in josekit to read JWEs (through
+//! `JweContext::add_content_encryption`, so josekit still parses and checks the header and
+//! the compact form; authgate writes its JWEs with `jwe_writer`):
 //!
 //! - `A256GCM` with each key's AES schedule and GHASH key computed once, when the keys are
 //!   built. josekit's own asks OpenSSL for the cipher and sets the key up again on every

@@ -1,12 +1,13 @@
-//! Encoding and decoding session tokens with josekit: JWS (HS512 or asymmetric) or JWE
-//! (`dir`). Expiry is checked against the pipeline's clock. A token that is too large,
-//! malformed, signed with another algorithm (`none`, HS256 with a public key), signed or
-//! encrypted with an unknown key, expired or not yet valid is refused with a reason for the
-//! log; the client only ever sees "no session".
+//! Encoding and decoding session tokens: JWS (HS512 or asymmetric) with josekit, or JWE
+//! (`dir`), read with josekit and written with `jwe_writer`. Expiry is checked against the
+//! pipeline's clock. A token that is too large, malformed, signed with another algorithm
+//! (`none`, HS256 with a public key), signed or encrypted with an unknown key, expired or
+//! not yet valid is refused with a reason for the log; the client only ever sees "no
+//! session".
 
 use std::time::{Duration, SystemTime};
 
-use josekit::jwe::{JweContext, JweHeader};
+use josekit::jwe::JweContext;
 use josekit::jws::JwsHeader;
 use josekit::jwt::{JwtPayload, JwtPayloadValidator};
 use serde_json::{Map, Value};
@@ -78,7 +79,7 @@ fn encode_typed(
         .filter(|expires| *expires < i64::MAX as u64)
         .ok_or_else(|| TokenError::Encode("maxAge is too large".into()))?;
     let payload = payload_json(claims, issued, expires)?;
-    let encoded = match keys {
+    match keys {
         TokenKeys::Signed {
             signer, signer_kid, ..
         } => {
@@ -88,17 +89,14 @@ fn encode_typed(
                 header.set_key_id(kid.clone());
             }
             josekit::jws::serialize_compact(&payload, &header, signer.as_ref())
+                .map_err(|e| TokenError::Encode(e.to_string()))
         }
-        TokenKeys::Encrypted {
-            context, encrypter, ..
-        } => {
-            let mut header = JweHeader::new();
-            header.set_token_type("JWT");
-            header.set_content_encryption(super::keys::JWE_ENCRYPTIONS[0]);
-            context.serialize_compact(&payload, &header, encrypter.as_ref())
+        // The writer's header says `typ: JWT`: access tokens are never encrypted.
+        TokenKeys::Encrypted { writer, .. } => {
+            debug_assert_eq!(typ, "JWT");
+            writer.encrypt(&payload).map_err(TokenError::Encode)
         }
-    };
-    encoded.map_err(|e| TokenError::Encode(e.to_string()))
+    }
 }
 
 /// Claims a token's times and id replace.

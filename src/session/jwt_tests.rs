@@ -4,6 +4,7 @@ use super::*;
 use crate::config::model::JwtAlgorithm;
 use crate::session::keys::{KeyFileText, SessionKeys};
 use base64::Engine as _;
+use josekit::jwe::JweHeader;
 use josekit::jwt;
 use serde_json::json;
 

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use hkdf::Hkdf;
-use josekit::jwe::{Dir, JweContext, JweDecrypter, JweEncrypter};
+use josekit::jwe::{Dir, JweContext, JweDecrypter};
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, EdDSA, JwsSigner, JwsVerifier, PS256, RS256};
 use serde_json::{Value, json};
@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use super::content_encryption::{PreparedAesGcm, TagFirstCbcHmac, context_with};
 use super::hmac_sha512::PreparedHs512;
+use super::jwe_writer::{JweWriter, ProtectedHeader};
 use crate::config::model::JwtAlgorithm;
 
 /// A key file's text as loaded from disk.
@@ -56,7 +57,8 @@ pub enum TokenKeys {
         /// josekit's JWE context with authgate's content encryptions
         /// (`content_encryption`) and no compression.
         context: JweContext,
-        encrypter: Box<dyn JweEncrypter>,
+        /// Writes new tokens with the newest secret's A256GCM key.
+        writer: Box<JweWriter>,
         /// `(enc, decrypter)` for every secret and accepted encryption.
         decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)>,
     },
@@ -90,6 +92,17 @@ pub fn derive_encryption_key(
         &format!("Auth.js Generated Encryption Key ({cookie_name})"),
         length,
     )
+}
+
+/// The RFC 7638 thumbprint (SHA-256, base64url) of a symmetric key as an `oct` JWK. Auth.js
+/// names its JWE key by it in `kid`, and with several secrets picks the key whose
+/// thumbprint matches; without a `kid` it tries only its first secret.
+pub fn oct_key_thumbprint(key: &[u8]) -> String {
+    use base64::Engine as _;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    // The required members in lexicographic order, without whitespace (RFC 7638 §3.2).
+    let jwk = format!(r#"{{"k":"{}","kty":"oct"}}"#, encode(key));
+    encode(&Sha256::digest(jwk.as_bytes()))
 }
 
 /// A key for the shared state, one per `purpose`: sealing values (`state::sealed`), or
@@ -333,10 +346,11 @@ fn encrypted_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
     let fail = key_error;
     let newest =
         derive_encryption_key(secrets[0], name, JWE_ENCRYPTIONS[0]).map_err(|m| fail(None, m))?;
-    let encrypter: Box<dyn JweEncrypter> = Box::new(
-        Dir.encrypter_from_bytes(&newest)
-            .map_err(|e| fail(None, e.to_string()))?,
-    );
+    let header = ProtectedHeader::new([
+        ("kid", json!(oct_key_thumbprint(&newest))),
+        ("typ", json!("JWT")),
+    ]);
+    let writer = JweWriter::new(&newest, header).map_err(|m| fail(None, m))?;
     let mut decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)> = Vec::new();
     let mut gcm_keys = Vec::new();
     for secret in secrets {
@@ -357,7 +371,7 @@ fn encrypted_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
     ]);
     Ok(TokenKeys::Encrypted {
         context,
-        encrypter,
+        writer: Box::new(writer),
         decrypters,
     })
 }

@@ -9,6 +9,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod hmac_sha512;
 pub mod jwe_shape;
+pub mod jwe_writer;
 pub mod jwt;
 pub mod keys;
 pub mod revocation;

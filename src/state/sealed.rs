@@ -6,10 +6,11 @@
 //! secret opens one, so a secret rotation rolled out instance by instance keeps working.
 //! A value carries its expiry in the same header: one put back after it does not open.
 
-use josekit::jwe::{Dir, JweHeader};
+use josekit::jwe::Dir;
 use serde_json::Value;
 
 use crate::session::content_encryption::a256gcm_context;
+use crate::session::jwe_writer::{JweWriter, ProtectedHeader};
 use crate::session::keys::derive_shared_state_key;
 
 /// The purpose of the key that seals values.
@@ -37,21 +38,12 @@ pub fn seal(
     plaintext: &[u8],
 ) -> Result<String, String> {
     let key = derive_shared_state_key(secret, SEALING)?;
-    let encrypter = Dir
-        .encrypter_from_bytes(&key)
-        .map_err(|error| error.to_string())?;
-    let mut header = JweHeader::new();
-    header.set_content_encryption("A256GCM");
-    header
-        .set_claim(KEPT_UNDER, Some(Value::String(kept_under.to_string())))
-        .map_err(|error| error.to_string())?;
     let expires = unix_now().saturating_add(ttl.as_secs().max(1));
-    header
-        .set_claim(EXPIRES, Some(Value::from(expires)))
-        .map_err(|error| error.to_string())?;
-    a256gcm_context()
-        .serialize_compact(plaintext, &header, &encrypter)
-        .map_err(|error| error.to_string())
+    let header = ProtectedHeader::new([
+        (KEPT_UNDER, Value::String(kept_under.to_string())),
+        (EXPIRES, Value::from(expires)),
+    ]);
+    JweWriter::new(&key, header)?.encrypt(plaintext)
 }
 
 /// What `seal` sealed for `kept_under` under one of `secrets`; `None` for anything else.
@@ -76,6 +68,7 @@ pub fn open(secrets: &[String], kept_under: &str, sealed: &str) -> Option<Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
+    use josekit::jwe::JweHeader;
 
     #[test]
     fn sealed_values_open_only_under_a_configured_secret_and_their_own_key() {
@@ -125,6 +118,23 @@ mod tests {
         let encrypter = Dir.encrypter_from_bytes(&key).unwrap();
         let stale = josekit::jwe::serialize_compact(b"tokens", &header, &encrypter).unwrap();
         assert_eq!(opened(only, "refresh:answer:1", &stale), None);
+    }
+
+    /// A sealed value is a standard `dir` + A256GCM JWE: josekit's own reader opens it and
+    /// finds the key it is kept under and its expiry in the protected header.
+    #[test]
+    fn sealed_values_open_with_a_stock_jwe_reader() {
+        let secret = "a-secret-of-at-least-thirty-two-bytes!!";
+        let sealed = seal(secret, "k", std::time::Duration::from_secs(60), b"v").unwrap();
+        let key = derive_shared_state_key(secret, SEALING).unwrap();
+        let decrypter = Dir.decrypter_from_bytes(&key).unwrap();
+        let (plaintext, header) = josekit::jwe::deserialize_compact(&sealed, &decrypter).unwrap();
+        assert_eq!(plaintext, b"v");
+        assert_eq!(header.algorithm(), Some("dir"));
+        assert_eq!(header.content_encryption(), Some("A256GCM"));
+        assert_eq!(header.claim(KEPT_UNDER), Some(&Value::from("k")));
+        let expires = header.claim(EXPIRES).and_then(Value::as_u64).unwrap();
+        assert!((unix_now() + 59..=unix_now() + 61).contains(&expires));
     }
 
     /// What the shared backend hands back is read without trust: a value with its IV or

@@ -78,14 +78,7 @@ cors:
 
 async fn signed_in(server: &Server) -> Browser {
     let browser = Browser::new(server);
-    let csrf = browser.csrf().await;
-    browser
-        .sign_in(&[
-            ("username", "ada"),
-            ("password", "correct horse"),
-            ("csrfToken", &csrf),
-        ])
-        .await;
+    browser.sign_in_as_ada().await;
     assert_eq!(browser.session().await["user"]["name"], "Ada");
     browser
 }

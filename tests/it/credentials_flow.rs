@@ -127,14 +127,7 @@ async fn v5_flow_with_the_return_redirect_header_and_plain_redirects() {
 async fn reading_the_session_slides_its_expiry_and_reissues_the_cookie() {
     let (_dir, server) = start("");
     let browser = Browser::new(&server);
-    let csrf = browser.csrf().await;
-    browser
-        .sign_in(&[
-            ("username", "ada"),
-            ("password", "correct horse"),
-            ("csrfToken", &csrf),
-        ])
-        .await;
+    browser.sign_in_as_ada().await;
     let response = browser
         .http
         .get(browser.url("/session"))
@@ -206,14 +199,7 @@ async fn v4_apps_with_the_next_auth_prefix_read_no_session_as_an_empty_object() 
     let (_dir, server) = start("cookies:\n  prefix: next-auth.\n");
     let browser = Browser::new(&server);
     assert_eq!(browser.session().await, json!({}));
-    let csrf = browser.csrf().await;
-    browser
-        .sign_in(&[
-            ("username", "ada"),
-            ("password", "correct horse"),
-            ("csrfToken", &csrf),
-        ])
-        .await;
+    browser.sign_in_as_ada().await;
     assert!(browser.cookie_header().contains("next-auth.session-token="));
     assert_eq!(browser.session().await["user"]["name"], "Ada");
 }

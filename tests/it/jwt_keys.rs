@@ -1,5 +1,6 @@
-//! Asymmetric session keys end to end: the JWKS endpoints publish only public keys, a
-//! sign-in works with ES256 tokens, and `authgate keys generate` makes usable keys.
+//! Session keys end to end: the JWKS endpoints publish only public keys, a sign-in works
+//! with ES256 tokens, `authgate keys generate` makes usable keys, and Auth.js's own code
+//! reads the JWE session tokens authgate writes.
 
 use serde_json::Value;
 
@@ -68,14 +69,7 @@ async fn es256_sessions_work_and_only_public_keys_are_published() {
         assert!(key.get("d").is_none(), "{path}: private key published");
     }
 
-    let csrf = browser.csrf().await;
-    browser
-        .sign_in(&[
-            ("username", "ada"),
-            ("password", "correct horse"),
-            ("csrfToken", &csrf),
-        ])
-        .await;
+    browser.sign_in_as_ada().await;
     assert_eq!(browser.session().await["user"]["name"], "Ada");
     let token = browser.session_token().unwrap();
     let header = token.split('.').next().unwrap();
@@ -98,15 +92,63 @@ async fn symmetric_configs_publish_an_empty_key_set() {
     let browser = Browser::new(&server);
     let jwks = browser.get_json("/jwks").await;
     assert_eq!(jwks, serde_json::json!({"keys": []}));
-    let csrf = browser.csrf().await;
-    browser
-        .sign_in(&[
-            ("username", "ada"),
-            ("password", "correct horse"),
-            ("csrfToken", &csrf),
-        ])
-        .await;
+    browser.sign_in_as_ada().await;
     assert_eq!(browser.session().await["user"]["email"], "ada@example.com");
     let token = browser.session_token().unwrap();
     assert_eq!(token.split('.').count(), 5, "a JWE has five parts: {token}");
+}
+
+/// The secret in `tests/fixtures/configs/base.yaml`.
+const CONFIG_SECRET: &str = "integration-secret-0123456789abcdef0123456789";
+
+/// What `@auth/core`'s `decode` reads from `token` with `secrets`, or its error.
+fn read_by_auth_js(token: &str, secrets: &[&str]) -> Result<Value, String> {
+    let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser_dir.join("node_modules/@auth/core").is_dir(),
+        "@auth/core is not installed: run `npm ci --prefix tests/browser` (.ci/run does)"
+    );
+    let output = std::process::Command::new("node")
+        .arg("decode-session.mjs")
+        .arg("authjs.session-token")
+        .arg(token)
+        .args(secrets)
+        .current_dir(&browser_dir)
+        .output()
+        .expect("run node");
+    if output.status.success() {
+        Ok(serde_json::from_slice(&output.stdout).expect("a JSON payload"))
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// An app on Auth.js sharing authgate's secret reads its JWE session tokens with Auth.js's
+/// own `decode`, also when the secret is not the first it tries (a rotation), because the
+/// token names its key by thumbprint in `kid` as Auth.js's do. Another secret reads nothing.
+#[tokio::test]
+async fn auth_js_reads_authgate_jwe_sessions_with_the_shared_secret() {
+    let port = free_port();
+    let dir = ConfigDir::new(&credentials_config(port, "jwt:\n  encryption: true\n"));
+    let server = Server::start(&dir.config_path(), port);
+    let browser = Browser::new(&server);
+    browser.sign_in_as_ada().await;
+    let token = browser.session_token().expect("a session cookie");
+    let other = "another-secret-0123456789abcdef0123456789";
+    let cases: [(&str, &[&str], bool); 3] = [
+        ("the shared secret", &[CONFIG_SECRET], true),
+        ("the shared secret second", &[other, CONFIG_SECRET], true),
+        ("another secret", &[other], false),
+    ];
+    for (what, secrets, readable) in cases {
+        match read_by_auth_js(&token, secrets) {
+            Ok(payload) => {
+                assert!(readable, "{what}: read {payload}");
+                assert_eq!(payload["email"], "ada@example.com", "{what}: {payload}");
+                assert_eq!(payload["name"], "Ada", "{what}");
+                assert!(payload["exp"].as_u64() > payload["iat"].as_u64(), "{what}");
+            }
+            Err(error) => assert!(!readable, "{what}: {error}"),
+        }
+    }
 }

@@ -70,6 +70,18 @@ impl Browser {
             .unwrap()
     }
 
+    /// Signs in as `ada` (the fixture `credentials.yaml`'s user) with a fresh CSRF token;
+    /// the answer.
+    pub async fn sign_in_as_ada(&self) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        self.sign_in(&[
+            ("username", "ada"),
+            ("password", "correct horse"),
+            ("csrfToken", &csrf),
+        ])
+        .await
+    }
+
     /// `POST /signout` with a fresh CSRF token; the answer.
     pub async fn sign_out(&self) -> reqwest::Response {
         let csrf = self.csrf().await;
