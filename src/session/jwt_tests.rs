@@ -402,3 +402,34 @@ fn validly_signed_tokens_with_impossible_times_are_refused_without_panicking() {
         );
     }
 }
+
+/// No key reaches a log through `{:?}`: not the secret, not a derived key (as josekit's
+/// own types would print it), not a key file's text.
+#[test]
+fn debug_output_of_the_keys_holds_no_key_material() {
+    let (asymmetric, pem) = es256();
+    let key_file = KeyFileText {
+        kid: Some("k1".into()),
+        text: pem.clone(),
+    };
+    let derived = [
+        crate::session::keys::derive_encryption_key(SECRET, COOKIE, "A256GCM").unwrap(),
+        crate::session::keys::derive_encryption_key(SECRET, COOKIE, "A256CBC-HS512").unwrap(),
+        crate::session::keys::derive_signing_key(SECRET, COOKIE).unwrap(),
+    ];
+    let pem_body = pem.lines().nth(1).unwrap().to_string();
+    for (what, debug) in [
+        ("JWE keys", format!("{:?}", symmetric(true, &[SECRET]))),
+        ("HS512 keys", format!("{:?}", symmetric(false, &[SECRET]))),
+        ("ES256 keys", format!("{asymmetric:?}")),
+        ("a key file", format!("{key_file:?}")),
+    ] {
+        assert!(!debug.contains(SECRET), "{what}: {debug}");
+        assert!(!debug.contains(&pem_body), "{what}: {debug}");
+        for key in &derived {
+            let as_list = format!("{key:?}");
+            let first_bytes = &as_list[..as_list.len().min(24)];
+            assert!(!debug.contains(first_bytes), "{what}: {debug}");
+        }
+    }
+}

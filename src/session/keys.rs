@@ -28,11 +28,21 @@ use super::jwe_writer::{JweWriter, ProtectedHeader};
 use crate::config::model::JwtAlgorithm;
 
 /// A key file's text as loaded from disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KeyFileText {
     /// The `kid` configured for it, if any.
     pub kid: Option<String>,
     pub text: String,
+}
+
+impl std::fmt::Debug for KeyFileText {
+    // Hand-written: the text is a private key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyFileText")
+            .field("kid", &self.kid)
+            .field("bytes", &self.text.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// JWE content encryptions accepted when reading (the first one is used for writing).
@@ -46,7 +56,6 @@ pub struct VerifyingKey {
 }
 
 /// How tokens of one cookie name are written and read.
-#[derive(Debug)]
 pub enum TokenKeys {
     Signed {
         signer: Box<dyn JwsSigner>,
@@ -62,6 +71,36 @@ pub enum TokenKeys {
         /// `(enc, decrypter)` for every secret and accepted encryption.
         decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)>,
     },
+}
+
+impl std::fmt::Debug for TokenKeys {
+    // Hand-written: josekit's signers and decrypters print their key bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenKeys::Signed {
+                signer_kid,
+                verifiers,
+                ..
+            } => f
+                .debug_struct("Signed")
+                .field("signer_kid", signer_kid)
+                .field(
+                    "verifier_kids",
+                    &verifiers.iter().map(|key| &key.kid).collect::<Vec<_>>(),
+                )
+                .finish_non_exhaustive(),
+            TokenKeys::Encrypted {
+                writer, decrypters, ..
+            } => f
+                .debug_struct("Encrypted")
+                .field("writer", writer)
+                .field(
+                    "decrypters",
+                    &decrypters.iter().map(|(enc, _)| enc).collect::<Vec<_>>(),
+                )
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// Keys for every session cookie name a pipeline can use, plus the public JWKS.
