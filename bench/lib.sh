@@ -13,6 +13,20 @@ need() {
     done
 }
 
+# busy_percent SECONDS: how busy all cores were over SECONDS, in percent (from /proc/stat).
+# Run before a benchmark starts its servers, it shows what else the machine is doing.
+busy_percent() {
+    local _ user nice system idle iowait irq softirq steal total_before idle_before
+    read -r _ user nice system idle iowait irq softirq steal _ </proc/stat
+    total_before=$((user + nice + system + idle + iowait + irq + softirq + steal))
+    idle_before=$((idle + iowait))
+    sleep "$1"
+    read -r _ user nice system idle iowait irq softirq steal _ </proc/stat
+    local total=$((user + nice + system + idle + iowait + irq + softirq + steal - total_before))
+    local busy=$((total - (idle + iowait - idle_before)))
+    python3 -c "print(f'{100 * $busy / max($total, 1):.1f}')"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # wait_healthy PORT: until /healthz answers (10 s at most).
