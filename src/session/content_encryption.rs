@@ -63,9 +63,10 @@ pub struct PreparedAesGcm {
     prepared: Vec<([u8; KEY_BYTES], Aes256Gcm)>,
 }
 
-const KEY_BYTES: usize = 32;
-const IV_BYTES: usize = 12;
-const TAG_BYTES: usize = 16;
+/// A256GCM's key, IV and tag sizes in bytes (also `jwe_writer`'s).
+pub(super) const KEY_BYTES: usize = 32;
+pub(super) const IV_BYTES: usize = 12;
+pub(super) const TAG_BYTES: usize = 16;
 
 impl std::fmt::Debug for PreparedAesGcm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

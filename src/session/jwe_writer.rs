@@ -16,8 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
-const KEY_BYTES: usize = 32;
-const IV_BYTES: usize = 12;
+use super::content_encryption::{IV_BYTES, KEY_BYTES};
 
 /// Header names `ProtectedHeader::new` does not take from its claims: the two it sets, and
 /// the two that would change how a reader opens the JWE.

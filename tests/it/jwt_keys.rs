@@ -86,9 +86,7 @@ async fn es256_sessions_work_and_only_public_keys_are_published() {
 
 #[tokio::test]
 async fn symmetric_configs_publish_an_empty_key_set() {
-    let port = free_port();
-    let dir = ConfigDir::new(&credentials_config(port, "jwt:\n  encryption: true\n"));
-    let server = Server::start(&dir.config_path(), port);
+    let (_dir, server) = crate::credentials_flow::start("jwt:\n  encryption: true\n");
     let browser = Browser::new(&server);
     let jwks = browser.get_json("/jwks").await;
     assert_eq!(jwks, serde_json::json!({"keys": []}));
@@ -128,9 +126,7 @@ fn read_by_auth_js(token: &str, secrets: &[&str]) -> Result<Value, String> {
 /// token names its key by thumbprint in `kid` as Auth.js's do. Another secret reads nothing.
 #[tokio::test]
 async fn auth_js_reads_authgate_jwe_sessions_with_the_shared_secret() {
-    let port = free_port();
-    let dir = ConfigDir::new(&credentials_config(port, "jwt:\n  encryption: true\n"));
-    let server = Server::start(&dir.config_path(), port);
+    let (_dir, server) = crate::credentials_flow::start("jwt:\n  encryption: true\n");
     let browser = Browser::new(&server);
     browser.sign_in_as_ada().await;
     let token = browser.session_token().expect("a session cookie");
