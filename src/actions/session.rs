@@ -40,35 +40,9 @@ pub fn token_max_age(pipeline: &Pipeline) -> Duration {
 pub fn iso_time(time: SystemTime) -> String {
     let millis = time
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i128)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0);
-    let seconds = (millis / 1000) as i64;
-    let datetime = civil_time::from_unix(seconds);
-    format!("{datetime}.{:03}Z", millis % 1000)
-}
-
-mod civil_time {
-    //! Civil-from-days (Howard Hinnant's algorithm): no time crate needed for one format.
-    pub fn from_unix(seconds: i64) -> String {
-        let days = seconds.div_euclid(86_400);
-        let second_of_day = seconds.rem_euclid(86_400);
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let day_of_era = z.rem_euclid(146_097);
-        let year_of_era =
-            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-        let mp = (5 * day_of_year + 2) / 153;
-        let day = day_of_year - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = year_of_era + era * 400 + i64::from(month <= 2);
-        format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-            second_of_day / 3600,
-            (second_of_day % 3600) / 60,
-            second_of_day % 60
-        )
-    }
+    crate::clock::iso_time_millis(millis)
 }
 
 /// The session cookie's value (chunks reassembled), or why it cannot be read.

@@ -5,14 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use actix_web::cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::origin::{client_ip, request_origin};
-use super::responses::{cookie, no_store};
+use super::responses::no_store;
 use crate::actions::{AuthRequest, AuthResponse, Body, Method, PendingEvent};
 use crate::config::ScriptKey;
 use crate::pipeline::Pipeline;
@@ -181,25 +180,16 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
     {
         builder.insert_header((header::LOCATION, value));
     }
+    let now = pipeline.clock.unix_seconds();
     for set in &response.cookies {
-        let mut built = cookie(&set.spec, set.value.as_deref().unwrap_or_default());
-        match (&set.value, set.max_age) {
-            (None, _) => built.make_removal(),
-            (Some(_), Some(seconds)) => {
-                let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
-                built.set_max_age(CookieDuration::seconds(seconds));
-                // `Expires` from the pipeline clock, like every time authgate states.
-                let now = i64::try_from(pipeline.clock.unix_seconds()).unwrap_or(i64::MAX);
-                if let Some(expires) = now
-                    .checked_add(seconds)
-                    .and_then(|at| OffsetDateTime::from_unix_timestamp(at).ok())
-                {
-                    built.set_expires(expires);
-                }
+        match HeaderValue::try_from(super::set_cookie::header_value(set, now)) {
+            Ok(value) => {
+                builder.append_header((header::SET_COOKIE, value));
             }
-            (Some(_), None) => {}
+            Err(_) => {
+                tracing::warn!(cookie = %set.spec.name, "dropped a cookie that is not valid HTTP")
+            }
         }
-        builder.cookie(built);
     }
     spawn_events(response.events, pipeline.clone());
     match response.body {

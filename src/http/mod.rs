@@ -18,6 +18,7 @@ mod original_request;
 mod providers;
 pub mod request_log;
 mod responses;
+mod set_cookie;
 pub mod socket_activation;
 
 use std::sync::Arc;

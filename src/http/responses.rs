@@ -1,13 +1,8 @@
-//! Response helpers shared by the handlers: no-cache headers, cookies from the cookie
-//! policy, and Auth.js-style error answers.
+//! Response helpers shared by the handlers: no-cache headers and the answers to what
+//! authgate does not serve.
 
-use actix_web::cookie::{Cookie, SameSite as CookieSameSite};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, HttpResponseBuilder};
-
-use crate::config::model::SameSite;
-use crate::session::cookie_header::encode_value;
-use crate::session::cookies::CookieSpec;
 
 /// Marks a response as never cacheable, as Auth.js does for `/csrf` and `/session`.
 pub fn no_store(builder: &mut HttpResponseBuilder) -> &mut HttpResponseBuilder {
@@ -18,25 +13,6 @@ pub fn no_store(builder: &mut HttpResponseBuilder) -> &mut HttpResponseBuilder {
         ))
         .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
         .insert_header((header::EXPIRES, HeaderValue::from_static("0")))
-}
-
-/// A session-lifetime cookie with the policy's name and attributes; the value is
-/// percent-encoded, so it cannot end early and add attributes.
-pub fn cookie(spec: &CookieSpec, value: &str) -> Cookie<'static> {
-    let mut cookie = Cookie::build(spec.name.clone(), encode_value(value))
-        .path(spec.path.clone())
-        .http_only(spec.http_only)
-        .secure(spec.secure)
-        .same_site(match spec.same_site {
-            SameSite::Lax => CookieSameSite::Lax,
-            SameSite::Strict => CookieSameSite::Strict,
-            SameSite::None => CookieSameSite::None,
-        })
-        .finish();
-    if let Some(domain) = &spec.domain {
-        cookie.set_domain(domain.clone());
-    }
-    cookie
 }
 
 /// The answer to an action authgate does not serve (Auth.js answers these with 404).

@@ -170,7 +170,14 @@ pub fn read_cookies<'a>(
 /// `encodeURIComponent`'s unreserved set is `%XX`, so a `;` or a space in a callback URL
 /// can never end the value and start an attribute.
 pub fn encode_value(value: &str) -> String {
-    std::borrow::Cow::from(utf8_percent_encode(value, COOKIE_VALUE_ENCODE)).into_owned()
+    let mut text = String::with_capacity(value.len());
+    push_encoded_value(&mut text, value);
+    text
+}
+
+/// `encode_value`, appended to `text`.
+pub fn push_encoded_value(text: &mut String, value: &str) {
+    text.extend(utf8_percent_encode(value, COOKIE_VALUE_ENCODE));
 }
 
 #[cfg(test)]
