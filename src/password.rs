@@ -173,7 +173,7 @@ pub fn check_cost(cost: &str) -> Result<(), String> {
 fn dummy_with_cost(cost: &str) -> Result<String, HashError> {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
-    let plain = hex::encode(secret);
+    let plain = crate::text::lower_hex(&secret);
     match parse_cost(cost)? {
         Cost::Bcrypt(rounds) => {
             bcrypt::hash(&plain, rounds).map_err(|error| HashError(error.to_string()))

@@ -79,9 +79,24 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// `bytes` as lowercase hex.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    let mut text = vec![0u8; bytes.len() * 2];
+    // The buffer is twice the input's length, so this cannot fail.
+    let _ = hex::encode_to_slice(bytes, &mut text);
+    String::from_utf8(text).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_hex_writes_what_the_hex_crate_writes() {
+        for bytes in [&[][..], &[0], &[0xab, 0xcd, 0xef, 0x01], &[0xff; 32]] {
+            assert_eq!(lower_hex(bytes), hex::encode(bytes), "{bytes:?}");
+        }
+    }
 
     #[test]
     fn suggestions_catch_typos_and_case_slips() {

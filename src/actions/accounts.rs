@@ -233,7 +233,7 @@ pub fn stable_user_id(provider: &str, provider_account_id: &str) -> String {
         "{}:{provider}{provider_account_id}",
         provider.len()
     ));
-    let hex = hex::encode(&digest[..16]);
+    let hex = crate::text::lower_hex(&digest[..16]);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

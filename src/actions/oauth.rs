@@ -304,7 +304,7 @@ async fn claim_across_instances(
     let Some(shared) = &pipeline.shared_state else {
         return Ok(());
     };
-    let key = format!("round-trip:{}", hex::encode(round_trip));
+    let key = format!("round-trip:{}", crate::text::lower_hex(round_trip));
     let ttl = std::time::Duration::from_secs(CHECK_MAX_AGE_SECONDS);
     let claimed = shared
         .call("round_trip", |backend| async move {

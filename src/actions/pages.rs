@@ -91,7 +91,7 @@ pub fn domain_tag(domain: &str, secret: &str) -> String {
         .chain_update(b"\0")
         .chain_update(secret.as_bytes())
         .finalize();
-    hex::encode(&digest[..16])
+    crate::text::lower_hex(&digest[..16])
 }
 
 /// The longest `callbackUrl` a page carries; a longer one is dropped (the user lands on

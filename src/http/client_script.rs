@@ -23,7 +23,7 @@ impl Asset {
         Asset {
             body,
             content_type,
-            etag: format!("\"{}\"", hex::encode(&digest[..12])),
+            etag: format!("\"{}\"", crate::text::lower_hex(&digest[..12])),
         }
     }
 }

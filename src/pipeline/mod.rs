@@ -92,7 +92,7 @@ impl RestartSettings {
                 .flatten()
                 .map(|database| {
                     use sha2::Digest;
-                    hex::encode(sha2::Sha256::digest(database.url.expose().as_bytes()))
+                    crate::text::lower_hex(&sha2::Sha256::digest(database.url.expose().as_bytes()))
                 }),
             webhook_queue: config.webhooks.queue,
         }

@@ -290,7 +290,10 @@ impl ProviderRuntime {
     /// fetched and shared for `ttl`.
     async fn document(&self, url: &str, ttl: Duration, fresh: bool) -> Result<Value, String> {
         let documents = self.shared_documents.get();
-        let key = format!("document:{}", hex::encode(Sha256::digest(url.as_bytes())));
+        let key = format!(
+            "document:{}",
+            crate::text::lower_hex(&Sha256::digest(url.as_bytes()))
+        );
         if let (Some(documents), false) = (documents, fresh) {
             let lookup = key.clone();
             let shared = documents

@@ -32,7 +32,7 @@ fn flights() -> &'static Mutex<HashMap<String, Flight>> {
 
 /// The key of a provider and refresh token (hashed: no map or store holds the token).
 fn flight_key(provider: &str, refresh_token: &str) -> String {
-    hex::encode(Sha256::digest(format!("{provider}\0{refresh_token}")))
+    crate::text::lower_hex(&Sha256::digest(format!("{provider}\0{refresh_token}")))
 }
 
 /// The flight for `key`.

@@ -38,7 +38,7 @@ pub fn register_helpers(
 ) {
     engine.register_fn("now", move || clock.unix_seconds() as i64);
     engine.register_fn("sha256", |text: ImmutableString| {
-        hex::encode(Sha256::digest(text.as_bytes()))
+        crate::text::lower_hex(&Sha256::digest(text.as_bytes()))
     });
     engine.register_fn("base64", |text: ImmutableString| {
         base64::engine::general_purpose::STANDARD.encode(text.as_bytes())

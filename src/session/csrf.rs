@@ -6,6 +6,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::text::lower_hex;
+
 /// Length in bytes of a fresh token (64 hex characters).
 const TOKEN_BYTES: usize = 32;
 
@@ -18,11 +20,22 @@ pub struct CsrfIssue {
     pub new_cookie_value: Option<String>,
 }
 
-fn token_hash(token: &str, secret: &str) -> String {
+fn token_hash(token: &str, secret: &str) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(token.as_bytes());
     hasher.update(secret.as_bytes());
-    hex::encode(hasher.finalize())
+    hasher.finalize().into()
+}
+
+/// The hash a cookie carries, as bytes: exactly 64 lowercase hex digits, as authgate and
+/// Auth.js write it.
+fn cookie_hash(hash: &str) -> Option<[u8; 32]> {
+    if !hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hash, &mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// The token inside a cookie value made by authgate with any of `secrets`, if it is one.
@@ -34,10 +47,10 @@ pub fn token_from_cookie<'a>(cookie_value: &'a str, secrets: &[&str]) -> Option<
     if token.is_empty() {
         return None;
     }
+    let hash = cookie_hash(hash)?;
     let mut valid = subtle::Choice::from(0);
     for secret in secrets {
-        let expected = token_hash(token, secret);
-        valid |= expected.as_bytes().ct_eq(hash.as_bytes());
+        valid |= token_hash(token, secret).ct_eq(&hash);
     }
     bool::from(valid).then_some(token)
 }
@@ -45,7 +58,7 @@ pub fn token_from_cookie<'a>(cookie_value: &'a str, secrets: &[&str]) -> Option<
 /// The binding of a browser: the hex SHA-256 of its (verified) CSRF token. OAuth check
 /// cookies and sessions carry it; the token itself never goes into another cookie.
 pub fn browser_binding(csrf_token: &str) -> String {
-    hex::encode(Sha256::digest(csrf_token.as_bytes()))
+    lower_hex(&Sha256::digest(csrf_token.as_bytes()))
 }
 
 /// Reuses the token of a valid cookie, or makes a new one signed with the newest secret.
@@ -58,8 +71,11 @@ pub fn issue_token(cookie_value: Option<&str>, secrets: &[&str]) -> CsrfIssue {
     }
     let mut bytes = [0u8; TOKEN_BYTES];
     rand::rng().fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
-    let hash = token_hash(&token, secrets.first().copied().unwrap_or_default());
+    let token = lower_hex(&bytes);
+    let hash = lower_hex(&token_hash(
+        &token,
+        secrets.first().copied().unwrap_or_default(),
+    ));
     CsrfIssue {
         new_cookie_value: Some(format!("{token}|{hash}")),
         token,

@@ -30,14 +30,22 @@ fn forged_or_mismatched_tokens_are_rejected() {
     let forged = format!(
         "{}|{}",
         "a".repeat(64),
-        token_hash(&"a".repeat(64), "guess")
+        lower_hex(&token_hash(&"a".repeat(64), "guess"))
     );
+    let (token, hash) = cookie.split_once('|').unwrap();
+    let upper_case = format!("{token}|{}", hash.to_ascii_uppercase());
+    let short = format!("{token}|{}", &hash[..62]);
+    let long = format!("{token}|{hash}00");
     let cases = [
         (Some(cookie.as_str()), "b".repeat(64), false),
         (Some(forged.as_str()), "a".repeat(64), false),
         (None, issued.token.clone(), false),
         (Some("no-separator"), issued.token.clone(), false),
         (Some("|"), String::new(), false),
+        // Only the exact 64 lowercase hex digits authgate and Auth.js write.
+        (Some(upper_case.as_str()), issued.token.clone(), false),
+        (Some(short.as_str()), issued.token.clone(), false),
+        (Some(long.as_str()), issued.token.clone(), false),
         (Some(cookie.as_str()), issued.token.clone(), true),
     ];
     for (cookie, submitted, expected) in cases {

@@ -248,7 +248,7 @@ fn verifier_for(algorithm: JwtAlgorithm, public: &Jwk) -> Result<Box<dyn JwsVeri
 /// A stable key id for a public key without one: its SHA-256, shortened.
 fn default_kid(public: &Jwk) -> String {
     let digest = Sha256::digest(public.to_string().as_bytes());
-    hex::encode(&digest[..8])
+    crate::text::lower_hex(&digest[..8])
 }
 
 /// Why one key file could not be used; `index` is its place in `jwt.keys`.

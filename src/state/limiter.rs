@@ -44,7 +44,7 @@ impl SharedRateLimiter {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key)
             .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
         mac.update(key.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        crate::text::lower_hex(&mac.finalize().into_bytes())
     }
 
     fn count_key(&self, bucket: Bucket, key: &str) -> String {

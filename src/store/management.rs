@@ -61,7 +61,7 @@ pub fn session_id(kind: SessionKind, stored_key: &str) -> String {
         .chain_update(b"\0")
         .chain_update(stored_key.as_bytes())
         .finalize();
-    hex::encode(&digest[..16])
+    crate::text::lower_hex(&digest[..16])
 }
 
 /// A listed session with the key it is stored under.

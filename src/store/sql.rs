@@ -187,7 +187,7 @@ fn sqlite_url(url: &str, config_dir: &Path) -> String {
 
 /// The lowercase hex SHA-256 of a session token: what the `sessions` table stores.
 pub fn token_digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::text::lower_hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Sorts a sqlx error into what the caller can do about it.

@@ -12,7 +12,7 @@ pub fn verification_token_hash(token: &str, secret: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(token.as_bytes());
     hasher.update(secret.as_bytes());
-    hex::encode(hasher.finalize())
+    crate::text::lower_hex(&hasher.finalize())
 }
 
 /// A verification token as the store sees it: its hash with the secret.
