@@ -9,12 +9,12 @@
 //! started and planted through a parent-domain cookie carries the attacker's binding and
 //! fails in the victim's browser.
 
-use josekit::jwe::Dir;
 use serde::{Deserialize, Serialize};
 
 pub use crate::session::csrf::browser_binding;
 
-use crate::session::content_encryption::a256gcm_context;
+use crate::session::content_encryption::{ContentKey, Enc};
+use crate::session::jwe_reader::JweReader;
 use crate::session::jwe_writer::{JweWriter, ProtectedHeader};
 use crate::session::keys::derive_encryption_key;
 
@@ -83,21 +83,18 @@ pub fn open(
     let sealed = sealed
         .filter(|s| !s.is_empty())
         .ok_or(CheckError::Missing(label))?;
-    crate::session::jwe_shape::check(sealed).map_err(|_| CheckError::Unreadable(label))?;
-    let payload = secrets
+    let keys = secrets
         .iter()
-        .find_map(|secret| {
-            let decrypter = Dir
-                .decrypter_from_bytes(key(secret, binding.cookie_name).ok()?)
-                .ok()?;
-            let (payload, header) = a256gcm_context()
-                .deserialize_compact(sealed, &decrypter)
-                .ok()?;
-            (header.content_encryption() == Some("A256GCM")).then_some(payload)
+        .filter_map(|secret| {
+            let key = key(secret, binding.cookie_name).ok()?;
+            ContentKey::new(Enc::A256Gcm, &key).ok()
         })
-        .ok_or(CheckError::Unreadable(label))?;
+        .collect();
+    let opened = JweReader::new(keys)
+        .open(sealed)
+        .map_err(|_| CheckError::Unreadable(label))?;
     let sealed: Sealed =
-        serde_json::from_slice(&payload).map_err(|_| CheckError::Unreadable(label))?;
+        serde_json::from_slice(&opened.plaintext).map_err(|_| CheckError::Unreadable(label))?;
     if sealed.provider != binding.provider {
         return Err(CheckError::OtherProvider(label));
     }

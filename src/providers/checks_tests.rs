@@ -1,6 +1,7 @@
 //! Unit tests of `checks`.
 
 use super::*;
+use josekit::jwe::Dir;
 
 const SECRET: &str = "check-secret-0123456789abcdef0123456789abcdef";
 

@@ -6,9 +6,9 @@
 //! authgate writes these itself because josekit draws every IV from OpenSSL's DRBG, whose
 //! fork check makes a `getpid` system call each time: with it, a session read cost 33.6 µs
 //! of server CPU on the project machine, and 25.8 µs without. The IV here comes from
-//! `rand`'s thread-local CSPRNG (ChaCha12, seeded and reseeded from the OS). Reading stays
-//! josekit's (`content_encryption::context_with`), so every JWE written here is opened by
-//! an independent reader in the tests.
+//! `rand`'s thread-local CSPRNG (ChaCha12, seeded and reseeded from the OS). `jwe_reader`
+//! reads them; the tests also open every JWE written here with josekit's reader, an
+//! independent one.
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};

@@ -1,23 +1,19 @@
 //! Encoding and decoding session tokens: JWS (HS512 or asymmetric) with josekit, or JWE
-//! (`dir`), read with josekit and written with `jwe_writer`. Expiry is checked against the
-//! pipeline's clock. A token that is too large, malformed, signed with another algorithm
+//! (`dir`), read with `jwe_reader` and written with `jwe_writer`. The claims are checked by
+//! `token_claims`, against the pipeline's clock. A token that is too large, malformed, signed with another algorithm
 //! (`none`, HS256 with a public key), signed or encrypted with an unknown key, expired or
 //! not yet valid is refused with a reason for the log; the client only ever sees "no
 //! session".
 
 use std::time::{Duration, SystemTime};
 
-use josekit::jwe::JweContext;
 use josekit::jws::JwsHeader;
-use josekit::jwt::{JwtPayload, JwtPayloadValidator};
 use serde_json::{Map, Value};
 
 use super::keys::{TokenKeys, VerifyingKey};
 
 /// Longest token accepted (a chunked cookie can hold several kilobytes; this is far above).
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
-/// Clock skew tolerated on `iat`.
-const ALLOWED_SKEW: Duration = Duration::from_secs(60);
 
 /// Why a token was refused (for the log only).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,23 +99,14 @@ fn encode_typed(
 const RESERVED_CLAIMS: [&str; 4] = ["iat", "exp", "nbf", "jti"];
 
 /// The payload of a new token: `claims` without the reserved ones, then `iat`, `exp` and
-/// a fresh random `jti`. The claims are written as they are, not copied; josekit checks
-/// the types of the registered ones (`iss` and `sub` strings, `aud` a string or strings),
-/// as a reader will.
+/// a fresh random `jti`. The claims are written as they are, not copied; the types of the
+/// registered ones are checked as a reader checks them (`token_claims`).
 fn payload_json(
     claims: &Map<String, Value>,
     issued: u64,
     expires: u64,
 ) -> Result<Vec<u8>, TokenError> {
-    let registered: Map<String, Value> = ["iss", "sub", "aud"]
-        .into_iter()
-        .filter_map(|name| {
-            claims
-                .get(name)
-                .map(|value| (name.to_string(), value.clone()))
-        })
-        .collect();
-    JwtPayload::from_map(registered).map_err(|e| TokenError::Encode(e.to_string()))?;
+    super::token_claims::check_types(claims).map_err(TokenError::Encode)?;
     let payload = Payload {
         claims,
         issued,
@@ -162,52 +149,66 @@ pub fn whole_seconds(time: SystemTime) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
-/// What decides how a token is read, from its protected header: `alg`, `enc`, `kid` and
-/// `typ`. josekit parses and checks the whole header again as it verifies or decrypts. A
-/// header that is not base64url JSON, or has one of these fields twice or not as a
-/// string, is refused here, and so is one with `crit` (josekit does not enforce it for a
-/// JWE; neither authgate nor Auth.js writes it).
+/// What decides how a JWS is read, from its protected header: `kid` and `typ`. josekit
+/// parses and checks the whole header again as it verifies. A header that is not base64url
+/// JSON, or has one of these fields twice or not as a string, is refused here, and so is
+/// one with `crit` (neither authgate nor Auth.js writes it).
 #[derive(Debug, serde::Deserialize)]
-struct Header {
-    alg: Option<String>,
-    enc: Option<String>,
+struct JwsFields {
     kid: Option<String>,
     typ: Option<String>,
     crit: Option<serde::de::IgnoredAny>,
 }
 
-impl Header {
-    fn of(token: &str) -> Result<Header, TokenError> {
+impl JwsFields {
+    fn of(token: &str) -> Result<JwsFields, TokenError> {
         use base64::Engine as _;
         let unreadable = || TokenError::Invalid("the header is not readable".into());
         let (encoded, _) = token.split_once('.').ok_or_else(unreadable)?;
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(encoded)
             .map_err(|_| unreadable())?;
-        let header: Header = serde_json::from_slice(&json).map_err(|_| unreadable())?;
-        if header.crit.is_some() {
+        let fields: JwsFields = serde_json::from_slice(&json).map_err(|_| unreadable())?;
+        if fields.crit.is_some() {
             return Err(TokenError::Invalid(
                 "a `crit` header is not accepted".into(),
             ));
         }
-        Ok(header)
-    }
-
-    /// Whether the `typ` header names an access token.
-    fn is_access_token(&self) -> bool {
-        self.typ.as_deref().is_some_and(|typ| {
-            typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
-                || typ.eq_ignore_ascii_case("application/at+jwt")
-        })
+        Ok(fields)
     }
 }
 
-fn decode_signed(
+/// Whether a `typ` header names an access token.
+fn is_access_token(typ: Option<&str>) -> bool {
+    typ.is_some_and(|typ| {
+        typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
+            || typ.eq_ignore_ascii_case("application/at+jwt")
+    })
+}
+
+/// A token verified (or decrypted) with one of `keys`: its `typ` header and its payload.
+fn open(keys: &TokenKeys, token: &str) -> Result<(Option<String>, Vec<u8>), TokenError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge);
+    }
+    match keys {
+        TokenKeys::Signed { verifiers, .. } => {
+            let fields = JwsFields::of(token)?;
+            let payload = verify_signed(token, fields.kid.as_deref(), verifiers)?;
+            Ok((fields.typ, payload))
+        }
+        TokenKeys::Encrypted { reader, .. } => {
+            let opened = reader.open(token).map_err(TokenError::Invalid)?;
+            Ok((opened.header.typ, opened.plaintext))
+        }
+    }
+}
+
+fn verify_signed(
     token: &str,
-    header: &Header,
+    kid: Option<&str>,
     verifiers: &[VerifyingKey],
-) -> Result<JwtPayload, TokenError> {
-    let kid = header.kid.as_deref();
+) -> Result<Vec<u8>, TokenError> {
     let candidates: Vec<&VerifyingKey> = match kid {
         Some(kid) if verifiers.iter().any(|key| key.kid.is_some()) => verifiers
             .iter()
@@ -218,136 +219,43 @@ fn decode_signed(
     let mut last_error = TokenError::Invalid("no key matches the token".into());
     for key in candidates {
         match josekit::jws::deserialize_compact(token, key.verifier.as_ref()) {
-            Ok((payload, _header)) => return payload_claims(&payload),
+            Ok((payload, _header)) => return Ok(payload),
             Err(error) => last_error = TokenError::Invalid(error.to_string()),
         }
     }
     Err(last_error)
 }
 
-fn decode_encrypted(
-    token: &str,
-    header: &Header,
-    context: &JweContext,
-    decrypters: &[(&'static str, Box<dyn josekit::jwe::JweDecrypter>)],
-) -> Result<JwtPayload, TokenError> {
-    super::jwe_shape::check_with_header(token, header.alg.as_deref(), header.enc.as_deref())
-        .map_err(TokenError::Invalid)?;
-    let enc = header
-        .enc
-        .as_deref()
-        .ok_or_else(|| TokenError::Invalid("no `enc` header".into()))?;
-    let mut last_error = TokenError::Invalid(format!("content encryption `{enc}` is not accepted"));
-    for (accepted, decrypter) in decrypters.iter().filter(|(accepted, _)| *accepted == enc) {
-        let _ = accepted;
-        match context.deserialize_compact(token, decrypter.as_ref()) {
-            Ok((payload, _header)) => return payload_claims(&payload),
-            Err(error) => last_error = TokenError::Invalid(error.to_string()),
-        }
-    }
-    Err(last_error)
-}
-
-/// A verified or decrypted payload as claims, as josekit's JWT reader takes it: a JSON
-/// object whose registered claims have their types.
-fn payload_claims(payload: &[u8]) -> Result<JwtPayload, TokenError> {
-    // serde's message could quote the payload's claims; the log gets none of them.
-    let claims: Map<String, Value> = serde_json::from_slice(payload)
-        .map_err(|_| TokenError::Invalid("the payload is not a JSON object".into()))?;
-    JwtPayload::from_map(claims).map_err(|error| TokenError::Invalid(error.to_string()))
-}
-
-/// Latest time claim read: the end of year 9999, as seconds since the epoch.
-const MAX_TIME_CLAIM: f64 = 253_402_300_799.0;
-
-/// `iat`, `exp` and `nbf`, when present, are numbers of seconds from 0 to the year 9999.
-/// josekit turns them into a `Duration` and panics on what does not fit
-/// (`"iat": 1.8e22`), so a token signed elsewhere (Auth.js, another holder of the key)
-/// is refused before they are read. Found by the jwt_decode fuzz target.
-fn check_time_claims(claims: &Map<String, Value>) -> Result<(), TokenError> {
-    for name in ["iat", "exp", "nbf"] {
-        let Some(value) = claims.get(name) else {
-            continue;
-        };
-        let in_range = value.as_f64().is_some_and(|seconds| {
-            seconds.is_finite() && (0.0..=MAX_TIME_CLAIM).contains(&seconds)
-        });
-        if !in_range {
-            return Err(TokenError::Invalid(format!(
-                "`{name}` is not a time between 1970 and 9999"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Verifies (or decrypts) a session token and checks its times; returns its claims. An
-/// access token is not a session token.
+/// Verifies (or decrypts) a session token and checks its claims; returns them. An access
+/// token is not a session token.
 pub fn decode(
     keys: &TokenKeys,
     token: &str,
     now: SystemTime,
 ) -> Result<Map<String, Value>, TokenError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(TokenError::TooLarge);
-    }
-    let header = Header::of(token)?;
-    if header.is_access_token() {
+    let (typ, payload) = open(keys, token)?;
+    if is_access_token(typ.as_deref()) {
         return Err(TokenError::Invalid(
             "an access token is not a session".into(),
         ));
     }
-    decode_any(keys, token, &header, now)
+    super::token_claims::checked(&payload, now)
 }
 
-/// Verifies an access token (`typ: at+jwt`, signed) and checks its times.
+/// Verifies an access token (`typ: at+jwt`, signed) and checks its claims.
 pub fn decode_access_token(
     keys: &TokenKeys,
     token: &str,
     now: SystemTime,
 ) -> Result<Map<String, Value>, TokenError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(TokenError::TooLarge);
-    }
-    let header = Header::of(token)?;
-    if !header.is_access_token() || !matches!(keys, TokenKeys::Signed { .. }) {
+    if !matches!(keys, TokenKeys::Signed { .. }) {
         return Err(TokenError::Invalid("not an access token".into()));
     }
-    decode_any(keys, token, &header, now)
-}
-
-fn decode_any(
-    keys: &TokenKeys,
-    token: &str,
-    header: &Header,
-    now: SystemTime,
-) -> Result<Map<String, Value>, TokenError> {
-    let payload = match keys {
-        TokenKeys::Signed { verifiers, .. } => decode_signed(token, header, verifiers)?,
-        TokenKeys::Encrypted {
-            context,
-            decrypters,
-            ..
-        } => decode_encrypted(token, header, context, decrypters)?,
-    };
-    check_time_claims(payload.claims_set())?;
-    if payload.expires_at().is_none() {
-        return Err(TokenError::Invalid("no `exp` claim".into()));
+    let (typ, payload) = open(keys, token)?;
+    if !is_access_token(typ.as_deref()) {
+        return Err(TokenError::Invalid("not an access token".into()));
     }
-    let mut validator = JwtPayloadValidator::new();
-    validator.set_base_time(now);
-    validator.set_max_issued_time(now + ALLOWED_SKEW);
-    if let Err(error) = validator.validate(&payload) {
-        let message = error.to_string();
-        return Err(if payload.expires_at().is_some_and(|exp| exp <= now) {
-            TokenError::Expired
-        } else if payload.not_before().is_some_and(|nbf| nbf > now) {
-            TokenError::NotYetValid
-        } else {
-            TokenError::Invalid(message)
-        });
-    }
-    Ok(payload.into())
+    super::token_claims::checked(&payload, now)
 }
 
 #[cfg(test)]

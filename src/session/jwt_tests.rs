@@ -5,7 +5,7 @@ use crate::config::model::JwtAlgorithm;
 use crate::session::keys::{KeyFileText, SessionKeys};
 use base64::Engine as _;
 use josekit::jwe::JweHeader;
-use josekit::jwt;
+use josekit::jwt::{self, JwtPayload};
 use serde_json::json;
 
 const COOKIE: &str = "authjs.session-token";

@@ -16,14 +16,14 @@
 use std::sync::Arc;
 
 use hkdf::Hkdf;
-use josekit::jwe::{Dir, JweContext, JweDecrypter};
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, EdDSA, JwsSigner, JwsVerifier, PS256, RS256};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::content_encryption::{PreparedAesGcm, TagFirstCbcHmac, context_with};
+use super::content_encryption::{ContentKey, Enc};
 use super::hmac_sha512::PreparedHs512;
+use super::jwe_reader::JweReader;
 use super::jwe_writer::{JweWriter, ProtectedHeader};
 use crate::config::model::JwtAlgorithm;
 
@@ -46,7 +46,7 @@ impl std::fmt::Debug for KeyFileText {
 }
 
 /// JWE content encryptions accepted when reading (the first one is used for writing).
-pub const JWE_ENCRYPTIONS: [&str; 2] = ["A256GCM", "A256CBC-HS512"];
+pub const JWE_ENCRYPTIONS: [Enc; 2] = [Enc::A256Gcm, Enc::A256CbcHs512];
 
 /// A verifier and the key id it answers to.
 #[derive(Debug)]
@@ -63,18 +63,15 @@ pub enum TokenKeys {
         verifiers: Vec<VerifyingKey>,
     },
     Encrypted {
-        /// josekit's JWE context with authgate's content encryptions
-        /// (`content_encryption`) and no compression.
-        context: JweContext,
         /// Writes new tokens with the newest secret's A256GCM key.
         writer: Box<JweWriter>,
-        /// `(enc, decrypter)` for every secret and accepted encryption.
-        decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)>,
+        /// Reads tokens with every secret's key for each accepted encryption.
+        reader: JweReader,
     },
 }
 
 impl std::fmt::Debug for TokenKeys {
-    // Hand-written: josekit's signers and decrypters print their key bytes.
+    // Hand-written: josekit's signers print their key bytes.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TokenKeys::Signed {
@@ -89,16 +86,11 @@ impl std::fmt::Debug for TokenKeys {
                     &verifiers.iter().map(|key| &key.kid).collect::<Vec<_>>(),
                 )
                 .finish_non_exhaustive(),
-            TokenKeys::Encrypted {
-                writer, decrypters, ..
-            } => f
+            TokenKeys::Encrypted { writer, reader } => f
                 .debug_struct("Encrypted")
                 .field("writer", writer)
-                .field(
-                    "decrypters",
-                    &decrypters.iter().map(|(enc, _)| enc).collect::<Vec<_>>(),
-                )
-                .finish_non_exhaustive(),
+                .field("reader", reader)
+                .finish(),
         }
     }
 }
@@ -124,7 +116,7 @@ pub fn derive_encryption_key(
     cookie_name: &str,
     enc: &str,
 ) -> Result<Vec<u8>, String> {
-    let length = if enc == "A256CBC-HS512" { 64 } else { 32 };
+    let length = Enc::named(enc).map_or(Enc::A256Gcm.key_len(), Enc::key_len);
     hkdf(
         secret,
         cookie_name,
@@ -383,35 +375,23 @@ impl SessionKeys {
 /// supported content encryption, decrypts.
 fn encrypted_keys(secrets: &[&str], name: &str) -> Result<TokenKeys, KeyError> {
     let fail = key_error;
-    let newest =
-        derive_encryption_key(secrets[0], name, JWE_ENCRYPTIONS[0]).map_err(|m| fail(None, m))?;
+    let newest = derive_encryption_key(secrets[0], name, JWE_ENCRYPTIONS[0].name())
+        .map_err(|m| fail(None, m))?;
     let header = ProtectedHeader::new([
         ("kid", json!(oct_key_thumbprint(&newest))),
         ("typ", json!("JWT")),
     ]);
     let writer = JweWriter::new(&newest, header).map_err(|m| fail(None, m))?;
-    let mut decrypters: Vec<(&'static str, Box<dyn JweDecrypter>)> = Vec::new();
-    let mut gcm_keys = Vec::new();
+    let mut keys = Vec::new();
     for secret in secrets {
         for enc in JWE_ENCRYPTIONS {
-            let key = derive_encryption_key(secret, name, enc).map_err(|m| fail(None, m))?;
-            let decrypter = Dir
-                .decrypter_from_bytes(&key)
-                .map_err(|e| fail(None, e.to_string()))?;
-            decrypters.push((enc, Box::new(decrypter)));
-            if enc == "A256GCM" {
-                gcm_keys.push(key);
-            }
+            let key = derive_encryption_key(secret, name, enc.name()).map_err(|m| fail(None, m))?;
+            keys.push(ContentKey::new(enc, &key).map_err(|m| fail(None, m))?);
         }
     }
-    let context = context_with(vec![
-        Box::new(PreparedAesGcm::new(gcm_keys.iter().map(Vec::as_slice))),
-        Box::new(TagFirstCbcHmac),
-    ]);
     Ok(TokenKeys::Encrypted {
-        context,
         writer: Box::new(writer),
-        decrypters,
+        reader: JweReader::new(keys),
     })
 }
 
