@@ -6,7 +6,7 @@
 //! `__Host-authjs.csrf-token`. Values are percent-decoded, as Auth.js writes them (`%7C`).
 //! It also encodes the values authgate writes, so no value can add cookie attributes.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::chunks::chunk_index;
 use super::cookies::CookiePolicy;
@@ -65,13 +65,33 @@ fn decode_value(raw: &[u8]) -> String {
         [b'"', inner @ .., b'"'] => inner,
         other => other,
     };
-    // Most values (JWTs, hex tokens) have nothing to decode: no scan byte by byte then.
-    if !raw.contains(&b'%')
-        && let Ok(text) = std::str::from_utf8(raw)
-    {
-        return text.to_owned();
+    // Most values (JWTs, hex tokens) have nothing to decode, or one escape (the CSRF
+    // cookie's `%7C`): the runs between escapes are copied whole, as
+    // `percent_encoding::percent_decode` would decode them byte by byte.
+    let mut decoded = Vec::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+        decoded.extend_from_slice(&rest[..at]);
+        let digit = |offset: usize| {
+            rest.get(at + offset)
+                .and_then(|&b| char::from(b).to_digit(16))
+        };
+        match (digit(1), digit(2)) {
+            (Some(high), Some(low)) => {
+                // Two hex digits make one byte: at most 0xff.
+                decoded.push((high * 16 + low) as u8);
+                rest = &rest[at + 3..];
+            }
+            // Not an escape: the `%` stays, as in `percent_decode`.
+            _ => {
+                decoded.push(b'%');
+                rest = &rest[at + 1..];
+            }
+        }
     }
-    percent_decode(raw).decode_utf8_lossy().into_owned()
+    decoded.extend_from_slice(rest);
+    String::from_utf8(decoded)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// The cookies of one request that authgate reads.

@@ -150,17 +150,27 @@ fn written_values_cannot_carry_attributes_and_read_back_unchanged() {
 }
 
 #[test]
-fn the_shortcut_for_values_without_escapes_agrees_with_the_full_decoder() {
-    let raw: [&[u8]; 6] = [
+fn values_decode_as_percent_encodings_decoder_decodes_them() {
+    let raw: [&[u8]; 14] = [
         b"plain.jwt-value_",
         b"a%7Cb",
+        b"a%7cb%7C",
         b"\xff\xfe",
         b"caf\xc3\xa9",
+        b"caf%C3%A9",
+        b"%C3",
         b"%zz%",
+        b"%4",
+        b"%4g%41",
+        b"%%41",
+        b"%",
+        b"%00%ff",
         b"",
     ];
     for bytes in raw {
-        let full = percent_decode(bytes).decode_utf8_lossy().into_owned();
+        let full = percent_encoding::percent_decode(bytes)
+            .decode_utf8_lossy()
+            .into_owned();
         assert_eq!(decode_value(bytes), full, "{bytes:?}");
     }
 }
