@@ -186,8 +186,11 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
             Ok(value) => {
                 builder.append_header((header::SET_COOKIE, value));
             }
+            // Only a cookie policy could do this (values are percent-encoded). Dropping
+            // the one cookie could leave a session a sign-out meant to clear.
             Err(_) => {
-                tracing::warn!(cookie = %set.spec.name, "dropped a cookie that is not valid HTTP")
+                tracing::error!(cookie = %set.spec.name, "a cookie is not valid HTTP; answering 500");
+                return HttpResponse::InternalServerError().finish();
             }
         }
     }

@@ -6,7 +6,8 @@
 //! A token is refused, before any decryption, when:
 //! - it is not five base64url parts (unpadded, canonical), or its encrypted key is not
 //!   empty (`dir`);
-//! - its header is not a JSON object, or names `alg`, `enc`, `kid`, `typ`, `cty`, `zip` or
+//! - its header is not a JSON object (serde would read an array's items as the fields), or
+//!   names `alg`, `enc`, `kid`, `typ`, `cty`, `zip` or
 //!   `crit` twice, or one of the first five as something other than a string;
 //! - `alg` is not `dir`, or `enc` is not one this reader has keys for;
 //! - it has `zip` (neither authgate nor Auth.js compresses, and an inflated payload could
@@ -27,16 +28,26 @@ pub struct JweReader {
 
 /// A JWE whose tag matched: the header fields authgate reads, the header's JSON (for the
 /// fields only its caller knows), and the plaintext.
-#[derive(Debug)]
 pub struct Opened {
     pub header: ProtectedFields,
     pub header_json: Vec<u8>,
     pub plaintext: Vec<u8>,
 }
 
+impl std::fmt::Debug for Opened {
+    // Hand-written: the plaintext is the token's claims.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("header", &self.header)
+            .field("plaintext_bytes", &self.plaintext.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The protected header's registered fields that decide how a JWE is read. Any of them
 /// named twice fails to parse (serde refuses a duplicate field), so two readers can never
-/// disagree on which `alg` or `enc` a header says; each is a string when present.
+/// disagree on which `alg` or `enc` a header says; each is a string when present (`null`
+/// reads as absent: the header is authenticated, and absent is what it then means).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct ProtectedFields {
     pub alg: Option<String>,
@@ -75,7 +86,9 @@ impl JweReader {
             return Err("a JWE has five parts".into());
         };
         let unreadable = || "the JWE header is not base64url JSON".to_string();
-        let header_json = decoded(header_part).ok_or_else(unreadable)?;
+        let header_json = decoded(header_part)
+            .filter(|json| is_json_object(json))
+            .ok_or_else(unreadable)?;
         let header: ProtectedFields =
             serde_json::from_slice(&header_json).map_err(|_| unreadable())?;
         if header.alg.as_deref() != Some("dir") || !encrypted_key.is_empty() {
@@ -114,6 +127,12 @@ impl JweReader {
         }
         Err(last_error)
     }
+}
+
+/// Whether `json` starts as a JSON object. serde reads a struct from an array too, its
+/// fields by position (`["dir","A256GCM",null,null,null]`); a JOSE header is an object.
+pub(super) fn is_json_object(json: &[u8]) -> bool {
+    json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// `part` decoded as unpadded base64url; `None` when it is not exactly that.

@@ -102,7 +102,13 @@ fn headers_authgate_does_not_read_are_refused_though_the_tag_matches() {
         ("alg in another case", r#"{"alg":"DIR","enc":"A256GCM"}"#),
         ("enc missing", r#"{"alg":"dir"}"#),
         ("enc unknown", r#"{"alg":"dir","enc":"A128GCM"}"#),
-        ("not an object", r#"["dir","A256GCM"]"#),
+        ("an array", r#"["dir","A256GCM"]"#),
+        // As many items as the fields: serde would read them by position.
+        ("an array of five", r#"["dir","A256GCM",null,null,null]"#),
+        (
+            "an array of seven",
+            r#"["dir","A256GCM","k","JWT",null,false,false]"#,
+        ),
         ("not JSON", "dir A256GCM"),
     ];
     for (what, header) in cases {

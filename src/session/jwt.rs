@@ -150,11 +150,14 @@ pub fn whole_seconds(time: SystemTime) -> SystemTime {
 }
 
 /// What decides how a JWS is read, from its protected header: `kid` and `typ`. josekit
-/// parses and checks the whole header again as it verifies. A header that is not base64url
-/// JSON, or has one of these fields twice or not as a string, is refused here, and so is
-/// one with `crit` (neither authgate nor Auth.js writes it).
+/// parses and checks the whole header again as it verifies. A header that is not a
+/// base64url JSON object, or has `alg`, `kid` or `typ` twice or not as a string, is
+/// refused here (josekit's map would keep the last `alg`; another reader might take the
+/// first), and so is one with `crit` (neither authgate nor Auth.js writes it).
 #[derive(Debug, serde::Deserialize)]
 struct JwsFields {
+    #[serde(rename = "alg")]
+    _alg: Option<String>,
     kid: Option<String>,
     typ: Option<String>,
     crit: Option<serde::de::IgnoredAny>,
@@ -167,7 +170,9 @@ impl JwsFields {
         let (encoded, _) = token.split_once('.').ok_or_else(unreadable)?;
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(encoded)
-            .map_err(|_| unreadable())?;
+            .ok()
+            .filter(|json| super::jwe_reader::is_json_object(json))
+            .ok_or_else(unreadable)?;
         let fields: JwsFields = serde_json::from_slice(&json).map_err(|_| unreadable())?;
         if fields.crit.is_some() {
             return Err(TokenError::Invalid(
@@ -216,14 +221,13 @@ fn verify_signed(
             .collect(),
         _ => verifiers.iter().collect(),
     };
-    let mut last_error = TokenError::Invalid("no key matches the token".into());
-    for key in candidates {
-        match josekit::jws::deserialize_compact(token, key.verifier.as_ref()) {
-            Ok((payload, _header)) => return Ok(payload),
-            Err(error) => last_error = TokenError::Invalid(error.to_string()),
-        }
-    }
-    Err(last_error)
+    // josekit's errors quote the token's header (its `alg`, its `kid`): the log gets a
+    // fixed reason instead.
+    candidates
+        .into_iter()
+        .find_map(|key| josekit::jws::deserialize_compact(token, key.verifier.as_ref()).ok())
+        .map(|(payload, _header)| payload)
+        .ok_or_else(|| TokenError::Invalid("no configured key verifies the token".into()))
 }
 
 /// Verifies (or decrypts) a session token and checks its claims; returns them. An access

@@ -433,3 +433,35 @@ fn debug_output_of_the_keys_holds_no_key_material() {
         }
     }
 }
+
+/// JWS headers signed with the right key that a reader could take two ways: `alg` twice
+/// (josekit keeps the last) or an array (serde reads a struct from it by position).
+#[test]
+fn correctly_signed_jws_headers_naming_alg_twice_or_not_an_object_are_refused() {
+    use hmac::{Hmac, Mac};
+    let key = crate::session::keys::derive_signing_key(SECRET, COOKIE).unwrap();
+    let payload = serde_json::to_vec(&json!({"sub": "1", "exp": 1_900_000_000})).unwrap();
+    let jws = |header: &str| {
+        let signing_input = format!("{}.{}", b64_bytes(header.as_bytes()), b64_bytes(&payload));
+        let mut mac = Hmac::<sha2::Sha512>::new_from_slice(&key).unwrap();
+        mac.update(signing_input.as_bytes());
+        format!(
+            "{signing_input}.{}",
+            b64_bytes(&mac.finalize().into_bytes())
+        )
+    };
+    let keys = symmetric(false, &[SECRET]);
+    let keys = keys.for_cookie(COOKIE).unwrap();
+    assert!(decode(keys, &jws(r#"{"alg":"HS512"}"#), now()).is_ok());
+    for header in [
+        r#"{"alg":"none","alg":"HS512"}"#,
+        r#"["HS512",null,null,null]"#,
+        r#"{"alg":"HS512","kid":1}"#,
+    ] {
+        assert!(decode(keys, &jws(header), now()).is_err(), "{header}");
+    }
+}
+
+fn b64_bytes(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
