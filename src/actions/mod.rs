@@ -27,6 +27,7 @@ pub mod token_refresh;
 pub mod user_sessions;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -321,6 +322,25 @@ where
     tokio::task::spawn_blocking(work).await.map_err(|error| {
         AuthError::configuration(format!("work on the blocking pool did not finish: {error}"))
     })
+}
+
+/// `off_workers` for work on the request and pipeline: they are copied for the blocking
+/// pool only when the work hops there, so work that runs in place borrows them.
+pub async fn off_workers_on_request<T, F>(
+    may_block: bool,
+    request: &AuthRequest,
+    pipeline: &Arc<Pipeline>,
+    work: F,
+) -> Result<T, AuthError>
+where
+    F: FnOnce(&AuthRequest, &Pipeline) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    if !may_block {
+        return Ok(work(request, pipeline));
+    }
+    let (request, pipeline) = (request.clone(), pipeline.clone());
+    off_workers(true, move || work(&request, &pipeline)).await
 }
 
 /// The cookie writes that store `token` (or clear it, for `None`) in the session cookie,

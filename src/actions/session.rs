@@ -15,7 +15,8 @@ use super::callbacks::{default_session, run_jwt, run_session};
 use super::issue::{BROWSER_CLAIM, OwnClaims};
 use super::session_state::{Standing, jwt_standing};
 use super::{
-    AuthRequest, AuthResponse, Body, PendingEvent, failure, off_workers, session_cookie_writes,
+    AuthRequest, AuthResponse, Body, PendingEvent, failure, off_workers, off_workers_on_request,
+    session_cookie_writes,
 };
 use crate::config::model::SessionStrategy;
 use crate::config::script_key::{Callback, Event, ScriptKey};
@@ -202,12 +203,12 @@ async fn read(
             super::token_refresh::refresh_token_claims(pipeline, &mut token).await;
             let may_block = pipeline.script_may_block(ScriptKey::Callback(Callback::Jwt))
                 || pipeline.script_may_block(ScriptKey::Callback(Callback::Session));
-            let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
-            let response = off_workers(may_block, move || {
-                jwt_session(&worker_request, &worker_pipeline, token, update)
-            })
-            .await
-            .unwrap_or_else(super::failure::json);
+            let response =
+                off_workers_on_request(may_block, request, pipeline, move |request, pipeline| {
+                    jwt_session(request, pipeline, token, update)
+                })
+                .await
+                .unwrap_or_else(super::failure::json);
             return ("jwt", response);
         }
         Some(Ok(SessionCookie::Database { token, store })) => {

@@ -14,7 +14,8 @@ use super::redirect::resolve_callback_url_off_workers;
 use super::session::unix_now;
 use super::session_state::{record_jwt_session, tracks_jwt_sessions};
 use super::{
-    AuthRequest, AuthResponse, PendingEvent, SetCookie, failure, off_workers, session_cookie_writes,
+    AuthRequest, AuthResponse, PendingEvent, SetCookie, failure, off_workers,
+    off_workers_on_request, session_cookie_writes,
 };
 use crate::config::ProviderKind;
 use crate::config::model::SessionStrategy;
@@ -525,19 +526,13 @@ async fn issue(
             let session_id = tracks_jwt_sessions(pipeline).then(random_token);
             let mut token = default_token(&user);
             token.extend(sign_in.token_claims.clone());
-            let (worker_request, worker_pipeline) = (request.clone(), pipeline.clone());
             let worker_session_id = session_id.clone();
             let may_block = pipeline.script_may_block(ScriptKey::Callback(Callback::Jwt));
-            let cookie = off_workers(may_block, move || {
-                jwt_cookie(
-                    &worker_request,
-                    &worker_pipeline,
-                    token,
-                    arguments,
-                    worker_session_id,
-                )
-            })
-            .await??;
+            let cookie =
+                off_workers_on_request(may_block, request, pipeline, move |request, pipeline| {
+                    jwt_cookie(request, pipeline, token, arguments, worker_session_id)
+                })
+                .await??;
             if let Some(sid) = session_id {
                 record_jwt_session(request, pipeline, &sid, owner).await?;
             }
