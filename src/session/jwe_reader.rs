@@ -62,7 +62,8 @@ pub struct ProtectedFields {
     crit: bool,
 }
 
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+/// A header field that counts by being there, whatever its value (even `null`).
+pub(super) fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     <serde::de::IgnoredAny as serde::Deserialize>::deserialize(deserializer).map(|_| true)
 }
 

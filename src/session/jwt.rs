@@ -1,9 +1,9 @@
 //! Encoding and decoding session tokens: JWS (HS512 or asymmetric) with josekit, or JWE
-//! (`dir`), read with `jwe_reader` and written with `jwe_writer`. The claims are checked by
-//! `token_claims`, against the pipeline's clock. A token that is too large, malformed, signed with another algorithm
-//! (`none`, HS256 with a public key), signed or encrypted with an unknown key, expired or
-//! not yet valid is refused with a reason for the log; the client only ever sees "no
-//! session".
+//! (`dir`), read with `jwe_reader` and written with `jwe_writer`. The claims are checked
+//! by `token_claims`, against the pipeline's clock. A token that is too large, malformed,
+//! signed with another algorithm (`none`, HS256 with a public key), signed or encrypted
+//! with an unknown key, expired or not yet valid is refused with a reason for the log; the
+//! client only ever sees "no session".
 
 use std::time::{Duration, SystemTime};
 
@@ -160,7 +160,8 @@ struct JwsFields {
     _alg: Option<String>,
     kid: Option<String>,
     typ: Option<String>,
-    crit: Option<serde::de::IgnoredAny>,
+    #[serde(default, deserialize_with = "super::jwe_reader::present")]
+    crit: bool,
 }
 
 impl JwsFields {
@@ -174,7 +175,7 @@ impl JwsFields {
             .filter(|json| super::jwe_reader::is_json_object(json))
             .ok_or_else(unreadable)?;
         let fields: JwsFields = serde_json::from_slice(&json).map_err(|_| unreadable())?;
-        if fields.crit.is_some() {
+        if fields.crit {
             return Err(TokenError::Invalid(
                 "a `crit` header is not accepted".into(),
             ));

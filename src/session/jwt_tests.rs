@@ -457,6 +457,7 @@ fn correctly_signed_jws_headers_naming_alg_twice_or_not_an_object_are_refused() 
         r#"{"alg":"none","alg":"HS512"}"#,
         r#"["HS512",null,null,null]"#,
         r#"{"alg":"HS512","kid":1}"#,
+        r#"{"alg":"HS512","crit":null}"#,
     ] {
         assert!(decode(keys, &jws(header), now()).is_err(), "{header}");
     }
