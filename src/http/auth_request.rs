@@ -180,7 +180,12 @@ pub fn http_response(response: AuthResponse, pipeline: &Arc<Pipeline>) -> HttpRe
     {
         builder.insert_header((header::LOCATION, value));
     }
-    let now = pipeline.clock.unix_seconds();
+    // The clock is read only for responses that set cookies (`/providers` sets none).
+    let now = if response.cookies.is_empty() {
+        0
+    } else {
+        pipeline.clock.unix_seconds()
+    };
     for set in &response.cookies {
         match HeaderValue::try_from(super::set_cookie::header_value(set, now)) {
             Ok(value) => {
