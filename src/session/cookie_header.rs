@@ -193,8 +193,8 @@ pub fn push_encoded_value(text: &mut String, value: &str) {
     text.extend(utf8_percent_encode(value, COOKIE_VALUE_ENCODE));
 }
 
-/// `push_encoded_value` into a new string (for the tests, which compare values).
-#[cfg(test)]
+/// `push_encoded_value` into a new string (for the tests and the cookie_header fuzz
+/// target, which compare values).
 pub fn encode_value(value: &str) -> String {
     let mut text = String::new();
     push_encoded_value(&mut text, value);
