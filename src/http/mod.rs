@@ -12,6 +12,7 @@ mod cookie_limit;
 mod cors;
 mod dispatch;
 mod health;
+mod listener;
 mod metrics_endpoint;
 mod origin;
 mod original_request;
@@ -20,11 +21,12 @@ pub mod request_log;
 mod responses;
 mod set_cookie;
 pub mod socket_activation;
+mod write_batching;
 
 use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 
 use crate::reload::LiveConfig;
 
@@ -59,7 +61,7 @@ pub async fn serve(
     let data = web::Data::from(live);
     let cookie_limit = settings.max_cookie_header_bytes;
     let public_data = data.clone();
-    let mut server = HttpServer::new(move || {
+    let app = move || {
         App::new()
             .app_data(public_data.clone())
             .app_data(web::PayloadConfig::new(auth_request::MAX_BODY_BYTES))
@@ -68,43 +70,42 @@ pub async fn serve(
             }))
             .wrap(from_fn(request_log::log_request))
             .configure(configure)
-    })
-    .shutdown_timeout(settings.shutdown_timeout);
+    };
     // A socket handed over by the service manager (`socket_activation`) is served
     // instead of binding `server.listen`.
-    server = match passed_socket {
-        Some(listener) => server.listen(listener)?,
-        None => server.bind(settings.listen.as_str())?,
-    };
-    if let Some(workers) = settings.workers {
-        server = server.workers(workers);
-    }
-    for address in server.addrs() {
-        tracing::info!(%address, "listening");
-    }
+    let listeners = listener::listeners(settings.listen.as_str(), passed_socket)?;
+    log_addresses(&listeners, "listening");
+    let server = listener::server(listeners, settings.workers, settings.shutdown_timeout, app)?;
     let Some(admin_listen) = settings.admin_listen.clone() else {
-        return server.run().await;
+        return server.await;
     };
-    let admin = HttpServer::new(move || {
+    let admin_app = move || {
         App::new()
             .app_data(data.clone())
             .wrap(from_fn(request_log::log_request))
             .configure(configure_admin)
-    })
-    .workers(1)
-    .shutdown_timeout(settings.shutdown_timeout)
-    .bind(admin_listen.as_str());
+    };
+    let admin = listener::listeners(admin_listen.as_str(), None).and_then(|listeners| {
+        log_addresses(&listeners, "admin listening");
+        listener::server(listeners, Some(1), settings.shutdown_timeout, admin_app)
+    });
     // The public server is what users need: a taken admin port is reported, not fatal.
     let admin = match admin {
         Ok(admin) => admin,
         Err(error) => {
             tracing::error!(address = %admin_listen, %error, "cannot listen on server.admin.listen; serving without the admin listener");
-            return server.run().await;
+            return server.await;
         }
     };
-    for address in admin.addrs() {
-        tracing::info!(%address, "admin listening");
-    }
-    let (public, admin) = tokio::join!(server.run(), admin.run());
+    let (public, admin) = tokio::join!(server, admin);
     public.and(admin)
+}
+
+fn log_addresses(listeners: &[std::net::TcpListener], message: &str) {
+    for address in listeners
+        .iter()
+        .filter_map(|listener| listener.local_addr().ok())
+    {
+        tracing::info!(%address, "{message}");
+    }
 }
