@@ -32,18 +32,25 @@ pub fn listeners(listen: &str, passed: Option<TcpListener>) -> io::Result<Vec<Tc
         return Ok(vec![listener]);
     }
     let mut bound = Vec::new();
-    let mut last_error = None;
+    let mut failed = Vec::new();
     for address in std::net::ToSocketAddrs::to_socket_addrs(listen)? {
         match bind(address) {
             Ok(listener) => bound.push(listener),
-            Err(error) => last_error = Some(error),
+            Err(error) => failed.push((address, error)),
         }
     }
-    match (bound.is_empty(), last_error) {
-        (false, _) => Ok(bound),
-        (true, Some(error)) => Err(error),
-        (true, None) => Err(io::Error::other(format!("{listen} names no address"))),
+    if bound.is_empty() {
+        return Err(failed.pop().map_or_else(
+            || io::Error::other(format!("{listen} names no address")),
+            |(_, error)| error,
+        ));
     }
+    // Another process holding one of the addresses (`[::1]` of `localhost`) would get
+    // the clients that try that address first: said, not silently skipped.
+    for (address, error) in failed {
+        tracing::warn!(%address, %error, "cannot listen on one of the addresses {listen} names; serving the others");
+    }
+    Ok(bound)
 }
 
 /// A listening socket as `HttpServer` makes one on Linux: with address reuse, so that a
@@ -105,6 +112,9 @@ where
                     app()
                         .into_factory()
                         .map_err(|error: Error| error.error_response()),
+                    // authgate reads only `secure()` (false: plain TCP) from it. The host
+                    // and local address are the default's, not this listener's:
+                    // `connection_info` and `url_for` would be wrong, and nothing uses them.
                     |_| AppConfig::default(),
                 ));
             fn_service(|io: TcpStream| {

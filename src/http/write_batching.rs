@@ -21,26 +21,45 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// ready tasks.
 pub struct BatchedWrites<T = TcpStream> {
     io: T,
-    /// Whether the connection has read since its last write.
-    read_since_write: bool,
+    state: Batching,
+}
+
+/// Where a connection is between a request and its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Batching {
+    /// Nothing read since the last answer went out: writes pass.
+    Answered,
+    /// A request was read: the next write waits once.
+    Read,
+    /// The write waited: writes pass, and more reads do not make it wait again (a client
+    /// that keeps sending cannot hold its answer back).
+    Waited,
 }
 
 impl<T> BatchedWrites<T> {
     pub fn new(io: T) -> Self {
         BatchedWrites {
             io,
-            read_since_write: false,
+            state: Batching::Answered,
         }
     }
 
     /// Whether this write waits: the first after a read does, once.
     fn write_waits(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.read_since_write {
+        if self.state != Batching::Read {
             return false;
         }
-        self.read_since_write = false;
+        self.state = Batching::Waited;
         cx.waker().wake_by_ref();
         true
+    }
+
+    /// A write that went out ends the answer's wait.
+    fn wrote<R>(&mut self, polled: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+        if matches!(polled, Poll::Ready(Ok(_))) {
+            self.state = Batching::Answered;
+        }
+        polled
     }
 }
 
@@ -52,8 +71,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for BatchedWrites<T> {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.io).poll_read(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.read_since_write = true;
+        if matches!(polled, Poll::Ready(Ok(())))
+            && buf.filled().len() > before
+            && self.state == Batching::Answered
+        {
+            self.state = Batching::Read;
         }
         polled
     }
@@ -68,7 +90,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for BatchedWrites<T> {
         if self.write_waits(cx) {
             return Poll::Pending;
         }
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.wrote(polled)
     }
 
     fn poll_write_vectored(
@@ -79,7 +102,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for BatchedWrites<T> {
         if self.write_waits(cx) {
             return Poll::Pending;
         }
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.wrote(polled)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -57,6 +57,8 @@ impl Wake for Wakes {
     }
 }
 
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
+
 #[derive(Clone, Copy, Debug)]
 enum Step {
     /// A read that brings bytes.
@@ -74,7 +76,7 @@ enum Step {
 #[test]
 fn only_the_first_write_after_a_read_waits_and_it_wakes_its_task_once() {
     use Step::*;
-    let cases: [(&str, &[Step]); 7] = [
+    let cases: [(&str, &[Step]); 9] = [
         ("a write with nothing read", &[Write(true), Write(true)]),
         (
             "an answer: its first write waits once, the rest pass",
@@ -95,6 +97,22 @@ fn only_the_first_write_after_a_read_waits_and_it_wakes_its_task_once() {
             "two reads before the answer: still once",
             &[Read, Read, Write(false), Write(true)],
         ),
+        (
+            "more bytes read while the answer waits: it waits no longer",
+            &[Read, Write(false), Read, Read, Write(true), Write(true)],
+        ),
+        (
+            "after the answer went out, the next request's answer waits again",
+            &[
+                Read,
+                Write(false),
+                Read,
+                Write(true),
+                Write(true),
+                Read,
+                Write(false),
+            ],
+        ),
         ("a read that found nothing", &[ReadPending, Write(true)]),
         ("a read at the end of the stream", &[ReadEnd, Write(true)]),
         (
@@ -109,7 +127,7 @@ fn only_the_first_write_after_a_read_waits_and_it_wakes_its_task_once() {
         let mut script = Scripted::default();
         for step in steps {
             script.reads.push_back(match step {
-                Read => Poll::Ready(b"GET / HTTP/1.1\r\n\r\n".to_vec()),
+                Read => Poll::Ready(REQUEST.to_vec()),
                 ReadPending => Poll::Pending,
                 ReadEnd => Poll::Ready(Vec::new()),
                 Write(_) | WriteVectored(_) => continue,
@@ -123,7 +141,17 @@ fn only_the_first_write_after_a_read_waits_and_it_wakes_its_task_once() {
             let mut read = ReadBuf::new(&mut buffer);
             let passed = match step {
                 Read | ReadPending | ReadEnd => {
-                    let _ = Pin::new(&mut connection).poll_read(&mut cx, &mut read);
+                    let polled = Pin::new(&mut connection).poll_read(&mut cx, &mut read);
+                    let expected: &[u8] = match step {
+                        Read => REQUEST,
+                        _ => b"",
+                    };
+                    assert_eq!(
+                        read.filled(),
+                        expected,
+                        "{name}: step {index} reads what came"
+                    );
+                    assert_eq!(polled.is_pending(), matches!(step, ReadPending));
                     continue;
                 }
                 Write(passes) => {
@@ -154,5 +182,84 @@ fn only_the_first_write_after_a_read_waits_and_it_wakes_its_task_once() {
             expected_written,
             "{name}: bytes written"
         );
+    }
+}
+
+/// A connection that notes its reads and writes in a log shared with others.
+struct Logged {
+    name: &'static str,
+    request: Option<Vec<u8>>,
+    log: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+}
+
+impl AsyncRead for Logged {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Some(request) = self.request.take() {
+            buf.put_slice(&request);
+            let entry = format!("{} read", self.name);
+            self.log.borrow_mut().push(entry);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Logged {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.log.borrow_mut().push(format!("{} wrote", self.name));
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Two connections ready in one turn of a worker, each read then answered in one task
+/// poll as actix's dispatcher does: both requests are read before either answer is sent.
+#[test]
+fn the_answers_of_connections_ready_together_leave_after_both_were_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for (batched, expected) in [
+        (false, ["a read", "a wrote", "b read", "b wrote"]),
+        (true, ["a read", "b read", "a wrote", "b wrote"]),
+    ] {
+        let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let local = tokio::task::LocalSet::new();
+        for name in ["a", "b"] {
+            let connection = Logged {
+                name,
+                request: Some(REQUEST.to_vec()),
+                log: log.clone(),
+            };
+            local.spawn_local(async move {
+                let mut buffer = [0u8; 64];
+                if batched {
+                    let mut connection = BatchedWrites::new(connection);
+                    let _ = connection.read(&mut buffer).await;
+                    let _ = connection.write(b"HTTP/1.1 200 OK").await;
+                } else {
+                    let mut connection = connection;
+                    let _ = connection.read(&mut buffer).await;
+                    let _ = connection.write(b"HTTP/1.1 200 OK").await;
+                }
+            });
+        }
+        runtime.block_on(local);
+        assert_eq!(*log.borrow(), expected, "batched: {batched}");
     }
 }
