@@ -8,7 +8,8 @@
 //! each is answered, nearly every answer wakes a client that has gone back to sleep in
 //! between. Written after the batch, the first answer wakes the client and the rest
 //! reach it while it runs. The wait is one more poll of the connection's task, queued
-//! behind the tasks already ready, so an idle server answers as soon as before.
+//! behind the tasks already ready: an idle server answers after that one poll (about
+//! 4 µs more per session read with one connection, measured in issue 17).
 
 use std::io;
 use std::pin::Pin;
