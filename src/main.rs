@@ -272,7 +272,7 @@ fn check(source: &ConfigSource, verbose: bool, format: CheckFormat) -> ExitCode 
 }
 
 fn list_providers() -> ExitCode {
-    let (presets, diagnostics) = load_presets(&ProcessEnvironment);
+    let (presets, diagnostics) = load_presets();
     println!("{:<24} {:<28} {:<12} needs", "preset", "name", "type");
     for preset in presets.values() {
         let provider: ProviderConfig =

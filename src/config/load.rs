@@ -19,7 +19,7 @@ use super::files::{ParsedFile, parse_yaml_file, read_text_file};
 use super::interpolate::Environment;
 use super::masking::is_secret_pointer;
 use super::model::Config;
-use super::presets::{Preset, is_provider_script, load_presets};
+use super::presets::{self, is_provider_script};
 use super::schema::{SchemaKind, validate_against_schema};
 use super::scripts::{LoadedScript, collect_scripts};
 use super::semantic::check_semantics;
@@ -182,7 +182,6 @@ pub fn load_config(
             )
             .map_err(Diagnostics)
         });
-    let (presets, preset_errors) = load_presets(env);
     let (dropins, dropin_errors) = load_dropins(&source.providers_dir, env);
 
     let config_file = match config_file {
@@ -201,7 +200,6 @@ pub fn load_config(
             None
         }
     };
-    diagnostics.extend(preset_errors);
     diagnostics.extend(dropin_errors);
     let config_file = match config_file {
         Some(file) if !diagnostics.has_errors() => file,
@@ -209,7 +207,7 @@ pub fn load_config(
     };
 
     // An unknown preset is reported here; the semantic rules skip that entry.
-    let (merged, providers) = merge_presets(&config_file, &dropins, &presets, &mut diagnostics);
+    let (merged, providers) = merge_presets(&config_file, &dropins, &mut diagnostics);
     let source_map = SourceMap {
         config: &config_file,
         providers: &providers,
@@ -231,7 +229,7 @@ pub fn load_config(
         }
     };
 
-    diagnostics.extend(check_semantics(&config, &source_map, &presets));
+    diagnostics.extend(check_semantics(&config, &source_map));
     let mut watched_files = BTreeSet::from([source.config_path.clone()]);
     watched_files.extend(dropins.iter().filter_map(|dropin| dropin.file.path.clone()));
     let scripts = collect_scripts(&config, &source_map, &mut watched_files, &mut diagnostics);
@@ -374,7 +372,6 @@ pub fn referenced_files(source: &ConfigSource) -> BTreeSet<PathBuf> {
 fn merge_presets(
     config_file: &ParsedFile,
     dropins: &[DropIn],
-    presets: &BTreeMap<String, Preset>,
     diagnostics: &mut Diagnostics,
 ) -> (Value, Vec<ProviderSource>) {
     let mut merged = config_file.document.value.clone();
@@ -402,8 +399,8 @@ fn merge_presets(
         let preset_name = entry.get("use").and_then(Value::as_str).map(str::to_string);
         let mut preset_file = None;
         if let Some(name) = preset_name {
-            match presets.get(&name) {
-                Some(preset) => {
+            match presets::builtin(&name) {
+                Some(Ok(preset)) => {
                     let mut base = preset.value().clone();
                     if let (Value::Object(base_map), Value::Object(_)) = (&mut base, &*entry) {
                         base_map
@@ -414,6 +411,9 @@ fn merge_presets(
                     *entry = base;
                     preset_file = Some(preset.file.clone());
                 }
+                // A built-in preset that does not load: its own problems, and the entry is
+                // left as written.
+                Some(Err(errors)) => diagnostics.extend(errors.iter().cloned()),
                 None => {
                     let pointer = format!("/providers/{index}/use");
                     let (file, in_file) = match &dropin {
@@ -428,9 +428,7 @@ fn merge_presets(
                     };
                     if masked {
                         message.push_str(" (see `authgate providers` for the list)");
-                    } else if let Some(suggestion) =
-                        did_you_mean(&name, presets.keys().map(String::as_str))
-                    {
+                    } else if let Some(suggestion) = did_you_mean(&name, presets::builtin_ids()) {
                         message.push_str(&format!(", did you mean `{suggestion}`?"));
                     } else {
                         message.push_str(" (see `authgate providers` for the list)");

@@ -3,8 +3,8 @@
 //! `authgate.yaml` or in a drop-in file (`config::dropins`).
 
 use super::codes::Code;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use include_dir::{Dir, include_dir};
 use serde_json::Value;
@@ -47,58 +47,89 @@ pub(crate) fn file_stem(name: &str) -> &str {
         .unwrap_or(name)
 }
 
-/// Every built-in preset, by id.
-pub fn load_presets(env: &dyn Environment) -> (BTreeMap<String, Preset>, Vec<Diagnostic>) {
+/// The built-in preset files by id, each parsed the first time it is asked for. A load
+/// parses only the presets its `use:` entries name, and a reload reuses them: they are
+/// compiled into the binary, so they cannot change while it runs.
+struct Catalogue {
+    entries: BTreeMap<&'static str, CatalogueEntry>,
+}
+
+struct CatalogueEntry {
+    file_name: &'static str,
+    file: &'static include_dir::File<'static>,
+    parsed: OnceLock<Result<Preset, Vec<Diagnostic>>>,
+}
+
+fn catalogue() -> &'static Catalogue {
+    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
+    CATALOGUE.get_or_init(|| Catalogue {
+        entries: BUILTIN_PRESETS
+            .files()
+            .filter_map(|file| {
+                let file_name = file.path().file_name()?.to_str()?;
+                is_provider_file_name(file_name).then(|| {
+                    let entry = CatalogueEntry {
+                        file_name,
+                        file,
+                        parsed: OnceLock::new(),
+                    };
+                    (file_stem(file_name), entry)
+                })
+            })
+            .collect(),
+    })
+}
+
+/// The ids of the built-in presets, sorted.
+pub fn builtin_ids() -> impl Iterator<Item = &'static str> {
+    catalogue().entries.keys().copied()
+}
+
+/// The built-in preset `id`: `None` when there is none, its problems when it does not
+/// load. Presets read no environment variable: what they leave open, a `use:` entry fills.
+pub fn builtin(id: &str) -> Option<Result<&'static Preset, &'static [Diagnostic]>> {
+    let entry = catalogue().entries.get(id)?;
+    let parsed = entry.parsed.get_or_init(|| parse_builtin(entry));
+    Some(parsed.as_ref().map_err(Vec::as_slice))
+}
+
+fn parse_builtin(entry: &CatalogueEntry) -> Result<Preset, Vec<Diagnostic>> {
+    let display = format!("<built-in>/providers.d/{}", entry.file_name);
+    let Some(text) = entry.file.contents_utf8() else {
+        return Err(vec![Diagnostic::error(
+            Code::Internal,
+            "",
+            format!("{display}: not valid UTF-8"),
+        )]);
+    };
+    let no_environment = HashMap::<String, String>::new();
+    parse_preset(text.to_string(), entry.file_name, display, &no_environment)
+}
+
+/// Every built-in preset, by id, and the problems of those that do not load.
+pub fn load_presets() -> (BTreeMap<String, &'static Preset>, Vec<Diagnostic>) {
     let mut presets = BTreeMap::new();
     let mut diagnostics = Vec::new();
-
-    let mut builtin: Vec<_> = BUILTIN_PRESETS
-        .files()
-        .filter_map(|file| {
-            let name = file.path().file_name()?.to_str()?;
-            is_provider_file_name(name).then_some((name.to_string(), file))
-        })
-        .collect();
-    builtin.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, file) in builtin {
-        let display = format!("<built-in>/providers.d/{name}");
-        let Some(text) = file.contents_utf8() else {
-            diagnostics.push(Diagnostic::error(
-                Code::Internal,
-                "",
-                format!("{display}: not valid UTF-8"),
-            ));
-            continue;
-        };
-        add_preset(
-            &mut presets,
-            &mut diagnostics,
-            text.to_string(),
-            &name,
-            display,
-            env,
-        );
+    for id in builtin_ids() {
+        match builtin(id) {
+            Some(Ok(preset)) => {
+                presets.insert(id.to_string(), preset);
+            }
+            Some(Err(errors)) => diagnostics.extend_from_slice(errors),
+            None => {}
+        }
     }
-
     (presets, diagnostics)
 }
 
-fn add_preset(
-    presets: &mut BTreeMap<String, Preset>,
-    diagnostics: &mut Vec<Diagnostic>,
+/// One preset file, checked against the provider schema and its own name.
+fn parse_preset(
     text: String,
     file_name: &str,
     display: String,
     env: &dyn Environment,
-) {
-    let (file, expansion_errors) =
-        match parse_yaml_file(text, &display, None, env, &is_provider_script) {
-            Ok(parsed) => parsed,
-            Err(errors) => {
-                diagnostics.extend(errors);
-                return;
-            }
-        };
+) -> Result<Preset, Vec<Diagnostic>> {
+    let (file, expansion_errors) = parse_yaml_file(text, &display, None, env, &is_provider_script)?;
     let mut errors = expansion_errors;
     errors.extend(validate_against_schema(
         SchemaKind::Provider,
@@ -126,24 +157,20 @@ fn add_preset(
         );
     }
     if !errors.is_empty() {
-        diagnostics.extend(errors);
-        return;
+        return Err(errors);
     }
-    presets.insert(
-        stem.clone(),
-        Preset {
-            id: stem,
-            file: Arc::new(file),
-        },
-    );
+    Ok(Preset {
+        id: stem,
+        file: Arc::new(file),
+    })
 }
 
 /// Names of the built-in preset files, for tests and `authgate providers`.
 pub fn builtin_preset_names() -> Vec<String> {
-    let mut names: Vec<String> = BUILTIN_PRESETS
-        .files()
-        .filter_map(|file| file.path().file_name()?.to_str().map(str::to_string))
-        .filter(|name| is_provider_file_name(name))
+    let mut names: Vec<String> = catalogue()
+        .entries
+        .values()
+        .map(|entry| entry.file_name.to_string())
         .collect();
     names.sort();
     names
@@ -153,8 +180,7 @@ pub fn builtin_preset_names() -> Vec<String> {
 /// the fields each one requires (and the database email presets need). Used to prove every
 /// preset loads, and to benchmark loading a large configuration.
 pub fn config_using_every_builtin_preset(url: &str, secret: &str) -> String {
-    let env = std::collections::HashMap::<String, String>::new();
-    let (presets, _) = load_presets(&env);
+    let (presets, _) = load_presets();
     let mut config = format!(
         "url: {url}\nsecret: {secret}\ndatabase:\n  url: sqlite://presets.db\nsession:\n  strategy: jwt\nproviders:\n"
     );

@@ -1,14 +1,14 @@
 //! The second validation layer: rules a JSON Schema cannot say, checked on the typed,
 //! merged configuration. Each rule adds diagnostics and never stops the others.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::codes::Code;
 use super::diagnostics::{Diagnostic, display_path, quoted};
 use super::load::SourceMap;
 use super::model::{Config, SameSite, SessionStrategy};
-use super::presets::Preset;
+use super::presets::{self, Preset};
 use super::provider::{Check, ProviderConfig, ProviderKind, RequiredField};
 use super::values::Endpoint;
 use crate::session::cookies::CookiePolicy;
@@ -58,11 +58,7 @@ impl Checker<'_> {
 type Rule<'r> = &'r dyn Fn(&mut Checker<'_>);
 
 /// Runs every semantic rule.
-pub fn check_semantics(
-    config: &Config,
-    source_map: &SourceMap<'_>,
-    presets: &BTreeMap<String, Preset>,
-) -> Vec<Diagnostic> {
+pub fn check_semantics(config: &Config, source_map: &SourceMap<'_>) -> Vec<Diagnostic> {
     let mut checker = Checker {
         source_map,
         diagnostics: Vec::new(),
@@ -71,7 +67,7 @@ pub fn check_semantics(
     let rules: [(Code, Rule<'_>); 15] = [
         (Code::Url, &|c| check_url_and_base_path(config, c)),
         (Code::Secret, &|c| check_secrets(config, c)),
-        (Code::Provider, &|c| check_providers(config, presets, c)),
+        (Code::Provider, &|c| check_providers(config, c)),
         (Code::Session, &|c| check_session(config, c)),
         (Code::Cookies, &|c| check_cookies(config, c)),
         (Code::Cookies, &|c| check_csrf_cookie_binding(config, c)),
@@ -164,12 +160,12 @@ fn provider_id_pointer(source_map: &SourceMap<'_>, index: usize) -> String {
     }
 }
 
-fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker: &mut Checker<'_>) {
+fn check_providers(config: &Config, checker: &mut Checker<'_>) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (index, provider) in config.providers.iter().enumerate() {
         let base = format!("/providers/{index}");
         if let Some(name) = &provider.use_preset
-            && !presets.contains_key(name)
+            && !matches!(presets::builtin(name), Some(Ok(_)))
         {
             continue; // reported while merging
         }
@@ -188,7 +184,7 @@ fn check_providers(config: &Config, presets: &BTreeMap<String, Preset>, checker:
             );
         }
         if let Some(preset_name) = &provider.use_preset
-            && let Some(preset) = presets.get(preset_name)
+            && let Some(Ok(preset)) = presets::builtin(preset_name)
         {
             check_preset_requirements(provider, preset, &base, checker);
         }

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::config::ProcessEnvironment;
 use crate::config::presets::load_presets;
 use crate::config::schema::{config_schema, provider_schema};
 
@@ -39,7 +38,7 @@ pub fn completion(text: &str, position: (usize, usize)) -> Value {
     if !after_use(&before_cursor(text, position)) {
         return json!([]);
     }
-    let (presets, _) = load_presets(&ProcessEnvironment);
+    let (presets, _) = load_presets();
     Value::Array(
         presets
             .values()

@@ -150,8 +150,7 @@ fn compare(expected: &Value, sent: &Value, link: &str, at: &str, problems: &mut 
 
 #[tokio::test]
 async fn every_email_service_preset_sends_the_documented_request_and_its_link_signs_in() {
-    let env: HashMap<String, String> = HashMap::new();
-    let (presets, _) = load_presets(&env);
+    let (presets, _) = load_presets();
     let services: Vec<(String, Value)> = presets
         .iter()
         .filter(|(_, preset)| preset.value()["type"] == "email")

@@ -176,8 +176,7 @@ fn readme_preset_table_lists_every_preset_with_its_required_fields() {
     use authgate::config::ProviderConfig;
     use authgate::config::presets::load_presets;
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let env: HashMap<String, String> = HashMap::new();
-    let (presets, _) = load_presets(&env);
+    let (presets, _) = load_presets();
     let mut missing = Vec::new();
     for preset in presets.values() {
         let provider: ProviderConfig = serde_json::from_value(preset.value().clone()).unwrap();

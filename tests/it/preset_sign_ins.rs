@@ -6,7 +6,6 @@
 //! preset's fixture expects, with its email in its one stored spelling, and the account's
 //! tokens as the answer said (scope, expiry, type).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use reqwest::StatusCode;
@@ -142,8 +141,7 @@ fn entry_and_scenario(standin: &ProviderStandIn, id: &str, preset: &Value) -> (V
 
 /// `entry_and_scenario` for one built-in preset.
 fn preset_entry_and_scenario(standin: &ProviderStandIn, id: &str) -> (Value, Scenario) {
-    let env: HashMap<String, String> = HashMap::new();
-    let (presets, _) = load_presets(&env);
+    let (presets, _) = load_presets();
     entry_and_scenario(standin, id, presets[id].value())
 }
 
@@ -306,8 +304,7 @@ fn assert_quirks_are_exercised() {
 async fn every_oauth_and_oidc_preset_signs_a_user_in_against_its_documented_provider() {
     assert_quirks_are_exercised();
     let standin = ProviderStandIn::start();
-    let env: HashMap<String, String> = HashMap::new();
-    let (presets, diagnostics) = load_presets(&env);
+    let (presets, diagnostics) = load_presets();
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let mut entries = Vec::new();
     let mut cases = Vec::new();
