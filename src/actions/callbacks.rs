@@ -4,12 +4,14 @@
 //! failure denies (never allows, `AccessDenied`) and is logged with the script's file
 //! position.
 
+use rhai::Dynamic;
 use serde_json::{Map, Value};
 
 use crate::config::script_key::{Callback, ScriptKey};
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
-use crate::script::ScriptError;
+use crate::script::convert::{to_dynamic, to_dynamic_map};
+use crate::script::{CompiledScript, ScriptError};
 
 fn log_failure(error: &ScriptError) {
     tracing::warn!(
@@ -25,52 +27,97 @@ pub fn with_defaults<'a>(
     given: &[(&str, &'a Value)],
 ) -> Vec<(&'static str, &'a Value)> {
     static NULL: Value = Value::Null;
+    in_parameter_order(key, given.to_vec(), || &NULL)
+}
+
+/// `given` in the order of the parameters of the script under `key`, with `missing()` for
+/// each one it lacks; what is not a parameter is dropped.
+fn in_parameter_order<T>(
+    key: ScriptKey,
+    mut given: Vec<(&str, T)>,
+    missing: impl Fn() -> T,
+) -> Vec<(&'static str, T)> {
     key.parameters()
         .iter()
         .map(|name| {
             let value = given
                 .iter()
-                .find(|(given_name, _)| given_name == name)
-                .map_or(&NULL, |(_, value)| *value);
+                .position(|(given_name, _)| given_name == name)
+                .map_or_else(&missing, |at| given.remove(at).1);
             (*name, value)
         })
         .collect()
 }
 
-/// `arguments` borrowed, after `first`.
-fn borrowed<'a>(
-    first: (&'a str, &'a Value),
-    arguments: &'a [(&'a str, Value)],
-) -> Vec<(&'a str, &'a Value)> {
-    std::iter::once(first)
-        .chain(arguments.iter().map(|(name, value)| (*name, value)))
-        .collect()
+/// The script of `callback`, when one is configured.
+fn script_of(
+    pipeline: &Pipeline,
+    callback: Callback,
+) -> Option<Result<&CompiledScript, AuthError>> {
+    match pipeline.script(ScriptKey::Callback(callback)) {
+        Ok(script) => script.map(Ok),
+        Err(error) => {
+            tracing::error!("{}", error.internal);
+            Some(Err(error))
+        }
+    }
 }
 
-/// Runs the callback, when one is configured.
+/// A failed callback denies.
+fn denied(error: ScriptError) -> AuthError {
+    log_failure(&error);
+    AuthError::new(ErrorCode::AccessDenied, error.to_string())
+}
+
+/// Runs the callback on JSON arguments, when one is configured.
 fn run(
     pipeline: &Pipeline,
     callback: Callback,
     arguments: &[(&str, &Value)],
 ) -> Option<Result<Value, AuthError>> {
-    let key = ScriptKey::Callback(callback);
-    let script = match pipeline.script(key) {
-        Ok(script) => script?,
-        Err(error) => {
-            tracing::error!("{}", error.internal);
-            return Some(Err(error));
-        }
+    let arguments = || {
+        arguments
+            .iter()
+            .map(|(name, value)| (*name, to_dynamic(value)))
+            .collect()
     };
-    let arguments = with_defaults(key, arguments);
+    let outcome = run_scripted(pipeline, callback, arguments)?;
+    Some(outcome.map(|(json, _)| json))
+}
+
+/// Runs the callback, when one is configured, on the arguments `arguments` gives in
+/// Rhai's form (asked for only when there is a script); its result as JSON and as the
+/// script left it.
+fn run_scripted<'a>(
+    pipeline: &Pipeline,
+    callback: Callback,
+    arguments: impl FnOnce() -> Vec<(&'a str, Dynamic)>,
+) -> Option<Result<(Value, Dynamic), AuthError>> {
+    let script = match script_of(pipeline, callback)? {
+        Ok(script) => script,
+        Err(error) => return Some(Err(error)),
+    };
+    let arguments =
+        in_parameter_order(ScriptKey::Callback(callback), arguments(), || Dynamic::UNIT);
     Some(
         pipeline
             .scripts_runtime
-            .call_borrowed(script, &arguments)
-            .map_err(|error| {
-                log_failure(&error);
-                AuthError::new(ErrorCode::AccessDenied, error.to_string())
-            }),
+            .call_dynamic(script, arguments)
+            .map_err(denied),
     )
+}
+
+/// The outcome of a callback `has_script` said is configured.
+fn configured<T>(
+    callback: Callback,
+    outcome: Option<Result<T, AuthError>>,
+) -> Result<T, AuthError> {
+    outcome.unwrap_or_else(|| {
+        Err(AuthError::configuration(format!(
+            "{} disappeared",
+            ScriptKey::Callback(callback)
+        )))
+    })
 }
 
 /// What `signIn` decided.
@@ -110,53 +157,88 @@ pub fn run_jwt(
     token: Map<String, Value>,
     arguments: &[(&str, Value)],
 ) -> Result<Option<Map<String, Value>>, AuthError> {
+    Ok(run_jwt_scripted(pipeline, token, arguments)?.map(|token| token.claims))
+}
+
+/// A token as `callbacks.jwt` left it.
+pub struct ScriptedToken {
+    pub claims: Map<String, Value>,
+    /// The script's result as the script left it, when the script ran: the claims in
+    /// Rhai's form, for the session callback to receive without a conversion back from
+    /// JSON when nothing JSON changes is in it (`convert::is_plain_json`).
+    pub script_form: Option<Dynamic>,
+}
+
+/// `run_jwt`, keeping the script's result in Rhai's form as well.
+pub fn run_jwt_scripted(
+    pipeline: &Pipeline,
+    token: Map<String, Value>,
+    arguments: &[(&str, Value)],
+) -> Result<Option<ScriptedToken>, AuthError> {
     if !pipeline.has_script(ScriptKey::Callback(Callback::Jwt)) {
-        return Ok(Some(token));
+        return Ok(Some(ScriptedToken {
+            claims: token,
+            script_form: None,
+        }));
     }
-    let token = Value::Object(token);
-    match run(
-        pipeline,
+    let arguments = || {
+        let mut scripted = vec![("token", to_dynamic_map(&token))];
+        scripted.extend(
+            arguments
+                .iter()
+                .map(|(name, value)| (*name, to_dynamic(value))),
+        );
+        scripted
+    };
+    let (json, result) = configured(
         Callback::Jwt,
-        &borrowed(("token", &token), arguments),
-    ) {
-        Some(Ok(Value::Object(token))) => Ok(Some(token)),
-        Some(Ok(Value::Null)) => Ok(None),
-        Some(Ok(other)) => Err(AuthError::new(
+        run_scripted(pipeline, Callback::Jwt, arguments),
+    )?;
+    match json {
+        Value::Object(claims) => Ok(Some(ScriptedToken {
+            claims,
+            script_form: Some(result),
+        })),
+        Value::Null => Ok(None),
+        other => Err(AuthError::new(
             ErrorCode::AccessDenied,
             format!(
                 "callbacks.jwt must return the token map or (), returned {}",
                 crate::script::type_name(&other)
             ),
         )),
-        Some(Err(failure)) => Err(failure),
-        None => Err(AuthError::configuration("callbacks.jwt disappeared")),
     }
 }
 
-/// `callbacks.session`: absent → the default session; a map → that; otherwise `Err`.
-pub fn run_session(
+/// `callbacks.session`: absent → the default `session`; a map → that; otherwise `Err`.
+/// `arguments` gives the other arguments in Rhai's form, so that a token the jwt callback
+/// returned goes in as it is; it is called only when there is a script to run.
+pub fn run_session<'a>(
     pipeline: &Pipeline,
     session: Value,
-    arguments: &[(&str, Value)],
+    arguments: impl FnOnce() -> Vec<(&'a str, Dynamic)>,
 ) -> Result<Value, AuthError> {
     if !pipeline.has_script(ScriptKey::Callback(Callback::Session)) {
         return Ok(session);
     }
-    match run(
-        pipeline,
+    let arguments = || {
+        let mut scripted = vec![("session", to_dynamic(&session))];
+        scripted.extend(arguments());
+        scripted
+    };
+    let (json, _) = configured(
         Callback::Session,
-        &borrowed(("session", &session), arguments),
-    ) {
-        Some(Ok(session @ Value::Object(_))) => Ok(session),
-        Some(Ok(other)) => Err(AuthError::new(
+        run_scripted(pipeline, Callback::Session, arguments),
+    )?;
+    match json {
+        session @ Value::Object(_) => Ok(session),
+        other => Err(AuthError::new(
             ErrorCode::AccessDenied,
             format!(
                 "callbacks.session must return the session map, returned {}",
                 crate::script::type_name(&other)
             ),
         )),
-        Some(Err(failure)) => Err(failure),
-        None => Err(AuthError::configuration("callbacks.session disappeared")),
     }
 }
 

@@ -3,6 +3,7 @@
 //! returns the cookie value and its max-age in seconds. Either records the browser it was
 //! issued to, so that only that browser's session may link another account.
 
+use rhai::Dynamic;
 use serde_json::{Map, Value, json};
 
 use super::AuthRequest;
@@ -94,6 +95,28 @@ impl OwnClaims {
         }
     }
 
+    /// Whether `token`, a script's result, holds exactly these claims already, as
+    /// `apply` would leave it.
+    pub fn held_by(&self, token: &Dynamic) -> bool {
+        let Ok(token) = token.as_map_ref() else {
+            return false;
+        };
+        [
+            (BROWSER_CLAIM, &self.browser),
+            (SESSION_ID_CLAIM, &self.session_id),
+        ]
+        .into_iter()
+        .all(|(claim, own)| {
+            let held = token.get(claim);
+            match own {
+                None => held.is_none(),
+                Some(own) => held
+                    .and_then(|held| held.as_immutable_string_ref().ok())
+                    .is_some_and(|held| held.as_str() == own),
+            }
+        })
+    }
+
     /// `token` with exactly these claims (a missing one removed).
     pub fn apply(self, mut token: Map<String, Value>) -> Map<String, Value> {
         for (claim, value) in [
@@ -132,3 +155,7 @@ pub async fn database_cookie(
         .await?;
     Ok((session.session_token, max_age.unsigned_abs()))
 }
+
+#[cfg(test)]
+#[path = "issue_tests.rs"]
+mod tests;

@@ -9,9 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use rhai::Dynamic;
 use serde_json::{Map, Value, json};
 
-use super::callbacks::{default_session, run_jwt, run_session};
+use super::callbacks::{default_session, run_jwt_scripted, run_session};
 use super::issue::{BROWSER_CLAIM, OwnClaims};
 use super::session_state::{Standing, jwt_standing};
 use super::{
@@ -22,6 +23,7 @@ use crate::config::model::SessionStrategy;
 use crate::config::script_key::{Callback, Event, ScriptKey};
 use crate::error::{AuthError, ErrorCode};
 use crate::pipeline::Pipeline;
+use crate::script::convert::{is_plain_json, to_dynamic, to_dynamic_map};
 use crate::session::chunks::{chunk_index, read_value};
 use crate::session::jwt::{decode, encode};
 use crate::store::Adapter;
@@ -239,8 +241,14 @@ fn jwt_session(
     }
     // The browser and the session id stay as they were, whatever the script does.
     let own = OwnClaims::of(&token);
-    let token = match run_jwt(pipeline, token, &arguments) {
-        Ok(Some(token)) => own.apply(token),
+    let (token, script_form) = match run_jwt_scripted(pipeline, token, &arguments) {
+        Ok(Some(scripted)) => {
+            // The jwt callback's own result goes on to the session callback when it is
+            // the token as re-issued: authgate's claims as they were (here), and nothing
+            // in it that JSON changes (when the session callback runs).
+            let script_form = scripted.script_form.filter(|token| own.held_by(token));
+            (own.apply(scripted.claims), script_form)
+        }
         Ok(None) => return clear(null_session(pipeline)),
         Err(_) => return null_session(pipeline),
     };
@@ -258,8 +266,13 @@ fn jwt_session(
     // answers first, as when the encoding came after it.
     let encoded = encode(keys, &token, now, max_age);
     let default = default_session(&token, &expires);
-    let arguments = [("token", Value::Object(token)), ("user", Value::Null)];
-    let session = match run_session(pipeline, default, &arguments) {
+    let arguments = || {
+        let token = script_form
+            .filter(is_plain_json)
+            .unwrap_or_else(|| to_dynamic_map(&token));
+        vec![("token", token)]
+    };
+    let session = match run_session(pipeline, default, arguments) {
         Ok(session) => session,
         Err(_) => return null_session(pipeline),
     };
@@ -271,9 +284,12 @@ fn jwt_session(
             )));
         }
     };
-    let [(_, token), _] = arguments;
-    let event = PendingEvent::wanted(pipeline, Event::Session)
-        .then(|| vec![("session", session.clone()), ("token", token)]);
+    let event = PendingEvent::wanted(pipeline, Event::Session).then(|| {
+        vec![
+            ("session", session.clone()),
+            ("token", Value::Object(token)),
+        ]
+    });
     let mut response = AuthResponse::json(200, session);
     response.cookies = session_cookie_writes(request, pipeline, Some(&encoded), max_age.as_secs());
     response
@@ -345,7 +361,6 @@ async fn database_session(
     }
     let refreshed = super::token_refresh::refresh_accounts(pipeline, store, &user.id).await;
     let expires = iso_time(unix_to_system(session.expires));
-    let user_value = serde_json::to_value(&user).unwrap_or(Value::Null);
     let mut default = json!({
         "user": {"name": user.name, "email": user.email, "image": user.image},
         "expires": expires,
@@ -353,15 +368,19 @@ async fn database_session(
     if !refreshed {
         default["error"] = json!(crate::providers::refresh::REFRESH_ERROR);
     }
-    let mut arguments = vec![("user", user_value), ("token", Value::Null)];
-    if let Some(data) = update {
-        arguments.push(("trigger", json!("update")));
-        arguments.push(("newSession", data));
-    }
+    let arguments = move || {
+        let user = serde_json::to_value(&user).unwrap_or(Value::Null);
+        let mut arguments = vec![("user", to_dynamic(&user))];
+        if let Some(data) = update {
+            arguments.push(("trigger", Dynamic::from("update")));
+            arguments.push(("newSession", to_dynamic(&data)));
+        }
+        arguments
+    };
     let worker_pipeline = pipeline.clone();
     let may_block = pipeline.script_may_block(ScriptKey::Callback(Callback::Session));
     let session_json = match off_workers(may_block, move || {
-        run_session(&worker_pipeline, default, &arguments)
+        run_session(&worker_pipeline, default, arguments)
     })
     .await
     {

@@ -387,6 +387,7 @@ fn merge_presets(
     };
     let written_in_config = entries.len();
     entries.extend(dropins.iter().map(dropin_entry));
+    let mut reported = BTreeSet::new();
     for (index, entry) in entries.iter_mut().enumerate() {
         let dropin = index
             .checked_sub(written_in_config)
@@ -411,32 +412,40 @@ fn merge_presets(
                     *entry = base;
                     preset_file = Some(preset.file.clone());
                 }
-                // A built-in preset that does not load: its own problems, and the entry is
-                // left as written.
-                Some(Err(errors)) => diagnostics.extend(errors.iter().cloned()),
-                None => {
-                    let pointer = format!("/providers/{index}/use");
-                    let (file, in_file) = match &dropin {
-                        Some(file) => (file.as_ref(), "/use".to_string()),
-                        None => (config_file, pointer.clone()),
-                    };
-                    let masked = file.masked.contains(&in_file);
-                    let mut message = if masked {
-                        "unknown preset (value hidden)".to_string()
-                    } else {
-                        format!("unknown preset {}", quoted(&name))
-                    };
-                    if masked {
-                        message.push_str(" (see `authgate providers` for the list)");
-                    } else if let Some(suggestion) = did_you_mean(&name, presets::builtin_ids()) {
-                        message.push_str(&format!(", did you mean `{suggestion}`?"));
-                    } else {
-                        message.push_str(" (see `authgate providers` for the list)");
+                Some(Err(errors)) => {
+                    // A built-in preset that does not load (a broken build): its own
+                    // problems once, an error at each entry naming it, and the entry left
+                    // as written.
+                    if reported.insert(name.clone()) {
+                        diagnostics.extend(errors.iter().cloned());
                     }
-                    diagnostics.push(
-                        Diagnostic::error(Code::Preset, display_path(&pointer), message)
-                            .at(file.location(&in_file, false)),
+                    let message = format!(
+                        "the built-in preset {} does not load (its problems are listed with it)",
+                        quoted(&name)
                     );
+                    use_error(
+                        config_file,
+                        dropin.as_deref(),
+                        index,
+                        |_| message,
+                        diagnostics,
+                    );
+                }
+                None => {
+                    let message = |masked: bool| {
+                        if masked {
+                            return "unknown preset (value hidden) (see `authgate providers` for the list)".to_string();
+                        }
+                        let mut message = format!("unknown preset {}", quoted(&name));
+                        match did_you_mean(&name, presets::builtin_ids()) {
+                            Some(suggestion) => {
+                                message.push_str(&format!(", did you mean `{suggestion}`?"))
+                            }
+                            None => message.push_str(" (see `authgate providers` for the list)"),
+                        }
+                        message
+                    };
+                    use_error(config_file, dropin.as_deref(), index, message, diagnostics);
                 }
             }
         }
@@ -447,6 +456,27 @@ fn merge_presets(
         });
     }
     (merged, sources)
+}
+
+/// An error at the `use:` of entry `index` of the merged providers (in the drop-in file
+/// `dropin` when it came from one); `message` is told whether the value there is masked.
+fn use_error(
+    config_file: &ParsedFile,
+    dropin: Option<&ParsedFile>,
+    index: usize,
+    message: impl FnOnce(bool) -> String,
+    diagnostics: &mut Diagnostics,
+) {
+    let pointer = format!("/providers/{index}/use");
+    let (file, in_file) = match dropin {
+        Some(file) => (file, "/use".to_string()),
+        None => (config_file, pointer.clone()),
+    };
+    let message = message(file.masked.contains(&in_file));
+    diagnostics.push(
+        Diagnostic::error(Code::Preset, display_path(&pointer), message)
+            .at(file.location(&in_file, false)),
+    );
 }
 
 /// Lays `overlay` over `base`: mappings merge key by key, anything else replaces.

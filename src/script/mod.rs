@@ -3,7 +3,7 @@
 //! under the operation, depth and size limits of `scripting:` plus a wall-clock budget.
 
 mod blocking;
-mod convert;
+pub mod convert;
 mod engine;
 mod helpers;
 mod runtime;

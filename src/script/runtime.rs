@@ -1,6 +1,7 @@
-//! Running compiled scripts: a fresh `Scope` per call filled from JSON values, the
-//! operation/size limits of the engine plus a wall-clock budget checked from
-//! `on_progress`, and the result turned back into JSON. Any failure is a `ScriptError`;
+//! Running compiled scripts: a fresh `Scope` per call filled from JSON values (or values
+//! already in Rhai's form), the operation/size limits of the engine plus a wall-clock
+//! budget checked from `on_progress`, and the result turned back into JSON (and kept in
+//! Rhai's form for a caller that asks). Any failure is a `ScriptError`;
 //! callers deny on it, never allow.
 
 use std::cell::Cell;
@@ -107,7 +108,7 @@ impl ScriptRuntime {
         script: &CompiledScript,
         variables: &[(&str, &Value)],
     ) -> Result<Value, ScriptError> {
-        self.counted(script, variables, self.budget)
+        self.call_json(script, variables, self.budget)
     }
 
     /// Runs `script` with `variables` in a fresh scope; the result as JSON (`()` → null).
@@ -121,35 +122,60 @@ impl ScriptRuntime {
             .iter()
             .map(|(name, value)| (*name, value))
             .collect();
-        self.counted(script, &borrowed, budget)
+        self.call_json(script, &borrowed, budget)
     }
 
-    /// Every run is counted by outcome.
-    fn counted(
+    /// Runs `script` with the default budget on variables already in Rhai's form. Its
+    /// result comes as JSON and also as the script left it, for a caller that hands it on
+    /// to another script without converting it back.
+    pub fn call_dynamic(
+        &self,
+        script: &CompiledScript,
+        variables: Vec<(&str, Dynamic)>,
+    ) -> Result<(Value, Dynamic), ScriptError> {
+        self.converted(script, variables, self.budget)
+    }
+
+    fn call_json(
         &self,
         script: &CompiledScript,
         variables: &[(&str, &Value)],
         budget: Duration,
     ) -> Result<Value, ScriptError> {
-        let result = self.run(script, variables, budget);
-        let outcome = match &result {
-            Ok(_) => ScriptOutcome::Ok,
-            Err(error) if error.over_budget => ScriptOutcome::Budget,
-            Err(_) => ScriptOutcome::Error,
-        };
-        metrics::script_run(&script.name, outcome);
+        let variables = variables
+            .iter()
+            .map(|(name, value)| (*name, to_dynamic(value)))
+            .collect();
+        self.converted(script, variables, budget)
+            .map(|(json, _)| json)
+    }
+
+    /// Runs `script` and converts its result to JSON, counting the run by outcome: a
+    /// result JSON cannot hold fails the run.
+    fn converted(
+        &self,
+        script: &CompiledScript,
+        variables: Vec<(&str, Dynamic)>,
+        budget: Duration,
+    ) -> Result<(Value, Dynamic), ScriptError> {
+        let result = self.evaluate(script, variables, budget).and_then(|result| {
+            let json = to_json(&result).map_err(|error| self.failure(script, &error))?;
+            Ok((json, result))
+        });
+        count(script, &result);
         result
     }
 
-    fn run(
+    /// Runs `script` in a fresh scope holding `variables`, within `budget`.
+    fn evaluate(
         &self,
         script: &CompiledScript,
-        variables: &[(&str, &Value)],
+        variables: Vec<(&str, Dynamic)>,
         budget: Duration,
-    ) -> Result<Value, ScriptError> {
-        let mut scope = Scope::new();
+    ) -> Result<Dynamic, ScriptError> {
+        let mut scope = Scope::with_capacity(variables.len());
         for (name, value) in variables {
-            scope.push_dynamic(*name, to_dynamic(value));
+            scope.push_dynamic(name, value);
         }
         let started = Instant::now();
         DEADLINE.with(|deadline| deadline.set(Some(started + budget)));
@@ -171,7 +197,7 @@ impl ScriptRuntime {
                 over_budget: true,
             });
         }
-        to_json(result).map_err(|error| self.failure(script, &error))
+        Ok(result)
     }
 
     fn failure(&self, script: &CompiledScript, error: &EvalAltResult) -> ScriptError {
@@ -197,6 +223,16 @@ impl ScriptRuntime {
             over_budget,
         }
     }
+}
+
+/// Every run is counted by outcome.
+fn count<T>(script: &CompiledScript, result: &Result<T, ScriptError>) {
+    let outcome = match result {
+        Ok(_) => ScriptOutcome::Ok,
+        Err(error) if error.over_budget => ScriptOutcome::Budget,
+        Err(_) => ScriptOutcome::Error,
+    };
+    metrics::script_run(&script.name, outcome);
 }
 
 #[cfg(test)]

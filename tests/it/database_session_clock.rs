@@ -2,43 +2,30 @@
 //! write, a read after it extends the session, and an expired session reads as null and
 //! its row is deleted. In-process, so that the clock is the test's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use authgate::actions::{AuthRequest, Method, RequestOrigin, session};
+use authgate::actions::{AuthRequest, Method, session};
 use authgate::clock::{Clock, ManualClock};
 use authgate::config::ConfigSource;
 use authgate::reload::LiveConfig;
 use authgate::store::{NewUser, Session};
 
 use crate::support::databases::{Backend, TestDatabase};
-use crate::support::{ConfigDir, base_config, unbound_port};
+use crate::support::{ConfigDir, base_config, library_request, unbound_port};
 
 const START: u64 = 1_800_000_000;
 const DAY: u64 = 86_400;
 
 fn request(token: &str) -> AuthRequest {
-    AuthRequest {
-        method: Method::Get,
-        query: BTreeMap::new(),
-        form: BTreeMap::new(),
-        json: None,
-        cookies: vec![("authjs.session-token".into(), token.into())].into(),
-        redirect_as_json_header: false,
-        client_ip: None,
-        user_agent: None,
-        authorization: None,
-        request_id: None,
-        origin: RequestOrigin {
-            origin: "http://127.0.0.1".into(),
-            base_url: "http://127.0.0.1".into(),
-            auth_url: "http://127.0.0.1/api/auth".into(),
-            https: false,
-        },
-    }
+    library_request(
+        "http://127.0.0.1",
+        Method::Get,
+        &[("authjs.session-token", token)],
+    )
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use authgate::actions::{AuthRequest, AuthResponse, Method, RequestOrigin, csrf, email};
+use authgate::actions::{AuthRequest, AuthResponse, Method, csrf, email};
 use authgate::clock::{Clock, ManualClock};
 use authgate::config::ConfigSource;
 use authgate::pipeline::Pipeline;
@@ -14,7 +14,7 @@ use authgate::reload::LiveConfig;
 
 use crate::support::databases::{Backend, TestDatabase};
 use crate::support::smtp::{SmtpOptions, SmtpServer};
-use crate::support::{ConfigDir, base_config, unbound_port};
+use crate::support::{ConfigDir, base_config, library_request, unbound_port};
 
 const START: u64 = 1_800_000_000;
 fn request(
@@ -31,24 +31,10 @@ fn request(
         Method::Get => (fields, BTreeMap::new()),
         Method::Post => (BTreeMap::new(), fields),
     };
-    AuthRequest {
-        method,
-        query,
-        form,
-        json: None,
-        cookies: vec![("authjs.csrf-token".to_string(), csrf_cookie.to_string())].into(),
-        redirect_as_json_header: false,
-        origin: RequestOrigin {
-            origin: origin.into(),
-            base_url: origin.into(),
-            auth_url: format!("{origin}/api/auth"),
-            https: false,
-        },
-        client_ip: None,
-        user_agent: None,
-        authorization: None,
-        request_id: None,
-    }
+    let mut request = library_request(origin, method, &[("authjs.csrf-token", csrf_cookie)]);
+    request.query = query;
+    request.form = form;
+    request
 }
 
 /// Requests a link for ada and returns its query, from the message the SMTP server got.

@@ -33,6 +33,7 @@ mod reload_under_load;
 mod schema_editor_rules;
 mod schema_files;
 mod session_attacks;
+mod session_callbacks;
 mod several_instances;
 mod shared_state;
 mod sign_in_callback;

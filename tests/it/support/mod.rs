@@ -389,3 +389,34 @@ pub async fn provider_name(server: &Server, id: &str) -> Option<String> {
 pub async fn served_generation(server: &Server) -> Option<u64> {
     get_json(server.url("/readyz")).await?["generation"].as_u64()
 }
+
+/// A request for calling an action of the library directly (no HTTP): `method` at
+/// `origin` (its auth URL under `/api/auth`), carrying `cookies`, nothing else.
+pub fn library_request(
+    origin: &str,
+    method: authgate::actions::Method,
+    cookies: &[(&str, &str)],
+) -> authgate::actions::AuthRequest {
+    authgate::actions::AuthRequest {
+        method,
+        query: BTreeMap::new(),
+        form: BTreeMap::new(),
+        json: None,
+        cookies: cookies
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect::<Vec<_>>()
+            .into(),
+        redirect_as_json_header: false,
+        client_ip: None,
+        user_agent: None,
+        authorization: None,
+        request_id: None,
+        origin: authgate::actions::RequestOrigin {
+            origin: origin.into(),
+            base_url: origin.into(),
+            auth_url: format!("{origin}/api/auth"),
+            https: false,
+        },
+    }
+}
