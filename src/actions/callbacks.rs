@@ -288,3 +288,7 @@ pub fn default_session(token: &Map<String, Value>, expires: &str) -> Value {
     }
     session
 }
+
+#[cfg(test)]
+#[path = "callbacks_tests.rs"]
+mod tests;

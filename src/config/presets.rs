@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use super::diagnostics::Diagnostic;
 use super::files::{ParsedFile, parse_yaml_file};
-use super::interpolate::Environment;
 use super::schema::{SchemaKind, validate_against_schema};
 
 /// The presets shipped with authgate.
@@ -102,8 +101,7 @@ fn parse_builtin(entry: &CatalogueEntry) -> Result<Preset, Vec<Diagnostic>> {
             format!("{display}: not valid UTF-8"),
         )]);
     };
-    let no_environment = HashMap::<String, String>::new();
-    parse_preset(text.to_string(), entry.file_name, display, &no_environment)
+    parse_preset(text.to_string(), entry.file_name, display)
 }
 
 /// Every built-in preset, by id, and the problems of those that do not load.
@@ -122,14 +120,12 @@ pub fn load_presets() -> (BTreeMap<String, &'static Preset>, Vec<Diagnostic>) {
     (presets, diagnostics)
 }
 
-/// One preset file, checked against the provider schema and its own name.
-fn parse_preset(
-    text: String,
-    file_name: &str,
-    display: String,
-    env: &dyn Environment,
-) -> Result<Preset, Vec<Diagnostic>> {
-    let (file, expansion_errors) = parse_yaml_file(text, &display, None, env, &is_provider_script)?;
+/// One preset file, checked against the provider schema and its own name. It is read
+/// without the process environment: what a preset leaves open, a `use:` entry fills.
+fn parse_preset(text: String, file_name: &str, display: String) -> Result<Preset, Vec<Diagnostic>> {
+    let no_environment = HashMap::<String, String>::new();
+    let (file, expansion_errors) =
+        parse_yaml_file(text, &display, None, &no_environment, &is_provider_script)?;
     let mut errors = expansion_errors;
     errors.extend(validate_against_schema(
         SchemaKind::Provider,
