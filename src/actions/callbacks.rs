@@ -281,12 +281,15 @@ pub fn default_session(token: &Map<String, Value>, expires: &str) -> Value {
             user.insert(to.to_string(), value.clone());
         }
     }
-    let mut session = serde_json::json!({ "user": user, "expires": expires });
+    // Built in place: `json!` would copy `user` through serde into a new map.
+    let mut session = Map::new();
+    session.insert("user".into(), Value::Object(user));
+    session.insert("expires".into(), Value::String(expires.to_string()));
     // A failed automatic refresh shows in the session, as Auth.js's refresh guide does it.
     if let Some(error) = token.get("error").filter(|v| v.is_string()) {
-        session["error"] = error.clone();
+        session.insert("error".into(), error.clone());
     }
-    session
+    Value::Object(session)
 }
 
 #[cfg(test)]
