@@ -8,6 +8,7 @@ use rhai::{AST, Engine, module_resolvers::DummyModuleResolver};
 
 use crate::config::model::ScriptingConfig;
 use crate::config::{Diagnostic, LoadedScript, ScriptOrigin};
+use crate::telemetry::metrics::ScriptRuns;
 
 /// Deepest expression nesting a script may have (parse-time guard against stack exhaustion).
 const MAX_EXPRESSION_DEPTH: usize = 64;
@@ -24,6 +25,8 @@ pub struct CompiledScript {
     pub origin: ScriptOrigin,
     /// It may run long enough to stall an async worker (`blocking::compiled_may_block`).
     pub may_block: bool,
+    /// Its runs, counted by outcome.
+    pub runs: Arc<ScriptRuns>,
 }
 
 /// An engine with the sandbox applied: limits from `scripting`, no modules, no `eval`,
@@ -58,6 +61,7 @@ pub fn compile_script(
             may_block: super::blocking::compiled_may_block(&script.code, &ast),
             ast: Arc::new(ast),
             origin: script.origin.clone(),
+            runs: Arc::default(),
         }),
         Err(error) => {
             let position = error.position();

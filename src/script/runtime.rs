@@ -17,7 +17,7 @@ use super::helpers::register_helpers;
 use crate::clock::Clock;
 use crate::config::SourceLocation;
 use crate::config::model::ScriptingConfig;
-use crate::telemetry::metrics::{self, ScriptOutcome};
+use crate::telemetry::metrics::ScriptOutcome;
 
 thread_local! {
     /// The deadline of the script call running on this thread, if any.
@@ -232,7 +232,7 @@ fn count<T>(script: &CompiledScript, result: &Result<T, ScriptError>) {
         Err(error) if error.over_budget => ScriptOutcome::Budget,
         Err(_) => ScriptOutcome::Error,
     };
-    metrics::script_run(&script.name, outcome);
+    script.runs.count(&script.name, outcome);
 }
 
 #[cfg(test)]

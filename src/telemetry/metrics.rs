@@ -193,7 +193,6 @@ impl<K: Hash + Eq, V: Clone> Handles<K, V> {
 
 static HTTP_HANDLES: Handles<(&'static str, u16), (Counter, Histogram)> = Handles::new();
 static SESSION_HANDLES: Handles<(&'static str, &'static str), Counter> = Handles::new();
-static SCRIPT_HANDLES: Handles<(String, &'static str), Counter> = Handles::new();
 
 /// One answered HTTP request; `action` is a fixed route name.
 pub fn http_request(action: &'static str, status: u16, elapsed: Duration) {
@@ -250,18 +249,29 @@ pub enum ScriptOutcome {
     Budget,
 }
 
-pub fn script_run(script: &str, outcome: ScriptOutcome) {
-    let outcome = match outcome {
-        ScriptOutcome::Ok => "ok",
-        ScriptOutcome::Error => "error",
-        ScriptOutcome::Budget => "budget",
-    };
-    SCRIPT_HANDLES
-        .get(
-            (script.to_string(), outcome),
-            || counter!(SCRIPT_RUNS, "script" => script.to_string(), "outcome" => outcome),
-        )
-        .increment(1);
+/// The run counters of one compiled script, by outcome. Each is asked of the recorder on
+/// its first run, and every run after that only adds to an atomic.
+#[derive(Debug, Default)]
+pub struct ScriptRuns {
+    ok: OnceLock<Counter>,
+    error: OnceLock<Counter>,
+    budget: OnceLock<Counter>,
+}
+
+impl ScriptRuns {
+    /// One run of the script named `script` (its config path) ended with `outcome`.
+    pub fn count(&self, script: &str, outcome: ScriptOutcome) {
+        let (handle, outcome) = match outcome {
+            ScriptOutcome::Ok => (&self.ok, "ok"),
+            ScriptOutcome::Error => (&self.error, "error"),
+            ScriptOutcome::Budget => (&self.budget, "budget"),
+        };
+        handle
+            .get_or_init(
+                || counter!(SCRIPT_RUNS, "script" => script.to_string(), "outcome" => outcome),
+            )
+            .increment(1);
+    }
 }
 
 /// A store operation starts: counted, and in flight until the guard drops.

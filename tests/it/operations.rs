@@ -131,6 +131,10 @@ async fn metrics_move_with_sign_ins_failures_and_reloads_and_pass_promtool() {
         "{}",
         app.server.log()
     );
+    // The reloaded authorize script is a new compiled script; its runs add to the same
+    // series.
+    let (_, location) = submit(&Browser::new(&app.server), "ada", "wrong").await;
+    assert!(location.contains("error=CredentialsSignin"), "{location}");
     app.dir.replace("authgate.yaml", "url: [unclosed\n");
     let failed = app
         .server
@@ -146,7 +150,7 @@ async fn metrics_move_with_sign_ins_failures_and_reloads_and_pass_promtool() {
     let refused = [credentials.as_slice(), &[("outcome", "CredentialsSignin")]].concat();
     let cases: [Expected; 7] = [
         ("authgate_sign_ins_total", &signed_in, 1.0),
-        ("authgate_sign_ins_total", &refused, 1.0),
+        ("authgate_sign_ins_total", &refused, 2.0),
         ("authgate_config_reloads_total", &[("result", "ok")], 1.0),
         (
             "authgate_config_reloads_total",
@@ -157,7 +161,7 @@ async fn metrics_move_with_sign_ins_failures_and_reloads_and_pass_promtool() {
         (
             "authgate_script_runs_total",
             &[("outcome", "ok"), ("script", "providers[0].authorize")],
-            2.0,
+            3.0,
         ),
         (
             "authgate_session_reads_total",
@@ -232,6 +236,11 @@ async fn metrics_move_with_sign_ins_failures_and_reloads_and_pass_promtool() {
                 "CredentialsSignin".into()
             ),
             ("sign_out".into(), "success".into(), Value::Null),
+            (
+                "sign_in".into(),
+                "failure".into(),
+                "CredentialsSignin".into()
+            ),
         ],
         "{lines:?}"
     );
