@@ -169,8 +169,8 @@ fn describe() {
 }
 
 /// Handles of the metrics recorded on every request, by their label values: the
-/// recorder is asked once per combination (the labels are bounded: fixed words, statuses,
-/// configured names), and each request only adds to atomics.
+/// recorder is asked once per combination (the labels are bounded: fixed words and
+/// statuses), and each request only adds to atomics.
 struct Handles<K, V>(OnceLock<RwLock<HashMap<K, V>>>);
 
 impl<K: Hash + Eq, V: Clone> Handles<K, V> {
