@@ -58,6 +58,61 @@ credentials_cookie() {
     jar_cookies "$jar"
 }
 
+# The jwt and session callbacks of the load scripts that compare a session read with and
+# without them: the token as it came, and the user's id copied into the session.
+BENCH_CALLBACKS='callbacks:
+  jwt: |
+    token
+  session: |
+    session.user.id = if token != () { token.sub } else { user.id };
+    session'
+
+# start_signed_in NAME BINARY WORK EXTRA: starts BINARY with one worker on core 0, a
+# credentials provider (username bench, password pw), JWE sessions, no sign-in limits and
+# the YAML EXTRA (callbacks, or nothing), its files in WORK, and signs in. Sets NAME_port,
+# NAME_pid and NAME_cookie, and adds the pid to the caller's `pids` array.
+start_signed_in() {
+    local name=$1 binary=$2 work=$3 extra=$4 port cookie
+    port=$(free_port)
+    cat > "$work/$name.yaml" <<YAML
+url: http://127.0.0.1:$port
+secret: bench-secret-0123456789abcdef0123456789abcdef
+rateLimits:
+  credentials: {perUsername: "off", perIp: "off"}
+providers:
+  - id: password
+    type: credentials
+    credentials:
+      username: {}
+      password: { type: password }
+    authorize: |
+      if credentials.password == "pw" { #{ id: "bench-user", name: "Bench", email: "bench@example.com" } } else { () }
+$extra
+jwt:
+  encryption: true
+logging:
+  level: warn
+  audit: "off"
+server:
+  listen: 127.0.0.1:$port
+  workers: 1
+  admin:
+    enabled: false
+YAML
+    taskset -c 0 "$binary" --config "$work/$name.yaml" serve > /dev/null 2> "$work/$name.log" &
+    pids+=($!)
+    printf -v "${name}_pid" '%s' $!
+    printf -v "${name}_port" '%s' "$port"
+    wait_healthy "$port"
+    cookie=$(credentials_cookie "$port" "$work/$name.jar")
+    # Without a session cookie every /session row would time the empty answer.
+    [[ $cookie == *session-token=* ]] || { echo "the $name server did not sign in" >&2; exit 1; }
+    printf -v "${name}_cookie" '%s' "$cookie"
+}
+
+# cpu_ticks PID: the clock ticks (user and system) PID has run for.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 # wrk_round LABEL SECONDS URL COOKIE [LUA]: wrk on core 1 with 50 connections (running the
 # LUA script when given, and sending the header WRK_EXTRA_HEADER when set); prints req/s, p50, p99 and any non-2xx/3xx for LABEL, and sets
 # WRK_RPS, WRK_P50 and WRK_P99 (milliseconds).
