@@ -106,7 +106,11 @@ YAML
     wait_healthy "$port"
     cookie=$(credentials_cookie "$port" "$work/$name.jar")
     # Without a session cookie every /session row would time the empty answer.
-    [[ $cookie == *session-token=* ]] || { echo "the $name server did not sign in" >&2; exit 1; }
+    [[ $cookie == *session-token=* ]] || {
+        echo "the $name server did not sign in; the end of its log:" >&2
+        tail -n 20 "$work/$name.log" >&2
+        exit 1
+    }
     printf -v "${name}_cookie" '%s' "$cookie"
 }
 
