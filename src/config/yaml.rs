@@ -38,6 +38,15 @@ impl Position {
             column: span.start.col() + 1,
         }
     }
+
+    /// This position, or `end` when it lies past it.
+    fn within(self, end: Position) -> Position {
+        if (self.line, self.column) > (end.line, end.column) {
+            end
+        } else {
+            self
+        }
+    }
 }
 
 /// Where a node was written: its value, and its key when it is a mapping entry.
@@ -205,7 +214,34 @@ pub fn parse_document(text: &str) -> Result<YamlDocument, YamlError> {
         }
     }
     builder.document.value = builder.root.unwrap_or(Value::Null);
+    // An empty node at the very end of a text without a final line break (`? ` as its last
+    // line) is placed by the parser at the stream's end, on the line after the last one.
+    let end = end_of(text);
+    for position in builder.document.positions.values_mut() {
+        position.value = position.value.within(end);
+        position.key = position.key.map(|key| key.within(end));
+    }
     Ok(builder.document)
+}
+
+/// Where `text` ends: its last line, as YAML counts lines (`\r\n`, a lone `\r` and `\n`
+/// each end one), and the column after that line's last character.
+fn end_of(text: &str) -> Position {
+    let mut end = Position { line: 1, column: 1 };
+    let mut characters = text.chars().peekable();
+    while let Some(character) = characters.next() {
+        match character {
+            '\r' if characters.peek() == Some(&'\n') => {}
+            '\r' | '\n' => {
+                end = Position {
+                    line: end.line + 1,
+                    column: 1,
+                }
+            }
+            _ => end.column += 1,
+        }
+    }
+    end
 }
 
 impl Builder {

@@ -120,3 +120,36 @@ fn unknown_tags_are_rejected() {
     let error = parse_document("a: !Ref x\n").unwrap_err();
     assert_eq!(error.message, "unsupported tag `!Ref`");
 }
+
+#[test]
+fn an_empty_node_at_the_end_of_a_text_without_a_final_line_break_is_placed_on_its_last_line() {
+    // (text, pointer, where its value is recorded)
+    let cases = [
+        ("? ", "/null", Position { line: 1, column: 3 }),
+        ("? a", "/a", Position { line: 1, column: 4 }),
+        ("a: 1\n? ", "/null", Position { line: 2, column: 3 }),
+        ("x:\n  ? ", "/x/null", Position { line: 2, column: 5 }),
+        ("a: 1\r\r? \r\r ", "/null", Position { line: 5, column: 2 }),
+        ("a: 1\r\n? ", "/null", Position { line: 2, column: 3 }),
+        // With a final line break the parser's position is on a line of the text already.
+        ("? \n", "/null", Position { line: 2, column: 1 }),
+        ("a:", "/a", Position { line: 1, column: 2 }),
+    ];
+    for (text, pointer, expected) in cases {
+        let document = parse_document(text).expect("valid yaml");
+        let node = document.positions[pointer];
+        assert_eq!(node.value, expected, "{text:?} {pointer}");
+        let end = end_of(text);
+        for place in document
+            .positions
+            .values()
+            .flat_map(|node| [Some(node.value), node.key])
+            .flatten()
+        {
+            assert!(
+                (place.line, place.column) <= (end.line, end.column),
+                "{text:?}: {place:?} lies past the end, {end:?}"
+            );
+        }
+    }
+}
